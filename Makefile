@@ -1,0 +1,41 @@
+# GoKart: `make dev` runs everything locally, `make test` runs every test.
+# Both start a private PostgreSQL from the machine's own binaries unless
+# DATABASE_URL is set.
+
+.DEFAULT_GOAL := help
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare compose-check
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+dev: ## PostgreSQL, migrations, demo data, API on :8080, worker on :8081 (Ctrl-C stops)
+	@scripts/dev.sh
+
+test: ## The whole test suite against real PostgreSQL
+	@scripts/test.sh
+
+lint: ## rustfmt check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+build: ## Debug build of both binaries
+	cargo build --bin api --bin mega-worker
+
+release: ## Release build of both binaries
+	cargo build --release --bin api --bin mega-worker
+
+db: ## Start the private development database and print its URL
+	@scripts/postgres.sh start dev
+
+db-stop: ## Stop the private development database
+	@scripts/postgres.sh stop dev
+
+sqlx-prepare: ## Refresh .sqlx/ (compile-checked queries) against a migrated database
+	@scripts/sqlx-prepare.sh
+
+compose-check: ## Validate docker-compose.yml and lint the shell scripts
+	docker-compose config --quiet
+	shellcheck scripts/*.sh .ci/run

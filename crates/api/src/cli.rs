@@ -1,0 +1,85 @@
+//! The `api` command line: `serve`, `migrate` and `seed`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gokart_edge::http::{probe, shutdown_signal};
+use gokart_edge::{Env, telemetry};
+
+use crate::config::ApiConfig;
+use crate::{db, seed, startup};
+
+/// GoKart's public REST API.
+///
+/// Configuration comes from environment variables, over an optional env file
+/// (`api.env` in the working directory, or the file given with --env-file).
+/// Every variable is listed with its default in `api.env.example`.
+#[derive(Debug, Parser)]
+#[command(name = "api", version)]
+pub struct Cli {
+    /// Read variables from this file instead of `./api.env` (the process
+    /// environment still wins).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API until SIGTERM or Ctrl-C, then finish in-flight
+    /// requests and exit. Applies pending migrations first unless
+    /// RUN_MIGRATIONS=false.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Apply migrations, then load the demo data. Safe to run repeatedly:
+    /// existing rows are left as they are.
+    Seed,
+    /// Exit 0 if the API on PORT answers /readyz with 200, 1 otherwise (for
+    /// container health checks: the runtime image has no shell or curl).
+    Healthcheck,
+}
+
+/// Runs `cli`, returning an error whose `{:#}` display is one clear line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = Env::load(cli.env_file.as_deref(), "api.env")?;
+    match cli.command {
+        Command::Serve => {
+            let server = startup::build(configure(&env)?).await?;
+            let address = server.local_addr()?;
+            tracing::info!(%address, "api listening");
+            server
+                .run_until(shutdown_signal())
+                .await
+                .context("server failed")?;
+            tracing::info!("api stopped");
+        }
+        Command::Migrate => {
+            let pool = db::connect(&configure(&env)?.database).await?;
+            db::migrate(&pool).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed => {
+            let config = configure(&env)?;
+            let pool = db::connect(&config.database).await?;
+            db::migrate(&pool).await?;
+            seed::run(&pool, &config).await?;
+        }
+        Command::Healthcheck => {
+            let port = env.parse("PORT", 8080)?;
+            anyhow::ensure!(probe(port, "/readyz").await, "not ready on port {port}");
+        }
+    }
+    Ok(())
+}
+
+/// Reads the configuration and starts logging as it asks.
+fn configure(env: &Env) -> anyhow::Result<ApiConfig> {
+    let config = ApiConfig::from_env(env)?;
+    telemetry::init(config.server.log_format, &config.server.log_filter)?;
+    Ok(config)
+}

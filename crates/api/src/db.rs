@@ -1,0 +1,48 @@
+//! The PostgreSQL pool and the embedded migrations.
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::DatabaseConfig;
+
+/// Every migration in `migrations/`, compiled into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// A pool that connects on first use, so the API can start (and report
+/// not-ready on `/readyz`) while the database is still coming up.
+pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let statement_timeout = format!("{}", config.statement_timeout.as_millis());
+    let options = PgConnectOptions::from_str(config.url.expose_secret())
+        .context("configuration error: DATABASE_URL: not a valid PostgreSQL URL")?
+        .application_name("gokart-api")
+        .options([("statement_timeout", statement_timeout.as_str())]);
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .min_connections(config.min_connections)
+        .acquire_timeout(config.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+/// A pool with one connection already made, failing fast when the database
+/// cannot be reached (for the one-shot commands).
+pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let pool = pool(config)?;
+    pool.acquire()
+        .await
+        .context("cannot connect to the database (DATABASE_URL)")?;
+    Ok(pool)
+}
+
+/// Applies pending migrations; several instances starting at once are
+/// serialised by sqlx's advisory lock.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("cannot apply database migrations")
+}

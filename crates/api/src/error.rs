@@ -1,0 +1,127 @@
+//! The API's one error type.
+//!
+//! Services and repositories return [`Error`]; handlers pass it through with
+//! `?`. Each variant has one status and one code. Client errors carry a
+//! message meant for the client; [`Error::Database`] and [`Error::Internal`]
+//! are logged with their cause and shown only as a request id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gokart_domain::Violations;
+use gokart_edge::http::ErrorResponse;
+
+/// `Result` with [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 404: the resource does not exist or belongs to someone else.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 422: one or more fields are invalid.
+    #[error("validation failed")]
+    Validation(Violations),
+    /// 409: the request conflicts with the current state.
+    #[error("{message}")]
+    Conflict {
+        /// Stable snake_case code, e.g. `insufficient_stock`.
+        code: &'static str,
+        /// Explanation for the client.
+        message: String,
+    },
+    /// 401: missing or bad credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 503: a dependency is down; the client may retry.
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// 500: a database failure we did not expect.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// 500: any other failure we did not expect.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// A 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 422 for one field.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        Error::Validation(Violations::single(field, message))
+    }
+
+    fn into_error_response(self) -> ErrorResponse {
+        match self {
+            Error::NotFound(what) => ErrorResponse::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            Error::Validation(violations) => ErrorResponse::validation(violations.fields().clone()),
+            Error::Conflict { code, message } => {
+                ErrorResponse::new(StatusCode::CONFLICT, code, message)
+            }
+            Error::Unauthorized(message) => {
+                ErrorResponse::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
+            Error::Forbidden(message) => {
+                ErrorResponse::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            Error::Unavailable(message) => ErrorResponse::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                message,
+            )
+            .retry_after(1),
+            Error::Database(err) => database_error_response(err),
+            Error::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "unexpected failure");
+                ErrorResponse::internal()
+            }
+        }
+    }
+}
+
+fn database_error_response(err: sqlx::Error) -> ErrorResponse {
+    match err {
+        sqlx::Error::RowNotFound => {
+            ErrorResponse::new(StatusCode::NOT_FOUND, "not_found", "resource not found")
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            tracing::error!(error = %err, "database unavailable");
+            ErrorResponse::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database is unavailable; try again shortly",
+            )
+            .retry_after(1)
+        }
+        other => {
+            tracing::error!(error = %other, "unexpected database failure");
+            ErrorResponse::internal()
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.into_error_response().into_response()
+    }
+}
+
+impl From<Violations> for Error {
+    fn from(violations: Violations) -> Self {
+        Error::Validation(violations)
+    }
+}

@@ -1,0 +1,32 @@
+//! Request extractors whose rejections use our error shape.
+//!
+//! [`Json`] comes from the shared edge crate. [`Path`] answers a malformed
+//! path id (`/orders/not-a-uuid`) with the same 404 as an unknown one, so ids
+//! stay opaque and nothing about their format leaks.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+pub use gokart_edge::http::Json;
+
+use crate::error::Error;
+
+/// Path parameters; any that fail to parse are a 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|_| Error::NotFound("resource"))
+    }
+}

@@ -1,0 +1,50 @@
+//! Liveness and readiness probes for Cloud Run and load balancers.
+//!
+//! `/healthz` answers as long as the process serves HTTP; `/readyz` also
+//! checks that PostgreSQL answers within a second, so an instance that has
+//! lost its database is taken out of rotation instead of failing requests.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use serde::Serialize;
+use sqlx::Connection;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::extract::Json;
+use crate::state::AppState;
+
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` for liveness, `ready` for readiness.
+    pub status: &'static str,
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is serving", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Ready to serve traffic", body = Health),
+    (status = 503, description = "The database is unreachable", body = gokart_edge::http::ErrorEnvelope),
+))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>> {
+    let check = async {
+        let mut connection = state.db.acquire().await?;
+        connection.ping().await
+    };
+    match tokio::time::timeout(Duration::from_secs(1), check).await {
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            Err(Error::Unavailable("the database is unreachable"))
+        }
+        Err(_) => Err(Error::Unavailable("the database did not answer in time")),
+    }
+}

@@ -1,0 +1,27 @@
+//! GoKart's public REST API.
+//!
+//! `main.rs` only parses the command line; everything else lives here so the
+//! integration tests can build the same application on a random port.
+//!
+//! Layout: one folder per capability (`health`, and later `auth`, `catalog`,
+//! `cart`, `orders`, ...), each with its handler, service and repository.
+//! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
+//! [`extract`], [`routes`] and [`startup`].
+//!
+//! Error policy: handlers return [`error::Result`]. Client mistakes become
+//! 4xx JSON errors naming the problem; anything unexpected is logged with its
+//! cause and answered with a bare 500 carrying only the request id.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+
+pub use config::ApiConfig;
+pub use state::AppState;

@@ -1,0 +1,38 @@
+//! Building the application: pool, migrations, state, router, listener.
+
+use std::sync::Arc;
+
+use axum::Router;
+use gokart_edge::http::Server;
+
+use crate::config::ApiConfig;
+use crate::db;
+use crate::routes;
+use crate::state::AppState;
+
+/// Builds the API, bound and ready to serve.
+pub async fn build(config: ApiConfig) -> anyhow::Result<Server> {
+    build_with_routes(config, Router::new()).await
+}
+
+/// Builds the API with `extra` routes mounted beside the real ones and given
+/// the same layers (tests use this to exercise failure paths end to end).
+pub async fn build_with_routes(
+    config: ApiConfig,
+    extra: Router<AppState>,
+) -> anyhow::Result<Server> {
+    let pool = db::pool(&config.database)?;
+    if config.database.migrate_on_start {
+        db::migrate(&pool).await?;
+    }
+    let server_config = config.server.clone();
+    let state = AppState {
+        db: pool,
+        config: Arc::new(config),
+    };
+    let router = routes::router(state, extra);
+    let server = Server::bind(&server_config, router).await.map_err(|err| {
+        anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address())
+    })?;
+    Ok(server)
+}

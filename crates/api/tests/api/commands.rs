@@ -1,0 +1,200 @@
+//! The `api` binary itself: start-up errors, migrations, SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::TestDatabase;
+
+fn api() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
+    // Only what each test sets: no developer api.env, no inherited variables.
+    command.env_clear().current_dir(std::env::temp_dir());
+    command
+}
+
+fn run(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("api runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_explains_each_command() {
+    let output = api().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+
+    assert!(output.status.success());
+    for command in ["serve", "migrate", "seed"] {
+        assert!(
+            help.contains(command),
+            "--help does not mention {command}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_database_url_stops_start_up_with_one_line_naming_it() {
+    let (ok, stderr) = run(api().arg("serve"));
+
+    assert!(!ok);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_value_is_named() {
+    let (ok, stderr) = run(api()
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://x/y")
+        .env("PORT", "eighty"));
+
+    assert!(!ok);
+    assert!(
+        stderr.contains("PORT") && stderr.contains("eighty"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn production_refuses_the_development_secret() {
+    let (ok, stderr) = run(api()
+        .arg("serve")
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "postgres://x/y"));
+
+    assert!(!ok);
+    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+}
+
+#[test]
+fn an_explicit_env_file_is_read() {
+    let file = std::env::temp_dir().join(format!("gokart-{}.env", uuid::Uuid::new_v4()));
+    std::fs::write(&file, "DATABASE_URL=postgres://x/y\nPORT=not-a-port\n").unwrap();
+
+    let (ok, stderr) = run(api().arg("--env-file").arg(&file).arg("serve"));
+    std::fs::remove_file(&file).ok();
+
+    assert!(!ok);
+    assert!(stderr.contains("PORT"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_applies_every_migration() {
+    let database = TestDatabase::create().await;
+    let fresh = format!("{}_fresh", database.name);
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    sqlx::query(&format!(r#"CREATE DATABASE "{fresh}""#))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let fresh_url = database.url.replace(&database.name, &fresh);
+
+    let (ok, stderr) = run(api().arg("migrate").env("DATABASE_URL", &fresh_url));
+    let fresh_pool = sqlx::PgPool::connect(&fresh_url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&fresh_pool)
+        .await
+        .unwrap();
+    fresh_pool.close().await;
+    sqlx::query(&format!(r#"DROP DATABASE "{fresh}" WITH (FORCE)"#))
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    assert!(ok, "{stderr}");
+    assert_eq!(applied as usize, gokart_api::db::MIGRATOR.iter().count());
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let database = TestDatabase::create().await;
+    let port = free_port();
+    let mut child = api()
+        .arg("serve")
+        .env("DATABASE_URL", &database.url)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let ready = wait_until_ready(port).await;
+    let startup = started.elapsed();
+
+    let healthy = api()
+        .arg("healthcheck")
+        .env("PORT", port.to_string())
+        .status()
+        .unwrap();
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+
+    assert!(ready, "the API never became ready");
+    assert!(healthy.success(), "`api healthcheck` reports a ready API");
+    assert!(killed.success());
+    assert_eq!(
+        status.map(|s| s.code()),
+        Some(Some(0)),
+        "exit after SIGTERM"
+    );
+    eprintln!("start-up to ready: {startup:?}");
+}
+
+#[test]
+fn healthcheck_fails_when_nothing_answers() {
+    let port = free_port();
+
+    let status = api()
+        .arg("healthcheck")
+        .env("PORT", port.to_string())
+        .status()
+        .unwrap();
+
+    assert!(!status.success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `/readyz` until it answers 200, for at most ten seconds.
+async fn wait_until_ready(port: u16) -> bool {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let answer = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await;
+        if answer.is_ok_and(|response| response.status() == 200) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().ok();
+    None
+}

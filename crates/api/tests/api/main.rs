@@ -1,0 +1,13 @@
+//! Integration tests: the real API on a random port, a fresh PostgreSQL
+//! database per test, real HTTP. Run them with `make test`.
+
+// A failed unwrap in a test or its helpers is a failed test, which is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod commands;
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod request_ids;
+mod shutdown;

@@ -1,0 +1,13 @@
+//! GoKart's domain: the types and rules both services agree on, with no I/O.
+//!
+//! Everything here is pure and synchronous so it can be tested exhaustively
+//! with unit tests. Services call these functions; they never re-implement
+//! money arithmetic, validation or paging rules themselves.
+
+pub mod money;
+pub mod paging;
+pub mod validation;
+
+pub use money::{Currency, Money, MoneyError};
+pub use paging::PageRequest;
+pub use validation::{Invalid, Violations};

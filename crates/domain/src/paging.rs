@@ -1,0 +1,99 @@
+//! Page-number paging with a hard maximum page size.
+//!
+//! Every list endpoint pages the same way: `page` starts at 1, `page_size`
+//! defaults to 20 and may not exceed 100, so no request can ask the database
+//! for an unbounded result.
+
+use crate::validation::Violations;
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page, 1..=[`PageRequest::MAX_SIZE`].
+    pub page_size: u32,
+}
+
+impl PageRequest {
+    /// Page size when the client gives none.
+    pub const DEFAULT_SIZE: u32 = 20;
+    /// The largest page a client may ask for.
+    pub const MAX_SIZE: u32 = 100;
+    /// Pages past this are refused: deep offsets are slow and nobody reads them.
+    pub const MAX_PAGE: u32 = 100_000;
+
+    /// Validates raw query values; each problem names its parameter.
+    pub fn parse(page: Option<i64>, page_size: Option<i64>) -> Result<Self, Violations> {
+        let mut violations = Violations::new();
+        let page = match page {
+            None => 1,
+            Some(p) if (1..=i64::from(Self::MAX_PAGE)).contains(&p) => p as u32,
+            Some(_) => {
+                violations.add("page", format!("must be between 1 and {}", Self::MAX_PAGE));
+                1
+            }
+        };
+        let page_size = match page_size {
+            None => Self::DEFAULT_SIZE,
+            Some(s) if (1..=i64::from(Self::MAX_SIZE)).contains(&s) => s as u32,
+            Some(_) => {
+                violations.add(
+                    "page_size",
+                    format!("must be between 1 and {}", Self::MAX_SIZE),
+                );
+                Self::DEFAULT_SIZE
+            }
+        };
+        violations.into_result()?;
+        Ok(PageRequest { page, page_size })
+    }
+
+    /// Rows to skip for this page.
+    pub fn offset(&self) -> i64 {
+        (i64::from(self.page) - 1) * i64::from(self.page_size)
+    }
+
+    /// Rows to fetch for this page.
+    pub fn limit(&self) -> i64 {
+        i64::from(self.page_size)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            page_size: Self::DEFAULT_SIZE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_first_page_of_twenty() {
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap(),
+            PageRequest::default()
+        );
+    }
+
+    #[test]
+    fn offset_follows_page_and_size() {
+        let page = PageRequest::parse(Some(3), Some(25)).unwrap();
+        assert_eq!((page.offset(), page.limit()), (50, 25));
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_parameter() {
+        let err = PageRequest::parse(Some(0), Some(101)).unwrap_err();
+        assert!(err.fields().contains_key("page"));
+        assert!(err.fields().contains_key("page_size"));
+        assert!(PageRequest::parse(Some(1), Some(0)).is_err());
+        assert!(PageRequest::parse(Some(-5), None).is_err());
+        assert!(PageRequest::parse(Some(1), Some(100)).is_ok());
+    }
+}

@@ -1,0 +1,36 @@
+//! HTTP plumbing both services share: the JSON error shape, a JSON extractor
+//! whose rejections use it, request ids and request spans, limits, and a
+//! server with graceful shutdown.
+
+mod error;
+mod json;
+mod observe;
+mod probe;
+mod serve;
+
+pub use error::{ErrorDetail, ErrorEnvelope, ErrorResponse, method_not_allowed, route_not_found};
+pub use json::Json;
+pub use observe::{REQUEST_ID_HEADER, RequestId, current_request_id};
+pub use probe::probe;
+pub use serve::{Server, shutdown_signal};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::ServerConfig;
+
+/// Wraps a service's routes with what every request gets: JSON 404/405
+/// fallbacks, a body limit, panic recovery, a timeout, a request id and a
+/// request span. The outermost layer is applied last.
+pub fn with_edge_layers(router: Router, config: &ServerConfig) -> Router {
+    router
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout,
+            observe::observe,
+        ))
+}

@@ -1,0 +1,109 @@
+//! HTTP server settings common to both services.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::env::{AppEnv, ConfigError, Env};
+use crate::telemetry::LogFormat;
+
+/// How a service listens, logs and bounds its requests.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `APP_ENV`: development (default) or production.
+    pub app_env: AppEnv,
+    /// `HOST`: interface to bind; loopback in development, all interfaces in production.
+    pub host: IpAddr,
+    /// `PORT`: TCP port (Cloud Run sets it); `0` picks a free one.
+    pub port: u16,
+    /// `REQUEST_TIMEOUT`: longest a request may run before a 503.
+    pub request_timeout: Duration,
+    /// `REQUEST_BODY_LIMIT_BYTES`: largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// `LOG_FORMAT`: `pretty` (development default) or `json` (production default).
+    pub log_format: LogFormat,
+    /// `RUST_LOG`: log filter directives.
+    pub log_filter: String,
+}
+
+impl ServerConfig {
+    /// Reads the shared server variables; `default_port` differs per service.
+    pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
+        let app_env = env.app_env()?;
+        let default_host = match app_env {
+            AppEnv::Development => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            AppEnv::Production => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        let default_format = match app_env {
+            AppEnv::Development => LogFormat::Pretty,
+            AppEnv::Production => LogFormat::Json,
+        };
+        let body_limit_bytes = env.parse("REQUEST_BODY_LIMIT_BYTES", 1024 * 1024)?;
+        if body_limit_bytes == 0 {
+            return Err(ConfigError::new(
+                "REQUEST_BODY_LIMIT_BYTES",
+                "must be greater than 0",
+            ));
+        }
+        let request_timeout = env.duration("REQUEST_TIMEOUT", Duration::from_secs(30))?;
+        if request_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "REQUEST_TIMEOUT",
+                "must be greater than 0",
+            ));
+        }
+        Ok(ServerConfig {
+            app_env,
+            host: env.parse("HOST", default_host)?,
+            port: env.parse("PORT", default_port)?,
+            request_timeout,
+            body_limit_bytes,
+            shutdown_grace: env.duration("SHUTDOWN_GRACE", Duration::from_secs(8))?,
+            log_format: env.parse("LOG_FORMAT", default_format)?,
+            log_filter: env.string("RUST_LOG", "info,sqlx=warn"),
+        })
+    }
+
+    /// The address to bind.
+    pub fn bind_address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_defaults_bind_loopback_with_pretty_logs() {
+        let config = ServerConfig::from_env(&Env::default(), 8080).unwrap();
+        assert_eq!(config.bind_address().to_string(), "127.0.0.1:8080");
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(config.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn production_binds_all_interfaces_with_json_logs() {
+        let env = Env::from_pairs([("APP_ENV", "production"), ("PORT", "9000")]);
+        let config = ServerConfig::from_env(&env, 8080).unwrap();
+        assert_eq!(config.bind_address().to_string(), "0.0.0.0:9000");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn zero_limits_are_refused_by_name() {
+        let env = Env::from_pairs([("REQUEST_TIMEOUT", "0s")]);
+        assert_eq!(
+            ServerConfig::from_env(&env, 1).unwrap_err().var,
+            "REQUEST_TIMEOUT"
+        );
+        let env = Env::from_pairs([("REQUEST_BODY_LIMIT_BYTES", "0")]);
+        assert_eq!(
+            ServerConfig::from_env(&env, 1).unwrap_err().var,
+            "REQUEST_BODY_LIMIT_BYTES"
+        );
+        let env = Env::from_pairs([("APP_ENV", "staging")]);
+        assert_eq!(ServerConfig::from_env(&env, 1).unwrap_err().var, "APP_ENV");
+    }
+}

@@ -1,0 +1,13 @@
+//! GoKart's mega-worker: stateless executors for order fulfillment steps.
+//!
+//! The task queue (Cloud Tasks in the cloud, the API's local dispatcher on
+//! one machine) pushes each step here as an HTTP POST; the worker does the
+//! step and reports back to the API. It holds no database credentials: the
+//! API owns the order workflow and decides what comes next.
+
+pub mod cli;
+pub mod config;
+pub mod routes;
+pub mod startup;
+
+pub use config::WorkerConfig;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make dev`: PostgreSQL, migrations, demo data, the API on :8080 and the
+# worker on :8081, in the foreground. Ctrl-C stops all of it.
+#
+# DATABASE_URL set: use that database. Otherwise: a private cluster under
+# .local/postgres/dev, on port 54329. API_PORT and WORKER_PORT move the
+# services; any variable from api.env.example / worker.env.example can be
+# set in the environment or in api.env / worker.env.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+cargo build --bin api --bin mega-worker
+bin=${CARGO_TARGET_DIR:-target}/debug
+
+started_cluster=""
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(scripts/postgres.sh start dev)
+  started_cluster=1
+fi
+export DATABASE_URL
+
+api_port=${API_PORT:-8080}
+worker_port=${WORKER_PORT:-8081}
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$started_cluster" ]; then scripts/postgres.sh stop dev; fi
+  echo "gokart: stopped"
+}
+trap cleanup INT TERM EXIT
+
+"$bin/api" migrate
+"$bin/api" seed
+
+PORT=$worker_port "$bin/mega-worker" serve & pids+=($!)
+PORT=$api_port PUBLIC_URL=${PUBLIC_URL:-http://localhost:$api_port} "$bin/api" serve & pids+=($!)
+
+cat <<MSG
+gokart: API     http://localhost:$api_port   (docs: http://localhost:$api_port/api/v1/docs/)
+gokart: worker  http://localhost:$worker_port
+gokart: database $DATABASE_URL
+gokart: Ctrl-C stops everything
+MSG
+
+# Stop everything as soon as either service exits.
+wait -n

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite against real PostgreSQL. Uses DATABASE_URL
+# when set (its user needs CREATEDB: every test gets a database of its own);
+# otherwise starts the private test cluster and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+started_cluster=""
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(scripts/postgres.sh start test)
+  started_cluster=1
+  # Databases left behind by test processes that were killed.
+  psql "$DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'" |
+    while read -r stale; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$stale\" WITH (FORCE)" >/dev/null; done
+fi
+export DATABASE_URL
+
+cleanup() {
+  if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
+}
+trap cleanup EXIT
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
