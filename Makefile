@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare compose-check
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ db-stop: ## Stop the private development database
 
 sqlx-prepare: ## Refresh .sqlx/ (compile-checked queries) against a migrated database
 	@scripts/sqlx-prepare.sh
+
+sqlx-check: ## Fail if .sqlx/ does not match the queries and migrations
+	@scripts/sqlx-prepare.sh --check
 
 compose-check: ## Validate docker-compose.yml and lint the shell scripts
 	docker-compose config --quiet

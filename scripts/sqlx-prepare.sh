@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+started_cluster=""
 if [ -z "${DATABASE_URL:-}" ]; then
-  DATABASE_URL=$(scripts/postgres.sh start dev)
+  DATABASE_URL=$(scripts/postgres.sh start test)
+  started_cluster=1
 fi
+export PGOPTIONS=--client-min-messages=warning
 scratch=gokart_sqlx_prepare
 admin_url=$DATABASE_URL
 psql "$admin_url" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" -c "CREATE DATABASE $scratch" >/dev/null
@@ -19,7 +22,11 @@ for migration in migrations/*.sql; do
 done
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+cleanup() {
+  rm -rf "$out"
+  if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
+}
+trap cleanup EXIT
 # Recompile our crates so every macro runs again and writes its query file.
 cargo clean -p gokart-api -p gokart-mega-worker >/dev/null 2>&1 || true
 SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$out" DATABASE_URL="$scratch_url" \

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use gokart_edge::http::{probe, shutdown_signal};
 use gokart_edge::{Env, telemetry};
 
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, SeedConfig};
+use crate::state::AppState;
 use crate::{db, seed, startup};
 
 /// GoKart's public REST API.
@@ -52,10 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = startup::build(configure(&env)?).await?;
             let address = server.local_addr()?;
             tracing::info!(%address, "api listening");
-            server
-                .run_until(shutdown_signal())
-                .await
-                .context("server failed")?;
+            server.run_until(shutdown_signal()).await.context("server failed")?;
             tracing::info!("api stopped");
         }
         Command::Migrate => {
@@ -65,9 +63,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed => {
             let config = configure(&env)?;
+            let seed_config = SeedConfig::from_env(&env)?;
             let pool = db::connect(&config.database).await?;
             db::migrate(&pool).await?;
-            seed::run(&pool, &config).await?;
+            seed::run(&AppState::new(config, pool)?, &seed_config).await?;
         }
         Command::Healthcheck => {
             let port = env.parse("PORT", 8080)?;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use gokart_edge::{AppEnv, ConfigError, Env, ServerConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Everything the API reads from its environment.
 #[derive(Debug, Clone)]
@@ -39,11 +39,77 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-/// User-session signing configuration.
+/// Accounts, sessions and their protections.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// `JWT_SECRET`: HMAC key for access tokens; required in production.
     pub jwt_secret: SecretString,
+    /// `ACCESS_TOKEN_TTL`: lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL`: how long a session lasts from login.
+    pub refresh_token_ttl: Duration,
+    /// `MAX_SESSIONS_PER_USER`: live sessions kept per user; the oldest goes first.
+    pub max_sessions_per_user: u32,
+    /// `COOKIE_SECURE`: mark cookies `Secure` (default: on in production).
+    pub cookie_secure: bool,
+    /// `CORS_ALLOW_ORIGINS`: comma-separated browser origins allowed to call
+    /// the API with credentials (and to use the refresh cookie).
+    pub allowed_origins: Vec<String>,
+    /// Password hashing cost.
+    pub argon2: Argon2Config,
+    /// Brute-force protections.
+    pub limits: LoginLimits,
+}
+
+/// argon2id cost parameters (defaults: OWASP's 19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Copy)]
+pub struct Argon2Config {
+    /// `ARGON2_MEMORY_KIB`: memory per hash, in KiB.
+    pub memory_kib: u32,
+    /// `ARGON2_ITERATIONS`: passes over the memory.
+    pub iterations: u32,
+    /// `ARGON2_PARALLELISM`: lanes per hash.
+    pub parallelism: u32,
+}
+
+/// Limits on login and registration attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// `LOGIN_FAILURE_LIMIT`: failed logins for one account before it is slowed.
+    pub failure_limit: u32,
+    /// `LOGIN_FAILURE_WINDOW`: the window those failures are counted in.
+    pub failure_window: Duration,
+    /// `LOGIN_LOCKOUT_BASE`: the first delay once the limit is hit; it doubles
+    /// with each further failure, up to `LOGIN_FAILURE_WINDOW`.
+    pub lockout_base: Duration,
+    /// `AUTH_RATE_LIMIT_PER_MINUTE`: login and registration attempts per client address.
+    pub per_address_per_minute: u32,
+    /// `TRUSTED_PROXY_HOPS`: proxies in front of the API that append to
+    /// `X-Forwarded-For` (1 on Cloud Run; 0 when clients connect directly).
+    pub trusted_proxy_hops: usize,
+}
+
+/// What `api seed` creates.
+#[derive(Debug, Clone)]
+pub struct SeedConfig {
+    /// `ADMIN_EMAIL`: the demo admin's email.
+    pub admin_email: String,
+    /// `ADMIN_PASSWORD`: the demo admin's password; production refuses the default.
+    pub admin_password: SecretString,
+}
+
+/// The demo admin's development password; production refuses it.
+pub const DEV_ADMIN_PASSWORD: &str = "supersecretpassword";
+
+impl SeedConfig {
+    /// Reads the seeding variables.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let app_env = env.app_env()?;
+        Ok(SeedConfig {
+            admin_email: env.string("ADMIN_EMAIL", "admin@example.com"),
+            admin_password: env.secret("ADMIN_PASSWORD", DEV_ADMIN_PASSWORD, app_env)?,
+        })
+    }
 }
 
 /// The development-only JWT key; production refuses it.
@@ -59,17 +125,11 @@ impl ApiConfig {
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError::new(
-                "PUBLIC_URL",
-                "must start with http:// or https://",
-            ));
+            return Err(ConfigError::new("PUBLIC_URL", "must start with http:// or https://"));
         }
         let max_connections = env.parse("DATABASE_MAX_CONNECTIONS", 10)?;
         if max_connections == 0 {
-            return Err(ConfigError::new(
-                "DATABASE_MAX_CONNECTIONS",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::new("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
         }
         let min_connections = env.parse("DATABASE_MIN_CONNECTIONS", 1)?;
         if min_connections > max_connections {
@@ -87,27 +147,82 @@ impl ApiConfig {
                 .duration("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(15))?,
             migrate_on_start: env.flag("RUN_MIGRATIONS", true)?,
         };
-        let auth = AuthConfig {
-            jwt_secret: env.secret("JWT_SECRET", DEV_JWT_SECRET, app_env)?,
-        };
-        if app_env == AppEnv::Production && auth_secret_too_short(&auth) {
+        let auth = AuthConfig::from_env(env, app_env)?;
+        Ok(ApiConfig { server, public_url, database, auth })
+    }
+
+    /// The API's own origin (scheme, host and port of `PUBLIC_URL`).
+    pub fn own_origin(&self) -> &str {
+        origin_of(&self.public_url)
+    }
+}
+
+impl AuthConfig {
+    fn from_env(env: &Env, app_env: AppEnv) -> Result<Self, ConfigError> {
+        let jwt_secret = env.secret("JWT_SECRET", DEV_JWT_SECRET, app_env)?;
+        if app_env == AppEnv::Production && jwt_secret.expose_secret().len() < 32 {
+            return Err(ConfigError::new("JWT_SECRET", "must be at least 32 characters"));
+        }
+        let allowed_origins = env
+            .string("CORS_ALLOW_ORIGINS", "")
+            .split(',')
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect::<Vec<_>>();
+        if let Some(bad) = allowed_origins.iter().find(|o| {
+            !(o.starts_with("http://") || o.starts_with("https://")) || origin_of(o) != o.as_str()
+        }) {
             return Err(ConfigError::new(
-                "JWT_SECRET",
-                "must be at least 32 characters",
+                "CORS_ALLOW_ORIGINS",
+                format!(
+                    "{bad:?} is not an origin like https://shop.example.com (and `*` is never allowed)"
+                ),
             ));
         }
-        Ok(ApiConfig {
-            server,
-            public_url,
-            database,
-            auth,
+        let argon2 = Argon2Config {
+            memory_kib: env.parse("ARGON2_MEMORY_KIB", 19 * 1024)?,
+            iterations: env.parse("ARGON2_ITERATIONS", 2)?,
+            parallelism: env.parse("ARGON2_PARALLELISM", 1)?,
+        };
+        if argon2::Params::new(argon2.memory_kib, argon2.iterations, argon2.parallelism, None)
+            .is_err()
+        {
+            return Err(ConfigError::new(
+                "ARGON2_MEMORY_KIB",
+                "with ARGON2_ITERATIONS and ARGON2_PARALLELISM, not valid argon2 parameters",
+            ));
+        }
+        let limits = LoginLimits {
+            failure_limit: env.parse("LOGIN_FAILURE_LIMIT", 5)?,
+            failure_window: env.duration("LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
+            lockout_base: env.duration("LOGIN_LOCKOUT_BASE", Duration::from_secs(30))?,
+            per_address_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 100)?,
+            trusted_proxy_hops: env.parse("TRUSTED_PROXY_HOPS", 0)?,
+        };
+        if limits.failure_limit == 0 {
+            return Err(ConfigError::new("LOGIN_FAILURE_LIMIT", "must be at least 1"));
+        }
+        Ok(AuthConfig {
+            jwt_secret,
+            access_token_ttl: env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+            refresh_token_ttl: env
+                .duration("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
+            max_sessions_per_user: env.parse("MAX_SESSIONS_PER_USER", 5)?,
+            cookie_secure: env.flag("COOKIE_SECURE", app_env.is_production())?,
+            allowed_origins,
+            argon2,
+            limits,
         })
     }
 }
 
-fn auth_secret_too_short(auth: &AuthConfig) -> bool {
-    use secrecy::ExposeSecret;
-    auth.jwt_secret.expose_secret().len() < 32
+/// `scheme://host[:port]` of a URL, without path.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
+    }
 }
 
 #[cfg(test)]
@@ -140,11 +255,9 @@ mod tests {
     fn production_refuses_the_development_jwt_secret() {
         let err = ApiConfig::from_env(&env(&[("APP_ENV", "production")])).unwrap_err();
         assert_eq!(err.var, "JWT_SECRET");
-        let err = ApiConfig::from_env(&env(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", DEV_JWT_SECRET),
-        ]))
-        .unwrap_err();
+        let err =
+            ApiConfig::from_env(&env(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]))
+                .unwrap_err();
         assert_eq!(err.var, "JWT_SECRET");
         let err = ApiConfig::from_env(&env(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
             .unwrap_err();
@@ -154,6 +267,40 @@ mod tests {
             ApiConfig::from_env(&env(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn cors_origins_must_be_origins() {
+        let config = ApiConfig::from_env(&env(&[(
+            "CORS_ALLOW_ORIGINS",
+            "https://shop.example.com, http://localhost:3000/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.auth.allowed_origins,
+            ["https://shop.example.com", "http://localhost:3000"]
+        );
+        for bad in ["*", "shop.example.com", "https://shop.example.com/path"] {
+            let err = ApiConfig::from_env(&env(&[("CORS_ALLOW_ORIGINS", bad)])).unwrap_err();
+            assert_eq!(err.var, "CORS_ALLOW_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_own_origin_drops_the_path() {
+        let config =
+            ApiConfig::from_env(&env(&[("PUBLIC_URL", "https://api.example.com/")])).unwrap();
+        assert_eq!(config.own_origin(), "https://api.example.com");
+    }
+
+    #[test]
+    fn production_refuses_the_default_admin_password_for_seeding() {
+        let production = Env::from_pairs([("APP_ENV", "production")]);
+        assert_eq!(SeedConfig::from_env(&production).unwrap_err().var, "ADMIN_PASSWORD");
+        let mut default = production;
+        default.set("ADMIN_PASSWORD", DEV_ADMIN_PASSWORD);
+        assert_eq!(SeedConfig::from_env(&default).unwrap_err().var, "ADMIN_PASSWORD");
+        assert!(SeedConfig::from_env(&Env::default()).is_ok());
     }
 
     #[test]

@@ -32,17 +32,12 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
 /// cannot be reached (for the one-shot commands).
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
     let pool = pool(config)?;
-    pool.acquire()
-        .await
-        .context("cannot connect to the database (DATABASE_URL)")?;
+    pool.acquire().await.context("cannot connect to the database (DATABASE_URL)")?;
     Ok(pool)
 }
 
 /// Applies pending migrations; several instances starting at once are
 /// serialised by sqlx's advisory lock.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(pool)
-        .await
-        .context("cannot apply database migrations")
+    MIGRATOR.run(pool).await.context("cannot apply database migrations")
 }

@@ -5,7 +5,7 @@
 //! message meant for the client; [`Error::Database`] and [`Error::Internal`]
 //! are logged with their cause and shown only as a request id.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gokart_domain::Violations;
 use gokart_edge::http::ErrorResponse;
@@ -36,6 +36,9 @@ pub enum Error {
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// 429: too many attempts; retry after this many seconds.
+    #[error("too many attempts")]
+    RateLimited(u64),
     /// 503: a dependency is down; the client may retry.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -50,10 +53,7 @@ pub enum Error {
 impl Error {
     /// A 409 with `code`.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict {
-            code,
-            message: message.into(),
-        }
+        Error::Conflict { code, message: message.into() }
     }
 
     /// A 422 for one field.
@@ -63,27 +63,30 @@ impl Error {
 
     fn into_error_response(self) -> ErrorResponse {
         match self {
-            Error::NotFound(what) => ErrorResponse::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
+            Error::NotFound(what) => {
+                ErrorResponse::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
             Error::Validation(violations) => ErrorResponse::validation(violations.fields().clone()),
             Error::Conflict { code, message } => {
                 ErrorResponse::new(StatusCode::CONFLICT, code, message)
             }
             Error::Unauthorized(message) => {
                 ErrorResponse::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+                    .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
             }
+            Error::RateLimited(seconds) => ErrorResponse::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many attempts; wait before trying again",
+            )
+            .retry_after(seconds.max(1)),
             Error::Forbidden(message) => {
                 ErrorResponse::new(StatusCode::FORBIDDEN, "forbidden", message)
             }
-            Error::Unavailable(message) => ErrorResponse::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                message,
-            )
-            .retry_after(1),
+            Error::Unavailable(message) => {
+                ErrorResponse::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message)
+                    .retry_after(1)
+            }
             Error::Database(err) => database_error_response(err),
             Error::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "unexpected failure");
@@ -123,5 +126,21 @@ impl IntoResponse for Error {
 impl From<Violations> for Error {
     fn from(violations: Violations) -> Self {
         Error::Validation(violations)
+    }
+}
+
+/// Turns a violated database constraint into the client error it stands for
+/// (a taken email, say), leaving every other failure as it is.
+pub trait OnConstraint<T> {
+    /// Maps a violation of `constraint` to `error()`.
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T> OnConstraint<T> for std::result::Result<T, sqlx::Error> {
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.constraint() == Some(constraint) => error(),
+            _ => Error::Database(err),
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! Request extractors whose rejections use our error shape.
 //!
-//! [`Json`] comes from the shared edge crate. [`Path`] answers a malformed
+//! [`Json`] comes from the shared edge crate. [`Query`] answers an
+//! undecodable query string with a 400; handlers take query values as
+//! strings and validate them into domain types, naming each bad parameter. [`Path`] answers a malformed
 //! path id (`/orders/not-a-uuid`) with the same 404 as an unknown one, so ids
 //! stay opaque and nothing about their format leaks.
 
@@ -28,5 +30,30 @@ where
             .await
             .map(|axum::extract::Path(value)| Path(value))
             .map_err(|_| Error::NotFound("resource"))
+    }
+}
+
+/// Query-string parameters; an undecodable query string is a 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = gokart_edge::http::ErrorResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection| {
+                gokart_edge::http::ErrorResponse::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "malformed_query",
+                    rejection.body_text(),
+                )
+            })
     }
 }

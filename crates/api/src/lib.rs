@@ -3,8 +3,9 @@
 //! `main.rs` only parses the command line; everything else lives here so the
 //! integration tests can build the same application on a random port.
 //!
-//! Layout: one folder per capability (`health`, and later `auth`, `catalog`,
-//! `cart`, `orders`, ...), each with its handler, service and repository.
+//! Layout: one folder per capability (`health`, `auth`, `users`, `admin`,
+//! and later `catalog`, `cart`, `orders`, ...), each with its handler,
+//! service and repository.
 //! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
 //! [`extract`], [`routes`] and [`startup`].
 //!
@@ -12,16 +13,20 @@
 //! 4xx JSON errors naming the problem; anything unexpected is logged with its
 //! cause and answered with a bare 500 carrying only the request id.
 
+pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod page;
 pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod users;
 
 pub use config::ApiConfig;
 pub use state::AppState;

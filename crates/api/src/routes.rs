@@ -5,13 +5,17 @@
 //! the OpenAPI document cannot drift from the router. A test checks it.
 
 use axum::Router;
-use utoipa::OpenApi;
+use axum::http::{HeaderName, Method, header};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::health;
+use crate::config::ApiConfig;
 use crate::state::AppState;
+use crate::{admin, auth, health, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -26,16 +30,55 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
             Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`; money is \
             `{\"amount\": minor units, \"currency\"}`.",
     ),
-    tags((name = "health", description = "Liveness and readiness probes")),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "auth", description = "Signing in, refreshing, signing out, sessions"),
+        (name = "users", description = "Registration and the caller's own account"),
+        (name = "admin", description = "Admin-only management"),
+    ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
+    modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
+
+/// `bearer`: the access token; `refresh_cookie`: the refresh token cookie.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+            ),
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "refresh_token",
+                "HttpOnly, SameSite=Strict, Path=/api/v1/auth; set by login and registration",
+            ))),
+        );
+    }
+}
 
 /// The documented routes, with their OpenAPI description.
 pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(users::handler::register))
+        .routes(routes!(users::handler::profile, users::handler::update_profile))
+        .routes(routes!(users::handler::change_password))
+        .routes(routes!(users::handler::delete_account))
+        .routes(routes!(auth::handler::login))
+        .routes(routes!(auth::handler::refresh))
+        .routes(routes!(auth::handler::logout))
+        .routes(routes!(auth::handler::list_sessions, auth::handler::revoke_all_sessions))
+        .routes(routes!(auth::handler::revoke_session))
+        .routes(routes!(admin::users::list, admin::users::create))
+        .routes(routes!(admin::users::update, admin::users::delete))
 }
 
 /// The complete router: documented routes, `extra` (extra routes that tests
@@ -47,6 +90,30 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
         .with_state(state)
+}
+
+/// Browser access from the allow-listed origins, with credentials; none
+/// when the list is empty (same-origin only). Never `*`.
+pub fn cors(config: &ApiConfig) -> Option<CorsLayer> {
+    let origins: Vec<_> =
+        config.auth.allowed_origins.iter().filter_map(|origin| origin.parse().ok()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// The OpenAPI document as served at [`OPENAPI_PATH`].

@@ -1,7 +1,5 @@
 //! Building the application: pool, migrations, state, router, listener.
 
-use std::sync::Arc;
-
 use axum::Router;
 use gokart_edge::http::Server;
 
@@ -26,12 +24,10 @@ pub async fn build_with_routes(
         db::migrate(&pool).await?;
     }
     let server_config = config.server.clone();
-    let state = AppState {
-        db: pool,
-        config: Arc::new(config),
-    };
+    let cors = routes::cors(&config);
+    let state = AppState::new(config, pool)?;
     let router = routes::router(state, extra);
-    let server = Server::bind(&server_config, router).await.map_err(|err| {
+    let server = Server::bind(&server_config, router, cors).await.map_err(|err| {
         anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address())
     })?;
     Ok(server)

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::auth::guard::AddressLimiter;
+use crate::auth::password::Passwords;
+use crate::auth::tokens::AccessTokens;
 use crate::config::ApiConfig;
 
 /// Shared, cheaply cloned application state.
@@ -13,4 +16,24 @@ pub struct AppState {
     pub db: PgPool,
     /// Configuration read at start-up.
     pub config: Arc<ApiConfig>,
+    /// Access-token signing and checking.
+    pub tokens: AccessTokens,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// Login and registration attempts per client address.
+    pub address_limiter: Arc<AddressLimiter>,
+}
+
+impl AppState {
+    /// State for `config` over `db`.
+    pub fn new(config: ApiConfig, db: PgPool) -> anyhow::Result<Self> {
+        let auth = &config.auth;
+        Ok(AppState {
+            tokens: AccessTokens::new(&auth.jwt_secret, auth.access_token_ttl),
+            passwords: Passwords::new(auth.argon2)?,
+            address_limiter: Arc::new(AddressLimiter::new(auth.limits.per_address_per_minute)),
+            db,
+            config: Arc::new(config),
+        })
+    }
 }

@@ -4,10 +4,12 @@
 //! with unit tests. Services call these functions; they never re-implement
 //! money arithmetic, validation or paging rules themselves.
 
+pub mod identity;
 pub mod money;
 pub mod paging;
 pub mod validation;
 
+pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
 pub use paging::PageRequest;
 pub use validation::{Invalid, Violations};

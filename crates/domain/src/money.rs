@@ -110,29 +110,20 @@ impl Money {
     /// `self + other`, refusing mixed currencies and overflow.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
     /// `self - other`, refusing mixed currencies and overflow.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
     /// `self × quantity`, e.g. a line total.
     pub fn checked_mul(self, quantity: i64) -> Result<Money, MoneyError> {
-        let amount = self
-            .amount
-            .checked_mul(quantity)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_mul(quantity).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -141,21 +132,14 @@ impl Money {
     /// 1999 cents is `percent_bps(825)` = 165 cents (164.9175 rounded).
     pub fn percent_bps(self, basis_points: u32) -> Result<Money, MoneyError> {
         let scaled = i128::from(self.amount) * i128::from(basis_points);
-        let rounded = if scaled >= 0 {
-            (scaled + 5_000) / 10_000
-        } else {
-            (scaled - 5_000) / 10_000
-        };
+        let rounded =
+            if scaled >= 0 { (scaled + 5_000) / 10_000 } else { (scaled - 5_000) / 10_000 };
         let amount = i64::try_from(rounded).map_err(|_| MoneyError::Overflow)?;
         Ok(Money::new(amount, self.currency))
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
-        if self.currency == other.currency {
-            Ok(())
-        } else {
-            Err(MoneyError::CurrencyMismatch)
-        }
+        if self.currency == other.currency { Ok(()) } else { Err(MoneyError::CurrencyMismatch) }
     }
 }
 
@@ -182,11 +166,7 @@ mod tests {
     #[test]
     fn malformed_currency_codes_are_rejected() {
         for bad in ["", "us", "usdd", "u$d", "12a", "ü12"] {
-            assert_eq!(
-                Currency::parse(bad),
-                Err(MoneyError::InvalidCurrency),
-                "{bad}"
-            );
+            assert_eq!(Currency::parse(bad), Err(MoneyError::InvalidCurrency), "{bad}");
         }
     }
 
@@ -224,10 +204,7 @@ mod tests {
 
     #[test]
     fn negative_prices_are_refused() {
-        assert_eq!(
-            Money::non_negative(-1, Currency::USD),
-            Err(MoneyError::Negative)
-        );
+        assert_eq!(Money::non_negative(-1, Currency::USD), Err(MoneyError::Negative));
         assert_eq!(Money::non_negative(0, Currency::USD), Ok(usd(0)));
     }
 }

@@ -38,15 +38,40 @@ impl PageRequest {
             None => Self::DEFAULT_SIZE,
             Some(s) if (1..=i64::from(Self::MAX_SIZE)).contains(&s) => s as u32,
             Some(_) => {
-                violations.add(
-                    "page_size",
-                    format!("must be between 1 and {}", Self::MAX_SIZE),
-                );
+                violations.add("page_size", format!("must be between 1 and {}", Self::MAX_SIZE));
                 Self::DEFAULT_SIZE
             }
         };
         violations.into_result()?;
         Ok(PageRequest { page, page_size })
+    }
+
+    /// Validates raw query-string values (`?page=2&page_size=50`); a value
+    /// that is not a whole number is named like an out-of-range one.
+    pub fn from_query(page: Option<&str>, page_size: Option<&str>) -> Result<Self, Violations> {
+        let mut violations = Violations::new();
+        let mut number = |field: &str, raw: Option<&str>| match raw.map(str::trim) {
+            None | Some("") => None,
+            Some(text) => match text.parse::<i64>() {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    violations.add(field, "must be a whole number");
+                    Some(0)
+                }
+            },
+        };
+        let page = number("page", page);
+        let page_size = number("page_size", page_size);
+        match PageRequest::parse(page, page_size) {
+            Ok(request) if violations.is_empty() => Ok(request),
+            Ok(_) => Err(violations),
+            Err(range) => {
+                for (field, message) in range.fields() {
+                    violations.add(field.clone(), message.clone());
+                }
+                Err(violations)
+            }
+        }
     }
 
     /// Rows to skip for this page.
@@ -62,10 +87,7 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            page: 1,
-            page_size: Self::DEFAULT_SIZE,
-        }
+        PageRequest { page: 1, page_size: Self::DEFAULT_SIZE }
     }
 }
 
@@ -75,16 +97,22 @@ mod tests {
 
     #[test]
     fn defaults_to_first_page_of_twenty() {
-        assert_eq!(
-            PageRequest::parse(None, None).unwrap(),
-            PageRequest::default()
-        );
+        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest::default());
     }
 
     #[test]
     fn offset_follows_page_and_size() {
         let page = PageRequest::parse(Some(3), Some(25)).unwrap();
         assert_eq!((page.offset(), page.limit()), (50, 25));
+    }
+
+    #[test]
+    fn query_strings_are_parsed_and_garbage_is_named() {
+        assert_eq!(PageRequest::from_query(Some("2"), Some("5")).unwrap().offset(), 5);
+        assert_eq!(PageRequest::from_query(None, Some("")).unwrap(), PageRequest::default());
+        let err = PageRequest::from_query(Some("two"), Some("500")).unwrap_err();
+        assert_eq!(err.fields()["page"], "must be a whole number");
+        assert!(err.fields().contains_key("page_size"));
     }
 
     #[test]

@@ -79,10 +79,7 @@ mod tests {
         assert_eq!(good, Some(3));
         assert_eq!(bad, None);
         let err = violations.into_result().unwrap_err();
-        assert_eq!(
-            err.fields().get("price").map(String::as_str),
-            Some("must be positive")
-        );
+        assert_eq!(err.fields().get("price").map(String::as_str), Some("must be positive"));
         assert_eq!(err.fields().len(), 1);
     }
 

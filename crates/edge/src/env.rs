@@ -26,10 +26,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `var`.
     pub fn new(var: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            var: var.into(),
-            message: message.into(),
-        }
+        ConfigError { var: var.into(), message: message.into() }
     }
 }
 
@@ -88,10 +85,7 @@ impl Env {
         };
         if let Some(path) = file {
             let entries = dotenvy::from_path_iter(&path).map_err(|err| {
-                ConfigError::new(
-                    "--env-file",
-                    format!("cannot read {}: {err}", path.display()),
-                )
+                ConfigError::new("--env-file", format!("cannot read {}: {err}", path.display()))
             })?;
             for entry in entries {
                 let (key, value) = entry.map_err(|err| {
@@ -108,12 +102,7 @@ impl Env {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Env {
-        Env {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+        Env { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     /// Sets one variable, replacing any earlier value.
@@ -123,10 +112,7 @@ impl Env {
 
     /// The raw value, if set and non-empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     /// A string with a default.
@@ -136,9 +122,7 @@ impl Env {
 
     /// A value that must be set.
     pub fn require(&self, name: &str) -> Result<String, ConfigError> {
-        self.get(name)
-            .map(str::to_owned)
-            .ok_or_else(|| ConfigError::new(name, "is required"))
+        self.get(name).map(str::to_owned).ok_or_else(|| ConfigError::new(name, "is required"))
     }
 
     /// A value parsed with [`FromStr`], or `default` when unset.
@@ -214,17 +198,13 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         return Err(invalid());
     }
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(invalid)?;
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
         if digits == 0 {
             return Err(invalid());
         }
         let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let part = match &rest[..unit_len] {
             "ms" => Duration::from_millis(number),
             "s" => Duration::from_secs(number),
@@ -266,14 +246,9 @@ mod tests {
         let env = Env::from_pairs([("PORT", "eighty"), ("REQUEST_TIMEOUT", "soon")]);
         let err = env.parse::<u16>("PORT", 8080).unwrap_err();
         assert_eq!(err.var, "PORT");
-        assert!(
-            err.to_string()
-                .starts_with("configuration error: PORT: invalid value")
-        );
+        assert!(err.to_string().starts_with("configuration error: PORT: invalid value"));
         assert_eq!(
-            env.duration("REQUEST_TIMEOUT", Duration::ZERO)
-                .unwrap_err()
-                .var,
+            env.duration("REQUEST_TIMEOUT", Duration::ZERO).unwrap_err().var,
             "REQUEST_TIMEOUT"
         );
         assert_eq!(env.require("DATABASE_URL").unwrap_err().var, "DATABASE_URL");
@@ -288,29 +263,17 @@ mod tests {
     #[test]
     fn production_refuses_missing_and_default_secrets() {
         let unset = Env::default();
-        assert!(
-            unset
-                .secret("JWT_SECRET", "dev", AppEnv::Production)
-                .is_err()
-        );
+        assert!(unset.secret("JWT_SECRET", "dev", AppEnv::Production).is_err());
         let default = Env::from_pairs([("JWT_SECRET", "dev")]);
-        assert!(
-            default
-                .secret("JWT_SECRET", "dev", AppEnv::Production)
-                .is_err()
-        );
+        assert!(default.secret("JWT_SECRET", "dev", AppEnv::Production).is_err());
         let real = Env::from_pairs([("JWT_SECRET", "a-real-secret")]);
-        let secret = real
-            .secret("JWT_SECRET", "dev", AppEnv::Production)
-            .unwrap();
+        let secret = real.secret("JWT_SECRET", "dev", AppEnv::Production).unwrap();
         assert_eq!(secret.expose_secret(), "a-real-secret");
     }
 
     #[test]
     fn development_falls_back_to_the_default_secret() {
-        let secret = Env::default()
-            .secret("JWT_SECRET", "dev", AppEnv::Development)
-            .unwrap();
+        let secret = Env::default().secret("JWT_SECRET", "dev", AppEnv::Development).unwrap();
         assert_eq!(secret.expose_secret(), "dev");
     }
 
@@ -328,11 +291,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gokart-env-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("test.env");
-        std::fs::write(
-            &file,
-            "GOKART_TEST_ONLY_IN_FILE=from-file\nPATH=from-file\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "GOKART_TEST_ONLY_IN_FILE=from-file\nPATH=from-file\n").unwrap();
         let env = Env::load(Some(&file), "unused.env").unwrap();
         assert_eq!(env.get("GOKART_TEST_ONLY_IN_FILE"), Some("from-file"));
         assert_ne!(env.get("PATH"), Some("from-file"));

@@ -41,17 +41,11 @@ impl ServerConfig {
         };
         let body_limit_bytes = env.parse("REQUEST_BODY_LIMIT_BYTES", 1024 * 1024)?;
         if body_limit_bytes == 0 {
-            return Err(ConfigError::new(
-                "REQUEST_BODY_LIMIT_BYTES",
-                "must be greater than 0",
-            ));
+            return Err(ConfigError::new("REQUEST_BODY_LIMIT_BYTES", "must be greater than 0"));
         }
         let request_timeout = env.duration("REQUEST_TIMEOUT", Duration::from_secs(30))?;
         if request_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "REQUEST_TIMEOUT",
-                "must be greater than 0",
-            ));
+            return Err(ConfigError::new("REQUEST_TIMEOUT", "must be greater than 0"));
         }
         Ok(ServerConfig {
             app_env,
@@ -94,15 +88,9 @@ mod tests {
     #[test]
     fn zero_limits_are_refused_by_name() {
         let env = Env::from_pairs([("REQUEST_TIMEOUT", "0s")]);
-        assert_eq!(
-            ServerConfig::from_env(&env, 1).unwrap_err().var,
-            "REQUEST_TIMEOUT"
-        );
+        assert_eq!(ServerConfig::from_env(&env, 1).unwrap_err().var, "REQUEST_TIMEOUT");
         let env = Env::from_pairs([("REQUEST_BODY_LIMIT_BYTES", "0")]);
-        assert_eq!(
-            ServerConfig::from_env(&env, 1).unwrap_err().var,
-            "REQUEST_BODY_LIMIT_BYTES"
-        );
+        assert_eq!(ServerConfig::from_env(&env, 1).unwrap_err().var, "REQUEST_BODY_LIMIT_BYTES");
         let env = Env::from_pairs([("APP_ENV", "staging")]);
         assert_eq!(ServerConfig::from_env(&env, 1).unwrap_err().var, "APP_ENV");
     }

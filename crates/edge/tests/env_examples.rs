@@ -17,14 +17,7 @@ fn read_in(files: &[&str]) -> BTreeSet<String> {
         let source = std::fs::read_to_string(repo().join(file)).unwrap();
         // Calls may be split over lines by rustfmt; names hold no whitespace.
         let text: String = source.chars().filter(|c| !c.is_whitespace()).collect();
-        for getter in [
-            "string(",
-            "require(",
-            "parse(",
-            "flag(",
-            "duration(",
-            "secret(",
-        ] {
+        for getter in ["string(", "require(", "parse(", "flag(", "duration(", "secret("] {
             for piece in text.split(&format!("env.{getter}\"")).skip(1) {
                 if let Some(name) = piece.split('"').next() {
                     names.insert(name.to_owned());
@@ -52,10 +45,7 @@ const SHARED: &str = "crates/edge/src/server_config.rs";
 #[test]
 fn api_env_example_documents_exactly_what_the_api_reads() {
     let read = read_in(&[SHARED, "crates/api/src/config.rs"]);
-    assert!(
-        read.contains("DATABASE_URL") && read.contains("PORT"),
-        "scan found {read:?}"
-    );
+    assert!(read.contains("DATABASE_URL") && read.contains("PORT"), "scan found {read:?}");
     assert_eq!(documented_in("api.env.example"), read);
 }
 

@@ -49,10 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = startup::build(config).await?;
             let address = server.local_addr()?;
             tracing::info!(%address, "mega-worker listening");
-            server
-                .run_until(shutdown_signal())
-                .await
-                .context("server failed")?;
+            server.run_until(shutdown_signal()).await.context("server failed")?;
             tracing::info!("mega-worker stopped");
         }
         Command::Healthcheck => {

@@ -13,9 +13,7 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Reads and validates every variable, naming the first bad one.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(WorkerConfig {
-            server: ServerConfig::from_env(env, 8081)?,
-        })
+        Ok(WorkerConfig { server: ServerConfig::from_env(env, 8081)? })
     }
 }
 

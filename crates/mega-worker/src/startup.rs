@@ -8,7 +8,7 @@ use crate::routes;
 /// Builds the worker, bound and ready to serve.
 pub async fn build(config: WorkerConfig) -> anyhow::Result<Server> {
     let address = config.server.bind_address();
-    Server::bind(&config.server, routes::router())
+    Server::bind(&config.server, routes::router(), None)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {address}: {err}"))
 }

@@ -14,10 +14,7 @@ fn api() -> Command {
 
 fn run(command: &mut Command) -> (bool, String) {
     let output = command.output().expect("api runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 #[test]
@@ -27,10 +24,7 @@ fn help_explains_each_command() {
 
     assert!(output.status.success());
     for command in ["serve", "migrate", "seed"] {
-        assert!(
-            help.contains(command),
-            "--help does not mention {command}:\n{help}"
-        );
+        assert!(help.contains(command), "--help does not mention {command}:\n{help}");
     }
 }
 
@@ -45,24 +39,17 @@ fn a_missing_database_url_stops_start_up_with_one_line_naming_it() {
 
 #[test]
 fn a_malformed_value_is_named() {
-    let (ok, stderr) = run(api()
-        .arg("serve")
-        .env("DATABASE_URL", "postgres://x/y")
-        .env("PORT", "eighty"));
+    let (ok, stderr) =
+        run(api().arg("serve").env("DATABASE_URL", "postgres://x/y").env("PORT", "eighty"));
 
     assert!(!ok);
-    assert!(
-        stderr.contains("PORT") && stderr.contains("eighty"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("PORT") && stderr.contains("eighty"), "{stderr}");
 }
 
 #[test]
 fn production_refuses_the_development_secret() {
-    let (ok, stderr) = run(api()
-        .arg("serve")
-        .env("APP_ENV", "production")
-        .env("DATABASE_URL", "postgres://x/y"));
+    let (ok, stderr) =
+        run(api().arg("serve").env("APP_ENV", "production").env("DATABASE_URL", "postgres://x/y"));
 
     assert!(!ok);
     assert!(stderr.contains("JWT_SECRET"), "{stderr}");
@@ -85,10 +72,7 @@ async fn migrate_applies_every_migration() {
     let database = TestDatabase::create().await;
     let fresh = format!("{}_fresh", database.name);
     let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
-    sqlx::query(&format!(r#"CREATE DATABASE "{fresh}""#))
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(&format!(r#"CREATE DATABASE "{fresh}""#)).execute(&pool).await.unwrap();
     let fresh_url = database.url.replace(&database.name, &fresh);
 
     let (ok, stderr) = run(api().arg("migrate").env("DATABASE_URL", &fresh_url));
@@ -98,10 +82,7 @@ async fn migrate_applies_every_migration() {
         .await
         .unwrap();
     fresh_pool.close().await;
-    sqlx::query(&format!(r#"DROP DATABASE "{fresh}" WITH (FORCE)"#))
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(&format!(r#"DROP DATABASE "{fresh}" WITH (FORCE)"#)).execute(&pool).await.unwrap();
 
     assert!(ok, "{stderr}");
     assert_eq!(applied as usize, gokart_api::db::MIGRATOR.iter().count());
@@ -123,26 +104,15 @@ async fn sigterm_stops_the_server_cleanly() {
     let ready = wait_until_ready(port).await;
     let startup = started.elapsed();
 
-    let healthy = api()
-        .arg("healthcheck")
-        .env("PORT", port.to_string())
-        .status()
-        .unwrap();
+    let healthy = api().arg("healthcheck").env("PORT", port.to_string()).status().unwrap();
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = wait_with_deadline(&mut child, Duration::from_secs(10));
 
     assert!(ready, "the API never became ready");
     assert!(healthy.success(), "`api healthcheck` reports a ready API");
     assert!(killed.success());
-    assert_eq!(
-        status.map(|s| s.code()),
-        Some(Some(0)),
-        "exit after SIGTERM"
-    );
+    assert_eq!(status.map(|s| s.code()), Some(Some(0)), "exit after SIGTERM");
     eprintln!("start-up to ready: {startup:?}");
 }
 
@@ -150,21 +120,13 @@ async fn sigterm_stops_the_server_cleanly() {
 fn healthcheck_fails_when_nothing_answers() {
     let port = free_port();
 
-    let status = api()
-        .arg("healthcheck")
-        .env("PORT", port.to_string())
-        .status()
-        .unwrap();
+    let status = api().arg("healthcheck").env("PORT", port.to_string()).status().unwrap();
 
     assert!(!status.success());
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Polls `/readyz` until it answers 200, for at most ten seconds.
@@ -172,10 +134,7 @@ async fn wait_until_ready(port: u16) -> bool {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let answer = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await;
+        let answer = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await;
         if answer.is_ok_and(|response| response.status() == 200) {
             return true;
         }

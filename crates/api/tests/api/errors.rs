@@ -41,9 +41,7 @@ async fn add_line(Json(body): Json<NewLine>) -> Result<Json<serde_json::Value>> 
 }
 
 async fn leak_attempt() -> Result<()> {
-    Err(Error::Internal(anyhow::anyhow!(
-        "connect to postgres://admin:hunter2@10.1.2.3 failed"
-    )))
+    Err(Error::Internal(anyhow::anyhow!("connect to postgres://admin:hunter2@10.1.2.3 failed")))
 }
 
 async fn panics() -> &'static str {
@@ -101,9 +99,8 @@ async fn a_wrong_method_is_a_json_405() {
 async fn a_valid_body_is_accepted() {
     let app = spawn().await;
 
-    let response = app
-        .post_json("/probe/lines", &json!({"product": "kettle", "quantity": 2}))
-        .await;
+    let response =
+        app.post_json("/probe/lines", &json!({"product": "kettle", "quantity": 2})).await;
 
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -114,12 +111,9 @@ async fn a_valid_body_is_accepted() {
 async fn malformed_json_is_a_400() {
     let app = spawn().await;
 
-    let error = error_of(
-        app.post_raw("/probe/lines", "application/json", "{\"product\": ")
-            .await,
-        400,
-    )
-    .await;
+    let error =
+        error_of(app.post_raw("/probe/lines", "application/json", "{\"product\": ").await, 400)
+            .await;
 
     assert_eq!(error.code, "malformed_json");
 }
@@ -129,19 +123,9 @@ async fn a_non_json_content_type_is_a_400() {
     let app = spawn().await;
 
     let form = app
-        .post_raw(
-            "/probe/lines",
-            "application/x-www-form-urlencoded",
-            "product=a&quantity=1",
-        )
+        .post_raw("/probe/lines", "application/x-www-form-urlencoded", "product=a&quantity=1")
         .await;
-    let missing = app
-        .client
-        .post(app.url("/probe/lines"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.client.post(app.url("/probe/lines")).body("{}").send().await.unwrap();
 
     assert_eq!(error_of(form, 400).await.code, "invalid_content_type");
     assert_eq!(error_of(missing, 400).await.code, "invalid_content_type");
@@ -151,19 +135,12 @@ async fn a_non_json_content_type_is_a_400() {
 async fn a_missing_field_is_a_422_naming_it() {
     let app = spawn().await;
 
-    let error = error_of(
-        app.post_json("/probe/lines", &json!({"product": "kettle"}))
-            .await,
-        422,
-    )
-    .await;
+    let error =
+        error_of(app.post_json("/probe/lines", &json!({"product": "kettle"})).await, 422).await;
 
     assert_eq!(error.code, "validation_failed");
     let fields = error.fields.expect("fields are named");
-    assert_eq!(
-        fields.get("quantity").map(String::as_str),
-        Some("is required")
-    );
+    assert_eq!(fields.get("quantity").map(String::as_str), Some("is required"));
 }
 
 #[tokio::test]
@@ -171,11 +148,7 @@ async fn a_field_of_the_wrong_type_is_a_422_naming_it() {
     let app = spawn().await;
 
     let error = error_of(
-        app.post_json(
-            "/probe/lines",
-            &json!({"product": "kettle", "quantity": "two"}),
-        )
-        .await,
+        app.post_json("/probe/lines", &json!({"product": "kettle", "quantity": "two"})).await,
         422,
     )
     .await;
@@ -187,12 +160,9 @@ async fn a_field_of_the_wrong_type_is_a_422_naming_it() {
 async fn every_invalid_field_is_named_at_once() {
     let app = spawn().await;
 
-    let error = error_of(
-        app.post_json("/probe/lines", &json!({"product": " ", "quantity": 0}))
-            .await,
-        422,
-    )
-    .await;
+    let error =
+        error_of(app.post_json("/probe/lines", &json!({"product": " ", "quantity": 0})).await, 422)
+            .await;
 
     let fields = error.fields.expect("fields");
     assert_eq!(fields.len(), 2);
@@ -215,10 +185,7 @@ async fn an_unexpected_failure_is_a_500_with_a_request_id_and_no_internals() {
     let app = spawn().await;
 
     let response = app.get("/probe/internal").await;
-    let header_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let text = response.text().await.unwrap();
 
     assert!(

@@ -22,8 +22,10 @@ pub struct TestApp {
     /// A pool on the test database, for arranging and asserting.
     #[allow(dead_code, reason = "not every test binary arranges rows")]
     pub db: PgPool,
-    /// The test database, dropped with the app.
-    _database: TestDatabase,
+    /// The test database's URL.
+    pub database_url: String,
+    /// The test database, dropped with the app that created it.
+    _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -39,16 +41,33 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut Env), extra: Router<AppState>) -> TestApp {
         init_test_logging();
         let database = TestDatabase::create().await;
+        let url = database.url.clone();
+        TestApp::start(url, Some(database), configure, extra).await
+    }
+
+    /// A second API instance on the same database, as when Cloud Run scales out.
+    pub async fn spawn_sibling(&self, configure: impl FnOnce(&mut Env)) -> TestApp {
+        TestApp::start(self.database_url.clone(), None, configure, Router::new()).await
+    }
+
+    async fn start(
+        database_url: String,
+        database: Option<TestDatabase>,
+        configure: impl FnOnce(&mut Env),
+        extra: Router<AppState>,
+    ) -> TestApp {
         let mut env = Env::from_pairs([
-            ("DATABASE_URL", database.url.as_str()),
+            ("DATABASE_URL", database_url.as_str()),
             ("PORT", "0"),
             ("RUN_MIGRATIONS", "false"),
+            ("JWT_SECRET", TEST_JWT_SECRET),
+            // Cheap hashing keeps the suite fast; production cost is configured, not coded.
+            ("ARGON2_MEMORY_KIB", "1024"),
+            ("ARGON2_ITERATIONS", "1"),
         ]);
         configure(&mut env);
         let config = ApiConfig::from_env(&env).expect("test configuration is valid");
-        let server = startup::build_with_routes(config, extra)
-            .await
-            .expect("the API builds");
+        let server = startup::build_with_routes(config, extra).await.expect("the API builds");
         let address = format!("http://{}", server.local_addr().expect("bound"));
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(server.run_until(async move {
@@ -60,13 +79,14 @@ impl TestApp {
             .expect("client builds");
         let db = PgPoolOptions::new()
             .max_connections(4)
-            .connect(&database.url)
+            .connect(&database_url)
             .await
             .expect("test database reachable");
         TestApp {
             address,
             client,
             db,
+            database_url,
             _database: database,
             shutdown: Some(shutdown_tx),
             server: Some(server),
@@ -80,21 +100,12 @@ impl TestApp {
 
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     /// `POST path` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
     }
 
     /// `POST path` with a raw body and content type.
@@ -125,6 +136,121 @@ impl TestApp {
     }
 }
 
+/// The JWT key the test apps sign with, so tests can forge tokens.
+pub const TEST_JWT_SECRET: &str = "test-only-jwt-secret-with-enough-length";
+
+/// A registered user and the credentials a client would hold.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// User id.
+    pub id: String,
+    /// Email as registered.
+    pub email: String,
+    /// Password in clear.
+    pub password: String,
+    /// Bearer access token.
+    pub access_token: String,
+    /// Value of the `refresh_token` cookie.
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    /// `POST /api/v1/users`.
+    pub async fn register(&self, name: &str, email: &str, password: &str) -> Response {
+        let body = serde_json::json!({"name": name, "email": email, "password": password});
+        self.post_json("/api/v1/users", &body).await
+    }
+
+    /// Registers a new customer with a unique email.
+    pub async fn register_user(&self) -> TestUser {
+        let email = format!("shopper-{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "correct horse battery staple".to_owned();
+        let response = self.register("Ada Shopper", &email, &password).await;
+        assert_eq!(response.status(), 201, "registration succeeds");
+        TestUser::from_response(response, email, password).await
+    }
+
+    /// Registers a user and makes them an admin.
+    pub async fn create_admin(&self) -> TestUser {
+        let user = self.register_user().await;
+        sqlx::query("UPDATE users SET role = 'admin' WHERE email = $1")
+            .bind(&user.email)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        user
+    }
+
+    /// `POST /api/v1/auth/login`.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs `user` in again, as a new session.
+    pub async fn sign_in(&self, user: &TestUser) -> TestUser {
+        let response = self.login(&user.email, &user.password).await;
+        assert_eq!(response.status(), 200, "login succeeds");
+        TestUser::from_response(response, user.email.clone(), user.password.clone()).await
+    }
+
+    /// `POST /api/v1/auth/refresh` presenting `refresh_token` as the cookie.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/refresh"))
+            .header("cookie", format!("refresh_token={refresh_token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A request with `Authorization: Bearer token`.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+}
+
+impl TestUser {
+    /// Reads the access token, user id and refresh cookie of a sign-in response.
+    pub async fn from_response(response: Response, email: String, password: String) -> TestUser {
+        let refresh_token = refresh_cookie(&response).expect("a refresh cookie is set");
+        let body: serde_json::Value = response.json().await.unwrap();
+        TestUser {
+            id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+            password,
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token,
+        }
+    }
+}
+
+/// The `refresh_token` cookie a response sets, if any (empty when cleared).
+pub fn refresh_cookie(response: &Response) -> Option<String> {
+    set_cookie(response, "refresh_token").map(|header| {
+        header.split(';').next().unwrap_or("").trim_start_matches("refresh_token=").to_owned()
+    })
+}
+
+/// The whole `Set-Cookie` header for cookie `name`, if the response sets it.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
 /// Parses an error response body, asserting its status.
 pub async fn error_of(response: Response, status: u16) -> ErrorDetail {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
@@ -134,10 +260,8 @@ pub async fn error_of(response: Response, status: u16) -> ErrorDetail {
         Some("application/json"),
         "errors are JSON"
     );
-    let envelope: gokart_edge::http::ErrorEnvelope = response
-        .json()
-        .await
-        .expect("error body has the documented shape");
+    let envelope: gokart_edge::http::ErrorEnvelope =
+        response.json().await.expect("error body has the documented shape");
     envelope.error
 }
 
@@ -177,11 +301,7 @@ impl TestDatabase {
             .await
             .expect("test database created");
         admin.close().await.ok();
-        TestDatabase {
-            url: with_database(&admin_url, &name),
-            name,
-            admin_url,
-        }
+        TestDatabase { url: with_database(&admin_url, &name), name, admin_url }
     }
 }
 
@@ -191,13 +311,10 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs outside any runtime we may block, so use a thread of our own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url)
-                    .await
-                    .map_err(std::io::Error::other)?;
+                let mut admin =
+                    PgConnection::connect(&admin_url).await.map_err(std::io::Error::other)?;
                 admin
                     .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
                     .await
@@ -222,10 +339,7 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
         migration.checksum.hash(&mut hasher);
     }
     let template = format!("gokart_template_{:016x}", hasher.finish());
-    sqlx::query("SELECT pg_advisory_lock(7310421)")
-        .execute(&mut *admin)
-        .await
-        .expect("lock");
+    sqlx::query("SELECT pg_advisory_lock(7310421)").execute(&mut *admin).await.expect("lock");
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(&template)
@@ -247,19 +361,14 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
             .connect(&with_database(admin_url, &building))
             .await
             .expect("template reachable");
-        db::migrate(&pool)
-            .await
-            .expect("migrations apply to an empty database");
+        db::migrate(&pool).await.expect("migrations apply to an empty database");
         pool.close().await;
         admin
             .execute(format!(r#"ALTER DATABASE "{building}" RENAME TO "{template}""#).as_str())
             .await
             .expect("template renamed");
     }
-    sqlx::query("SELECT pg_advisory_unlock(7310421)")
-        .execute(&mut *admin)
-        .await
-        .expect("unlock");
+    sqlx::query("SELECT pg_advisory_unlock(7310421)").execute(&mut *admin).await.expect("unlock");
     template
 }
 

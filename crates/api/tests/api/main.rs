@@ -4,10 +4,16 @@
 // A failed unwrap in a test or its helpers is a failed test, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
+mod admin_users;
 mod commands;
 mod errors;
 mod health;
 mod helpers;
+mod limits;
 mod openapi;
 mod request_ids;
+mod secrets;
+mod sessions;
 mod shutdown;
+mod tokens;

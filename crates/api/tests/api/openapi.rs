@@ -32,18 +32,10 @@ async fn every_documented_operation_is_routed() {
         let path = fill_parameters(template);
         for method in operations.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let response = app
-                .client
-                .request(method.clone(), app.url(&path))
-                .send()
-                .await
-                .unwrap();
+            let response = app.client.request(method.clone(), app.url(&path)).send().await.unwrap();
             let status = response.status().as_u16();
             let body: serde_json::Value = response.json().await.unwrap_or_default();
-            assert_ne!(
-                status, 405,
-                "{method} {template} is documented but not routed"
-            );
+            assert_ne!(status, 405, "{method} {template} is documented but not routed");
             assert_ne!(
                 body["error"]["code"], "route_not_found",
                 "{method} {template} is documented but not routed"
@@ -72,11 +64,7 @@ fn every_route_is_registered_through_the_documented_router() {
             }
         }
     });
-    assert!(
-        offenders.is_empty(),
-        "undocumented routes:\n{}",
-        offenders.join("\n")
-    );
+    assert!(offenders.is_empty(), "undocumented routes:\n{}", offenders.join("\n"));
 }
 
 #[tokio::test]
@@ -85,12 +73,7 @@ async fn interactive_docs_are_served_from_the_binary() {
 
     let page = app.get("/api/v1/docs/").await;
     assert_eq!(page.status(), 200);
-    assert!(
-        page.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = page.text().await.unwrap();
     let bundle = app.get("/api/v1/docs/swagger-ui-bundle.js").await;
 

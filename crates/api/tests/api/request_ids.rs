@@ -8,10 +8,7 @@ async fn a_request_id_is_generated_when_the_client_sends_none() {
     let second = app.get("/healthz").await;
 
     let first = first.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let second = second.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let second = second.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&first).is_ok(), "{first}");
     assert_ne!(first, second);
 }
@@ -53,13 +50,8 @@ async fn a_hostile_request_id_is_replaced() {
 async fn error_bodies_carry_the_same_request_id_as_the_header() {
     let app = TestApp::spawn().await;
 
-    let response = app
-        .client
-        .get(app.url("/nope"))
-        .header("x-request-id", "trace-7")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.get(app.url("/nope")).header("x-request-id", "trace-7").send().await.unwrap();
 
     assert_eq!(response.headers()["x-request-id"], "trace-7");
     let body: serde_json::Value = response.json().await.unwrap();

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ pub struct ErrorDetail {
 pub struct ErrorResponse {
     status: StatusCode,
     detail: Box<ErrorDetail>,
-    retry_after_secs: Option<u64>,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ErrorResponse {
@@ -54,7 +54,7 @@ impl ErrorResponse {
                 fields: None,
                 request_id: None,
             }),
-            retry_after_secs: None,
+            headers: Vec::new(),
         }
     }
 
@@ -79,8 +79,13 @@ impl ErrorResponse {
     }
 
     /// Adds a `Retry-After` header (for 429 and 503).
-    pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after_secs = Some(seconds);
+    pub fn retry_after(self, seconds: u64) -> Self {
+        self.with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
+    /// Adds a response header, e.g. `WWW-Authenticate` on a 401.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
         self
     }
 
@@ -98,17 +103,10 @@ impl ErrorResponse {
 impl IntoResponse for ErrorResponse {
     fn into_response(mut self) -> Response {
         self.detail.request_id = current_request_id();
-        let mut response = (
-            self.status,
-            axum::Json(ErrorEnvelope {
-                error: *self.detail,
-            }),
-        )
-            .into_response();
-        if let Some(seconds) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        let mut response =
+            (self.status, axum::Json(ErrorEnvelope { error: *self.detail })).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
         }
         response
     }
@@ -116,11 +114,7 @@ impl IntoResponse for ErrorResponse {
 
 /// Fallback for paths no route matches.
 pub async fn route_not_found() -> ErrorResponse {
-    ErrorResponse::new(
-        StatusCode::NOT_FOUND,
-        "route_not_found",
-        "no route matches this path",
-    )
+    ErrorResponse::new(StatusCode::NOT_FOUND, "route_not_found", "no route matches this path")
 }
 
 /// Fallback for a known path asked with the wrong method.
@@ -132,10 +126,7 @@ pub async fn method_not_allowed() -> ErrorResponse {
     )
 }
 
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "the signature CatchPanicLayer expects"
-)]
+#[allow(clippy::needless_pass_by_value, reason = "the signature CatchPanicLayer expects")]
 /// Turns a panic inside a handler into a logged 500 instead of a dropped connection.
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic

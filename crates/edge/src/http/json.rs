@@ -38,11 +38,7 @@ where
                     "the request body is larger than this server accepts",
                 )
             } else {
-                ErrorResponse::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    rejection.body_text(),
-                )
+                ErrorResponse::new(StatusCode::BAD_REQUEST, "invalid_body", rejection.body_text())
             }
         })?;
         parse(&bytes).map(Json)
@@ -59,12 +55,7 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -95,28 +86,15 @@ fn malformed(err: &serde_json::Error) -> ErrorResponse {
 /// serde reports a missing field at its parent's path; name the field itself.
 fn field_and_message(path: &str, message: &str) -> (String, String) {
     let parent = if path == "." { "" } else { path };
-    if let Some(name) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next())
+    if let Some(name) =
+        message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
     {
-        let field = if parent.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{parent}.{name}")
-        };
+        let field = if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") };
         return (field, "is required".to_owned());
     }
-    let field = if parent.is_empty() {
-        "body".to_owned()
-    } else {
-        parent.to_owned()
-    };
+    let field = if parent.is_empty() { "body".to_owned() } else { parent.to_owned() };
     // Drop serde's " at line 1 column 17" suffix: the field name says where.
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned();
+    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
     (field, message)
 }
 
@@ -153,10 +131,7 @@ mod tests {
 
     #[test]
     fn missing_fields_are_named() {
-        assert_eq!(
-            field_and_message(".", "missing field `name` at line 1 column 2").0,
-            "name"
-        );
+        assert_eq!(field_and_message(".", "missing field `name` at line 1 column 2").0, "name");
         assert_eq!(
             field_and_message("lines[0]", "missing field `quantity`").0,
             "lines[0].quantity"
@@ -167,16 +142,10 @@ mod tests {
     fn wrong_types_name_the_nested_field() {
         let err =
             parse::<Body>(br#"{"name":"a","lines":[{"product_id":1,"quantity":-3}]}"#).unwrap_err();
-        assert_eq!(
-            fields(&err),
-            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        );
+        assert_eq!(fields(&err), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
         assert_eq!(
             field_and_message("lines[0].quantity", "invalid value: integer `-3` at line 1"),
-            (
-                "lines[0].quantity".to_owned(),
-                "invalid value: integer `-3`".to_owned()
-            )
+            ("lines[0].quantity".to_owned(), "invalid value: integer `-3`".to_owned())
         );
     }
 

@@ -17,20 +17,22 @@ pub use serve::{Server, shutdown_signal};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
 
 use crate::ServerConfig;
 
 /// Wraps a service's routes with what every request gets: JSON 404/405
-/// fallbacks, a body limit, panic recovery, a timeout, a request id and a
-/// request span. The outermost layer is applied last.
-pub fn with_edge_layers(router: Router, config: &ServerConfig) -> Router {
+/// fallbacks, CORS when given (it must see preflights before the 405
+/// fallback does), a body limit, panic recovery, a timeout, a request id and
+/// a request span. The outermost layer is applied last.
+pub fn with_edge_layers(router: Router, config: &ServerConfig, cors: Option<CorsLayer>) -> Router {
+    let router = router.fallback(route_not_found).method_not_allowed_fallback(method_not_allowed);
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
     router
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            config.request_timeout,
-            observe::observe,
-        ))
+        .layer(axum::middleware::from_fn_with_state(config.request_timeout, observe::observe))
 }

@@ -38,9 +38,7 @@ fn accepted_request_id(value: Option<&HeaderValue>) -> Option<String> {
     let text = value?.to_str().ok()?;
     let acceptable = !text.is_empty()
         && text.len() <= 128
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b));
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b));
     acceptable.then(|| text.to_owned())
 }
 
@@ -55,9 +53,7 @@ pub(crate) async fn observe(
     let request_id = RequestId(Arc::from(id));
     request.extensions_mut().insert(request_id.clone());
     if let Some(value) = &header_value {
-        request
-            .headers_mut()
-            .insert(REQUEST_ID_HEADER, value.clone());
+        request.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
     }
 
     let route = request
@@ -117,10 +113,7 @@ mod tests {
     #[test]
     fn printable_client_ids_are_kept() {
         let value = HeaderValue::from_static("trace-123_abc.def");
-        assert_eq!(
-            accepted_request_id(Some(&value)).as_deref(),
-            Some("trace-123_abc.def")
-        );
+        assert_eq!(accepted_request_id(Some(&value)).as_deref(), Some("trace-123_abc.def"));
     }
 
     #[test]

@@ -19,8 +19,5 @@ pub async fn probe(port: u16, path: &str) -> bool {
             head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"),
         )
     };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Ok(true))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(true)))
 }

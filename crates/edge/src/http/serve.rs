@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::cors::CorsLayer;
 
 use super::with_edge_layers;
 use crate::ServerConfig;
@@ -22,12 +23,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `config`'s address and wraps `router` in the edge layers.
-    pub async fn bind(config: &ServerConfig, router: Router) -> std::io::Result<Server> {
+    /// Binds `config`'s address and wraps `router` in the edge layers, with
+    /// `cors` for browser clients on other origins.
+    pub async fn bind(
+        config: &ServerConfig,
+        router: Router,
+        cors: Option<CorsLayer>,
+    ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.bind_address()).await?;
         Ok(Server {
             listener,
-            router: with_edge_layers(router, config),
+            router: with_edge_layers(router, config, cors),
             grace: config.shutdown_grace,
         })
     }
@@ -50,9 +56,7 @@ impl Server {
             tracing::info!("shutting down: no new connections, finishing in-flight requests");
             let _ = stopping_tx.send(true);
         };
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         let grace = self.grace;
         let deadline = async move {

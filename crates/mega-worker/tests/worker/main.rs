@@ -34,9 +34,7 @@ async fn healthz_answers_ok() {
 async fn an_unknown_route_is_a_json_404() {
     let worker = spawn_worker().await;
 
-    let response = reqwest::get(format!("{worker}/tasks/unknown"))
-        .await
-        .unwrap();
+    let response = reqwest::get(format!("{worker}/tasks/unknown")).await.unwrap();
 
     assert_eq!(response.status(), 404);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -45,11 +43,7 @@ async fn an_unknown_route_is_a_json_404() {
 
 #[test]
 fn sigterm_stops_the_worker_cleanly() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mega-worker"))
         .arg("serve")
         .env_clear()
@@ -68,10 +62,7 @@ fn sigterm_stops_the_worker_cleanly() {
         }
     }
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = wait_with_deadline(&mut child, deadline);
 
     assert!(up, "the worker never listened");

@@ -1,0 +1,5 @@
+//! Admin-only routes under `/api/v1/admin`; every handler takes an
+//! [`AdminUser`](crate::auth::AdminUser), so customers get 403 and
+//! anonymous callers 401.
+
+pub mod users;

@@ -1,0 +1,224 @@
+//! HTTP for `/api/v1/auth/*`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gokart_domain::Violations;
+use gokart_edge::http::ErrorEnvelope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::cookies::{REFRESH_COOKIE, clear_refresh_cookie, read_cookie, refresh_cookie};
+use super::extract::AuthUser;
+use super::guard::{ClientAddress, check_origin};
+use super::service::{self, SessionTokens};
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path};
+use crate::page::Page;
+use crate::state::AppState;
+use crate::users::handler::UserView;
+use crate::users::repository::UserRow;
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// Email address (any case).
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A started session: the access token and who it is for. The refresh
+/// token is set as the `refresh_token` cookie, never in the body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthResponse {
+    /// JWT for `Authorization: Bearer ...`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The signed-in user.
+    pub user: UserView,
+}
+
+/// A fresh access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessTokenResponse {
+    /// JWT for `Authorization: Bearer ...`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// One signed-in device or browser.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Session id.
+    pub id: Uuid,
+    /// When it signed in.
+    pub created_at: DateTime<Utc>,
+    /// When it last refreshed its token.
+    pub last_used_at: DateTime<Utc>,
+    /// Its user agent.
+    pub user_agent: Option<String>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// The `User-Agent`, bounded, for the session list.
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    let agent = headers.get(header::USER_AGENT)?.to_str().ok()?;
+    let end = agent.char_indices().nth(512).map_or(agent.len(), |(i, _)| i);
+    Some(&agent[..end])
+}
+
+/// The response that starts a session: body, refresh cookie, no caching.
+pub(crate) fn signed_in(
+    state: &AppState,
+    status: StatusCode,
+    user: UserRow,
+    tokens: SessionTokens,
+) -> Response {
+    let auth = &state.config.auth;
+    let cookie = refresh_cookie(&tokens.refresh_token, auth.refresh_token_ttl, auth.cookie_secure);
+    let body = AuthResponse {
+        access_token: tokens.access_token,
+        token_type: "Bearer",
+        expires_in: tokens.expires_in,
+        user: UserView::from(user),
+    };
+    (status, [(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response()
+}
+
+fn no_store() -> (header::HeaderName, HeaderValue) {
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; sets the `refresh_token` cookie", body = AuthResponse,
+            headers(("set-cookie" = String, description = "refresh_token=...; Path=/api/v1/auth; HttpOnly; SameSite=Strict"))),
+        (status = 401, description = "Wrong email or password", body = ErrorEnvelope),
+        (status = 422, description = "A field is missing", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> Result<Response> {
+    let mut violations = Violations::new();
+    if body.email.trim().is_empty() {
+        violations.add("email", "is required");
+    }
+    if body.password.is_empty() {
+        violations.add("password", "is required");
+    }
+    violations.into_result()?;
+    state.address_limiter.check(address)?;
+    let (user, tokens) =
+        service::login(&state, &body.email, &body.password, user_agent(&headers)).await?;
+    Ok(signed_in(&state, StatusCode::OK, user, tokens))
+}
+
+/// Swap the refresh cookie for a new access token; the cookie is rotated.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    security(("refresh_cookie" = [])),
+    responses(
+        (status = 200, description = "A new access token; the cookie is replaced", body = AccessTokenResponse),
+        (status = 401, description = "No cookie, or the session ended (a reused token ends it)", body = ErrorEnvelope),
+        (status = 403, description = "Sent from an origin that is not allowed", body = ErrorEnvelope),
+    ))]
+pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    check_origin(&headers, &state.config)?;
+    let presented = read_cookie(&headers, REFRESH_COOKIE)
+        .ok_or(Error::Unauthorized("no refresh cookie; sign in"))?;
+    let tokens = service::refresh(&state, presented, user_agent(&headers)).await?;
+    let auth = &state.config.auth;
+    let cookie = refresh_cookie(&tokens.refresh_token, auth.refresh_token_ttl, auth.cookie_secure);
+    let body = AccessTokenResponse {
+        access_token: tokens.access_token,
+        token_type: "Bearer",
+        expires_in: tokens.expires_in,
+    };
+    Ok(([(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response())
+}
+
+/// Sign out: revoke the session of the refresh cookie and clear it.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("refresh_cookie" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 403, description = "Sent from an origin that is not allowed", body = ErrorEnvelope),
+    ))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    check_origin(&headers, &state.config)?;
+    if let Some(presented) = read_cookie(&headers, REFRESH_COOKIE) {
+        service::logout(&state, presented).await?;
+    }
+    let cleared = clear_refresh_cookie(state.config.auth.cookie_secure);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared)]).into_response())
+}
+
+/// The caller's live sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Live sessions", body = Page<SessionView>),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+    ))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Page<SessionView>>> {
+    let sessions = service::sessions(&state, &user).await?;
+    let items = sessions
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == user.session_id,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(Json(Page::whole(items)))
+}
+
+/// Revoke every session of the caller, this one included.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "All sessions revoked; the cookie is cleared"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+    ))]
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Response> {
+    service::revoke_all(&state, &user).await?;
+    let cleared = clear_refresh_cookie(state.config.auth.cookie_secure);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared)]).into_response())
+}
+
+/// Revoke one of the caller's sessions.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such live session of yours", body = ErrorEnvelope),
+    ))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::revoke(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,14 @@
+//! Signing in and staying signed in: access tokens, rotating refresh tokens
+//! in an `HttpOnly` cookie, session management, and the protections around
+//! them (per-account and per-address limits, same-origin checks).
+
+pub mod cookies;
+pub mod extract;
+pub mod guard;
+pub mod handler;
+pub mod password;
+pub mod repository;
+pub mod service;
+pub mod tokens;
+
+pub use extract::{AdminUser, AuthUser};

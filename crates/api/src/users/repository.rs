@@ -1,0 +1,229 @@
+//! SQL for user accounts.
+
+use chrono::{DateTime, Utc};
+use gokart_domain::{Email, PersonName, Role};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::error::{Error, OnConstraint, Result};
+
+/// A stored account.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Normalised email.
+    pub email: String,
+    /// `user` or `admin`.
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Registered at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+struct Raw {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    password_hash: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Raw> for UserRow {
+    fn from(raw: Raw) -> Self {
+        UserRow {
+            id: raw.id,
+            name: raw.name,
+            email: raw.email,
+            // The column's CHECK constraint allows only these two values.
+            role: if raw.role == "admin" { Role::Admin } else { Role::User },
+            password_hash: raw.password_hash,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        }
+    }
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email_taken", "an account with this email already exists")
+}
+
+/// Inserts an account; a taken email is a 409.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    name: &PersonName,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+) -> Result<UserRow> {
+    let raw = sqlx::query_as!(
+        Raw,
+        "INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, name, email, role, password_hash, created_at, updated_at",
+        Uuid::now_v7(),
+        name.as_str(),
+        email.as_str(),
+        password_hash,
+        role.as_str()
+    )
+    .fetch_one(db)
+    .await
+    .on_constraint("users_email_key", email_taken)?;
+    Ok(raw.into())
+}
+
+/// Inserts an account unless the email exists; whether it was inserted.
+pub async fn insert_if_missing(
+    db: impl PgExecutor<'_>,
+    name: &PersonName,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+) -> Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (email) DO NOTHING",
+        Uuid::now_v7(),
+        name.as_str(),
+        email.as_str(),
+        password_hash,
+        role.as_str()
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The account with `email` (already normalised).
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>> {
+    let raw = sqlx::query_as!(
+        Raw,
+        "SELECT id, name, email, role, password_hash, created_at, updated_at
+         FROM users WHERE email = $1",
+        email
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(raw.map(UserRow::from))
+}
+
+/// The account with `id`, locked until the transaction ends.
+pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    let raw = sqlx::query_as!(
+        Raw,
+        "SELECT id, name, email, role, password_hash, created_at, updated_at
+         FROM users WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(raw.map(UserRow::from))
+}
+
+/// The account with `id`.
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    let raw = sqlx::query_as!(
+        Raw,
+        "SELECT id, name, email, role, password_hash, created_at, updated_at
+         FROM users WHERE id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(raw.map(UserRow::from))
+}
+
+/// Changes name, email and role at once; a taken email is a 409.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    name: &str,
+    email: &str,
+    role: Role,
+) -> Result<UserRow> {
+    let raw = sqlx::query_as!(
+        Raw,
+        "UPDATE users SET name = $2, email = $3, role = $4 WHERE id = $1
+         RETURNING id, name, email, role, password_hash, created_at, updated_at",
+        id,
+        name,
+        email,
+        role.as_str()
+    )
+    .fetch_optional(db)
+    .await
+    .on_constraint("users_email_key", email_taken)?;
+    raw.map(UserRow::from).ok_or(Error::NotFound("user"))
+}
+
+/// Replaces the password hash.
+pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> Result<()> {
+    sqlx::query!("UPDATE users SET password_hash = $2 WHERE id = $1", id, hash).execute(db).await?;
+    Ok(())
+}
+
+/// Deletes the account; its sessions go with it.
+pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    let done = sqlx::query!("DELETE FROM users WHERE id = $1", id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Locks every admin row and returns their ids: whoever changes the set of
+/// admins holds these locks, so two admins demoting each other at once
+/// cannot leave none.
+pub async fn lock_admins(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>> {
+    let ids =
+        sqlx::query_scalar!("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE")
+            .fetch_all(db)
+            .await?;
+    Ok(ids)
+}
+
+/// A page of accounts matching `search` in name or email, newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<UserRow>> {
+    let pattern = search.map(like_pattern);
+    let rows = sqlx::query_as!(
+        Raw,
+        r#"SELECT id, name, email, role, password_hash, created_at, updated_at FROM users
+           WHERE $1::text IS NULL OR email ILIKE $1 OR name ILIKE $1
+           ORDER BY created_at DESC, id DESC
+           LIMIT $2 OFFSET $3"#,
+        pattern,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(UserRow::from).collect())
+}
+
+/// How many accounts match `search`.
+pub async fn count(db: impl PgExecutor<'_>, search: Option<&str>) -> Result<i64> {
+    let pattern = search.map(like_pattern);
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM users
+           WHERE $1::text IS NULL OR email ILIKE $1 OR name ILIKE $1"#,
+        pattern
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(total)
+}
+
+/// `%text%` with LIKE's wildcards in `text` escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -1,0 +1,143 @@
+//! Account use cases, for customers and for admins.
+
+use gokart_domain::{Email, NewPassword, PersonName, Role};
+use uuid::Uuid;
+
+use super::repository::{self, UserRow};
+use crate::auth::AuthUser;
+use crate::auth::repository as sessions;
+use crate::auth::service::{self as auth, SessionTokens};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// A validated sign-up.
+#[derive(Debug)]
+pub struct Registration {
+    /// Display name.
+    pub name: PersonName,
+    /// Email.
+    pub email: Email,
+    /// Password that passed the policy.
+    pub password: NewPassword,
+}
+
+/// Changes to an account; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct AccountChanges {
+    /// New name.
+    pub name: Option<PersonName>,
+    /// New email.
+    pub email: Option<Email>,
+    /// New role (admins only).
+    pub role: Option<Role>,
+}
+
+/// Creates a customer account and signs it in, in one transaction.
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    state: &AppState,
+    registration: Registration,
+    user_agent: Option<&str>,
+) -> Result<(UserRow, SessionTokens)> {
+    let hash = state.passwords.hash(&registration.password).await?;
+    let mut tx = state.db.begin().await?;
+    let user =
+        repository::insert(&mut *tx, &registration.name, &registration.email, &hash, Role::User)
+            .await?;
+    let tokens = auth::start_session(&mut tx, state, &user, user_agent).await?;
+    tx.commit().await?;
+    Ok((user, tokens))
+}
+
+/// The account of `id`.
+pub async fn find(state: &AppState, id: Uuid) -> Result<UserRow> {
+    repository::find(&state.db, id).await?.ok_or(Error::NotFound("user"))
+}
+
+/// Applies `changes` to account `id`. Demoting or re-roling is refused with a
+/// 409 when it would leave the shop without an admin.
+#[tracing::instrument(skip_all, fields(user = %id))]
+pub async fn update(state: &AppState, id: Uuid, changes: AccountChanges) -> Result<UserRow> {
+    let mut tx = state.db.begin().await?;
+    let admins =
+        if changes.role.is_some() { repository::lock_admins(&mut *tx).await? } else { vec![] };
+    let user = repository::lock(&mut *tx, id).await?.ok_or(Error::NotFound("user"))?;
+    let role = changes.role.unwrap_or(user.role);
+    if user.role == Role::Admin && role != Role::Admin && admins.len() <= 1 {
+        return Err(last_admin());
+    }
+    let name = changes.name.as_ref().map_or(user.name.as_str(), PersonName::as_str);
+    let email = changes.email.as_ref().map_or(user.email.as_str(), Email::as_str);
+    let updated = repository::update(&mut *tx, id, name, email, role).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Changes the caller's password after checking the current one, and signs
+/// out every other session.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn change_password(
+    state: &AppState,
+    caller: &AuthUser,
+    current: &str,
+    new: NewPassword,
+) -> Result<()> {
+    let user = find(state, caller.id).await?;
+    if !auth::check_password(state, &user.email, Some(&user), current).await? {
+        return Err(Error::invalid("current_password", "is incorrect"));
+    }
+    let hash = state.passwords.hash(&new).await?;
+    let mut tx = state.db.begin().await?;
+    repository::set_password_hash(&mut *tx, user.id, &hash).await?;
+    sessions::revoke_all_sessions(&mut *tx, user.id, Some(caller.session_id), "password_changed")
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the caller's account after checking their password. Sessions go
+/// with it; past orders stay, detached from the person.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn delete_own_account(state: &AppState, caller: &AuthUser, password: &str) -> Result<()> {
+    let user = find(state, caller.id).await?;
+    if !auth::check_password(state, &user.email, Some(&user), password).await? {
+        return Err(Error::invalid("password", "is incorrect"));
+    }
+    delete(state, user.id).await
+}
+
+/// Deletes account `id`, refusing with a 409 to delete the last admin.
+#[tracing::instrument(skip_all, fields(user = %id))]
+pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
+    let mut tx = state.db.begin().await?;
+    let admins = repository::lock_admins(&mut *tx).await?;
+    let user = repository::lock(&mut *tx, id).await?.ok_or(Error::NotFound("user"))?;
+    if user.role == Role::Admin && admins.len() <= 1 {
+        return Err(last_admin());
+    }
+    repository::delete(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates an account of any role (admin use).
+#[tracing::instrument(skip_all)]
+pub async fn create(state: &AppState, registration: Registration, role: Role) -> Result<UserRow> {
+    let hash = state.passwords.hash(&registration.password).await?;
+    repository::insert(&state.db, &registration.name, &registration.email, &hash, role).await
+}
+
+/// A page of accounts matching `search`, newest first, and the total.
+pub async fn list(
+    state: &AppState,
+    search: Option<&str>,
+    page: gokart_domain::PageRequest,
+) -> Result<(Vec<UserRow>, i64)> {
+    let users = repository::list(&state.db, search, page.limit(), page.offset()).await?;
+    let total = repository::count(&state.db, search).await?;
+    Ok((users, total))
+}
+
+fn last_admin() -> Error {
+    Error::conflict("last_admin", "the shop must keep at least one admin")
+}
