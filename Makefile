@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,3 +42,9 @@ sqlx-check: ## Fail if .sqlx/ does not match the queries and migrations
 compose-check: ## Validate docker-compose.yml and lint the shell scripts
 	docker-compose config --quiet
 	shellcheck scripts/*.sh .ci/run
+
+bench-login: ## Logins/s against the argon2id ceiling, in one run (release build)
+	@bench/run.sh login
+
+bench-startup: ## API start-up time to ready and idle memory (release build)
+	@bench/run.sh startup

@@ -89,6 +89,36 @@ async fn migrate_applies_every_migration() {
 }
 
 #[tokio::test]
+async fn seed_creates_the_demo_admin_once() {
+    let database = TestDatabase::create().await;
+
+    let (first, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    let (second, _) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    let admins: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, role FROM users").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+
+    assert!(first, "{stderr}");
+    assert!(second, "seeding twice is harmless");
+    assert_eq!(admins, [("admin@example.com".to_owned(), "admin".to_owned())]);
+}
+
+#[test]
+fn production_seeding_refuses_the_default_admin_password() {
+    let strong = "k".repeat(40);
+    let (ok, stderr) = run(api()
+        .arg("seed")
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", &strong)
+        .env("DATABASE_URL", "postgres://x/y")
+        .env("ADMIN_PASSWORD", "supersecretpassword"));
+
+    assert!(!ok);
+    assert!(stderr.contains("ADMIN_PASSWORD"), "{stderr}");
+}
+
+#[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let database = TestDatabase::create().await;
     let port = free_port();

@@ -22,6 +22,39 @@ async fn the_spec_is_served_and_describes_the_probes() {
 }
 
 #[tokio::test]
+async fn the_spec_describes_bearer_tokens_and_the_refresh_cookie() {
+    let app = TestApp::spawn().await;
+
+    let spec = spec(&app).await;
+
+    let schemes = &spec["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["refresh_cookie"]["in"], "cookie");
+    assert_eq!(schemes["refresh_cookie"]["name"], "refresh_token");
+    assert_eq!(
+        spec["paths"]["/api/v1/auth/refresh"]["post"]["security"][0]["refresh_cookie"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        spec["paths"]["/api/v1/users/profile"]["get"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
+    for path in [
+        "/api/v1/users",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/sessions",
+        "/api/v1/auth/sessions/{id}",
+        "/api/v1/users/password",
+        "/api/v1/users/account",
+        "/api/v1/admin/users",
+        "/api/v1/admin/users/{id}",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} is documented");
+    }
+}
+
+#[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = TestApp::spawn().await;
     let spec = spec(&app).await;

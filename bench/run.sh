@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmarks on this machine, over loopback only, bounded in time:
+#   bench/run.sh login     logins/s against the argon2id ceiling
+#   bench/run.sh startup   API start-up time to ready, and idle memory
+# Builds release binaries, starts the private test cluster (unless
+# DATABASE_URL is set) with a fresh `gokart_bench` database, starts the API
+# on 127.0.0.1:18080, measures, and stops what it started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scenario=${1:-login}
+seconds=${BENCH_SECONDS:-10}
+
+cargo build --release --bin api --bin gokart-bench
+bin=${CARGO_TARGET_DIR:-target}/release
+
+started_cluster=""
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(scripts/postgres.sh start test)
+  started_cluster=1
+fi
+export PGOPTIONS=--client-min-messages=warning
+psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" -c "CREATE DATABASE gokart_bench"
+bench_url="${DATABASE_URL%/*}/gokart_bench"
+
+api_pid=""
+cleanup() {
+  if [ -n "$api_pid" ]; then kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; fi
+  psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" >/dev/null || true
+  if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
+}
+trap cleanup EXIT
+
+# The per-address limit exists to stop one client hammering logins, which is
+# exactly what a benchmark does from 127.0.0.1.
+DATABASE_URL=$bench_url PORT=18080 RUST_LOG=warn AUTH_RATE_LIMIT_PER_MINUTE=100000000 \
+  "$bin/api" serve & api_pid=$!
+for _ in $(seq 1 100); do
+  if PORT=18080 "$bin/api" healthcheck 2>/dev/null; then break; fi
+  sleep 0.1
+done
+PORT=18080 "$bin/api" healthcheck
+
+case "$scenario" in
+  login)
+    ceiling=$("$bin/gokart-bench" argon2 --seconds "$seconds")
+    echo "$ceiling"
+    result=$("$bin/gokart-bench" login --seconds "$seconds")
+    echo "$result"
+    awk -v c="$ceiling" -v r="$result" 'BEGIN {
+      split(c, a, ": "); split(a[2], ca, "/s"); split(r, b, ": "); split(b[2], ra, "/s");
+      printf "login / argon2 ceiling = %.0f%%\n", 100 * ra[1] / ca[1] }'
+    ;;
+  startup)
+    DATABASE_URL=$bench_url "$bin/gokart-bench" startup --binary "$bin/api"
+    ;;
+  *) echo "unknown scenario: $scenario" >&2; exit 2 ;;
+esac

@@ -1,0 +1,228 @@
+//! `gokart-bench`: drives load at a running GoKart over loopback and
+//! measures the ceilings the results are compared with, in the same run.
+//!
+//! Each scenario prints one line: requests per second, p50 and p99 latency,
+//! and errors. `bench/run.sh` starts everything and prints the ratios.
+
+// Printing results is what this program is for.
+#![allow(clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::ensure;
+use clap::{Parser, Subcommand};
+use gokart_api::auth::password::Passwords;
+use gokart_api::config::ApiConfig;
+use gokart_domain::NewPassword;
+use gokart_edge::Env;
+
+#[derive(Debug, Parser)]
+#[command(name = "gokart-bench", about = "Load scenarios and ceilings for GoKart")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Ceiling: argon2id verifications per second on all cores, at the
+    /// parameters the API is configured with (ARGON2_* variables).
+    Argon2 {
+        /// How long to measure.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// Start-up time to a 200 from /readyz, and resident memory once idle,
+    /// of the API binary given (with the environment of this process).
+    Startup {
+        /// Path to the `api` binary.
+        #[arg(long)]
+        binary: std::path::PathBuf,
+        /// Port to start it on.
+        #[arg(long, default_value_t = 18090)]
+        port: u16,
+    },
+    /// Logins per second against a running API (only 127.0.0.1 is allowed).
+    Login {
+        /// The API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:18080")]
+        url: String,
+        /// Distinct accounts to log in as (registered first).
+        #[arg(long, default_value_t = 64)]
+        users: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How long to measure.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().scenario {
+        Scenario::Argon2 { seconds } => argon2_ceiling(Duration::from_secs(seconds)).await,
+        Scenario::Startup { binary, port } => startup(&binary, port).await,
+        Scenario::Login { url, users, concurrency, seconds } => {
+            login(&url, users, concurrency, Duration::from_secs(seconds)).await
+        }
+    }
+}
+
+/// What a scenario measured.
+struct Report {
+    completed: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Report {
+    fn print(&mut self, name: &str) {
+        self.latencies.sort_unstable();
+        let at = |q: f64| {
+            let index = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+            self.latencies.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        let rate = self.completed as f64 / self.elapsed.as_secs_f64();
+        println!(
+            "{name}: {rate:.1}/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  ({} in {:.1} s)",
+            at(0.50),
+            at(0.99),
+            self.errors,
+            self.completed,
+            self.elapsed.as_secs_f64()
+        );
+    }
+}
+
+async fn argon2_ceiling(duration: Duration) -> anyhow::Result<()> {
+    let mut env = Env::load(None, "api.env")?;
+    env.set("DATABASE_URL", "postgres://unused/unused");
+    let config = ApiConfig::from_env(&env)?;
+    let passwords = Passwords::new(config.auth.argon2)?;
+    let password =
+        NewPassword::parse("benchmark passphrase").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = Arc::new(passwords.hash(&password).await?);
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..cores * 2 {
+        let (passwords, hash) = (passwords.clone(), hash.clone());
+        workers.spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let one = Instant::now();
+                passwords.verify("benchmark passphrase", &hash).await?;
+                latencies.push(one.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    for result in workers.join_all().await {
+        latencies.extend(result?);
+    }
+    let completed = latencies.len();
+    Report { completed, errors: 0, elapsed: started.elapsed(), latencies }.print(&format!(
+        "argon2id verify ceiling (m={} KiB, t={}, p={}, {cores} cores)",
+        config.auth.argon2.memory_kib,
+        config.auth.argon2.iterations,
+        config.auth.argon2.parallelism
+    ));
+    Ok(())
+}
+
+async fn login(
+    url: &str,
+    users: usize,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let password = "benchmark passphrase";
+    let run = std::process::id();
+    let mut emails = Vec::with_capacity(users);
+    for n in 0..users {
+        let email = format!("bench-{run}-{n}@example.com");
+        let body = serde_json::json!({"name": "Bench", "email": email, "password": password});
+        let response = client.post(format!("{url}/api/v1/users")).json(&body).send().await?;
+        ensure!(response.status() == 201, "registering {email}: {}", response.status());
+        emails.push(email);
+    }
+    let emails = Arc::new(emails);
+    let login_url = Arc::new(format!("{url}/api/v1/auth/login"));
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for worker in 0..concurrency {
+        let (client, emails, login_url) = (client.clone(), emails.clone(), login_url.clone());
+        workers.spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, worker);
+            while Instant::now() < deadline {
+                let body =
+                    serde_json::json!({"email": emails[n % emails.len()], "password": password});
+                n += concurrency;
+                let one = Instant::now();
+                match client.post(login_url.as_str()).json(&body).send().await {
+                    Ok(response) if response.status() == 200 => latencies.push(one.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for (worker_latencies, worker_errors) in workers.join_all().await {
+        latencies.extend(worker_latencies);
+        errors += worker_errors;
+    }
+    let completed = latencies.len();
+    Report { completed, errors, elapsed: started.elapsed(), latencies }
+        .print(&format!("login ({concurrency} concurrent, {users} accounts)"));
+    Ok(())
+}
+
+async fn startup(binary: &std::path::Path, port: u16) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .arg("serve")
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()?;
+    let deadline = started + Duration::from_secs(10);
+    let mut ready = None;
+    while Instant::now() < deadline {
+        if gokart_edge::http::probe(port, "/readyz").await {
+            ready = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let ready = ready.ok_or_else(|| anyhow::anyhow!("the API did not become ready in 10 s"))?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("the API exited"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/{pid}/status"))?;
+    child.start_kill()?;
+    child.wait().await?;
+    println!(
+        "api start-up to ready: {:.1} ms; idle RSS: {:.1} MiB",
+        ready.as_secs_f64() * 1000.0,
+        rss_kib as f64 / 1024.0
+    );
+    Ok(())
+}
