@@ -94,7 +94,8 @@ start() {
   fi
   if ! as_owner "$pg_ctl" -D "$data" status >/dev/null 2>&1; then
     as_owner "$pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port" -w -t 60 start >/dev/null || {
-      echo "PostgreSQL did not start; its log:" >&2; tail -n 30 "$data/server.log" >&2; exit 1; }
+      echo "PostgreSQL did not start; its log:" >&2; tail -n 30 "$data/server.log" >&2
+      echo "(if port $port is taken, choose another with GOKART_PG_PORT=NNNNN)" >&2; exit 1; }
   fi
   if [ "$database" != postgres ]; then
     if ! "$psql" "postgres://gokart@127.0.0.1:$port/postgres" -Atqc \
