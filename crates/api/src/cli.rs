@@ -37,9 +37,15 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
-    /// Apply migrations, then load the demo data. Safe to run repeatedly:
-    /// existing rows are left as they are.
-    Seed,
+    /// Apply migrations, then load the demo data: the admin
+    /// (ADMIN_EMAIL / ADMIN_PASSWORD) and a catalog of 6 categories and 120
+    /// products. Safe to run repeatedly: existing rows are left as they are.
+    Seed {
+        /// Also generate this many products (fresh SKUs each run), e.g.
+        /// 100000 for benchmarks.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        synthetic_products: u32,
+    },
     /// Exit 0 if the API on PORT answers /readyz with 200, 1 otherwise (for
     /// container health checks: the runtime image has no shell or curl).
     Healthcheck,
@@ -61,12 +67,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             tracing::info!("migrations applied");
         }
-        Command::Seed => {
+        Command::Seed { synthetic_products } => {
             let config = configure(&env)?;
             let seed_config = SeedConfig::from_env(&env)?;
             let pool = db::connect(&config.database).await?;
             db::migrate(&pool).await?;
-            seed::run(&AppState::new(config, pool)?, &seed_config).await?;
+            seed::run(&AppState::new(config, pool)?, &seed_config, synthetic_products).await?;
         }
         Command::Healthcheck => {
             let port = env.parse("PORT", 8080)?;

@@ -3,8 +3,8 @@
 //! `main.rs` only parses the command line; everything else lives here so the
 //! integration tests can build the same application on a random port.
 //!
-//! Layout: one folder per capability (`health`, `auth`, `users`, `admin`,
-//! and later `catalog`, `cart`, `orders`, ...), each with its handler,
+//! Layout: one folder per capability (`health`, `auth`, `users`, `catalog`,
+//! `admin`, and later `cart`, `orders`, ...), each with its handler,
 //! service and repository.
 //! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
 //! [`extract`], [`routes`] and [`startup`].
@@ -15,10 +15,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod health;
 pub mod page;

@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{admin, auth, health, users};
+use crate::{admin, auth, catalog, health, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -34,6 +34,7 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "health", description = "Liveness and readiness probes"),
         (name = "auth", description = "Signing in, refreshing, signing out, sessions"),
         (name = "users", description = "Registration and the caller's own account"),
+        (name = "catalog", description = "Categories and products"),
         (name = "admin", description = "Admin-only management"),
     ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
@@ -79,6 +80,14 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::handler::revoke_session))
         .routes(routes!(admin::users::list, admin::users::create))
         .routes(routes!(admin::users::update, admin::users::delete))
+        .routes(routes!(catalog::handler::categories))
+        .routes(routes!(catalog::handler::list_products))
+        .routes(routes!(catalog::handler::product))
+        .routes(routes!(admin::catalog::create_category))
+        .routes(routes!(admin::catalog::update_category, admin::catalog::delete_category))
+        .routes(routes!(admin::catalog::create_product))
+        .routes(routes!(admin::catalog::update_product, admin::catalog::delete_product))
+        .routes(routes!(admin::catalog::adjust_stock))
 }
 
 /// The complete router: documented routes, `extra` (extra routes that tests

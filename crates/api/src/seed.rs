@@ -7,14 +7,29 @@ use anyhow::Context;
 use gokart_domain::{Email, NewPassword, PersonName, Role};
 use secrecy::ExposeSecret;
 
+use crate::catalog::seed as catalog;
 use crate::config::SeedConfig;
 use crate::state::AppState;
 use crate::users::repository as users;
 
-/// Loads every demo data set.
-pub async fn run(state: &AppState, seed: &SeedConfig) -> anyhow::Result<()> {
+/// Loads every demo data set, then `synthetic_products` generated ones.
+pub async fn run(
+    state: &AppState,
+    seed: &SeedConfig,
+    synthetic_products: u32,
+) -> anyhow::Result<()> {
     seed_admin(state, seed).await?;
-    tracing::info!("demo data loaded");
+    let added = catalog::demo_catalog(&state.db).await?;
+    tracing::info!(products_added = added, "demo catalog loaded");
+    if synthetic_products > 0 {
+        let started = std::time::Instant::now();
+        let added = catalog::synthetic_products(&state.db, i64::from(synthetic_products)).await?;
+        tracing::info!(
+            products_added = added,
+            seconds = started.elapsed().as_secs_f64(),
+            "synthetic products generated"
+        );
+    }
     Ok(())
 }
 

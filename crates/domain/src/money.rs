@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A three-letter ISO 4217 currency code, stored lower-case (`usd`), as
 /// payment providers such as Stripe expect it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "usd"))]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -81,6 +82,7 @@ pub enum MoneyError {
 
 /// An amount of money: integer minor units in one currency.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Minor units (cents for `usd`).
     pub amount: i64,

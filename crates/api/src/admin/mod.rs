@@ -2,4 +2,5 @@
 //! [`AdminUser`](crate::auth::AdminUser), so customers get 403 and
 //! anonymous callers 401.
 
+pub mod catalog;
 pub mod users;

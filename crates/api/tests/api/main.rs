@@ -5,13 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod admin_catalog;
 mod admin_users;
+mod catalog;
 mod commands;
 mod errors;
 mod health;
 mod helpers;
 mod limits;
 mod openapi;
+mod plans;
 mod request_ids;
 mod secrets;
 mod sessions;

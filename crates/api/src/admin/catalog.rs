@@ -1,0 +1,316 @@
+//! HTTP for `/api/v1/admin/categories*` and `/api/v1/admin/products*`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use gokart_domain::catalog::{optional_text, required_text};
+use gokart_domain::{Money, Sku, Slug, Violations};
+use gokart_edge::http::ErrorEnvelope;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AdminUser;
+use crate::catalog::handler::{CategoryView, ProductView};
+use crate::catalog::service::{self, ProductChanges, StockChange};
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+/// A category to create, or changes to one (absent fields stay).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CategoryRequest {
+    /// Name, 1 to 100 characters (required to create).
+    pub name: Option<String>,
+    /// URL slug; derived from the name when creating without one.
+    pub slug: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// A product to create (name, sku, price and category_id required), or
+/// changes to one (absent fields stay). The same names as the product.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProductRequest {
+    /// Name, 1 to 200 characters.
+    pub name: Option<String>,
+    /// Description, up to 5000 characters.
+    pub description: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Stock-keeping unit, unique for ever.
+    pub sku: Option<String>,
+    /// Price in minor units and currency.
+    pub price: Option<Money>,
+    /// Units available, 0 or more.
+    pub stock_quantity: Option<i64>,
+    /// Category id.
+    pub category_id: Option<String>,
+    /// Image URLs (at most 20).
+    pub images: Option<Vec<String>>,
+    /// Thumbnail URL; empty clears it.
+    pub thumbnail: Option<String>,
+    /// Dimensions and other attributes, as a JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Value>,
+    /// Warranty; empty clears it.
+    pub warranty: Option<String>,
+    /// Offered to shoppers.
+    pub is_active: Option<bool>,
+}
+
+/// A stock adjustment: exactly one of `delta` and `quantity`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StockRequest {
+    /// Units to add (negative to remove); the result may not go below zero.
+    pub delta: Option<i64>,
+    /// The new count, 0 or more.
+    pub quantity: Option<i64>,
+}
+
+impl ProductRequest {
+    fn validate(self) -> Result<ProductChanges, Violations> {
+        let mut v = Violations::new();
+        let text =
+            |v: &mut Violations, field: &str, raw: Option<String>, max: usize, required: bool| {
+                raw.and_then(|raw| {
+                    let parsed =
+                        if required { required_text(&raw, max) } else { optional_text(&raw, max) };
+                    v.check(field, parsed)
+                })
+            };
+        let name = text(&mut v, "name", self.name, 200, true);
+        let description = text(&mut v, "description", self.description, 5000, false);
+        let brand = text(&mut v, "brand", self.brand, 100, false);
+        let thumbnail = text(&mut v, "thumbnail", self.thumbnail, 500, false);
+        let warranty = text(&mut v, "warranty", self.warranty, 500, false);
+        let sku = self
+            .sku
+            .and_then(|raw| v.check("sku", Sku::parse(&raw)))
+            .map(|s| s.as_str().to_owned());
+        if self.price.is_some_and(|price| price.amount < 0) {
+            v.add("price", "must not be negative");
+        }
+        let stock_quantity = self.stock_quantity.and_then(|stock| match i32::try_from(stock) {
+            Ok(stock) if stock >= 0 => Some(stock),
+            _ => {
+                v.add("stock_quantity", "must be between 0 and 2147483647");
+                None
+            }
+        });
+        let category_id = self.category_id.and_then(|raw| match Uuid::parse_str(raw.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                v.add("category_id", "no such category");
+                None
+            }
+        });
+        if let Some(images) = &self.images
+            && (images.len() > 20
+                || images.iter().any(|url| url.trim().is_empty() || url.len() > 500))
+        {
+            v.add("images", "at most 20 URLs, each 1 to 500 characters");
+        }
+        if self.attributes.as_ref().is_some_and(|value| !value.is_object()) {
+            v.add("attributes", "must be a JSON object");
+        }
+        v.into_result()?;
+        Ok(ProductChanges {
+            category_id,
+            name,
+            description,
+            brand,
+            sku,
+            price: self.price,
+            stock_quantity,
+            images: self.images,
+            thumbnail,
+            attributes: self.attributes,
+            warranty,
+            is_active: self.is_active,
+        })
+    }
+}
+
+/// Create a product.
+#[utoipa::path(post, path = "/api/v1/admin/products", tag = "admin", security(("bearer" = [])),
+    request_body = ProductRequest,
+    responses(
+        (status = 201, description = "Created", body = ProductView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 409, description = "The SKU is taken", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid or missing", body = ErrorEnvelope),
+    ))]
+pub async fn create_product(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Json(body): Json<ProductRequest>,
+) -> Result<(StatusCode, Json<ProductView>)> {
+    let product = service::create_product(&state, body.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(product.into())))
+}
+
+/// Change a product.
+#[utoipa::path(put, path = "/api/v1/admin/products/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = ProductRequest,
+    responses(
+        (status = 200, description = "Updated", body = ProductView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such product", body = ErrorEnvelope),
+        (status = 409, description = "The SKU is taken", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn update_product(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ProductRequest>,
+) -> Result<Json<ProductView>> {
+    Ok(Json(service::update_product(&state, id, body.validate()?).await?.into()))
+}
+
+/// Delete a product: shoppers no longer see it; orders keep their copy.
+#[utoipa::path(delete, path = "/api/v1/admin/products/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such product", body = ErrorEnvelope),
+    ))]
+pub async fn delete_product(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::delete_product(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adjust stock by `delta` or set it to `quantity`, atomically.
+#[utoipa::path(patch, path = "/api/v1/admin/products/{id}/stock", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = StockRequest,
+    responses(
+        (status = 200, description = "The product with its new stock", body = ProductView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such product", body = ErrorEnvelope),
+        (status = 409, description = "Stock would go below zero", body = ErrorEnvelope),
+        (status = 422, description = "Neither or both of delta and quantity", body = ErrorEnvelope),
+    ))]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<StockRequest>,
+) -> Result<Json<ProductView>> {
+    let change = match (body.delta, body.quantity) {
+        (Some(delta), None) => i32::try_from(delta)
+            .map(StockChange::Delta)
+            .map_err(|_| Error::invalid("delta", "is out of range"))?,
+        (None, Some(quantity)) => i32::try_from(quantity)
+            .ok()
+            .filter(|q| *q >= 0)
+            .map(StockChange::Quantity)
+            .ok_or(Error::invalid("quantity", "must be between 0 and 2147483647"))?,
+        _ => return Err(Error::invalid("delta", "give exactly one of delta and quantity")),
+    };
+    Ok(Json(service::adjust_stock(&state, id, change).await?.into()))
+}
+
+/// Validated category fields; `None` where not given.
+struct CategoryFields {
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+}
+
+fn category_fields(body: CategoryRequest, creating: bool) -> Result<CategoryFields, Violations> {
+    let mut v = Violations::new();
+    let name = body.name.and_then(|raw| v.check("name", required_text(&raw, 100)));
+    if creating && name.is_none() && !v.fields().contains_key("name") {
+        v.add("name", "is required");
+    }
+    let slug = match body.slug {
+        Some(raw) => v.check("slug", Slug::parse(&raw)).map(|s| s.as_str().to_owned()),
+        None if creating => name
+            .as_deref()
+            .and_then(|name| v.check("slug", Slug::from_name(name)))
+            .map(|s| s.as_str().to_owned()),
+        None => None,
+    };
+    let description =
+        body.description.and_then(|raw| v.check("description", optional_text(&raw, 2000)));
+    v.into_result()?;
+    Ok(CategoryFields { name, slug, description })
+}
+
+/// Create a category.
+#[utoipa::path(post, path = "/api/v1/admin/categories", tag = "admin", security(("bearer" = [])),
+    request_body = CategoryRequest,
+    responses(
+        (status = 201, description = "Created", body = CategoryView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 409, description = "The name or slug is taken", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Json(body): Json<CategoryRequest>,
+) -> Result<(StatusCode, Json<CategoryView>)> {
+    let CategoryFields { name, slug, description } = category_fields(body, true)?;
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(Error::invalid("name", "is required"));
+    };
+    let created =
+        service::create_category(&state, &name, &slug, description.as_deref().unwrap_or(""))
+            .await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Change a category.
+#[utoipa::path(put, path = "/api/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Category id")),
+    request_body = CategoryRequest,
+    responses(
+        (status = 200, description = "Updated", body = CategoryView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such category", body = ErrorEnvelope),
+        (status = 409, description = "The name or slug is taken", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CategoryRequest>,
+) -> Result<Json<CategoryView>> {
+    let CategoryFields { name, slug, description } = category_fields(body, false)?;
+    Ok(Json(service::update_category(&state, id, name, slug, description).await?.into()))
+}
+
+/// Delete a category that has no products.
+#[utoipa::path(delete, path = "/api/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such category", body = ErrorEnvelope),
+        (status = 409, description = "It still has products", body = ErrorEnvelope),
+    ))]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::delete_category(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,183 @@
+//! HTTP for the public catalog: `/api/v1/categories`, `/api/v1/products*`.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use gokart_domain::{Currency, Money, ProductQuery, RawProductQuery};
+use gokart_edge::http::ErrorEnvelope;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::repository::{CategoryRow, ProductRow};
+use super::service;
+use crate::error::Result;
+use crate::etag::cached_json;
+use crate::extract::{Path, Query};
+use crate::page::Page;
+use crate::state::AppState;
+
+/// A product as shoppers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Brand.
+    pub brand: String,
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// Current price.
+    pub price: Money,
+    /// Units available now.
+    pub stock_quantity: i32,
+    /// Category.
+    pub category_id: Option<Uuid>,
+    /// Image URLs.
+    pub images: Vec<String>,
+    /// Thumbnail URL.
+    pub thumbnail: Option<String>,
+    /// Dimensions and other attributes.
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// Warranty.
+    pub warranty: Option<String>,
+    /// Offered to shoppers (admins also see inactive products).
+    pub is_active: bool,
+    /// Added at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ProductRow> for ProductView {
+    fn from(row: ProductRow) -> Self {
+        // The column's CHECK constraint admits only three lower-case letters.
+        let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
+        ProductView {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            brand: row.brand,
+            sku: row.sku,
+            price: Money::new(row.price_amount, currency),
+            stock_quantity: row.stock_quantity,
+            category_id: row.category_id,
+            images: row.images,
+            thumbnail: row.thumbnail,
+            attributes: row.attributes,
+            warranty: row.warranty,
+            is_active: row.is_active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A category and how many products shoppers can see in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+    /// Description.
+    pub description: String,
+    /// Visible products in it.
+    pub product_count: i64,
+}
+
+impl From<CategoryRow> for CategoryView {
+    fn from(row: CategoryRow) -> Self {
+        CategoryView {
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            description: row.description,
+            product_count: row.product_count,
+        }
+    }
+}
+
+/// Filters, search, sort and paging for the product list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProductListParams {
+    /// Full-text search; partial words match ("kett" finds "kettle"), and a
+    /// search that finds nothing retries tolerating typos.
+    pub q: Option<String>,
+    /// Category slug, id or name.
+    pub category: Option<String>,
+    /// Lowest price in minor units, inclusive.
+    pub min_price: Option<String>,
+    /// Highest price in minor units, inclusive.
+    pub max_price: Option<String>,
+    /// `true`: only in stock; `false`: only out of stock.
+    pub in_stock: Option<String>,
+    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default otherwise).
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub page_size: Option<String>,
+    /// Synonym of `page_size`.
+    pub limit: Option<String>,
+}
+
+/// Browse and search products.
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ProductListParams),
+    responses(
+        (status = 200, description = "A page of products; `ETag` set", body = Page<ProductView>),
+        (status = 304, description = "Unchanged since the `If-None-Match` version"),
+        (status = 422, description = "A parameter is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ProductListParams>,
+) -> Result<Response> {
+    let query = ProductQuery::parse(RawProductQuery {
+        q: params.q.as_deref(),
+        category: params.category.as_deref(),
+        min_price: params.min_price.as_deref(),
+        max_price: params.max_price.as_deref(),
+        in_stock: params.in_stock.as_deref(),
+        sort: params.sort.as_deref(),
+        page: params.page.as_deref(),
+        page_size: params.page_size.as_deref(),
+        limit: params.limit.as_deref(),
+    })?;
+    let (rows, total) = service::list_products(&state, &query).await?;
+    let items = rows.into_iter().map(ProductView::from).collect();
+    cached_json(&headers, &Page::new(items, query.page, total))
+}
+
+/// One product.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product; `ETag` set", body = ProductView),
+        (status = 304, description = "Unchanged since the `If-None-Match` version"),
+        (status = 404, description = "No such product on sale", body = ErrorEnvelope),
+    ))]
+pub async fn product(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    let product = ProductView::from(service::product(&state, id).await?);
+    cached_json(&headers, &product)
+}
+
+/// Every category with its product count.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
+    responses((status = 200, description = "All categories, by name", body = Page<CategoryView>)))]
+pub async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let items = service::categories(&state).await?.into_iter().map(CategoryView::from).collect();
+    cached_json(&headers, &Page::whole(items))
+}

@@ -1,0 +1,9 @@
+//! The catalog: categories and products, browsing with filters, sorting and
+//! full-text search (prefix matching, typo-tolerant fallback), and the
+//! admin's management of both. Deleted or inactive products are invisible
+//! to shoppers but kept for order history.
+
+pub mod handler;
+pub mod repository;
+pub mod seed;
+pub mod service;

@@ -1,0 +1,58 @@
+//! Conditional GET: JSON responses with an `ETag`, answered `304 Not
+//! Modified` when the client already holds that version.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// `value` as JSON with a strong `ETag` (a hash of the bytes), or a bare
+/// 304 when `If-None-Match` already names it. Clients must revalidate
+/// (`Cache-Control: no-cache`), so stock and price changes show at once.
+pub fn cached_json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response> {
+    let body = serde_json::to_vec(value).map_err(|err| Error::Internal(err.into()))?;
+    let digest = Sha256::digest(&body);
+    let tag: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+    let etag = format!("\"{tag}\"");
+    let etag_value = HeaderValue::from_str(&etag).map_err(|err| Error::Internal(err.into()))?;
+    let caching =
+        [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
+    if matches_etag(request, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, caching).into_response());
+    }
+    let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    Ok((caching, json, body).into_response())
+}
+
+/// Whether `If-None-Match` lists `etag` (weak comparison) or is `*`.
+fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|candidate| candidate.trim().trim_start_matches("W/"))
+        .any(|candidate| candidate == etag || candidate == "*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags_match() {
+        assert!(matches_etag(&with("\"abc\""), "\"abc\""));
+        assert!(matches_etag(&with("\"x\", W/\"abc\""), "\"abc\""));
+        assert!(matches_etag(&with("*"), "\"abc\""));
+        assert!(!matches_etag(&with("\"abd\""), "\"abc\""));
+        assert!(!matches_etag(&HeaderMap::new(), "\"abc\""));
+    }
+}

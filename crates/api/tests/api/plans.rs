@@ -1,0 +1,70 @@
+//! At 100,000 products, every shopper query PostgreSQL runs uses an index.
+
+use gokart_api::catalog::repository::{ListFilter, Matching, explain_list};
+use gokart_domain::{ProductSort, SearchTerms};
+
+use crate::helpers::TestApp;
+
+fn uses_no_full_scan(plan: &str) -> bool {
+    !plan.contains("Seq Scan on products")
+}
+
+#[tokio::test]
+async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_products() {
+    let app = TestApp::spawn().await;
+    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+    gokart_api::catalog::seed::synthetic_products(&app.db, 100_000).await.unwrap();
+    sqlx::query("ANALYZE").execute(&app.db).await.unwrap();
+    let category: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM categories WHERE slug = 'kitchen'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let kett = SearchTerms::parse("kett").unwrap().unwrap();
+    let typo = SearchTerms::parse("binoculers").unwrap().unwrap();
+    let all = ListFilter {
+        search: None,
+        category_id: None,
+        min_price: None,
+        max_price: None,
+        in_stock: None,
+    };
+    let cases = [
+        ("newest", ListFilter { ..all.clone() }, ProductSort::Newest),
+        (
+            "category",
+            ListFilter { category_id: Some(category), ..all.clone() },
+            ProductSort::Newest,
+        ),
+        ("price", ListFilter { ..all.clone() }, ProductSort::PriceAsc),
+        (
+            "category by price",
+            ListFilter { category_id: Some(category), ..all.clone() },
+            ProductSort::PriceDesc,
+        ),
+        (
+            "search",
+            ListFilter { search: Some((&kett, Matching::FullText)), ..all.clone() },
+            ProductSort::Relevance,
+        ),
+        (
+            "typo search",
+            ListFilter { search: Some((&typo, Matching::Fuzzy)), ..all.clone() },
+            ProductSort::Relevance,
+        ),
+    ];
+
+    for (name, filter, sort) in cases {
+        let plan = explain_list(&app.db, &filter, sort, 20, 0).await.unwrap();
+        assert!(plan.contains("Index"), "{name} uses an index:\n{plan}");
+        assert!(uses_no_full_scan(&plan), "{name} scans the whole table:\n{plan}");
+    }
+    let detail: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT * FROM products WHERE id = $1 AND deleted_at IS NULL AND is_active",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(detail.join("\n").contains("products_pkey"), "{detail:?}");
+}
