@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ bench-login: ## Logins/s against the argon2id ceiling, in one run (release build
 
 bench-startup: ## API start-up time to ready and idle memory (release build)
 	@bench/run.sh startup
+
+bench-catalog: ## Product detail, list and search at 100,000 products (release build)
+	@bench/run.sh catalog

@@ -2,6 +2,7 @@
 # Benchmarks on this machine, over loopback only, bounded in time:
 #   bench/run.sh login     logins/s against the argon2id ceiling
 #   bench/run.sh startup   API start-up time to ready, and idle memory
+#   bench/run.sh catalog   detail, list and search latency at 100,000 products
 # Builds release binaries, starts the private test cluster (unless
 # DATABASE_URL is set) with a fresh `gokart_bench` database, starts the API
 # on 127.0.0.1:18080, measures, and stops what it started.
@@ -50,6 +51,11 @@ case "$scenario" in
     awk -v c="$ceiling" -v r="$result" 'BEGIN {
       split(c, a, ": "); split(a[2], ca, "/s"); split(r, b, ": "); split(b[2], ra, "/s");
       printf "login / argon2 ceiling = %.0f%%\n", 100 * ra[1] / ca[1] }'
+    ;;
+  catalog)
+    DATABASE_URL=$bench_url RUST_LOG=warn "$bin/api" seed --synthetic-products "${BENCH_PRODUCTS:-100000}"
+    psql "$bench_url" -qc "VACUUM ANALYZE products"
+    "$bin/gokart-bench" catalog --seconds "$seconds"
     ;;
   startup)
     DATABASE_URL=$bench_url "$bin/gokart-bench" startup --binary "$bin/api"

@@ -43,6 +43,19 @@ enum Scenario {
         #[arg(long, default_value_t = 18090)]
         port: u16,
     },
+    /// Product detail, category list and search against a running API with
+    /// a large catalog (seed it with `api seed --synthetic-products N`).
+    Catalog {
+        /// The API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:18080")]
+        url: String,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How long to measure each scenario.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Logins per second against a running API (only 127.0.0.1 is allowed).
     Login {
         /// The API's base URL.
@@ -65,6 +78,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().scenario {
         Scenario::Argon2 { seconds } => argon2_ceiling(Duration::from_secs(seconds)).await,
         Scenario::Startup { binary, port } => startup(&binary, port).await,
+        Scenario::Catalog { url, concurrency, seconds } => {
+            catalog(&url, concurrency, Duration::from_secs(seconds)).await
+        }
         Scenario::Login { url, users, concurrency, seconds } => {
             login(&url, users, concurrency, Duration::from_secs(seconds)).await
         }
@@ -157,24 +173,49 @@ async fn login(
         ensure!(response.status() == 201, "registering {email}: {}", response.status());
         emails.push(email);
     }
-    let emails = Arc::new(emails);
-    let login_url = Arc::new(format!("{url}/api/v1/auth/login"));
+    let login_url = format!("{url}/api/v1/auth/login");
+    let mut report = drive(&client, concurrency, duration, move |client, n| {
+        let body = serde_json::json!({"email": emails[n % emails.len()], "password": password});
+        client.post(&login_url).json(&body)
+    })
+    .await;
+    report.print(&format!("login ({concurrency} concurrent, {users} accounts)"));
+    Ok(())
+}
+
+/// Sends requests from `concurrency` workers for `duration`; request `n`
+/// is made by `request(client, n)`. Any status but 200 counts as an error.
+async fn drive<F>(
+    client: &reqwest::Client,
+    concurrency: usize,
+    duration: Duration,
+    request: F,
+) -> Report
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let request = Arc::new(request);
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
-        let (client, emails, login_url) = (client.clone(), emails.clone(), login_url.clone());
+        let (client, request) = (client.clone(), request.clone());
         workers.spawn(async move {
             let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, worker);
             while Instant::now() < deadline {
-                let body =
-                    serde_json::json!({"email": emails[n % emails.len()], "password": password});
-                n += concurrency;
                 let one = Instant::now();
-                match client.post(login_url.as_str()).json(&body).send().await {
-                    Ok(response) if response.status() == 200 => latencies.push(one.elapsed()),
+                match request(&client, n).send().await {
+                    Ok(response) if response.status() == 200 => {
+                        // Read the body: a client pays for it too.
+                        if response.bytes().await.is_ok() {
+                            latencies.push(one.elapsed());
+                        } else {
+                            errors += 1;
+                        }
+                    }
                     _ => errors += 1,
                 }
+                n += concurrency;
             }
             (latencies, errors)
         });
@@ -184,9 +225,56 @@ async fn login(
         latencies.extend(worker_latencies);
         errors += worker_errors;
     }
-    let completed = latencies.len();
-    Report { completed, errors, elapsed: started.elapsed(), latencies }
-        .print(&format!("login ({concurrency} concurrent, {users} accounts)"));
+    Report { completed: latencies.len(), errors, elapsed: started.elapsed(), latencies }
+}
+
+async fn catalog(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let page: serde_json::Value =
+        client.get(format!("{url}/api/v1/products?page_size=100")).send().await?.json().await?;
+    let total = page["total"].as_i64().unwrap_or(0);
+    let ids: Vec<String> = page["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|p| p["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    ensure!(!ids.is_empty(), "the catalog is empty: seed it first");
+    let categories: serde_json::Value =
+        client.get(format!("{url}/api/v1/categories")).send().await?.json().await?;
+    let slugs: Vec<String> = categories["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|c| c["slug"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    println!("catalog of {total} products in {} categories", slugs.len());
+
+    let base = url.to_owned();
+    let mut detail = drive(&client, concurrency, duration, move |client, n| {
+        client.get(format!("{base}/api/v1/products/{}", ids[n % ids.len()]))
+    })
+    .await;
+    detail.print("product detail");
+
+    let base = url.to_owned();
+    let mut list = drive(&client, concurrency, duration, move |client, n| {
+        let slug = &slugs[n % slugs.len()];
+        client.get(format!(
+            "{base}/api/v1/products?category={slug}&sort=price_asc&page={}",
+            1 + n % 5
+        ))
+    })
+    .await;
+    list.print("product list (category, by price, pages 1-5)");
+
+    let base = url.to_owned();
+    let words = ["kettle", "lamp", "head", "wireless", "tent", "desk", "bottle", "charger"];
+    let mut search = drive(&client, concurrency, duration, move |client, n| {
+        client.get(format!("{base}/api/v1/products?q={}", words[n % words.len()]))
+    })
+    .await;
+    search.print("full-text search");
     Ok(())
 }
 
