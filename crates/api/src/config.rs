@@ -17,8 +17,10 @@ pub struct ApiConfig {
     pub public_url: String,
     /// The PostgreSQL connection.
     pub database: DatabaseConfig,
-    /// Signing keys for user sessions.
+    /// Accounts, sessions and their protections.
     pub auth: AuthConfig,
+    /// `GUEST_CART_MAX_IDLE`: guest carts untouched this long are deleted by maintenance.
+    pub guest_cart_max_idle: Duration,
 }
 
 /// How the API reaches PostgreSQL.
@@ -148,7 +150,9 @@ impl ApiConfig {
             migrate_on_start: env.flag("RUN_MIGRATIONS", true)?,
         };
         let auth = AuthConfig::from_env(env, app_env)?;
-        Ok(ApiConfig { server, public_url, database, auth })
+        let guest_cart_max_idle =
+            env.duration("GUEST_CART_MAX_IDLE", Duration::from_secs(30 * 24 * 3600))?;
+        Ok(ApiConfig { server, public_url, database, auth, guest_cart_max_idle })
     }
 
     /// The API's own origin (scheme, host and port of `PUBLIC_URL`).

@@ -4,7 +4,7 @@
 //! integration tests can build the same application on a random port.
 //!
 //! Layout: one folder per capability (`health`, `auth`, `users`, `catalog`,
-//! `admin`, and later `cart`, `orders`, ...), each with its handler,
+//! `cart`, `addresses`, `admin`, and later `orders`, ...), each with its handler,
 //! service and repository.
 //! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
 //! [`extract`], [`routes`] and [`startup`].
@@ -13,8 +13,10 @@
 //! 4xx JSON errors naming the problem; anything unexpected is logged with its
 //! cause and answered with a bare 500 carrying only the request id.
 
+pub mod addresses;
 pub mod admin;
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{admin, auth, catalog, health, users};
+use crate::{addresses, admin, auth, cart, catalog, health, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -35,6 +35,8 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "auth", description = "Signing in, refreshing, signing out, sessions"),
         (name = "users", description = "Registration and the caller's own account"),
         (name = "catalog", description = "Categories and products"),
+        (name = "cart", description = "The guest's or user's cart"),
+        (name = "addresses", description = "The caller's address book"),
         (name = "admin", description = "Admin-only management"),
     ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
@@ -88,6 +90,16 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::catalog::create_product))
         .routes(routes!(admin::catalog::update_product, admin::catalog::delete_product))
         .routes(routes!(admin::catalog::adjust_stock))
+        .routes(routes!(cart::handler::get))
+        .routes(routes!(cart::handler::add_item))
+        .routes(routes!(cart::handler::set_quantity, cart::handler::remove_item))
+        .routes(routes!(addresses::handler::list, addresses::handler::create))
+        .routes(routes!(
+            addresses::handler::get,
+            addresses::handler::update,
+            addresses::handler::delete
+        ))
+        .routes(routes!(addresses::handler::set_default))
 }
 
 /// The complete router: documented routes, `extra` (extra routes that tests

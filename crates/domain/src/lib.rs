@@ -4,12 +4,14 @@
 //! with unit tests. Services call these functions; they never re-implement
 //! money arithmetic, validation or paging rules themselves.
 
+pub mod address;
 pub mod catalog;
 pub mod identity;
 pub mod money;
 pub mod paging;
 pub mod validation;
 
+pub use address::{Address, RawAddress};
 pub use catalog::{ProductQuery, ProductSort, RawProductQuery, SearchTerms, Sku, Slug};
 pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};

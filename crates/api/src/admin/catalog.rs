@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use gokart_domain::catalog::{optional_text, required_text};
-use gokart_domain::{Money, Sku, Slug, Violations};
+use gokart_domain::{Currency, Money, Sku, Slug, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -89,6 +89,9 @@ impl ProductRequest {
             .map(|s| s.as_str().to_owned());
         if self.price.is_some_and(|price| price.amount < 0) {
             v.add("price", "must not be negative");
+        }
+        if self.price.is_some_and(|price| price.currency != Currency::USD) {
+            v.add("price.currency", "must be usd, the shop's currency");
         }
         let stock_quantity = self.stock_quantity.and_then(|stock| match i32::try_from(stock) {
             Ok(stock) if stock >= 0 => Some(stock),

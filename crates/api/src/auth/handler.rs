@@ -14,6 +14,7 @@ use super::cookies::{REFRESH_COOKIE, clear_refresh_cookie, read_cookie, refresh_
 use super::extract::AuthUser;
 use super::guard::{ClientAddress, check_origin};
 use super::service::{self, SessionTokens};
+use crate::cart::owner::{clear_cart_cookie, guest_token};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::page::Page;
@@ -77,12 +78,14 @@ pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
     Some(&agent[..end])
 }
 
-/// The response that starts a session: body, refresh cookie, no caching.
+/// The response that starts a session: body, refresh cookie, no caching;
+/// and, when a guest cart was merged, the guest cart cookie cleared.
 pub(crate) fn signed_in(
     state: &AppState,
     status: StatusCode,
     user: UserRow,
     tokens: SessionTokens,
+    merged_guest_cart: bool,
 ) -> Response {
     let auth = &state.config.auth;
     let cookie = refresh_cookie(&tokens.refresh_token, auth.refresh_token_ttl, auth.cookie_secure);
@@ -92,14 +95,20 @@ pub(crate) fn signed_in(
         expires_in: tokens.expires_in,
         user: UserView::from(user),
     };
-    (status, [(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response()
+    let mut response =
+        (status, [(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response();
+    if merged_guest_cart {
+        response.headers_mut().append(header::SET_COOKIE, clear_cart_cookie(auth.cookie_secure));
+    }
+    response
 }
 
 fn no_store() -> (header::HeaderName, HeaderValue) {
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
-/// Sign in with email and password.
+/// Sign in with email and password; a guest cart (`cart_token` cookie) is
+/// merged into the user's cart.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the `refresh_token` cookie", body = AuthResponse,
@@ -123,9 +132,11 @@ pub async fn login(
     }
     violations.into_result()?;
     state.address_limiter.check(address)?;
+    let guest_cart = guest_token(&headers);
     let (user, tokens) =
-        service::login(&state, &body.email, &body.password, user_agent(&headers)).await?;
-    Ok(signed_in(&state, StatusCode::OK, user, tokens))
+        service::login(&state, &body.email, &body.password, user_agent(&headers), guest_cart)
+            .await?;
+    Ok(signed_in(&state, StatusCode::OK, user, tokens, guest_cart.is_some()))
 }
 
 /// Swap the refresh cookie for a new access token; the cookie is rotated.

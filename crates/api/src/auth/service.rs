@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::extract::AuthUser;
 use super::repository::{self, SessionRow};
-use super::tokens::{hash_refresh_token, new_refresh_token};
+use super::tokens::{hash_opaque_token, new_opaque_token};
+use crate::cart::service as cart;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::users::repository::{self as users, UserRow};
@@ -40,16 +41,16 @@ pub async fn start_session(
     let ttl = chrono::Duration::from_std(auth.refresh_token_ttl)
         .map_err(|err| anyhow::anyhow!("REFRESH_TOKEN_TTL out of range: {err}"))?;
     repository::create_session(&mut *tx, session, user.id, user_agent, Utc::now() + ttl).await?;
-    let refresh_token = new_refresh_token();
-    repository::insert_refresh_token(&mut *tx, &hash_refresh_token(&refresh_token), session)
-        .await?;
+    let refresh_token = new_opaque_token();
+    repository::insert_refresh_token(&mut *tx, &hash_opaque_token(&refresh_token), session).await?;
     repository::revoke_sessions_beyond(&mut *tx, user.id, i64::from(auth.max_sessions_per_user))
         .await?;
     let (access_token, expires_in) = state.tokens.issue(user.id, session, user.role)?;
     Ok(SessionTokens { access_token, expires_in, refresh_token })
 }
 
-/// Checks `password` for `email` and starts a session. Failures are counted
+/// Checks `password` for `email` and starts a session, merging the guest
+/// cart behind `guest_cart` into the user's in the same transaction. Failures are counted
 /// per account in PostgreSQL; past the limit the account is slowed with a
 /// growing delay (429), whether or not the account exists.
 #[tracing::instrument(skip_all)]
@@ -58,6 +59,7 @@ pub async fn login(
     email: &str,
     password: &str,
     user_agent: Option<&str>,
+    guest_cart: Option<&str>,
 ) -> Result<(UserRow, SessionTokens)> {
     let email = email.trim().to_lowercase();
     let user = users::find_by_email(&state.db, &email).await?;
@@ -67,6 +69,9 @@ pub async fn login(
     let user = user.ok_or(Error::Unauthorized("the email or password is incorrect"))?;
     let mut tx = state.db.begin().await?;
     let tokens = start_session(&mut tx, state, &user, user_agent).await?;
+    if let Some(token) = guest_cart {
+        cart::merge_guest_cart(&mut tx, user.id, token).await?;
+    }
     tx.commit().await?;
     Ok((user, tokens))
 }
@@ -121,7 +126,7 @@ pub async fn refresh(
     presented: &str,
     user_agent: Option<&str>,
 ) -> Result<SessionTokens> {
-    let hash = hash_refresh_token(presented);
+    let hash = hash_opaque_token(presented);
     let mut tx = state.db.begin().await?;
     let row = repository::find_refresh_token_for_update(&mut *tx, &hash).await?.ok_or(ENDED)?;
     if row.already_used {
@@ -134,8 +139,8 @@ pub async fn refresh(
         return Err(ENDED);
     }
     repository::rotate_refresh_token(&mut *tx, &hash, row.session_id, user_agent).await?;
-    let refresh_token = new_refresh_token();
-    repository::insert_refresh_token(&mut *tx, &hash_refresh_token(&refresh_token), row.session_id)
+    let refresh_token = new_opaque_token();
+    repository::insert_refresh_token(&mut *tx, &hash_opaque_token(&refresh_token), row.session_id)
         .await?;
     tx.commit().await?;
     let (access_token, expires_in) = state.tokens.issue(row.user_id, row.session_id, row.role)?;
@@ -144,7 +149,7 @@ pub async fn refresh(
 
 /// Ends the session a refresh token belongs to; unknown tokens are ignored.
 pub async fn logout(state: &AppState, presented: &str) -> Result<()> {
-    repository::revoke_session_of_token(&state.db, &hash_refresh_token(presented)).await?;
+    repository::revoke_session_of_token(&state.db, &hash_opaque_token(presented)).await?;
     Ok(())
 }
 

@@ -93,8 +93,9 @@ impl AccessTokens {
     }
 }
 
-/// A new refresh token: 256 random bits, URL-safe base64.
-pub fn new_refresh_token() -> String {
+/// A new opaque token (refresh tokens, guest cart tokens): 256 random
+/// bits, URL-safe base64.
+pub fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     argon2::password_hash::rand_core::RngCore::fill_bytes(
         &mut argon2::password_hash::rand_core::OsRng,
@@ -103,8 +104,8 @@ pub fn new_refresh_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The SHA-256 of a refresh token: the only form in which it is stored.
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+/// The SHA-256 of an opaque token: the only form in which it is stored.
+pub fn hash_opaque_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -134,10 +135,10 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let (a, b) = (new_refresh_token(), new_refresh_token());
+        let (a, b) = (new_opaque_token(), new_opaque_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "256 bits in unpadded base64");
-        assert_eq!(hash_refresh_token(&a).len(), 32);
-        assert_eq!(hash_refresh_token(&a), hash_refresh_token(&a));
+        assert_eq!(hash_opaque_token(&a).len(), 32);
+        assert_eq!(hash_opaque_token(&a), hash_opaque_token(&a));
     }
 }

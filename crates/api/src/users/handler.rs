@@ -16,6 +16,7 @@ use crate::auth::AuthUser;
 use crate::auth::cookies::clear_refresh_cookie;
 use crate::auth::guard::ClientAddress;
 use crate::auth::handler::{AuthResponse, signed_in, user_agent};
+use crate::cart::owner::guest_token;
 use crate::error::Result;
 use crate::extract::Json;
 use crate::state::AppState;
@@ -109,7 +110,8 @@ pub(crate) fn parse_changes(
     }
 }
 
-/// Create an account and sign in.
+/// Create an account and sign in; a guest cart (`cart_token` cookie) is
+/// merged into the new account's cart.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in; sets the `refresh_token` cookie", body = AuthResponse),
@@ -129,8 +131,10 @@ pub async fn register(
         return Err(violations.into());
     };
     state.address_limiter.check(address)?;
-    let (user, tokens) = service::register(&state, registration, user_agent(&headers)).await?;
-    Ok(signed_in(&state, StatusCode::CREATED, user, tokens))
+    let guest_cart = guest_token(&headers);
+    let (user, tokens) =
+        service::register(&state, registration, user_agent(&headers), guest_cart).await?;
+    Ok(signed_in(&state, StatusCode::CREATED, user, tokens, guest_cart.is_some()))
 }
 
 /// The caller's account.

@@ -7,6 +7,7 @@ use super::repository::{self, UserRow};
 use crate::auth::AuthUser;
 use crate::auth::repository as sessions;
 use crate::auth::service::{self as auth, SessionTokens};
+use crate::cart::service as cart;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -32,12 +33,14 @@ pub struct AccountChanges {
     pub role: Option<Role>,
 }
 
-/// Creates a customer account and signs it in, in one transaction.
+/// Creates a customer account and signs it in, merging the guest cart behind
+/// `guest_cart`, in one transaction.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: &AppState,
     registration: Registration,
     user_agent: Option<&str>,
+    guest_cart: Option<&str>,
 ) -> Result<(UserRow, SessionTokens)> {
     let hash = state.passwords.hash(&registration.password).await?;
     let mut tx = state.db.begin().await?;
@@ -45,6 +48,9 @@ pub async fn register(
         repository::insert(&mut *tx, &registration.name, &registration.email, &hash, Role::User)
             .await?;
     let tokens = auth::start_session(&mut tx, state, &user, user_agent).await?;
+    if let Some(token) = guest_cart {
+        cart::merge_guest_cart(&mut tx, user.id, token).await?;
+    }
     tx.commit().await?;
     Ok((user, tokens))
 }

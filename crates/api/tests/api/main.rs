@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod addresses;
 mod admin_catalog;
 mod admin_users;
+mod cart;
 mod catalog;
 mod commands;
 mod errors;

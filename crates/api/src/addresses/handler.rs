@@ -1,0 +1,236 @@
+//! HTTP for `/api/v1/addresses*`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use gokart_domain::{Address, RawAddress, Violations};
+use gokart_edge::http::ErrorEnvelope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::repository::{self, AddressRow};
+use super::service::{self, Defaults};
+use crate::auth::AuthUser;
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path};
+use crate::page::Page;
+use crate::state::AppState;
+
+/// An address in the caller's book.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    /// Id.
+    pub id: Uuid,
+    /// Recipient.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Street and number.
+    pub street1: String,
+    /// Apartment, suite, building.
+    pub street2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State, province or region.
+    pub state: Option<String>,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// The default shipping address.
+    pub is_default_shipping: bool,
+    /// The default billing address.
+    pub is_default_billing: bool,
+    /// Added at.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AddressRow> for AddressView {
+    fn from(row: AddressRow) -> Self {
+        AddressView {
+            id: row.id,
+            name: row.name,
+            phone: row.phone,
+            street1: row.street1,
+            street2: row.street2,
+            city: row.city,
+            state: row.state,
+            postal_code: row.postal_code,
+            country: row.country,
+            is_default_shipping: row.is_default_shipping,
+            is_default_billing: row.is_default_billing,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// An address to add, or its new fields.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddressRequest {
+    /// Recipient.
+    #[serde(default)]
+    pub name: String,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Street and number.
+    #[serde(default)]
+    pub street1: String,
+    /// Apartment, suite, building.
+    pub street2: Option<String>,
+    /// City.
+    #[serde(default)]
+    pub city: String,
+    /// State, province or region.
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[serde(default)]
+    pub country: String,
+    /// Make it the default shipping address (on creation).
+    #[serde(default)]
+    pub is_default_shipping: bool,
+    /// Make it the default billing address (on creation).
+    #[serde(default)]
+    pub is_default_billing: bool,
+}
+
+impl AddressRequest {
+    fn validate(&self) -> Result<Address, Violations> {
+        Address::parse(RawAddress {
+            name: &self.name,
+            phone: &self.phone,
+            street1: &self.street1,
+            street2: self.street2.as_deref(),
+            city: &self.city,
+            state: self.state.as_deref(),
+            postal_code: &self.postal_code,
+            country: &self.country,
+        })
+    }
+}
+
+/// Which default to set.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetDefaultRequest {
+    /// `shipping`, `billing` or `both`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The caller's addresses, oldest first.
+#[utoipa::path(get, path = "/api/v1/addresses", tag = "addresses", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The address book", body = Page<AddressView>),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Page<AddressView>>> {
+    let rows = repository::list(&state.db, user.id).await?;
+    Ok(Json(Page::whole(rows.into_iter().map(AddressView::from).collect())))
+}
+
+/// Add an address (at most 20).
+#[utoipa::path(post, path = "/api/v1/addresses", tag = "addresses", security(("bearer" = [])),
+    request_body = AddressRequest,
+    responses(
+        (status = 201, description = "Added", body = AddressView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 409, description = "The book already holds 20 addresses", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<AddressRequest>,
+) -> Result<(StatusCode, Json<AddressView>)> {
+    let address = body.validate()?;
+    let defaults =
+        Defaults { shipping: body.is_default_shipping, billing: body.is_default_billing };
+    let row = service::create(&state, user.id, &address, defaults).await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// One of the caller's addresses.
+#[utoipa::path(get, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses(
+        (status = 200, description = "The address", body = AddressView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such address of yours", body = ErrorEnvelope),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AddressView>> {
+    Ok(Json(service::find(&state, user.id, id).await?.into()))
+}
+
+/// Replace an address's fields.
+#[utoipa::path(put, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    request_body = AddressRequest,
+    responses(
+        (status = 200, description = "Updated", body = AddressView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such address of yours", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid", body = ErrorEnvelope),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AddressRequest>,
+) -> Result<Json<AddressView>> {
+    let address = body.validate()?;
+    Ok(Json(service::update(&state, user.id, id, &address).await?.into()))
+}
+
+/// Delete an address.
+#[utoipa::path(delete, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such address of yours", body = ErrorEnvelope),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::delete(&state, user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Make an address the default for shipping, billing or both.
+#[utoipa::path(put, path = "/api/v1/addresses/{id}/set-default", tag = "addresses",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    request_body = SetDefaultRequest,
+    responses(
+        (status = 200, description = "The address, now a default", body = AddressView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such address of yours", body = ErrorEnvelope),
+        (status = 422, description = "Unknown type", body = ErrorEnvelope),
+    ))]
+pub async fn set_default(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<SetDefaultRequest>,
+) -> Result<Json<AddressView>> {
+    let defaults = match body.kind.as_str() {
+        "shipping" => Defaults { shipping: true, billing: false },
+        "billing" => Defaults { shipping: false, billing: true },
+        "both" => Defaults { shipping: true, billing: true },
+        _ => return Err(Error::invalid("type", "must be shipping, billing or both")),
+    };
+    Ok(Json(service::set_default(&state, user.id, id, defaults).await?.into()))
+}

@@ -1,0 +1,200 @@
+//! HTTP for `/api/v1/cart*`.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use gokart_domain::{Currency, Money};
+use gokart_edge::http::ErrorEnvelope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::owner::{CartOwner, cart_cookie};
+use super::repository::LineRow;
+use super::service::{self, Changed};
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+/// Whether a line can be bought as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Enough in stock.
+    InStock,
+    /// Fewer in stock than the line wants.
+    InsufficientStock,
+    /// No longer on sale.
+    Unavailable,
+}
+
+/// A cart line, priced as the product is now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartLine {
+    /// Product id.
+    pub product_id: Uuid,
+    /// Product name now.
+    pub name: String,
+    /// Unit price now.
+    pub price: Money,
+    /// Thumbnail.
+    pub thumbnail: Option<String>,
+    /// Units wanted.
+    pub quantity: i32,
+    /// Units in stock now.
+    pub stock_quantity: i32,
+    /// Price × quantity.
+    pub line_total: Money,
+    /// Whether it can be bought as it stands.
+    pub availability: Availability,
+}
+
+/// A cart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartView {
+    /// Lines, in the order they were added.
+    pub items: Vec<CartLine>,
+    /// Sum of the lines that are still on sale.
+    pub subtotal: Money,
+    /// Units across all lines.
+    pub item_count: i64,
+}
+
+impl CartView {
+    fn from_lines(lines: Vec<LineRow>) -> Result<Self> {
+        let mut subtotal = Money::zero(Currency::USD);
+        let mut item_count = 0i64;
+        let mut items = Vec::with_capacity(lines.len());
+        for line in lines {
+            let currency = Currency::parse(&line.currency).unwrap_or(Currency::USD);
+            let price = Money::new(line.price_amount, currency);
+            let line_total = price.checked_mul(i64::from(line.quantity)).map_err(money_error)?;
+            let availability = if !line.on_sale {
+                Availability::Unavailable
+            } else if line.quantity > line.stock_quantity {
+                Availability::InsufficientStock
+            } else {
+                Availability::InStock
+            };
+            if availability != Availability::Unavailable {
+                subtotal = subtotal.checked_add(line_total).map_err(money_error)?;
+            }
+            item_count += i64::from(line.quantity);
+            items.push(CartLine {
+                product_id: line.product_id,
+                name: line.name,
+                price,
+                thumbnail: line.thumbnail,
+                quantity: line.quantity,
+                stock_quantity: line.stock_quantity,
+                line_total,
+                availability,
+            });
+        }
+        Ok(CartView { items, subtotal, item_count })
+    }
+}
+
+fn money_error(err: gokart_domain::MoneyError) -> Error {
+    Error::Internal(anyhow::anyhow!("cart total: {err}"))
+}
+
+/// A product to put in the cart.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddItemRequest {
+    /// Product id.
+    pub product_id: String,
+    /// Units to add, 1 to 99 (added to an existing line).
+    pub quantity: i64,
+}
+
+/// A new quantity for a line.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetQuantityRequest {
+    /// Units, 0 to 99; 0 removes the line.
+    pub quantity: i64,
+}
+
+fn respond(state: &AppState, changed: Changed) -> Result<Response> {
+    let body = Json(CartView::from_lines(changed.lines)?);
+    Ok(match changed.new_guest_token {
+        Some(token) => {
+            let cookie = cart_cookie(&token, state.config.auth.cookie_secure);
+            ([(header::SET_COOKIE, cookie)], body).into_response()
+        }
+        None => body.into_response(),
+    })
+}
+
+fn quantity(raw: i64, min: i64) -> Result<i32> {
+    if (min..=99).contains(&raw) {
+        i32::try_from(raw).map_err(|_| Error::invalid("quantity", "is out of range"))
+    } else {
+        Err(Error::invalid("quantity", &format!("must be between {min} and 99")))
+    }
+}
+
+/// The cart: the signed-in user's, or the guest's behind the `cart_token` cookie.
+#[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
+    responses(
+        (status = 200, description = "The cart (empty for a new visitor)", body = CartView),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
+    ))]
+pub async fn get(State(state): State<AppState>, owner: CartOwner) -> Result<Json<CartView>> {
+    Ok(Json(CartView::from_lines(service::view(&state, &owner).await?)?))
+}
+
+/// Add a product; a guest without a cart gets one and its `cart_token` cookie.
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = AddItemRequest,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 404, description = "No such product on sale", body = ErrorEnvelope),
+        (status = 409, description = "Not enough in stock", body = ErrorEnvelope),
+        (status = 422, description = "Bad quantity, or the cart is full", body = ErrorEnvelope),
+    ))]
+pub async fn add_item(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Json(body): Json<AddItemRequest>,
+) -> Result<Response> {
+    let product =
+        Uuid::parse_str(body.product_id.trim()).map_err(|_| Error::NotFound("product"))?;
+    let quantity = quantity(body.quantity, 1)?;
+    let changed = service::add(&state, &owner, product, quantity).await?;
+    respond(&state, changed)
+}
+
+/// Set a line's quantity; 0 removes it.
+#[utoipa::path(patch, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+    params(("product_id" = Uuid, Path, description = "Product id")),
+    request_body = SetQuantityRequest,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 404, description = "No such line in your cart", body = ErrorEnvelope),
+        (status = 409, description = "Not enough in stock", body = ErrorEnvelope),
+        (status = 422, description = "Bad quantity", body = ErrorEnvelope),
+    ))]
+pub async fn set_quantity(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Path(product): Path<Uuid>,
+    Json(body): Json<SetQuantityRequest>,
+) -> Result<Json<CartView>> {
+    let quantity = quantity(body.quantity, 0)?;
+    Ok(Json(CartView::from_lines(service::set_quantity(&state, &owner, product, quantity).await?)?))
+}
+
+/// Remove a line.
+#[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+    params(("product_id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 404, description = "No such line in your cart", body = ErrorEnvelope),
+    ))]
+pub async fn remove_item(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Path(product): Path<Uuid>,
+) -> Result<Json<CartView>> {
+    Ok(Json(CartView::from_lines(service::remove(&state, &owner, product).await?)?))
+}

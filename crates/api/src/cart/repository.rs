@@ -1,0 +1,207 @@
+//! SQL for carts and their lines.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// A cart line with the product as it is now.
+#[derive(Debug, Clone)]
+pub struct LineRow {
+    /// Product id.
+    pub product_id: Uuid,
+    /// Quantity wanted.
+    pub quantity: i32,
+    /// Product name now.
+    pub name: String,
+    /// Unit price now, minor units.
+    pub price_amount: i64,
+    /// Currency.
+    pub currency: String,
+    /// Thumbnail.
+    pub thumbnail: Option<String>,
+    /// Units in stock now.
+    pub stock_quantity: i32,
+    /// Still on sale (not deleted, active).
+    pub on_sale: bool,
+}
+
+/// A product as the cart needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProductStock {
+    /// Units in stock.
+    pub stock_quantity: i32,
+}
+
+/// The user's cart id, if they have one.
+pub async fn user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1", user)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The guest cart with this token hash, if any.
+pub async fn guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE token_hash = $1", token_hash)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The user's cart, created if missing, locked until the transaction ends.
+pub async fn open_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Uuid> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO carts (id, user_id) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
+         RETURNING id",
+        Uuid::new_v4(),
+        user
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+/// The user's cart, if any, locked until the transaction ends.
+pub async fn lock_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The guest cart with this token hash, locked until the transaction ends.
+pub async fn lock_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "UPDATE carts SET updated_at = now() WHERE token_hash = $1 AND user_id IS NULL RETURNING id",
+        token_hash
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Creates a guest cart for a token hash.
+pub async fn create_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Uuid> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO carts (id, token_hash) VALUES ($1, $2) RETURNING id",
+        Uuid::new_v4(),
+        token_hash
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// The stock of a product shoppers can buy, if it is on sale.
+pub async fn product_on_sale(
+    db: impl PgExecutor<'_>,
+    product: Uuid,
+) -> Result<Option<ProductStock>> {
+    Ok(sqlx::query_as!(
+        ProductStock,
+        "SELECT stock_quantity FROM products WHERE id = $1 AND deleted_at IS NULL AND is_active",
+        product
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The quantity of a product in a cart, if it has a line.
+pub async fn line_quantity(
+    db: impl PgExecutor<'_>,
+    cart: Uuid,
+    product: Uuid,
+) -> Result<Option<i32>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT quantity FROM cart_items WHERE cart_id = $1 AND product_id = $2",
+        cart,
+        product
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// How many lines a cart has.
+pub async fn line_count(db: impl PgExecutor<'_>, cart: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM cart_items WHERE cart_id = $1"#,
+        cart
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// Sets a line's quantity, adding the line if missing.
+pub async fn put_line(
+    db: impl PgExecutor<'_>,
+    cart: Uuid,
+    product: Uuid,
+    quantity: i32,
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)
+         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+        cart,
+        product,
+        quantity
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Removes a line; whether it existed.
+pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, product: Uuid) -> Result<bool> {
+    let done = sqlx::query!(
+        "DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2",
+        cart,
+        product
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A cart's lines with current product data, in the order they were added.
+pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> {
+    Ok(sqlx::query_as!(
+        LineRow,
+        r#"SELECT i.product_id, i.quantity, p.name, p.price_amount, p.currency, p.thumbnail,
+                  p.stock_quantity, (p.deleted_at IS NULL AND p.is_active) AS "on_sale!"
+           FROM cart_items i JOIN products p ON p.id = i.product_id
+           WHERE i.cart_id = $1
+           ORDER BY i.added_at, i.product_id"#,
+        cart
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Moves a guest cart's lines into the user's cart: quantities are summed
+/// and capped at the stock and at 99, products no longer on sale or out of
+/// stock are dropped, and the guest cart is deleted.
+pub async fn merge(db: &mut PgConnection, guest: Uuid, user_cart: Uuid) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO cart_items (cart_id, product_id, quantity)
+         SELECT $2, g.product_id, LEAST(g.quantity, 99, p.stock_quantity)
+         FROM cart_items g JOIN products p ON p.id = g.product_id
+         WHERE g.cart_id = $1 AND p.deleted_at IS NULL AND p.is_active AND p.stock_quantity > 0
+         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = LEAST(
+             cart_items.quantity + EXCLUDED.quantity, 99,
+             (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))",
+        guest,
+        user_cart
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!("DELETE FROM carts WHERE id = $1", guest).execute(&mut *db).await?;
+    Ok(())
+}
+
+/// Deletes guest carts untouched for `idle_secs`; how many went.
+pub async fn delete_idle_guest_carts(db: impl PgExecutor<'_>, idle_secs: f64) -> Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM carts WHERE user_id IS NULL AND updated_at < now() - make_interval(secs => $1)",
+        idle_secs
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

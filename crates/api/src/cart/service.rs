@@ -1,0 +1,166 @@
+//! Cart use cases. Every change to a cart runs in a transaction holding
+//! that cart's row lock, so concurrent requests on one cart neither lose
+//! updates nor duplicate lines.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::owner::CartOwner;
+use super::repository::{self, LineRow};
+use crate::auth::tokens::{hash_opaque_token as hash_token, new_opaque_token as new_token};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Most units of one product per line.
+pub const MAX_QUANTITY: i32 = 99;
+/// Most lines per cart.
+pub const MAX_LINES: i64 = 100;
+
+/// A cart after a change, and the new guest token if one was issued.
+#[derive(Debug)]
+pub struct Changed {
+    /// The cart's lines now.
+    pub lines: Vec<LineRow>,
+    /// A fresh `cart_token` to set, when a guest cart was just created.
+    pub new_guest_token: Option<String>,
+}
+
+/// The owner's cart lines; a visitor without a cart gets none, and nothing
+/// is written.
+pub async fn view(state: &AppState, owner: &CartOwner) -> Result<Vec<LineRow>> {
+    match existing_cart(state, owner).await? {
+        Some(cart) => repository::lines(&state.db, cart).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+async fn existing_cart(state: &AppState, owner: &CartOwner) -> Result<Option<Uuid>> {
+    match owner {
+        CartOwner::User(user) => repository::user_cart(&state.db, *user).await,
+        CartOwner::Guest(Some(token)) => {
+            repository::guest_cart(&state.db, &hash_token(token)).await
+        }
+        CartOwner::Guest(None) => Ok(None),
+    }
+}
+
+/// The owner's cart, locked, created if missing. A guest token that names
+/// no cart (expired, merged, tampered with) is replaced, never an error.
+async fn open_cart(tx: &mut PgConnection, owner: &CartOwner) -> Result<(Uuid, Option<String>)> {
+    match owner {
+        CartOwner::User(user) => Ok((repository::open_user_cart(&mut *tx, *user).await?, None)),
+        CartOwner::Guest(token) => {
+            if let Some(token) = token
+                && let Some(cart) =
+                    repository::lock_guest_cart(&mut *tx, &hash_token(token)).await?
+            {
+                return Ok((cart, None));
+            }
+            let token = new_token();
+            let cart = repository::create_guest_cart(&mut *tx, &hash_token(&token)).await?;
+            Ok((cart, Some(token)))
+        }
+    }
+}
+
+fn check_quantity(wanted: i32, stock: i32) -> Result<()> {
+    if wanted > MAX_QUANTITY {
+        return Err(Error::invalid("quantity", "a cart line holds at most 99 units"));
+    }
+    if wanted > stock {
+        return Err(Error::conflict("insufficient_stock", format!("only {stock} in stock")));
+    }
+    Ok(())
+}
+
+/// Adds `quantity` of a product, to its existing line if there is one.
+#[tracing::instrument(skip_all, fields(product = %product))]
+pub async fn add(
+    state: &AppState,
+    owner: &CartOwner,
+    product: Uuid,
+    quantity: i32,
+) -> Result<Changed> {
+    let mut tx = state.db.begin().await?;
+    let stock =
+        repository::product_on_sale(&mut *tx, product).await?.ok_or(Error::NotFound("product"))?;
+    let (cart, new_guest_token) = open_cart(&mut tx, owner).await?;
+    let current = repository::line_quantity(&mut *tx, cart, product).await?;
+    if current.is_none() && repository::line_count(&mut *tx, cart).await? >= MAX_LINES {
+        return Err(Error::invalid("product_id", "a cart holds at most 100 different products"));
+    }
+    let wanted = current.unwrap_or(0).saturating_add(quantity);
+    check_quantity(wanted, stock.stock_quantity)?;
+    repository::put_line(&mut *tx, cart, product, wanted).await?;
+    let lines = repository::lines(&mut *tx, cart).await?;
+    tx.commit().await?;
+    Ok(Changed { lines, new_guest_token })
+}
+
+/// Sets a line's quantity; 0 removes the line.
+#[tracing::instrument(skip_all, fields(product = %product))]
+pub async fn set_quantity(
+    state: &AppState,
+    owner: &CartOwner,
+    product: Uuid,
+    quantity: i32,
+) -> Result<Vec<LineRow>> {
+    let mut tx = state.db.begin().await?;
+    let cart = lock_existing(&mut tx, owner).await?;
+    repository::line_quantity(&mut *tx, cart, product)
+        .await?
+        .ok_or(Error::NotFound("cart item"))?;
+    if quantity == 0 {
+        repository::delete_line(&mut *tx, cart, product).await?;
+    } else {
+        let stock = repository::product_on_sale(&mut *tx, product)
+            .await?
+            .ok_or(Error::NotFound("product"))?;
+        check_quantity(quantity, stock.stock_quantity)?;
+        repository::put_line(&mut *tx, cart, product, quantity).await?;
+    }
+    let lines = repository::lines(&mut *tx, cart).await?;
+    tx.commit().await?;
+    Ok(lines)
+}
+
+/// Removes a product's line.
+pub async fn remove(state: &AppState, owner: &CartOwner, product: Uuid) -> Result<Vec<LineRow>> {
+    let mut tx = state.db.begin().await?;
+    let cart = lock_existing(&mut tx, owner).await?;
+    if !repository::delete_line(&mut *tx, cart, product).await? {
+        return Err(Error::NotFound("cart item"));
+    }
+    let lines = repository::lines(&mut *tx, cart).await?;
+    tx.commit().await?;
+    Ok(lines)
+}
+
+async fn lock_existing(tx: &mut PgConnection, owner: &CartOwner) -> Result<Uuid> {
+    let cart = match owner {
+        CartOwner::User(user) => repository::lock_user_cart(&mut *tx, *user).await?,
+        CartOwner::Guest(Some(token)) => {
+            repository::lock_guest_cart(&mut *tx, &hash_token(token)).await?
+        }
+        CartOwner::Guest(None) => None,
+    };
+    cart.ok_or(Error::NotFound("cart item"))
+}
+
+/// Merges the guest cart behind `guest_token` into `user`'s cart, inside
+/// the caller's transaction (the one that starts their session). A token
+/// for a cart that is gone or already merged is ignored.
+pub async fn merge_guest_cart(tx: &mut PgConnection, user: Uuid, guest_token: &str) -> Result<()> {
+    let Some(guest) = repository::lock_guest_cart(&mut *tx, &hash_token(guest_token)).await? else {
+        return Ok(());
+    };
+    let user_cart = repository::open_user_cart(&mut *tx, user).await?;
+    repository::merge(tx, guest, user_cart).await
+}
+
+/// Deletes guest carts idle for longer than `max_idle`; how many went.
+pub async fn delete_idle_guest_carts(state: &AppState, max_idle: Duration) -> Result<u64> {
+    repository::delete_idle_guest_carts(&state.db, max_idle.as_secs_f64()).await
+}
