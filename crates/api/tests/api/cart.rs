@@ -437,3 +437,39 @@ async fn idle_guest_carts_are_cleared_by_housekeeping() {
         "user carts are never swept"
     );
 }
+
+#[tokio::test]
+async fn a_cart_holds_at_most_a_hundred_different_products() {
+    let app = shop().await;
+    sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku LIMIT 101")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let user = app.register_user().await;
+    for id in &ids[..100] {
+        let response = app
+            .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+            .json(&json!({"product_id": id, "quantity": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    let one_more = app
+        .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&json!({"product_id": ids[100], "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    let existing_line = app
+        .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&json!({"product_id": ids[0], "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(error_of(one_more, 422).await.fields.unwrap().contains_key("product_id"));
+    assert_eq!(existing_line.status(), 200, "existing lines can still grow");
+}

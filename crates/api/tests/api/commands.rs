@@ -89,7 +89,7 @@ async fn migrate_applies_every_migration() {
 }
 
 #[tokio::test]
-async fn seed_creates_the_demo_admin_once() {
+async fn seed_creates_the_demo_admin_and_catalog_once() {
     let database = TestDatabase::create().await;
 
     let (first, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
@@ -97,11 +97,17 @@ async fn seed_creates_the_demo_admin_once() {
     let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
     let admins: Vec<(String, String)> =
         sqlx::query_as("SELECT email, role FROM users").fetch_all(&pool).await.unwrap();
+    let catalog: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM categories), (SELECT count(*) FROM products)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     pool.close().await;
 
     assert!(first, "{stderr}");
     assert!(second, "seeding twice is harmless");
     assert_eq!(admins, [("admin@example.com".to_owned(), "admin".to_owned())]);
+    assert_eq!(catalog, (6, 120), "the demo catalog, loaded once");
 }
 
 #[test]
