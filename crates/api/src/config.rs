@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use gokart_domain::orders::parse_rate_bps;
+use gokart_domain::{Currency, Money, PricingRules};
 use gokart_edge::{AppEnv, ConfigError, Env, ServerConfig};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -21,6 +23,48 @@ pub struct ApiConfig {
     pub auth: AuthConfig,
     /// `GUEST_CART_MAX_IDLE`: guest carts untouched this long are deleted by maintenance.
     pub guest_cart_max_idle: Duration,
+    /// Pricing and order housekeeping.
+    pub orders: OrderConfig,
+}
+
+/// How orders are priced and when unpaid ones expire.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderConfig {
+    /// `ORDER_TAX_RATE` (a fraction, e.g. 0.08), `ORDER_SHIPPING_COST`,
+    /// `ORDER_FREE_SHIPPING_THRESHOLD` and `ORDER_DISCOUNT_AMOUNT` (minor units).
+    pub pricing: PricingRules,
+    /// `PENDING_ORDER_CLEANUP_THRESHOLD`: unpaid orders older than this are
+    /// cancelled and restocked by maintenance.
+    pub pending_order_expiry: Duration,
+}
+
+impl OrderConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let tax_rate = env.string("ORDER_TAX_RATE", "0.08");
+        let tax_rate_bps = parse_rate_bps(&tax_rate)
+            .map_err(|message| ConfigError::new("ORDER_TAX_RATE", message))?;
+        let cents = |name: &str, value: i64| {
+            Money::non_negative(value, Currency::USD)
+                .map_err(|_| ConfigError::new(name, "must be a whole number of cents, 0 or more"))
+        };
+        let shipping = cents("ORDER_SHIPPING_COST", env.parse("ORDER_SHIPPING_COST", 599)?)?;
+        let discount = cents("ORDER_DISCOUNT_AMOUNT", env.parse("ORDER_DISCOUNT_AMOUNT", 0)?)?;
+        let free_from = env.string("ORDER_FREE_SHIPPING_THRESHOLD", "5000");
+        let free_shipping_from = match free_from.as_str() {
+            "off" | "none" => None,
+            raw => {
+                let value = raw.parse().map_err(|_| {
+                    ConfigError::new("ORDER_FREE_SHIPPING_THRESHOLD", "must be cents or `off`")
+                })?;
+                Some(cents("ORDER_FREE_SHIPPING_THRESHOLD", value)?)
+            }
+        };
+        Ok(OrderConfig {
+            pricing: PricingRules { tax_rate_bps, shipping, free_shipping_from, discount },
+            pending_order_expiry: env
+                .duration("PENDING_ORDER_CLEANUP_THRESHOLD", Duration::from_secs(30 * 60))?,
+        })
+    }
 }
 
 /// How the API reaches PostgreSQL.
@@ -152,7 +196,8 @@ impl ApiConfig {
         let auth = AuthConfig::from_env(env, app_env)?;
         let guest_cart_max_idle =
             env.duration("GUEST_CART_MAX_IDLE", Duration::from_secs(30 * 24 * 3600))?;
-        Ok(ApiConfig { server, public_url, database, auth, guest_cart_max_idle })
+        let orders = OrderConfig::from_env(env)?;
+        Ok(ApiConfig { server, public_url, database, auth, guest_cart_max_idle, orders })
     }
 
     /// The API's own origin (scheme, host and port of `PUBLIC_URL`).
@@ -305,6 +350,23 @@ mod tests {
         default.set("ADMIN_PASSWORD", DEV_ADMIN_PASSWORD);
         assert_eq!(SeedConfig::from_env(&default).unwrap_err().var, "ADMIN_PASSWORD");
         assert!(SeedConfig::from_env(&Env::default()).is_ok());
+    }
+
+    #[test]
+    fn order_pricing_reads_rates_and_amounts_exactly() {
+        let config = ApiConfig::from_env(&env(&[
+            ("ORDER_TAX_RATE", "0.0825"),
+            ("ORDER_SHIPPING_COST", "450"),
+            ("ORDER_FREE_SHIPPING_THRESHOLD", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(config.orders.pricing.tax_rate_bps, 825);
+        assert_eq!(config.orders.pricing.shipping.amount, 450);
+        assert_eq!(config.orders.pricing.free_shipping_from, None);
+        let err = ApiConfig::from_env(&env(&[("ORDER_TAX_RATE", "8%")])).unwrap_err();
+        assert_eq!(err.var, "ORDER_TAX_RATE");
+        let err = ApiConfig::from_env(&env(&[("ORDER_SHIPPING_COST", "-1")])).unwrap_err();
+        assert_eq!(err.var, "ORDER_SHIPPING_COST");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! integration tests can build the same application on a random port.
 //!
 //! Layout: one folder per capability (`health`, `auth`, `users`, `catalog`,
-//! `cart`, `addresses`, `admin`, and later `orders`, ...), each with its handler,
+//! `cart`, `addresses`, `orders`, `admin`, ...), each with its handler,
 //! service and repository.
 //! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
 //! [`extract`], [`routes`] and [`startup`].
@@ -25,6 +25,9 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod health;
+pub mod maintenance;
+pub mod orders;
+pub mod outbox;
 pub mod page;
 pub mod routes;
 pub mod seed;

@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{addresses, admin, auth, cart, catalog, health, users};
+use crate::{addresses, admin, auth, cart, catalog, health, orders, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -37,6 +37,7 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "catalog", description = "Categories and products"),
         (name = "cart", description = "The guest's or user's cart"),
         (name = "addresses", description = "The caller's address book"),
+        (name = "orders", description = "Checkout and the caller's orders"),
         (name = "admin", description = "Admin-only management"),
     ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
@@ -100,6 +101,12 @@ pub fn documented() -> OpenApiRouter<AppState> {
             addresses::handler::delete
         ))
         .routes(routes!(addresses::handler::set_default))
+        .routes(routes!(orders::handler::checkout, orders::handler::list))
+        .routes(routes!(orders::handler::get))
+        .routes(routes!(orders::handler::cancel))
+        .routes(routes!(admin::orders::list))
+        .routes(routes!(admin::orders::get))
+        .routes(routes!(admin::orders::cancel))
 }
 
 /// The complete router: documented routes, `extra` (extra routes that tests

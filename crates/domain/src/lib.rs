@@ -8,6 +8,7 @@ pub mod address;
 pub mod catalog;
 pub mod identity;
 pub mod money;
+pub mod orders;
 pub mod paging;
 pub mod validation;
 
@@ -15,5 +16,6 @@ pub use address::{Address, RawAddress};
 pub use catalog::{ProductQuery, ProductSort, RawProductQuery, SearchTerms, Sku, Slug};
 pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
+pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};
 pub use paging::PageRequest;
 pub use validation::{Invalid, Violations};

@@ -3,4 +3,5 @@
 //! anonymous callers 401.
 
 pub mod catalog;
+pub mod orders;
 pub mod users;

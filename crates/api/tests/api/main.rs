@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod limits;
 mod openapi;
+mod orders;
 mod plans;
 mod request_ids;
 mod secrets;

@@ -1,0 +1,46 @@
+//! Housekeeping: expire unpaid orders (restocking them), delete idle guest
+//! carts, and purge ended sessions and old idempotency keys. Each order is
+//! handled in its own transaction; the report counts what was done.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::{cart, orders};
+
+/// What one maintenance run did.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct MaintenanceReport {
+    /// Unpaid orders cancelled and restocked.
+    pub orders_expired: u64,
+    /// Idle guest carts deleted.
+    pub guest_carts_deleted: u64,
+    /// Ended sessions deleted with their refresh tokens.
+    pub sessions_purged: u64,
+    /// Idempotency keys past their 24 hours deleted.
+    pub idempotency_keys_purged: u64,
+}
+
+/// Runs every housekeeping task once.
+#[tracing::instrument(skip_all)]
+pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
+    let report = MaintenanceReport {
+        orders_expired: orders::service::expire_unpaid(state).await?,
+        guest_carts_deleted: cart::service::delete_idle_guest_carts(state, state.config.guest_cart_max_idle).await?,
+        sessions_purged: sqlx::query!(
+            "DELETE FROM sessions WHERE expires_at < now() OR revoked_at < now() - interval '30 days'"
+        )
+        .execute(&state.db)
+        .await?
+        .rows_affected(),
+        idempotency_keys_purged: sqlx::query!(
+            "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"
+        )
+        .execute(&state.db)
+        .await?
+        .rows_affected(),
+    };
+    tracing::info!(?report, "maintenance done");
+    Ok(report)
+}

@@ -1,0 +1,167 @@
+//! HTTP for `/api/v1/orders*`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gokart_domain::{PageRequest, Violations};
+use gokart_edge::http::ErrorEnvelope;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::idempotency::{self, Claim};
+use super::repository::OrderFilter;
+use super::service::{self, Actor, Checkout};
+use super::view::{OrderSummary, OrderView};
+use crate::auth::AuthUser;
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path, Query};
+use crate::page::Page;
+use crate::state::AppState;
+
+/// What to check out: the caller's cart, to these addresses.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CheckoutRequest {
+    /// One of the caller's addresses.
+    pub shipping_address_id: String,
+    /// One of the caller's addresses.
+    pub billing_address_id: String,
+    /// `manual` (payment accepted at once, like cash on delivery).
+    pub payment_method: String,
+}
+
+impl CheckoutRequest {
+    fn validate(&self) -> Result<Checkout, Violations> {
+        let mut v = Violations::new();
+        let mut id = |field: &str, raw: &str| match Uuid::parse_str(raw.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                v.add(field, "no such address in your address book");
+                None
+            }
+        };
+        let shipping = id("shipping_address_id", &self.shipping_address_id);
+        let billing = id("billing_address_id", &self.billing_address_id);
+        if self.payment_method != "manual" {
+            v.add("payment_method", "must be manual (the only payment method this shop accepts)");
+        }
+        match (shipping, billing) {
+            (Some(shipping_address_id), Some(billing_address_id)) if v.is_empty() => {
+                Ok(Checkout { shipping_address_id, billing_address_id })
+            }
+            _ => Err(v),
+        }
+    }
+}
+
+/// Paging for the caller's orders.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrderListQuery {
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub page_size: Option<String>,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if idempotency::valid_key(key) => Ok(Some(key.to_owned())),
+        _ => Err(Error::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
+    }
+}
+
+/// Place an order from the cart.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes retries safe: the same key and body answer with the same order")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 201, description = "The order", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 409, description = "Empty cart, a product not on sale or out of stock, or the key is in use", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid, or the key was used with another body", body = ErrorEnvelope),
+    ))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Json(body): Json<CheckoutRequest>,
+) -> Result<Response> {
+    let request = body.validate()?;
+    let key = idempotency_key(&headers)?;
+    if let Some(key) = &key {
+        let claim =
+            idempotency::claim(&state.db, user.id, key, &idempotency::fingerprint(&body)?).await?;
+        if let Claim::Replay { status, body } = claim {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            return Ok((status, Json(body)).into_response());
+        }
+    }
+    match service::checkout(&state, user.id, request, key.as_deref()).await {
+        Ok(order) => Ok((StatusCode::CREATED, Json(order)).into_response()),
+        Err(err) => {
+            if let Some(key) = &key {
+                idempotency::release(&state.db, user.id, key).await?;
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The caller's orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
+    params(OrderListQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = Page<OrderSummary>),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 422, description = "Bad paging values", body = ErrorEnvelope),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<OrderListQuery>,
+) -> Result<Json<Page<OrderSummary>>> {
+    let page = PageRequest::from_query(query.page.as_deref(), query.page_size.as_deref())?;
+    let filter = OrderFilter { user_id: Some(user.id), ..OrderFilter::default() };
+    let (items, total) = service::list(&state, &filter, page, false).await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// One of the caller's orders, with items and timeline.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such order of yours", body = ErrorEnvelope),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>> {
+    Ok(Json(service::find(&state, id, Some(user.id)).await?))
+}
+
+/// Cancel one of the caller's orders before it ships: stock is returned and
+/// a taken payment refunded. Cancelling twice changes nothing.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such order of yours", body = ErrorEnvelope),
+        (status = 409, description = "Already shipped", body = ErrorEnvelope),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>> {
+    Ok(Json(
+        service::cancel(&state, id, Actor::Customer(user.id), "cancelled by the customer").await?,
+    ))
+}

@@ -1,0 +1,9 @@
+//! Orders: checkout (one transaction that turns the cart into an order
+//! without ever overselling), idempotent replays, the customer's and the
+//! admin's views, cancellation with restocking, and expiry of unpaid orders.
+
+pub mod handler;
+pub mod idempotency;
+pub mod repository;
+pub mod service;
+pub mod view;

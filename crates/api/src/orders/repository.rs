@@ -1,0 +1,386 @@
+//! SQL for orders, their items and events, and the stock they move.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// A stored order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    /// Id.
+    pub id: Uuid,
+    /// Public order number.
+    pub order_number: String,
+    /// Customer (None once they deleted their account).
+    pub user_id: Option<Uuid>,
+    /// Order status.
+    pub status: String,
+    /// Payment status.
+    pub payment_status: String,
+    /// `manual` or `stripe`.
+    pub payment_method: String,
+    /// Shipping address snapshot.
+    pub shipping_address: serde_json::Value,
+    /// Billing address snapshot.
+    pub billing_address: serde_json::Value,
+    /// Currency of every amount.
+    pub currency: String,
+    /// Sum of lines.
+    pub subtotal_amount: i64,
+    /// Tax.
+    pub tax_amount: i64,
+    /// Shipping.
+    pub shipping_amount: i64,
+    /// Discount.
+    pub discount_amount: i64,
+    /// Total charged.
+    pub total_amount: i64,
+    /// Carrier tracking number.
+    pub tracking_number: Option<String>,
+    /// Expected delivery.
+    pub estimated_delivery_date: Option<NaiveDate>,
+    /// Placed at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A bought line, as it was when bought.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    /// Product.
+    pub product_id: Uuid,
+    /// Name then.
+    pub name: String,
+    /// SKU then.
+    pub sku: String,
+    /// Image then.
+    pub image: Option<String>,
+    /// Unit price then.
+    pub unit_price_amount: i64,
+    /// Units.
+    pub quantity: i32,
+    /// Price × units.
+    pub line_total_amount: i64,
+}
+
+/// A timeline entry.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    /// Status reached.
+    pub status: String,
+    /// Who moved it: customer, admin, system, worker, payment.
+    pub actor: String,
+    /// Why.
+    pub note: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A cart line at checkout, with its product locked.
+#[derive(Debug, Clone)]
+pub struct CheckoutLine {
+    /// Product.
+    pub product_id: Uuid,
+    /// Units wanted.
+    pub quantity: i32,
+    /// Name now.
+    pub name: String,
+    /// SKU.
+    pub sku: String,
+    /// Thumbnail.
+    pub thumbnail: Option<String>,
+    /// Price now.
+    pub price_amount: i64,
+    /// Currency.
+    pub currency: String,
+    /// Stock now.
+    pub stock_quantity: i32,
+    /// Still on sale.
+    pub on_sale: bool,
+}
+
+/// The user's cart id, locked, so one user's checkouts run one at a time.
+pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The cart's lines with their products locked in id order, so concurrent
+/// checkouts of the same products in any cart order never deadlock.
+pub async fn lock_checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
+    Ok(sqlx::query_as!(
+        CheckoutLine,
+        r#"SELECT p.id AS product_id, i.quantity, p.name, p.sku, p.thumbnail, p.price_amount,
+                  p.currency, p.stock_quantity, (p.deleted_at IS NULL AND p.is_active) AS "on_sale!"
+           FROM cart_items i JOIN products p ON p.id = i.product_id
+           WHERE i.cart_id = $1
+           ORDER BY p.id
+           FOR UPDATE OF p"#,
+        cart
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Locks products in id order (before restocking them).
+pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<()> {
+    sqlx::query!("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
+        .fetch_all(db)
+        .await?;
+    Ok(())
+}
+
+/// Adds `deltas[i]` (negative to take) to the stock of `ids[i]`.
+pub async fn move_stock(db: impl PgExecutor<'_>, ids: &[Uuid], deltas: &[i32]) -> Result<()> {
+    sqlx::query!(
+        "UPDATE products p SET stock_quantity = p.stock_quantity + x.delta
+         FROM unnest($1::uuid[], $2::int4[]) AS x(id, delta) WHERE p.id = x.id",
+        ids,
+        deltas
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Empties a cart.
+pub async fn clear_cart(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM cart_items WHERE cart_id = $1", cart).execute(db).await?;
+    Ok(())
+}
+
+/// Stores a new order (its timestamps are the transaction's).
+pub async fn insert_order(
+    db: impl PgExecutor<'_>,
+    order: &OrderRow,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO orders (id, order_number, user_id, status, payment_status, payment_method,
+                             shipping_address, billing_address, currency, subtotal_amount, tax_amount,
+                             shipping_amount, discount_amount, total_amount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        order.id,
+        order.order_number,
+        order.user_id,
+        order.status,
+        order.payment_status,
+        order.payment_method,
+        order.shipping_address,
+        order.billing_address,
+        order.currency,
+        order.subtotal_amount,
+        order.tax_amount,
+        order.shipping_amount,
+        order.discount_amount,
+        order.total_amount
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores an order's items.
+pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow]) -> Result<()> {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+    let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+    let skus: Vec<String> = items.iter().map(|i| i.sku.clone()).collect();
+    let images: Vec<Option<String>> = items.iter().map(|i| i.image.clone()).collect();
+    let prices: Vec<i64> = items.iter().map(|i| i.unit_price_amount).collect();
+    let quantities: Vec<i32> = items.iter().map(|i| i.quantity).collect();
+    let totals: Vec<i64> = items.iter().map(|i| i.line_total_amount).collect();
+    sqlx::query!(
+        "INSERT INTO order_items (order_id, product_id, name, sku, image, unit_price_amount, quantity,
+                                  line_total_amount)
+         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[],
+                                  $7::int4[], $8::int8[])",
+        order,
+        &ids,
+        &names,
+        &skus,
+        &images as &[Option<String>],
+        &prices,
+        &quantities,
+        &totals
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Appends a timeline entry.
+pub async fn add_event(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    status: &str,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO order_events (order_id, status, actor, note) VALUES ($1, $2, $3, $4)",
+        order,
+        status,
+        actor,
+        note
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets an order's status and payment status.
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    status: &str,
+    payment_status: &str,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET status = $2, payment_status = $3 WHERE id = $1",
+        order,
+        status,
+        payment_status
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+const ORDER_COLUMNS: &str = "id, order_number, user_id, status, payment_status, payment_method, \
+    shipping_address, billing_address, currency, subtotal_amount, tax_amount, shipping_amount, \
+    discount_amount, total_amount, tracking_number, estimated_delivery_date, created_at, updated_at";
+
+/// An order, if it exists and (when `owner` is given) is theirs; locked
+/// with `lock`.
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    owner: Option<Uuid>,
+    lock: bool,
+) -> Result<Option<OrderRow>> {
+    let mut query =
+        QueryBuilder::<Postgres>::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = "));
+    query.push_bind(id);
+    if let Some(owner) = owner {
+        query.push(" AND user_id = ").push_bind(owner);
+    }
+    if lock {
+        query.push(" FOR UPDATE");
+    }
+    Ok(query.build_query_as::<OrderRow>().fetch_optional(db).await?)
+}
+
+/// An order's items.
+pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>> {
+    Ok(sqlx::query_as!(
+        ItemRow,
+        "SELECT product_id, name, sku, image, unit_price_amount, quantity, line_total_amount
+         FROM order_items WHERE order_id = $1 ORDER BY name, product_id",
+        order
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// An order's timeline, oldest first.
+pub async fn events(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as!(
+        EventRow,
+        "SELECT status, actor, note, created_at FROM order_events WHERE order_id = $1 ORDER BY id",
+        order
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Filters for order lists.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this customer's.
+    pub user_id: Option<Uuid>,
+    /// Only in this status.
+    pub status: Option<String>,
+    /// Only in this payment status.
+    pub payment_status: Option<String>,
+    /// Placed at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Placed before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn filtered<'a>(what: &str, filter: &'a OrderFilter) -> QueryBuilder<'a, Postgres> {
+    let mut query = QueryBuilder::new(format!("SELECT {what} FROM orders WHERE true"));
+    if let Some(user) = filter.user_id {
+        query.push(" AND user_id = ").push_bind(user);
+    }
+    if let Some(status) = &filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(payment) = &filter.payment_status {
+        query.push(" AND payment_status = ").push_bind(payment.as_str());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND created_at < ").push_bind(to);
+    }
+    query
+}
+
+/// A page of orders matching `filter`, newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    filter: &OrderFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrderRow>> {
+    let mut query = filtered(ORDER_COLUMNS, filter);
+    query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit);
+    query.push(" OFFSET ").push_bind(offset);
+    Ok(query.build_query_as::<OrderRow>().fetch_all(db).await?)
+}
+
+/// How many orders match `filter`.
+pub async fn count(db: impl PgExecutor<'_>, filter: &OrderFilter) -> Result<i64> {
+    Ok(filtered("count(*)", filter).build_query_scalar::<i64>().fetch_one(db).await?)
+}
+
+/// Unpaid orders placed before `older_than_secs` ago, oldest first.
+pub async fn expired_pending(
+    db: impl PgExecutor<'_>,
+    older_than_secs: f64,
+    limit: i64,
+) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM orders WHERE status = 'pending_payment'
+           AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at LIMIT $2",
+        older_than_secs,
+        limit
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Stores a new order inside a savepoint of `tx`, so a colliding order
+/// number can be retried without aborting the whole transaction.
+pub async fn insert_order_in_savepoint(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("SAVEPOINT order_number").execute(&mut *tx).await?;
+    match insert_order(&mut *tx, order).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT order_number").execute(&mut *tx).await?;
+            Ok(())
+        }
+        Err(err) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT order_number").execute(&mut *tx).await?;
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Order use cases.
+
+use chrono::Utc;
+use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, Violations};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::idempotency;
+use super::repository::{self as orders, CheckoutLine, ItemRow, OrderFilter, OrderRow};
+use super::view::{OrderSummary, OrderView};
+use crate::addresses::repository::{self as addresses, AddressRow};
+use crate::error::{Error, Result};
+use crate::outbox::{self, kind};
+use crate::state::AppState;
+
+/// A validated checkout request.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkout {
+    /// The caller's shipping address.
+    pub shipping_address_id: Uuid,
+    /// The caller's billing address.
+    pub billing_address_id: Uuid,
+}
+
+/// Who is acting on an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The customer who placed it (must own it).
+    Customer(Uuid),
+    /// An admin.
+    Admin,
+    /// The shop itself (maintenance).
+    System,
+}
+
+impl Actor {
+    fn name(self) -> &'static str {
+        match self {
+            Actor::Customer(_) => "customer",
+            Actor::Admin => "admin",
+            Actor::System => "system",
+        }
+    }
+
+    fn owner(self) -> Option<Uuid> {
+        match self {
+            Actor::Customer(user) => Some(user),
+            Actor::Admin | Actor::System => None,
+        }
+    }
+}
+
+fn address_snapshot(address: &AddressRow) -> serde_json::Value {
+    json!({
+        "name": address.name, "phone": address.phone, "street1": address.street1,
+        "street2": address.street2, "city": address.city, "state": address.state,
+        "postal_code": address.postal_code, "country": address.country,
+    })
+}
+
+/// A public order number: `GK-` and twelve random characters (60 bits) from
+/// an alphabet without look-alikes.
+fn new_order_number() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let random = Uuid::new_v4().as_u128();
+    let chars: String =
+        (0..12).map(|i| char::from(ALPHABET[((random >> (i * 5)) & 31) as usize])).collect();
+    format!("GK-{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
+}
+
+/// Turns the caller's cart into an order in one transaction: products are
+/// locked in id order, stock is checked and taken, prices are copied, the
+/// totals computed, the cart emptied, and (with the manual provider) the
+/// payment accepted and fulfillment queued in the outbox. Any refusal
+/// changes nothing. With `idempotency_key`, the answer is stored with it.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn checkout(
+    state: &AppState,
+    user: Uuid,
+    request: Checkout,
+    idempotency_key: Option<&str>,
+) -> Result<OrderView> {
+    let mut tx = state.db.begin().await?;
+    let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
+    let billing = addresses::find(&mut *tx, user, request.billing_address_id).await?;
+    let mut violations = Violations::new();
+    if shipping.is_none() {
+        violations.add("shipping_address_id", "no such address in your address book");
+    }
+    if billing.is_none() {
+        violations.add("billing_address_id", "no such address in your address book");
+    }
+    let (Some(shipping), Some(billing)) = (shipping, billing) else {
+        return Err(violations.into());
+    };
+    let empty = || Error::conflict("cart_empty", "the cart is empty");
+    let cart = orders::lock_cart(&mut *tx, user).await?.ok_or_else(empty)?;
+    let lines = orders::lock_checkout_lines(&mut *tx, cart).await?;
+    if lines.is_empty() {
+        return Err(empty());
+    }
+    check_lines(&lines)?;
+
+    let pricing = state.config.orders.pricing;
+    let priced: Vec<(Money, i64)> = lines
+        .iter()
+        .map(|line| (Money::new(line.price_amount, Currency::USD), i64::from(line.quantity)))
+        .collect();
+    let totals = pricing
+        .totals(&priced)
+        .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))?;
+    let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
+    let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
+    orders::move_stock(&mut *tx, &ids, &taken).await?;
+
+    let now = Utc::now(); // placeholder: the database stamps the stored row
+    let mut order = OrderRow {
+        id: Uuid::now_v7(),
+        order_number: new_order_number(),
+        user_id: Some(user),
+        status: OrderStatus::PendingPayment.as_str().to_owned(),
+        payment_status: PaymentStatus::Pending.as_str().to_owned(),
+        payment_method: "manual".to_owned(),
+        shipping_address: address_snapshot(&shipping),
+        billing_address: address_snapshot(&billing),
+        currency: totals.total.currency.as_str().to_owned(),
+        subtotal_amount: totals.subtotal.amount,
+        tax_amount: totals.tax.amount,
+        shipping_amount: totals.shipping.amount,
+        discount_amount: totals.discount.amount,
+        total_amount: totals.total.amount,
+        tracking_number: None,
+        estimated_delivery_date: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // 60 random bits make a collision all but impossible; if one happens,
+    // draw again instead of failing the checkout.
+    let mut attempts = 0;
+    loop {
+        match orders::insert_order_in_savepoint(&mut tx, &order).await {
+            Ok(()) => break,
+            Err(sqlx::Error::Database(db))
+                if db.constraint() == Some("orders_order_number_key") && attempts < 5 =>
+            {
+                attempts += 1;
+                order.order_number = new_order_number();
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let items: Vec<ItemRow> = lines
+        .iter()
+        .map(|line| ItemRow {
+            product_id: line.product_id,
+            name: line.name.clone(),
+            sku: line.sku.clone(),
+            image: line.thumbnail.clone(),
+            unit_price_amount: line.price_amount,
+            quantity: line.quantity,
+            line_total_amount: line.price_amount * i64::from(line.quantity),
+        })
+        .collect();
+    orders::insert_items(&mut *tx, order.id, &items).await?;
+    orders::add_event(
+        &mut *tx,
+        order.id,
+        OrderStatus::PendingPayment.as_str(),
+        "customer",
+        Some("order placed"),
+    )
+    .await?;
+
+    // The manual provider accepts payment at once, in this same transaction.
+    order.status = OrderStatus::Confirmed.as_str().to_owned();
+    order.payment_status = PaymentStatus::Paid.as_str().to_owned();
+    orders::set_status(&mut *tx, order.id, &order.status, &order.payment_status).await?;
+    orders::add_event(
+        &mut *tx,
+        order.id,
+        OrderStatus::Confirmed.as_str(),
+        "payment",
+        Some("payment accepted"),
+    )
+    .await?;
+    let task = json!({"order_id": order.id});
+    outbox::enqueue(&mut *tx, kind::FULFILLMENT_START, &task).await?;
+    outbox::enqueue(
+        &mut *tx,
+        kind::NOTIFY_CUSTOMER,
+        &json!({"order_id": order.id, "event": "confirmed"}),
+    )
+    .await?;
+    orders::clear_cart(&mut *tx, cart).await?;
+
+    // Answer with the order exactly as a later GET will show it.
+    let stored =
+        orders::find(&mut *tx, order.id, None, false).await?.ok_or(Error::NotFound("order"))?;
+    let view = OrderView::new(
+        stored,
+        orders::items(&mut *tx, order.id).await?,
+        orders::events(&mut *tx, order.id).await?,
+    )?;
+    if let Some(key) = idempotency_key {
+        let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
+        idempotency::complete(&mut *tx, user, key, 201, &body).await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Refuses a checkout whose lines cannot all be bought as they stand.
+fn check_lines(lines: &[CheckoutLine]) -> Result<()> {
+    if let Some(line) = lines.iter().find(|line| !line.on_sale) {
+        return Err(Error::conflict(
+            "product_unavailable",
+            format!("{} is no longer on sale; remove it from the cart", line.name),
+        ));
+    }
+    if let Some(line) = lines.iter().find(|line| line.quantity > line.stock_quantity) {
+        return Err(Error::conflict(
+            "insufficient_stock",
+            format!("only {} of {} in stock", line.stock_quantity, line.name),
+        ));
+    }
+    Ok(())
+}
+
+/// An order with its items and timeline; `owner` limits it to theirs.
+pub async fn find(state: &AppState, id: Uuid, owner: Option<Uuid>) -> Result<OrderView> {
+    let order = orders::find(&state.db, id, owner, false).await?.ok_or(Error::NotFound("order"))?;
+    let items = orders::items(&state.db, id).await?;
+    let events = orders::events(&state.db, id).await?;
+    OrderView::new(order, items, events)
+}
+
+/// A page of orders matching `filter`, newest first, and the total.
+pub async fn list(
+    state: &AppState,
+    filter: &OrderFilter,
+    page: gokart_domain::PageRequest,
+    with_user: bool,
+) -> Result<(Vec<OrderSummary>, i64)> {
+    let rows = orders::list(&state.db, filter, page.limit(), page.offset()).await?;
+    let total = orders::count(&state.db, filter).await?;
+    let summaries = rows
+        .into_iter()
+        .map(|row| OrderSummary::from_row(row, with_user))
+        .collect::<Result<_>>()?;
+    Ok((summaries, total))
+}
+
+/// Cancels an order before it ships: stock goes back, a taken payment is
+/// refunded, and the timeline says who and why. Cancelling a cancelled
+/// order changes nothing.
+#[tracing::instrument(skip_all, fields(order = %id, actor = actor.name()))]
+pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> Result<OrderView> {
+    let mut tx = state.db.begin().await?;
+    let order =
+        orders::find(&mut *tx, id, actor.owner(), true).await?.ok_or(Error::NotFound("order"))?;
+    let status: OrderStatus =
+        order.status.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))?;
+    if status != OrderStatus::Cancelled {
+        if !status.is_cancellable() {
+            return Err(Error::conflict(
+                "order_not_cancellable",
+                format!("an order that is {status} can no longer be cancelled"),
+            ));
+        }
+        let items = orders::items(&mut *tx, id).await?;
+        let mut returned: Vec<(Uuid, i32)> =
+            items.iter().map(|item| (item.product_id, item.quantity)).collect();
+        returned.sort_unstable();
+        let ids: Vec<Uuid> = returned.iter().map(|(product, _)| *product).collect();
+        let quantities: Vec<i32> = returned.iter().map(|(_, quantity)| *quantity).collect();
+        orders::lock_products(&mut *tx, &ids).await?;
+        orders::move_stock(&mut *tx, &ids, &quantities).await?;
+        let paid = order.payment_status == PaymentStatus::Paid.as_str();
+        // The manual provider holds no money elsewhere: its refund is immediate.
+        let payment = if paid {
+            PaymentStatus::Refunded
+        } else {
+            order.payment_status.parse().unwrap_or(PaymentStatus::Pending)
+        };
+        orders::set_status(&mut *tx, id, OrderStatus::Cancelled.as_str(), payment.as_str()).await?;
+        let note = if paid { format!("{reason}; payment refunded") } else { reason.to_owned() };
+        orders::add_event(&mut *tx, id, OrderStatus::Cancelled.as_str(), actor.name(), Some(&note))
+            .await?;
+        outbox::enqueue(
+            &mut *tx,
+            kind::NOTIFY_CUSTOMER,
+            &json!({"order_id": id, "event": "cancelled"}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    find(state, id, actor.owner()).await
+}
+
+/// Cancels and restocks unpaid orders older than the configured threshold,
+/// each in its own transaction; how many were cancelled.
+pub async fn expire_unpaid(state: &AppState) -> Result<u64> {
+    let threshold = state.config.orders.pending_order_expiry.as_secs_f64();
+    let mut cancelled = 0;
+    loop {
+        let batch = orders::expired_pending(&state.db, threshold, 100).await?;
+        if batch.is_empty() {
+            return Ok(cancelled);
+        }
+        for id in batch {
+            match cancel(state, id, Actor::System, "payment not received in time").await {
+                Ok(_) => cancelled += 1,
+                // Paid or cancelled meanwhile: nothing to expire.
+                Err(Error::Conflict { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The order as clients see it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::repository::{EventRow, ItemRow, OrderRow};
+use crate::error::{Error, Result};
+
+/// A bought line.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderItemView {
+    /// Product.
+    pub product_id: Uuid,
+    /// Name when bought.
+    pub name: String,
+    /// SKU when bought.
+    pub sku: String,
+    /// Image when bought.
+    pub image: Option<String>,
+    /// Unit price when bought.
+    pub unit_price: Money,
+    /// Units.
+    pub quantity: i32,
+    /// Price × units.
+    pub line_total: Money,
+}
+
+/// A timeline entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// Status reached.
+    pub status: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why, when there is more to say.
+    pub note: Option<String>,
+}
+
+/// An order with its items and timeline.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    /// Id.
+    pub id: Uuid,
+    /// Public order number, for the customer and support.
+    pub order_number: String,
+    /// Order status.
+    pub status: OrderStatus,
+    /// Payment status.
+    pub payment_status: PaymentStatus,
+    /// How it is paid.
+    pub payment_method: String,
+    /// Lines bought.
+    pub items: Vec<OrderItemView>,
+    /// Sum of lines.
+    pub subtotal: Money,
+    /// Tax.
+    pub tax: Money,
+    /// Shipping.
+    pub shipping: Money,
+    /// Discount.
+    pub discount: Money,
+    /// Total charged.
+    pub total: Money,
+    /// Where it goes.
+    #[schema(value_type = Object)]
+    pub shipping_address: serde_json::Value,
+    /// Who pays.
+    #[schema(value_type = Object)]
+    pub billing_address: serde_json::Value,
+    /// Carrier tracking number, once shipped.
+    pub tracking_number: Option<String>,
+    /// Expected delivery, once shipped.
+    pub estimated_delivery_date: Option<NaiveDate>,
+    /// Every status it reached, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Placed at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An order in a list, without items and timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Public order number.
+    pub order_number: String,
+    /// Order status.
+    pub status: OrderStatus,
+    /// Payment status.
+    pub payment_status: PaymentStatus,
+    /// Total charged.
+    pub total: Money,
+    /// Customer (admins only; absent once the account is deleted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// Placed at.
+    pub created_at: DateTime<Utc>,
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<T> {
+    raw.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))
+}
+
+impl OrderSummary {
+    /// The summary of `row`; `with_user` for admin lists.
+    pub fn from_row(row: OrderRow, with_user: bool) -> Result<Self> {
+        let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
+        Ok(OrderSummary {
+            id: row.id,
+            order_number: row.order_number,
+            status: parsed(&row.status)?,
+            payment_status: parsed(&row.payment_status)?,
+            total: Money::new(row.total_amount, currency),
+            user_id: row.user_id.filter(|_| with_user),
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl OrderView {
+    /// The full view of an order.
+    pub fn new(row: OrderRow, items: Vec<ItemRow>, events: Vec<EventRow>) -> Result<Self> {
+        let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
+        let money = |amount| Money::new(amount, currency);
+        Ok(OrderView {
+            id: row.id,
+            order_number: row.order_number,
+            status: parsed(&row.status)?,
+            payment_status: parsed(&row.payment_status)?,
+            payment_method: row.payment_method,
+            items: items
+                .into_iter()
+                .map(|item| OrderItemView {
+                    product_id: item.product_id,
+                    name: item.name,
+                    sku: item.sku,
+                    image: item.image,
+                    unit_price: money(item.unit_price_amount),
+                    quantity: item.quantity,
+                    line_total: money(item.line_total_amount),
+                })
+                .collect(),
+            subtotal: money(row.subtotal_amount),
+            tax: money(row.tax_amount),
+            shipping: money(row.shipping_amount),
+            discount: money(row.discount_amount),
+            total: money(row.total_amount),
+            shipping_address: row.shipping_address,
+            billing_address: row.billing_address,
+            tracking_number: row.tracking_number,
+            estimated_delivery_date: row.estimated_delivery_date,
+            timeline: events
+                .into_iter()
+                .map(|event| TimelineEntry {
+                    status: event.status,
+                    at: event.created_at,
+                    note: event.note,
+                })
+                .collect(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}

@@ -1,0 +1,542 @@
+//! Checkout, orders, cancellation and expiry: no oversell, nothing changed
+//! by a refusal, replays answered once.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, error_of};
+
+async fn shop() -> TestApp {
+    let app = TestApp::spawn().await;
+    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+    app
+}
+
+async fn product(app: &TestApp, sku: &str, stock: i32) -> String {
+    let id: uuid::Uuid =
+        sqlx::query_scalar("UPDATE products SET stock_quantity = $2 WHERE sku = $1 RETURNING id")
+            .bind(sku)
+            .bind(stock)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    id.to_string()
+}
+
+async fn stock(app: &TestApp, sku: &str) -> i32 {
+    sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = $1")
+        .bind(sku)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.db).await.unwrap()
+}
+
+/// A customer with an address, and the address id.
+async fn customer(app: &TestApp) -> (TestUser, String) {
+    let user = app.register_user().await;
+    let address: Value = app
+        .authed(Method::POST, "/api/v1/addresses", &user.access_token)
+        .json(&json!({"name": "Ada", "phone": "+1 555 010 0199", "street1": "1 Main St", "city": "Springfield",
+                      "state": "IL", "postal_code": "62701", "country": "US"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (user, address["id"].as_str().unwrap().to_owned())
+}
+
+async fn add_to_cart(app: &TestApp, user: &TestUser, product: &str, quantity: i64) {
+    let response = app
+        .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&json!({"product_id": product, "quantity": quantity}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "added to cart");
+}
+
+fn checkout_body(address: &str) -> Value {
+    json!({"shipping_address_id": address, "billing_address_id": address, "payment_method": "manual"})
+}
+
+async fn checkout(app: &TestApp, user: &TestUser, address: &str) -> reqwest::Response {
+    app.authed(Method::POST, "/api/v1/orders", &user.access_token)
+        .json(&checkout_body(address))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn statuses(order: &Value) -> Vec<String> {
+    order["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn checkout_turns_the_cart_into_a_paid_order_in_one_step() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let scale = product(&app, "K-007", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 2).await;
+    add_to_cart(&app, &user, &scale, 1).await;
+
+    let response = checkout(&app, &user, &address).await;
+
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    let number = order["order_number"].as_str().unwrap();
+    assert!(number.starts_with("GK-") && number.len() == 17, "{number}");
+    assert_eq!(
+        (order["status"].as_str(), order["payment_status"].as_str()),
+        (Some("confirmed"), Some("paid"))
+    );
+    // 2 × 4999 + 1999 = 11997; 8% tax = 959.76 -> 960; free shipping from 5000.
+    assert_eq!(order["subtotal"], json!({"amount": 11997, "currency": "usd"}));
+    assert_eq!(order["tax"]["amount"], 960);
+    assert_eq!(order["shipping"]["amount"], 0);
+    assert_eq!(order["total"]["amount"], 12957);
+    let kettle_line =
+        order["items"].as_array().unwrap().iter().find(|i| i["sku"] == "K-001").unwrap();
+    assert_eq!(kettle_line["name"], "Electric Kettle");
+    assert_eq!(kettle_line["line_total"]["amount"], 9998);
+    assert_eq!(order["shipping_address"]["city"], "Springfield");
+    assert_eq!(statuses(&order), ["pending_payment", "confirmed"]);
+    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-007").await), (8, 9));
+    assert_eq!(count(&app, "cart_items").await, 0, "the cart is emptied");
+    let queued: Vec<String> = sqlx::query_scalar("SELECT kind FROM outbox ORDER BY kind")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued,
+        ["fulfillment.start", "notification.order"],
+        "fulfillment starts in the same transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_small_order_pays_for_shipping() {
+    let app = shop().await;
+    let pens = product(&app, "BS-003", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &pens, 1).await;
+
+    let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
+
+    assert_eq!(order["shipping"]["amount"], 599);
+    assert_eq!(order["total"]["amount"], 999 + 80 + 599);
+}
+
+#[tokio::test]
+async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 5).await;
+    let skillet = product(&app, "K-002", 5).await;
+    let (user, address) = customer(&app).await;
+    let (stranger, strangers_address) = customer(&app).await;
+    let empty = checkout(&app, &user, &address).await;
+    add_to_cart(&app, &user, &kettle, 3).await;
+    add_to_cart(&app, &user, &skillet, 2).await;
+
+    let foreign = checkout(&app, &user, &strangers_address).await;
+    let method = app
+        .authed(Method::POST, "/api/v1/orders", &user.access_token)
+        .json(&json!({"shipping_address_id": address, "billing_address_id": "nope", "payment_method": "bitcoin"}))
+        .send()
+        .await
+        .unwrap();
+    sqlx::query("UPDATE products SET stock_quantity = 2 WHERE sku = 'K-001'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let short = checkout(&app, &user, &address).await;
+    sqlx::query("UPDATE products SET stock_quantity = 5, is_active = false WHERE sku = 'K-001'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let unavailable = checkout(&app, &user, &address).await;
+
+    assert_eq!(error_of(empty, 409).await.code, "cart_empty");
+    assert!(error_of(foreign, 422).await.fields.unwrap().contains_key("shipping_address_id"));
+    let fields = error_of(method, 422).await.fields.unwrap();
+    assert!(fields.contains_key("billing_address_id") && fields.contains_key("payment_method"));
+    assert_eq!(error_of(short, 409).await.code, "insufficient_stock");
+    assert_eq!(error_of(unavailable, 409).await.code, "product_unavailable");
+    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (5, 5));
+    assert_eq!(count(&app, "cart_items").await, 2);
+    assert_eq!(count(&app, "orders").await, 0);
+    assert_eq!(count(&app, "outbox").await, 0);
+    let _ = stranger;
+}
+
+#[tokio::test]
+async fn thirty_buyers_for_five_units_make_five_orders() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 5).await;
+    let mut buyers = Vec::new();
+    for _ in 0..30 {
+        let (user, address) = customer(&app).await;
+        add_to_cart(&app, &user, &kettle, 1).await;
+        buyers.push((user, address));
+    }
+
+    let mut checkouts = tokio::task::JoinSet::new();
+    for (user, address) in buyers {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
+        checkouts.spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(user.access_token)
+                .json(&checkout_body(&address))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let results = checkouts.join_all().await;
+
+    assert_eq!(results.iter().filter(|s| **s == 201).count(), 5, "{results:?}");
+    assert_eq!(results.iter().filter(|s| **s == 409).count(), 25, "{results:?}");
+    assert_eq!(stock(&app, "K-001").await, 0);
+    assert_eq!(count(&app, "orders").await, 5);
+}
+
+#[tokio::test]
+async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
+    let app = shop().await;
+    let a = product(&app, "K-001", 1000).await;
+    let b = product(&app, "K-002", 1000).await;
+    let mut buyers = Vec::new();
+    for n in 0..16 {
+        let (user, address) = customer(&app).await;
+        let (first, second) = if n % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        add_to_cart(&app, &user, first, 2).await;
+        add_to_cart(&app, &user, second, 3).await;
+        buyers.push((user, address));
+    }
+
+    let mut checkouts = tokio::task::JoinSet::new();
+    for (user, address) in buyers {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
+        checkouts.spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(user.access_token)
+                .json(&checkout_body(&address))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let results = checkouts.join_all().await;
+
+    assert!(results.iter().all(|s| *s == 201), "{results:?}");
+    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
+}
+
+#[tokio::test]
+async fn a_replayed_idempotency_key_answers_with_the_same_order() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    let send = |body: Value| {
+        app.authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .header("idempotency-key", "order-123")
+            .json(&body)
+            .send()
+    };
+
+    let first = send(checkout_body(&address)).await.unwrap();
+    let replay = send(checkout_body(&address)).await.unwrap();
+    let mut other = checkout_body(&address);
+    other["payment_method"] = json!("manual ");
+    let reused = send(other).await.unwrap();
+
+    assert_eq!(first.status(), 201);
+    assert_eq!(replay.status(), 201);
+    let (first, replay): (Value, Value) =
+        (first.json().await.unwrap(), replay.json().await.unwrap());
+    assert_eq!(first, replay, "the same answer, byte for byte");
+    assert_eq!(count(&app, "orders").await, 1);
+    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(reused.status(), 422);
+}
+
+#[tokio::test]
+async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
+    let app = shop().await;
+    let (user, address) = customer(&app).await;
+    let request = gokart_api::orders::handler::CheckoutRequest {
+        shipping_address_id: address.clone(),
+        billing_address_id: address.clone(),
+        payment_method: "manual".into(),
+    };
+    let hash = gokart_api::orders::idempotency::fingerprint(&request).unwrap();
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1::uuid, 'busy', $2)",
+    )
+    .bind(&user.id)
+    .bind(&hash)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let send = |key: &'static str| {
+        app.authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .header("idempotency-key", key)
+            .json(&checkout_body(&address))
+            .send()
+    };
+
+    let busy = send("busy").await.unwrap();
+    let failed = send("retry-me").await.unwrap();
+    let kettle = product(&app, "K-001", 10).await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    let retried = send("retry-me").await.unwrap();
+
+    assert_eq!(error_of(busy, 409).await.code, "idempotency_key_in_flight");
+    assert_eq!(error_of(failed, 409).await.code, "cart_empty");
+    assert_eq!(retried.status(), 201, "a refused attempt does not burn the key");
+}
+
+#[tokio::test]
+async fn customers_see_only_their_own_orders() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (alice, address) = customer(&app).await;
+    let (bob, _) = customer(&app).await;
+    add_to_cart(&app, &alice, &kettle, 1).await;
+    let order: Value = checkout(&app, &alice, &address).await.json().await.unwrap();
+    let path = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
+
+    let mine: Value = app
+        .authed(Method::GET, "/api/v1/orders", &alice.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let detail: Value = app
+        .authed(Method::GET, &path, &alice.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bobs: Value = app
+        .authed(Method::GET, "/api/v1/orders", &bob.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let peek = app.authed(Method::GET, &path, &bob.access_token).send().await.unwrap();
+    let cancel = app
+        .authed(Method::POST, &format!("{path}/cancel"), &bob.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["items"][0]["order_number"], order["order_number"]);
+    assert_eq!(detail, order);
+    assert_eq!(bobs["total"], 0);
+    assert_eq!(error_of(peek, 404).await.code, "not_found");
+    assert_eq!(cancel.status(), 404);
+    assert_eq!(stock(&app, "K-001").await, 9);
+}
+
+#[tokio::test]
+async fn cancelling_restocks_refunds_and_is_a_no_op_the_second_time() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 3).await;
+    let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
+    let path = format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap());
+
+    let first = app.authed(Method::POST, &path, &user.access_token).send().await.unwrap();
+    let second = app.authed(Method::POST, &path, &user.access_token).send().await.unwrap();
+
+    assert_eq!(first.status(), 200);
+    let cancelled: Value = first.json().await.unwrap();
+    assert_eq!(
+        (cancelled["status"].as_str(), cancelled["payment_status"].as_str()),
+        (Some("cancelled"), Some("refunded"))
+    );
+    assert_eq!(statuses(&cancelled), ["pending_payment", "confirmed", "cancelled"]);
+    assert_eq!(second.status(), 200);
+    let again: Value = second.json().await.unwrap();
+    assert_eq!(statuses(&again).len(), 3, "no second entry");
+    assert_eq!(stock(&app, "K-001").await, 10, "restocked exactly once");
+}
+
+#[tokio::test]
+async fn a_shipped_order_cannot_be_cancelled() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'shipped'").execute(&app.db).await.unwrap();
+
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap()),
+            &user.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(error_of(response, 409).await.code, "order_not_cancellable");
+    assert_eq!(stock(&app, "K-001").await, 9);
+}
+
+#[tokio::test]
+async fn admins_list_filter_read_and_cancel_any_order() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let admin = app.create_admin().await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+
+    let confirmed: Value = app
+        .authed(Method::GET, "/api/v1/admin/orders?status=confirmed", &admin.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_user: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/admin/orders?user_id={}&payment_status=paid", user.id),
+            &admin.access_token,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let future: Value = app
+        .authed(Method::GET, "/api/v1/admin/orders?from=2999-01-01T00:00:00Z", &admin.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bad = app
+        .authed(Method::GET, "/api/v1/admin/orders?status=lost&from=yesterday", &admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    let as_customer =
+        app.authed(Method::GET, "/api/v1/admin/orders", &user.access_token).send().await.unwrap();
+    let detail = app
+        .authed(Method::GET, &format!("/api/v1/admin/orders/{id}"), &admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    let cancelled: Value = app
+        .authed(Method::POST, &format!("/api/v1/admin/orders/{id}/cancel"), &admin.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(confirmed["total"], 1);
+    assert_eq!(confirmed["items"][0]["user_id"], user.id.as_str());
+    assert_eq!(by_user["total"], 1);
+    assert_eq!(future["total"], 0);
+    let fields = error_of(bad, 422).await.fields.unwrap();
+    assert!(fields.contains_key("status") && fields.contains_key("from"));
+    assert_eq!(as_customer.status(), 403);
+    assert_eq!(detail.status(), 200);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["timeline"][2]["note"], "cancelled by the shop; payment refunded");
+}
+
+#[tokio::test]
+async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 4).await;
+    checkout(&app, &user, &address).await;
+    // An order whose payment never came, placed an hour ago.
+    sqlx::query("UPDATE orders SET status = 'pending_payment', payment_status = 'pending', created_at = now() - interval '1 hour'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let state = gokart_api::AppState::new(
+        gokart_api::ApiConfig::from_env(&gokart_edge::Env::from_pairs([(
+            "DATABASE_URL",
+            app.database_url.as_str(),
+        )]))
+        .unwrap(),
+        app.db.clone(),
+    )
+    .unwrap();
+
+    let first = gokart_api::maintenance::run(&state).await.unwrap();
+    let second = gokart_api::maintenance::run(&state).await.unwrap();
+
+    assert_eq!((first.orders_expired, second.orders_expired), (1, 0));
+    assert_eq!(stock(&app, "K-001").await, 10);
+    let (status, payment): (String, String) =
+        sqlx::query_as("SELECT status, payment_status FROM orders")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), payment.as_str()), ("cancelled", "pending"));
+}
+
+#[tokio::test]
+async fn a_deleted_account_leaves_its_orders_for_the_books() {
+    let app = shop().await;
+    let kettle = product(&app, "K-001", 10).await;
+    let (user, address) = customer(&app).await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    checkout(&app, &user, &address).await;
+
+    let deleted = app
+        .authed(Method::DELETE, "/api/v1/users/account", &user.access_token)
+        .json(&json!({"password": user.password}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(deleted.status(), 204);
+    let kept: (i64, i64) = sqlx::query_as("SELECT count(*), count(user_id) FROM orders")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, (1, 0), "kept, detached from the person");
+}
