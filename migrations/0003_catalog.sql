@@ -61,10 +61,12 @@ CREATE TRIGGER products_search_vector
     BEFORE INSERT OR UPDATE OF name, brand, description, category_id ON products
     FOR EACH ROW EXECUTE FUNCTION products_search_vector();
 
--- A renamed category re-indexes its products.
+-- A renamed category re-indexes its products, locking them in id order
+-- first, as checkout does, so the two never deadlock.
 CREATE FUNCTION categories_reindex_products() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM 1 FROM products WHERE category_id = NEW.id ORDER BY id FOR NO KEY UPDATE;
     UPDATE products SET category_id = category_id WHERE category_id = NEW.id;
     RETURN NULL;
 END;

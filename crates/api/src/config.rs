@@ -25,6 +25,9 @@ pub struct ApiConfig {
     pub guest_cart_max_idle: Duration,
     /// Pricing and order housekeeping.
     pub orders: OrderConfig,
+    /// `MAINTENANCE_INTERVAL`: how often `api serve` runs maintenance itself;
+    /// `off` where a scheduler calls the maintenance endpoint instead.
+    pub maintenance_interval: Option<Duration>,
 }
 
 /// How orders are priced and when unpaid ones expire.
@@ -197,7 +200,21 @@ impl ApiConfig {
         let guest_cart_max_idle =
             env.duration("GUEST_CART_MAX_IDLE", Duration::from_secs(30 * 24 * 3600))?;
         let orders = OrderConfig::from_env(env)?;
-        Ok(ApiConfig { server, public_url, database, auth, guest_cart_max_idle, orders })
+        let maintenance_interval = match env.string("MAINTENANCE_INTERVAL", "5m").as_str() {
+            "off" | "none" => None,
+            _ => Some(env.duration("MAINTENANCE_INTERVAL", Duration::from_secs(300)))
+                .transpose()?
+                .filter(|interval| !interval.is_zero()),
+        };
+        Ok(ApiConfig {
+            server,
+            public_url,
+            database,
+            auth,
+            guest_cart_max_idle,
+            orders,
+            maintenance_interval,
+        })
     }
 
     /// The API's own origin (scheme, host and port of `PUBLIC_URL`).
@@ -251,12 +268,24 @@ impl AuthConfig {
         if limits.failure_limit == 0 {
             return Err(ConfigError::new("LOGIN_FAILURE_LIMIT", "must be at least 1"));
         }
+        let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
+        if access_token_ttl.is_zero() || access_token_ttl > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::new("ACCESS_TOKEN_TTL", "must be between 1s and 24h"));
+        }
+        let refresh_token_ttl =
+            env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?;
+        if refresh_token_ttl.is_zero() || refresh_token_ttl > Duration::from_secs(366 * 24 * 3600) {
+            return Err(ConfigError::new("REFRESH_TOKEN_TTL", "must be between 1s and 366d"));
+        }
+        let max_sessions_per_user = env.parse("MAX_SESSIONS_PER_USER", 5)?;
+        if max_sessions_per_user == 0 {
+            return Err(ConfigError::new("MAX_SESSIONS_PER_USER", "must be at least 1"));
+        }
         Ok(AuthConfig {
             jwt_secret,
-            access_token_ttl: env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
-            refresh_token_ttl: env
-                .duration("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
-            max_sessions_per_user: env.parse("MAX_SESSIONS_PER_USER", 5)?,
+            access_token_ttl,
+            refresh_token_ttl,
+            max_sessions_per_user,
             cookie_secure: env.flag("COOKIE_SECURE", app_env.is_production())?,
             allowed_origins,
             argon2,
@@ -367,6 +396,17 @@ mod tests {
         assert_eq!(err.var, "ORDER_TAX_RATE");
         let err = ApiConfig::from_env(&env(&[("ORDER_SHIPPING_COST", "-1")])).unwrap_err();
         assert_eq!(err.var, "ORDER_SHIPPING_COST");
+    }
+
+    #[test]
+    fn session_settings_that_would_break_sign_in_are_refused() {
+        for (var, value) in [
+            ("REFRESH_TOKEN_TTL", "1000000000d"),
+            ("ACCESS_TOKEN_TTL", "0s"),
+            ("MAX_SESSIONS_PER_USER", "0"),
+        ] {
+            assert_eq!(ApiConfig::from_env(&env(&[(var, value)])).unwrap_err().var, var);
+        }
     }
 
     #[test]

@@ -20,6 +20,25 @@ pub struct MaintenanceReport {
     pub sessions_purged: u64,
     /// Idempotency keys past their 24 hours deleted.
     pub idempotency_keys_purged: u64,
+    /// Failed-login records past their window deleted.
+    pub login_failures_purged: u64,
+}
+
+/// Runs maintenance every `interval` for as long as the process lives (the
+/// local stand-in for Cloud Scheduler). A failed run is logged and retried
+/// at the next tick.
+pub fn spawn_interval(state: AppState, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(err) = run(&state).await {
+                tracing::error!(error = %err, "maintenance failed");
+            }
+        }
+    });
 }
 
 /// Runs every housekeeping task once.
@@ -36,6 +55,15 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         .rows_affected(),
         idempotency_keys_purged: sqlx::query!(
             "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"
+        )
+        .execute(&state.db)
+        .await?
+        .rows_affected(),
+        login_failures_purged: sqlx::query!(
+            "DELETE FROM login_failures
+             WHERE window_started_at < now() - make_interval(secs => $1)
+               AND (locked_until IS NULL OR locked_until < now())",
+            state.config.auth.limits.failure_window.as_secs_f64()
         )
         .execute(&state.db)
         .await?

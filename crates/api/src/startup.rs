@@ -26,6 +26,9 @@ pub async fn build_with_routes(
     let server_config = config.server.clone();
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
+    if let Some(interval) = state.config.maintenance_interval {
+        crate::maintenance::spawn_interval(state.clone(), interval);
+    }
     let router = routes::router(state, extra);
     let server = Server::bind(&server_config, router, cors).await.map_err(|err| {
         anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address())

@@ -132,10 +132,8 @@ impl SearchTerms {
 
     /// Terms for `raw`, or `None` when it holds no letters or digits.
     pub fn parse(raw: &str) -> Result<Option<Self>, Invalid> {
-        let text = raw.trim();
-        if text.chars().count() > 200 {
-            return Err(Invalid::new("must be at most 200 characters"));
-        }
+        let text = optional_text(raw, 200)?;
+        let text = text.as_str();
         let words: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
@@ -196,7 +194,10 @@ impl ProductQuery {
     pub fn parse(raw: RawProductQuery<'_>) -> Result<Self, Violations> {
         let mut violations = Violations::new();
         let search = raw.q.and_then(|q| violations.check("q", SearchTerms::parse(q))).flatten();
-        let category = raw.category.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        let category = raw
+            .category
+            .and_then(|c| violations.check("category", optional_text(c, 200)))
+            .filter(|c| !c.is_empty());
         let mut price = |field: &str, value: Option<&str>| {
             let text = value.map(str::trim).filter(|v| !v.is_empty())?;
             let parsed =
@@ -281,6 +282,7 @@ mod tests {
         assert_eq!(terms.prefix_query, "cast:* & iron:* & skillet:* & s:*");
         assert_eq!(SearchTerms::parse("&|!():*").unwrap(), None);
         assert!(SearchTerms::parse(&"a".repeat(201)).is_err());
+        assert!(SearchTerms::parse("kettle\u{0}").is_err(), "control characters never reach SQL");
     }
 
     #[test]

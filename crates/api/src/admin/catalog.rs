@@ -16,6 +16,12 @@ use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
 
+/// The highest price accepted, in minor units: 100 lines of 99 units each
+/// still add up far below the 64-bit limit.
+const MAX_PRICE: i64 = 10_000_000_000;
+/// The most units of one product a shop keeps.
+const MAX_STOCK: i32 = 1_000_000_000;
+
 /// A category to create, or changes to one (absent fields stay).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CategoryRequest {
@@ -87,16 +93,16 @@ impl ProductRequest {
             .sku
             .and_then(|raw| v.check("sku", Sku::parse(&raw)))
             .map(|s| s.as_str().to_owned());
-        if self.price.is_some_and(|price| price.amount < 0) {
-            v.add("price", "must not be negative");
+        if self.price.is_some_and(|price| !(0..=MAX_PRICE).contains(&price.amount)) {
+            v.add("price", "must be between 0 and 10000000000 minor units");
         }
         if self.price.is_some_and(|price| price.currency != Currency::USD) {
             v.add("price.currency", "must be usd, the shop's currency");
         }
         let stock_quantity = self.stock_quantity.and_then(|stock| match i32::try_from(stock) {
-            Ok(stock) if stock >= 0 => Some(stock),
+            Ok(stock) if (0..=MAX_STOCK).contains(&stock) => Some(stock),
             _ => {
-                v.add("stock_quantity", "must be between 0 and 2147483647");
+                v.add("stock_quantity", "must be between 0 and 1000000000");
                 None
             }
         });
@@ -109,12 +115,17 @@ impl ProductRequest {
         });
         if let Some(images) = &self.images
             && (images.len() > 20
-                || images.iter().any(|url| url.trim().is_empty() || url.len() > 500))
+                || images.iter().any(|url| {
+                    url.trim().is_empty() || url.len() > 500 || url.chars().any(char::is_control)
+                }))
         {
             v.add("images", "at most 20 URLs, each 1 to 500 characters");
         }
-        if self.attributes.as_ref().is_some_and(|value| !value.is_object()) {
-            v.add("attributes", "must be a JSON object");
+        if self.attributes.as_ref().is_some_and(|value| {
+            // PostgreSQL's jsonb cannot hold a NUL character anywhere.
+            !value.is_object() || value.to_string().contains("\\u0000")
+        }) {
+            v.add("attributes", "must be a JSON object without NUL characters");
         }
         v.into_result()?;
         Ok(ProductChanges {
@@ -213,13 +224,15 @@ pub async fn adjust_stock(
 ) -> Result<Json<ProductView>> {
     let change = match (body.delta, body.quantity) {
         (Some(delta), None) => i32::try_from(delta)
+            .ok()
+            .filter(|d| (-MAX_STOCK..=MAX_STOCK).contains(d))
             .map(StockChange::Delta)
-            .map_err(|_| Error::invalid("delta", "is out of range"))?,
+            .ok_or(Error::invalid("delta", "must be between -1000000000 and 1000000000"))?,
         (None, Some(quantity)) => i32::try_from(quantity)
             .ok()
-            .filter(|q| *q >= 0)
+            .filter(|q| (0..=MAX_STOCK).contains(q))
             .map(StockChange::Quantity)
-            .ok_or(Error::invalid("quantity", "must be between 0 and 2147483647"))?,
+            .ok_or(Error::invalid("quantity", "must be between 0 and 1000000000"))?,
         _ => return Err(Error::invalid("delta", "give exactly one of delta and quantity")),
     };
     Ok(Json(service::adjust_stock(&state, id, change).await?.into()))

@@ -66,7 +66,12 @@ pub async fn list(
     Query(query): Query<UserListQuery>,
 ) -> Result<Json<Page<UserView>>> {
     let page = PageRequest::from_query(query.page.as_deref(), query.page_size.as_deref())?;
-    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let search = match query.q.as_deref() {
+        Some(q) => gokart_domain::catalog::optional_text(q, 200)
+            .map_err(|err| crate::error::Error::invalid("q", &err.0))?,
+        None => String::new(),
+    };
+    let search = Some(search.as_str()).filter(|q| !q.is_empty());
     let (users, total) = service::list(&state, search, page).await?;
     Ok(Json(Page::new(users.into_iter().map(UserView::from).collect(), page, total)))
 }

@@ -40,7 +40,10 @@ pub async fn start_session(
     let session = Uuid::new_v4();
     let ttl = chrono::Duration::from_std(auth.refresh_token_ttl)
         .map_err(|err| anyhow::anyhow!("REFRESH_TOKEN_TTL out of range: {err}"))?;
-    repository::create_session(&mut *tx, session, user.id, user_agent, Utc::now() + ttl).await?;
+    let expires_at = Utc::now()
+        .checked_add_signed(ttl)
+        .ok_or_else(|| anyhow::anyhow!("REFRESH_TOKEN_TTL out of range"))?;
+    repository::create_session(&mut *tx, session, user.id, user_agent, expires_at).await?;
     let refresh_token = new_opaque_token();
     repository::insert_refresh_token(&mut *tx, &hash_opaque_token(&refresh_token), session).await?;
     repository::revoke_sessions_beyond(&mut *tx, user.id, i64::from(auth.max_sessions_per_user))
@@ -62,6 +65,10 @@ pub async fn login(
     guest_cart: Option<&str>,
 ) -> Result<(UserRow, SessionTokens)> {
     let email = email.trim().to_lowercase();
+    // No account can have such an address; do not store it as a failure.
+    if email.len() > 254 || email.chars().any(char::is_control) {
+        return Err(Error::Unauthorized("the email or password is incorrect"));
+    }
     let user = users::find_by_email(&state.db, &email).await?;
     if !check_password(state, &email, user.as_ref(), password).await? {
         return Err(Error::Unauthorized("the email or password is incorrect"));

@@ -174,20 +174,38 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
     .await?)
 }
 
-/// Moves a guest cart's lines into the user's cart: quantities are summed
-/// and capped at the stock and at 99, products no longer on sale or out of
-/// stock are dropped, and the guest cart is deleted.
-pub async fn merge(db: &mut PgConnection, guest: Uuid, user_cart: Uuid) -> Result<()> {
+/// Moves a guest cart's lines into the user's (locked) cart: quantities of
+/// products in both are summed, everything is capped at the stock and at 99,
+/// products no longer on sale or out of stock are dropped, new lines stop at
+/// the cart's line limit (oldest guest lines first), and the guest cart is
+/// deleted.
+pub async fn merge(
+    db: &mut PgConnection,
+    guest: Uuid,
+    user_cart: Uuid,
+    max_lines: i64,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE cart_items u SET quantity = LEAST(u.quantity + g.quantity, 99, p.stock_quantity)
+         FROM cart_items g JOIN products p ON p.id = g.product_id
+         WHERE u.cart_id = $2 AND g.cart_id = $1 AND g.product_id = u.product_id
+           AND p.deleted_at IS NULL AND p.is_active AND p.stock_quantity > 0",
+        guest,
+        user_cart
+    )
+    .execute(&mut *db)
+    .await?;
     sqlx::query!(
         "INSERT INTO cart_items (cart_id, product_id, quantity)
          SELECT $2, g.product_id, LEAST(g.quantity, 99, p.stock_quantity)
          FROM cart_items g JOIN products p ON p.id = g.product_id
          WHERE g.cart_id = $1 AND p.deleted_at IS NULL AND p.is_active AND p.stock_quantity > 0
-         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = LEAST(
-             cart_items.quantity + EXCLUDED.quantity, 99,
-             (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))",
+           AND NOT EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $2 AND u.product_id = g.product_id)
+         ORDER BY g.added_at, g.product_id
+         LIMIT GREATEST(0, $3 - (SELECT count(*) FROM cart_items WHERE cart_id = $2))",
         guest,
-        user_cart
+        user_cart,
+        max_lines
     )
     .execute(&mut *db)
     .await?;

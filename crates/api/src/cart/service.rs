@@ -157,7 +157,7 @@ pub async fn merge_guest_cart(tx: &mut PgConnection, user: Uuid, guest_token: &s
         return Ok(());
     };
     let user_cart = repository::open_user_cart(&mut *tx, user).await?;
-    repository::merge(tx, guest, user_cart).await
+    repository::merge(tx, guest, user_cart, MAX_LINES).await
 }
 
 /// Deletes guest carts idle for longer than `max_idle`; how many went.

@@ -260,6 +260,13 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
         orders::find(&mut *tx, id, actor.owner(), true).await?.ok_or(Error::NotFound("order"))?;
     let status: OrderStatus =
         order.status.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))?;
+    if actor == Actor::System && status != OrderStatus::PendingPayment {
+        // Paid (or cancelled) since it was picked for expiry: leave it be.
+        return Err(Error::conflict(
+            "order_not_pending",
+            "the order is no longer awaiting payment",
+        ));
+    }
     if status != OrderStatus::Cancelled {
         if !status.is_cancellable() {
             return Err(Error::conflict(
@@ -310,7 +317,7 @@ pub async fn expire_unpaid(state: &AppState) -> Result<u64> {
         for id in batch {
             match cancel(state, id, Actor::System, "payment not received in time").await {
                 Ok(_) => cancelled += 1,
-                // Paid or cancelled meanwhile: nothing to expire.
+                // Paid meanwhile: nothing to expire.
                 Err(Error::Conflict { .. }) => {}
                 Err(err) => return Err(err),
             }

@@ -114,12 +114,15 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Optio
     Ok(raw.map(UserRow::from))
 }
 
-/// The account with `id`, locked until the transaction ends.
+/// The account with `id`, locked until the transaction ends. `NO KEY
+/// UPDATE` serialises changes to the account without blocking the foreign-key
+/// checks of rows that merely reference it (an order being placed), so
+/// sign-in and checkout of one user cannot deadlock.
 pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
     let raw = sqlx::query_as!(
         Raw,
         "SELECT id, name, email, role, password_hash, created_at, updated_at
-         FROM users WHERE id = $1 FOR UPDATE",
+         FROM users WHERE id = $1 FOR NO KEY UPDATE",
         id
     )
     .fetch_optional(db)

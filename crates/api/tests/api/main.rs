@@ -14,6 +14,7 @@ mod commands;
 mod errors;
 mod health;
 mod helpers;
+mod input_limits;
 mod limits;
 mod openapi;
 mod orders;

@@ -1,0 +1,135 @@
+//! The product list: filters, search and sort vary, so this one query is
+//! built with `QueryBuilder` from fixed SQL text and bound values only.
+
+use gokart_domain::{ProductSort, SearchTerms};
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::products::{PRODUCT_COLUMNS, ProductRow};
+use crate::error::Result;
+
+/// How `q` is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// Full-text search with prefix matching.
+    FullText,
+    /// Trigram word similarity, for typos.
+    Fuzzy,
+}
+
+/// A product list request with the category resolved to an id.
+#[derive(Debug, Clone)]
+pub struct ListFilter<'a> {
+    /// Search terms and how to match them.
+    pub search: Option<(&'a SearchTerms, Matching)>,
+    /// Category id.
+    pub category_id: Option<Uuid>,
+    /// Lowest price, inclusive.
+    pub min_price: Option<i64>,
+    /// Highest price, inclusive.
+    pub max_price: Option<i64>,
+    /// `true`: in stock; `false`: out of stock.
+    pub in_stock: Option<bool>,
+}
+
+/// `[prefix] SELECT <what> FROM products WHERE <visible and filters>`, with
+/// every value bound.
+fn filtered<'a>(prefix: &str, what: &str, filter: &ListFilter<'a>) -> QueryBuilder<'a, Postgres> {
+    let mut query = QueryBuilder::new(format!(
+        "{prefix}SELECT {what} FROM products WHERE deleted_at IS NULL AND is_active"
+    ));
+    match filter.search {
+        Some((terms, Matching::FullText)) => {
+            query.push(" AND search_vector @@ to_tsquery('english', ");
+            query.push_bind(terms.prefix_query.as_str()).push(")");
+        }
+        Some((terms, Matching::Fuzzy)) => {
+            query.push(" AND ").push_bind(terms.text.as_str()).push(" <% name");
+        }
+        None => {}
+    }
+    if let Some(category) = filter.category_id {
+        query.push(" AND category_id = ").push_bind(category);
+    }
+    if let Some(min) = filter.min_price {
+        query.push(" AND price_amount >= ").push_bind(min);
+    }
+    if let Some(max) = filter.max_price {
+        query.push(" AND price_amount <= ").push_bind(max);
+    }
+    match filter.in_stock {
+        Some(true) => query.push(" AND stock_quantity > 0"),
+        Some(false) => query.push(" AND stock_quantity = 0"),
+        None => &mut query,
+    };
+    query
+}
+
+/// The list query for one page, after `prefix` (`EXPLAIN ` or nothing).
+fn page_query<'a>(
+    prefix: &str,
+    filter: &ListFilter<'a>,
+    sort: ProductSort,
+    limit: i64,
+    offset: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut query = filtered(prefix, PRODUCT_COLUMNS, filter);
+    match (sort, filter.search) {
+        (ProductSort::Relevance, Some((terms, Matching::FullText))) => {
+            query.push(" ORDER BY ts_rank_cd(search_vector, to_tsquery('english', ");
+            query.push_bind(terms.prefix_query.as_str()).push(")) DESC, id");
+        }
+        (ProductSort::Relevance, Some((terms, Matching::Fuzzy))) => {
+            query.push(" ORDER BY word_similarity(").push_bind(terms.text.as_str());
+            query.push(", name) DESC, id");
+        }
+        (ProductSort::PriceAsc, _) => {
+            query.push(" ORDER BY price_amount, id");
+        }
+        (ProductSort::PriceDesc, _) => {
+            query.push(" ORDER BY price_amount DESC, id DESC");
+        }
+        (ProductSort::Newest | ProductSort::Relevance, _) => {
+            query.push(" ORDER BY created_at DESC, id DESC");
+        }
+    }
+    query.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    query
+}
+
+/// One page of visible products matching `filter`.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    filter: &ListFilter<'_>,
+    sort: ProductSort,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ProductRow>> {
+    let rows = page_query("", filter, sort, limit, offset)
+        .build_query_as::<ProductRow>()
+        .fetch_all(db)
+        .await?;
+    Ok(rows)
+}
+
+/// How many visible products match `filter`.
+pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>) -> Result<i64> {
+    let total = filtered("", "count(*)", filter).build_query_scalar::<i64>().fetch_one(db).await?;
+    Ok(total)
+}
+
+/// The query plan PostgreSQL chooses for a page of `filter`, one line per
+/// plan node (for checking that lists use indexes).
+pub async fn explain_list(
+    db: impl PgExecutor<'_>,
+    filter: &ListFilter<'_>,
+    sort: ProductSort,
+    limit: i64,
+    offset: i64,
+) -> Result<String> {
+    let lines = page_query("EXPLAIN ", filter, sort, limit, offset)
+        .build_query_scalar::<String>()
+        .fetch_all(db)
+        .await?;
+    Ok(lines.join("\n"))
+}

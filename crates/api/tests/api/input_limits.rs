@@ -1,0 +1,143 @@
+//! Hostile or absurd input gets a 4xx naming the problem, never a 500.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, error_of};
+
+async fn shop() -> TestApp {
+    let app = TestApp::spawn().await;
+    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn impossible_emails_at_login_are_a_plain_401() {
+    let app = TestApp::spawn().await;
+
+    let nul = app.login("a\u{0}b@example.com", "whatever it is").await;
+    let huge = app.login(&format!("{}@example.com", "a".repeat(3000)), "whatever it is").await;
+
+    assert_eq!(error_of(nul, 401).await.code, "unauthorized");
+    assert_eq!(error_of(huge, 401).await.code, "unauthorized");
+}
+
+#[tokio::test]
+async fn control_characters_in_catalog_queries_are_refused_by_name() {
+    let app = shop().await;
+
+    let category = app.get("/api/v1/products?category=%00").await;
+    let search = app.get("/api/v1/products?q=zzqqxx%00").await;
+
+    assert!(error_of(category, 422).await.fields.unwrap().contains_key("category"));
+    assert!(error_of(search, 422).await.fields.unwrap().contains_key("q"));
+}
+
+#[tokio::test]
+async fn absurd_prices_stock_and_attributes_are_refused() {
+    let app = shop().await;
+    let admin = app.create_admin().await;
+    let category: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM categories LIMIT 1").fetch_one(&app.db).await.unwrap();
+    let product: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM products LIMIT 1").fetch_one(&app.db).await.unwrap();
+    let create = |body: serde_json::Value| {
+        app.authed(Method::POST, "/api/v1/admin/products", &admin.access_token).json(&body).send()
+    };
+    let base = |extra: serde_json::Value| {
+        let mut body = json!({"name": "X", "sku": "X-1", "price": {"amount": 100, "currency": "usd"}, "category_id": category});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+
+    let price =
+        create(base(json!({"price": {"amount": 100_000_000_000_000_000i64, "currency": "usd"}})))
+            .await
+            .unwrap();
+    let stock = create(base(json!({"stock_quantity": 2_147_483_647i64}))).await.unwrap();
+    let nul = create(base(json!({"attributes": {"note": "a\u{0}b"}}))).await.unwrap();
+    let image = create(base(json!({"images": ["/a\u{0}.jpg"]}))).await.unwrap();
+    let delta = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/admin/products/{product}/stock"),
+            &admin.access_token,
+        )
+        .json(&json!({"delta": 2_147_483_647i64}))
+        .send()
+        .await
+        .unwrap();
+    let search = app
+        .authed(Method::GET, "/api/v1/admin/users?q=%00", &admin.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    assert!(error_of(price, 422).await.fields.unwrap().contains_key("price"));
+    assert!(error_of(stock, 422).await.fields.unwrap().contains_key("stock_quantity"));
+    assert!(error_of(nul, 422).await.fields.unwrap().contains_key("attributes"));
+    assert!(error_of(image, 422).await.fields.unwrap().contains_key("images"));
+    assert!(error_of(delta, 422).await.fields.unwrap().contains_key("delta"));
+    assert!(error_of(search, 422).await.fields.unwrap().contains_key("q"));
+}
+
+#[tokio::test]
+async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
+    let app = shop().await;
+    sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let user = app.register_user().await;
+    for id in &ids[..99] {
+        app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+            .json(&json!({"product_id": id, "quantity": 1}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = app
+        .client
+        .post(app.url("/api/v1/cart/items"))
+        .json(&json!({"product_id": ids[99], "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    let token = crate::helpers::set_cookie(&first, "cart_token")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("cart_token=")
+        .to_owned();
+    for id in &ids[100..103] {
+        app.client
+            .post(app.url("/api/v1/cart/items"))
+            .header("cookie", format!("cart_token={token}"))
+            .json(&json!({"product_id": id, "quantity": 1}))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("cookie", format!("cart_token={token}"))
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(login.status(), 200);
+    let cart: serde_json::Value = app
+        .authed(Method::GET, "/api/v1/cart", &user.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cart["items"].as_array().unwrap().len(), 100);
+}
