@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog bench-checkout
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ bench-startup: ## API start-up time to ready and idle memory (release build)
 
 bench-catalog: ## Product detail, list and search at 100,000 products (release build)
 	@bench/run.sh catalog
+
+bench-checkout: ## Orders/s for one hot product and for spread products (release build)
+	@bench/run.sh checkout

@@ -3,6 +3,7 @@
 #   bench/run.sh login     logins/s against the argon2id ceiling
 #   bench/run.sh startup   API start-up time to ready, and idle memory
 #   bench/run.sh catalog   detail, list and search latency at 100,000 products
+#   bench/run.sh checkout  orders/s for one hot product and for spread products
 # Builds release binaries, starts the private test cluster (unless
 # DATABASE_URL is set) with a fresh `gokart_bench` database, starts the API
 # on 127.0.0.1:18080, measures, and stops what it started.
@@ -34,7 +35,7 @@ trap cleanup EXIT
 
 # The per-address limit exists to stop one client hammering logins, which is
 # exactly what a benchmark does from 127.0.0.1.
-DATABASE_URL=$bench_url PORT=18080 RUST_LOG=warn AUTH_RATE_LIMIT_PER_MINUTE=100000000 \
+DATABASE_URL=$bench_url PORT=18080 RUST_LOG=warn AUTH_RATE_LIMIT_PER_MINUTE=100000000 MAINTENANCE_INTERVAL=off \
   "$bin/api" serve & api_pid=$!
 for _ in $(seq 1 100); do
   if PORT=18080 "$bin/api" healthcheck 2>/dev/null; then break; fi
@@ -56,6 +57,11 @@ case "$scenario" in
     DATABASE_URL=$bench_url RUST_LOG=warn "$bin/api" seed --synthetic-products "${BENCH_PRODUCTS:-100000}"
     psql "$bench_url" -qc "VACUUM ANALYZE products"
     "$bin/gokart-bench" catalog --seconds "$seconds"
+    ;;
+  checkout)
+    DATABASE_URL=$bench_url RUST_LOG=warn "$bin/api" seed
+    "$bin/gokart-bench" checkout --hot --seconds "$seconds"
+    "$bin/gokart-bench" checkout --seconds "$seconds"
     ;;
   startup)
     DATABASE_URL=$bench_url "$bin/gokart-bench" startup --binary "$bin/api"

@@ -56,6 +56,24 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Orders per second: each worker, as its own customer, adds a product to
+    /// its cart and checks out, again and again. `--hot` has everyone buy the
+    /// same product (one contended stock row); otherwise purchases spread over
+    /// the catalog. Needs the demo admin to raise stock first.
+    Checkout {
+        /// The API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:18080")]
+        url: String,
+        /// Everyone buys the same product.
+        #[arg(long)]
+        hot: bool,
+        /// Customers buying at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How long to measure.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Logins per second against a running API (only 127.0.0.1 is allowed).
     Login {
         /// The API's base URL.
@@ -80,6 +98,9 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Startup { binary, port } => startup(&binary, port).await,
         Scenario::Catalog { url, concurrency, seconds } => {
             catalog(&url, concurrency, Duration::from_secs(seconds)).await
+        }
+        Scenario::Checkout { url, hot, concurrency, seconds } => {
+            checkout(&url, hot, concurrency, Duration::from_secs(seconds)).await
         }
         Scenario::Login { url, users, concurrency, seconds } => {
             login(&url, users, concurrency, Duration::from_secs(seconds)).await
@@ -275,6 +296,119 @@ async fn catalog(url: &str, concurrency: usize, duration: Duration) -> anyhow::R
     })
     .await;
     search.print("full-text search");
+    Ok(())
+}
+
+async fn checkout(
+    url: &str,
+    hot: bool,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let admin: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "admin@example.com", "password": "supersecretpassword"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let admin_token = admin["access_token"].as_str().unwrap_or_default().to_owned();
+    let page: serde_json::Value = client
+        .get(format!("{url}/api/v1/products?page_size=100&sort=price_asc"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let mut products: Vec<String> = page["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|p| p["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    ensure!(!products.is_empty(), "the catalog is empty: seed it first");
+    if hot {
+        products.truncate(1);
+    }
+    for product in &products {
+        let response = client
+            .patch(format!("{url}/api/v1/admin/products/{product}/stock"))
+            .bearer_auth(&admin_token)
+            .json(&serde_json::json!({"quantity": 1_000_000_000}))
+            .send()
+            .await?;
+        ensure!(response.status() == 200, "raising stock: {}", response.status());
+    }
+    let run = std::process::id();
+    let mut customers = Vec::with_capacity(concurrency);
+    for n in 0..concurrency {
+        let body = serde_json::json!({"name": "Bench", "email": format!("buyer-{run}-{n}@example.com"),
+            "password": "benchmark passphrase"});
+        let user: serde_json::Value =
+            client.post(format!("{url}/api/v1/users")).json(&body).send().await?.json().await?;
+        let token = user["access_token"].as_str().unwrap_or_default().to_owned();
+        let address: serde_json::Value = client
+            .post(format!("{url}/api/v1/addresses"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": "Bench", "phone": "+1 555 010 0199", "street1": "1 Main St",
+                "city": "Springfield", "postal_code": "62701", "country": "US"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let address = address["id"].as_str().unwrap_or_default().to_owned();
+        ensure!(!token.is_empty() && !address.is_empty(), "could not set up customer {n}");
+        customers.push((token, address));
+    }
+    let products = Arc::new(products);
+    let base = url.to_owned();
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for (worker, (token, address)) in customers.into_iter().enumerate() {
+        let (client, products, base) = (client.clone(), products.clone(), base.clone());
+        workers.spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, worker);
+            while Instant::now() < deadline {
+                let one = Instant::now();
+                let product = &products[n % products.len()];
+                n += 7;
+                let added = client
+                    .post(format!("{base}/api/v1/cart/items"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"product_id": product, "quantity": 1}))
+                    .send()
+                    .await;
+                let ordered = match added {
+                    Ok(response) if response.status() == 200 => {
+                        client
+                            .post(format!("{base}/api/v1/orders"))
+                            .bearer_auth(&token)
+                            .json(&serde_json::json!({"shipping_address_id": address,
+                                "billing_address_id": address, "payment_method": "manual"}))
+                            .send()
+                            .await
+                    }
+                    other => other,
+                };
+                match ordered {
+                    Ok(response) if response.status() == 201 => latencies.push(one.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for (worker_latencies, worker_errors) in workers.join_all().await {
+        latencies.extend(worker_latencies);
+        errors += worker_errors;
+    }
+    let kind = if hot { "one hot product" } else { "spread products" };
+    Report { completed: latencies.len(), errors, elapsed: started.elapsed(), latencies }
+        .print(&format!("checkout, {kind} ({concurrency} customers; add to cart + order)"));
     Ok(())
 }
 
