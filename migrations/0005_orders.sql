@@ -81,3 +81,11 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Stripe events already handled: a redelivered event changes nothing.
+CREATE TABLE stripe_events (
+    id          text PRIMARY KEY,
+    type        text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX orders_by_payment_reference ON orders (payment_reference) WHERE payment_reference IS NOT NULL;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use gokart_domain::orders::parse_rate_bps;
 use gokart_domain::{Currency, Money, PricingRules};
 use gokart_edge::{AppEnv, ConfigError, Env, ServerConfig};
+
+use crate::payments::Provider;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Everything the API reads from its environment.
@@ -25,9 +27,44 @@ pub struct ApiConfig {
     pub guest_cart_max_idle: Duration,
     /// Pricing and order housekeeping.
     pub orders: OrderConfig,
+    /// How payments are taken.
+    pub payments: PaymentConfig,
     /// `MAINTENANCE_INTERVAL`: how often `api serve` runs maintenance itself;
     /// `off` where a scheduler calls the maintenance endpoint instead.
     pub maintenance_interval: Option<Duration>,
+}
+
+/// The payment provider and its credentials.
+#[derive(Debug, Clone)]
+pub struct PaymentConfig {
+    /// `PAYMENT_PROVIDER`: `manual` (default) or `stripe`.
+    pub provider: Provider,
+    /// `STRIPE_SECRET_KEY`: required with `stripe`.
+    pub stripe_secret_key: Option<SecretString>,
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret; required with `stripe`.
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// `STRIPE_API_BASE`: another address for the Stripe API (a local stand-in).
+    pub stripe_api_base: Option<String>,
+}
+
+impl PaymentConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let provider = env.parse("PAYMENT_PROVIDER", Provider::Manual)?;
+        let secret = |name: &str| env.get(name).map(|value| SecretString::from(value.to_owned()));
+        let config = PaymentConfig {
+            provider,
+            stripe_secret_key: secret("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: secret("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base: env
+                .get("STRIPE_API_BASE")
+                .map(|base| base.trim_end_matches('/').to_owned()),
+        };
+        if provider == Provider::Stripe {
+            env.require("STRIPE_SECRET_KEY")?;
+            env.require("STRIPE_WEBHOOK_SECRET")?;
+        }
+        Ok(config)
+    }
 }
 
 /// How orders are priced and when unpaid ones expire.
@@ -200,6 +237,7 @@ impl ApiConfig {
         let guest_cart_max_idle =
             env.duration("GUEST_CART_MAX_IDLE", Duration::from_secs(30 * 24 * 3600))?;
         let orders = OrderConfig::from_env(env)?;
+        let payments = PaymentConfig::from_env(env)?;
         let maintenance_interval = match env.string("MAINTENANCE_INTERVAL", "5m").as_str() {
             "off" | "none" => None,
             _ => Some(env.duration("MAINTENANCE_INTERVAL", Duration::from_secs(300)))
@@ -213,6 +251,7 @@ impl ApiConfig {
             auth,
             guest_cart_max_idle,
             orders,
+            payments,
             maintenance_interval,
         })
     }

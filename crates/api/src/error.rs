@@ -30,6 +30,9 @@ pub enum Error {
         /// Explanation for the client.
         message: String,
     },
+    /// 400: the request itself is malformed (code, message).
+    #[error("{1}")]
+    BadRequest(&'static str, &'static str),
     /// 401: missing or bad credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -69,6 +72,9 @@ impl Error {
             Error::Validation(violations) => ErrorResponse::validation(violations.fields().clone()),
             Error::Conflict { code, message } => {
                 ErrorResponse::new(StatusCode::CONFLICT, code, message)
+            }
+            Error::BadRequest(code, message) => {
+                ErrorResponse::new(StatusCode::BAD_REQUEST, code, message)
             }
             Error::Unauthorized(message) => {
                 ErrorResponse::new(StatusCode::UNAUTHORIZED, "unauthorized", message)

@@ -29,6 +29,7 @@ pub mod maintenance;
 pub mod orders;
 pub mod outbox;
 pub mod page;
+pub mod payments;
 pub mod routes;
 pub mod seed;
 pub mod startup;

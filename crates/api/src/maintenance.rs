@@ -22,6 +22,10 @@ pub struct MaintenanceReport {
     pub idempotency_keys_purged: u64,
     /// Failed-login records past their window deleted.
     pub login_failures_purged: u64,
+    /// Stripe payments found succeeded without their webhook, and applied.
+    pub payments_reconciled: u64,
+    /// Stripe refunds sent from the outbox.
+    pub refunds_sent: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -45,6 +49,9 @@ pub fn spawn_interval(state: AppState, interval: std::time::Duration) {
 #[tracing::instrument(skip_all)]
 pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
     let report = MaintenanceReport {
+        // Reconcile first: an order paid without its webhook must not expire.
+        payments_reconciled: orders::service::reconcile_stripe(state).await?,
+        refunds_sent: crate::payments::refunds::process_due(state).await?,
         orders_expired: orders::service::expire_unpaid(state).await?,
         guest_carts_deleted: cart::service::delete_idle_guest_carts(state, state.config.guest_cart_max_idle).await?,
         sessions_purged: sqlx::query!(

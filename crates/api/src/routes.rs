@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{addresses, admin, auth, cart, catalog, health, orders, users};
+use crate::{addresses, admin, auth, cart, catalog, health, orders, payments, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -38,6 +38,7 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "cart", description = "The guest's or user's cart"),
         (name = "addresses", description = "The caller's address book"),
         (name = "orders", description = "Checkout and the caller's orders"),
+        (name = "payments", description = "Payment provider callbacks"),
         (name = "admin", description = "Admin-only management"),
     ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
@@ -104,6 +105,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::handler::checkout, orders::handler::list))
         .routes(routes!(orders::handler::get))
         .routes(routes!(orders::handler::cancel))
+        .routes(routes!(orders::handler::payment))
+        .routes(routes!(payments::webhook::receive))
         .routes(routes!(admin::orders::list))
         .routes(routes!(admin::orders::get))
         .routes(routes!(admin::orders::cancel))

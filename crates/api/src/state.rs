@@ -8,6 +8,8 @@ use crate::auth::guard::AddressLimiter;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::AccessTokens;
 use crate::config::ApiConfig;
+use crate::payments::Provider;
+use crate::payments::stripe::Stripe;
 
 /// Shared, cheaply cloned application state.
 #[derive(Debug, Clone)]
@@ -22,13 +24,23 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Login and registration attempts per client address.
     pub address_limiter: Arc<AddressLimiter>,
+    /// The Stripe client, when Stripe takes the payments.
+    pub stripe: Option<Stripe>,
 }
 
 impl AppState {
     /// State for `config` over `db`.
     pub fn new(config: ApiConfig, db: PgPool) -> anyhow::Result<Self> {
         let auth = &config.auth;
+        let payments = &config.payments;
+        let stripe = match (payments.provider, &payments.stripe_secret_key) {
+            (Provider::Stripe, Some(key)) => {
+                Some(Stripe::new(key, payments.stripe_api_base.as_deref())?)
+            }
+            _ => None,
+        };
         Ok(AppState {
+            stripe,
             tokens: AccessTokens::new(&auth.jwt_secret, auth.access_token_ttl),
             passwords: Passwords::new(auth.argon2)?,
             address_limiter: Arc::new(AddressLimiter::new(auth.limits.per_address_per_minute)),

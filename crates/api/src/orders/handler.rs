@@ -17,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
+use crate::payments::Provider;
 use crate::state::AppState;
 
 /// What to check out: the caller's cart, to these addresses.
@@ -31,7 +32,7 @@ pub struct CheckoutRequest {
 }
 
 impl CheckoutRequest {
-    fn validate(&self) -> Result<Checkout, Violations> {
+    fn validate(&self, provider: Provider) -> Result<Checkout, Violations> {
         let mut v = Violations::new();
         let mut id = |field: &str, raw: &str| match Uuid::parse_str(raw.trim()) {
             Ok(id) => Some(id),
@@ -42,8 +43,10 @@ impl CheckoutRequest {
         };
         let shipping = id("shipping_address_id", &self.shipping_address_id);
         let billing = id("billing_address_id", &self.billing_address_id);
-        if self.payment_method != "manual" {
-            v.add("payment_method", "must be manual (the only payment method this shop accepts)");
+        if self.payment_method != provider.method() {
+            let accepted =
+                format!("must be {} (the payment method this shop accepts)", provider.method());
+            v.add("payment_method", accepted);
         }
         match (shipping, billing) {
             (Some(shipping_address_id), Some(billing_address_id)) if v.is_empty() => {
@@ -90,7 +93,7 @@ pub async fn checkout(
     headers: HeaderMap,
     Json(body): Json<CheckoutRequest>,
 ) -> Result<Response> {
-    let request = body.validate()?;
+    let request = body.validate(state.config.payments.provider)?;
     let key = idempotency_key(&headers)?;
     if let Some(key) = &key {
         let claim =
@@ -164,4 +167,30 @@ pub async fn cancel(
     Ok(Json(
         service::cancel(&state, id, Actor::Customer(user.id), "cancelled by the customer").await?,
     ))
+}
+
+/// What the browser pays a Stripe order with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentSecret {
+    /// The PaymentIntent's client secret, for Stripe.js.
+    pub client_secret: String,
+}
+
+/// The client secret to pay an unpaid Stripe order with (again).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payment", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The client secret", body = PaymentSecret),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 404, description = "No such order of yours", body = ErrorEnvelope),
+        (status = 409, description = "The order is not awaiting a card payment", body = ErrorEnvelope),
+        (status = 503, description = "Stripe is unreachable; try again", body = ErrorEnvelope),
+    ))]
+pub async fn payment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<PaymentSecret>> {
+    let client_secret = service::payment_secret(&state, user.id, id).await?;
+    Ok(Json(PaymentSecret { client_secret }))
 }

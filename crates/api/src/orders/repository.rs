@@ -384,3 +384,51 @@ pub async fn insert_order_in_savepoint(
         }
     }
 }
+
+/// The order paid by a PaymentIntent, locked.
+pub async fn find_by_payment_reference(
+    db: impl PgExecutor<'_>,
+    intent: &str,
+) -> Result<Option<OrderRow>> {
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_reference = "
+    ));
+    query.push_bind(intent).push(" FOR UPDATE");
+    Ok(query.build_query_as::<OrderRow>().fetch_optional(db).await?)
+}
+
+/// Records the PaymentIntent of an order.
+pub async fn set_payment_reference(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    intent: &str,
+) -> Result<()> {
+    sqlx::query!("UPDATE orders SET payment_reference = $2 WHERE id = $1", order, intent)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The PaymentIntent of an order, if it has one.
+pub async fn payment_reference(db: impl PgExecutor<'_>, order: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar!("SELECT payment_reference FROM orders WHERE id = $1", order)
+        .fetch_optional(db)
+        .await?
+        .flatten())
+}
+
+/// Stripe orders still awaiting payment that have a PaymentIntent.
+pub async fn pending_stripe_orders(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id, payment_reference AS "payment_reference!" FROM orders
+           WHERE status = 'pending_payment' AND payment_method = 'stripe' AND payment_reference IS NOT NULL
+           ORDER BY created_at LIMIT $1"#,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.payment_reference)).collect())
+}

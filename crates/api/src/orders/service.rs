@@ -11,6 +11,7 @@ use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
 use crate::error::{Error, Result};
 use crate::outbox::{self, kind};
+use crate::payments::Provider;
 use crate::state::AppState;
 
 /// A validated checkout request.
@@ -80,6 +81,7 @@ pub async fn checkout(
     request: Checkout,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
+    let provider = state.config.payments.provider;
     let mut tx = state.db.begin().await?;
     let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
     let billing = addresses::find(&mut *tx, user, request.billing_address_id).await?;
@@ -120,7 +122,7 @@ pub async fn checkout(
         user_id: Some(user),
         status: OrderStatus::PendingPayment.as_str().to_owned(),
         payment_status: PaymentStatus::Pending.as_str().to_owned(),
-        payment_method: "manual".to_owned(),
+        payment_method: provider.method().to_owned(),
         shipping_address: address_snapshot(&shipping),
         billing_address: address_snapshot(&billing),
         currency: totals.total.currency.as_str().to_owned(),
@@ -171,42 +173,82 @@ pub async fn checkout(
     )
     .await?;
 
-    // The manual provider accepts payment at once, in this same transaction.
-    order.status = OrderStatus::Confirmed.as_str().to_owned();
-    order.payment_status = PaymentStatus::Paid.as_str().to_owned();
-    orders::set_status(&mut *tx, order.id, &order.status, &order.payment_status).await?;
-    orders::add_event(
-        &mut *tx,
-        order.id,
-        OrderStatus::Confirmed.as_str(),
-        "payment",
-        Some("payment accepted"),
-    )
-    .await?;
-    let task = json!({"order_id": order.id});
-    outbox::enqueue(&mut *tx, kind::FULFILLMENT_START, &task).await?;
-    outbox::enqueue(
-        &mut *tx,
-        kind::NOTIFY_CUSTOMER,
-        &json!({"order_id": order.id, "event": "confirmed"}),
-    )
-    .await?;
+    if provider == Provider::Manual {
+        // The manual provider accepts payment at once, in this same transaction.
+        order.status = OrderStatus::Confirmed.as_str().to_owned();
+        order.payment_status = PaymentStatus::Paid.as_str().to_owned();
+        orders::set_status(&mut *tx, order.id, &order.status, &order.payment_status).await?;
+        orders::add_event(&mut *tx, order.id, "confirmed", "payment", Some("payment accepted"))
+            .await?;
+        outbox::enqueue(&mut *tx, kind::FULFILLMENT_START, &json!({"order_id": order.id})).await?;
+        outbox::enqueue(
+            &mut *tx,
+            kind::NOTIFY_CUSTOMER,
+            &json!({"order_id": order.id, "event": "confirmed"}),
+        )
+        .await?;
+    }
     orders::clear_cart(&mut *tx, cart).await?;
 
     // Answer with the order exactly as a later GET will show it.
     let stored =
         orders::find(&mut *tx, order.id, None, false).await?.ok_or(Error::NotFound("order"))?;
-    let view = OrderView::new(
-        stored,
-        orders::items(&mut *tx, order.id).await?,
-        orders::events(&mut *tx, order.id).await?,
-    )?;
+    let items = orders::items(&mut *tx, order.id).await?;
+    let events = orders::events(&mut *tx, order.id).await?;
+    let mut view = OrderView::new(stored, items, events)?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
         idempotency::complete(&mut *tx, user, key, 201, &body).await?;
     }
     tx.commit().await?;
+
+    if provider == Provider::Stripe {
+        // After the commit, never inside it: Stripe is a network away.
+        match start_stripe_payment(state, order.id, order.total_amount, &order.currency).await {
+            Ok(secret) => {
+                view.client_secret = Some(secret);
+                if let Some(key) = idempotency_key {
+                    let body =
+                        serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
+                    idempotency::complete(&state.db, user, key, 201, &body).await?;
+                }
+            }
+            // The order stands; `POST /orders/{id}/payment` asks again, and an
+            // order never paid expires and is restocked.
+            Err(err) => {
+                tracing::error!(error = %err, order = %order.id, "could not start the Stripe payment")
+            }
+        }
+    }
     Ok(view)
+}
+
+/// Creates (or finds again) the order's PaymentIntent and records it;
+/// returns its client secret.
+async fn start_stripe_payment(
+    state: &AppState,
+    order: Uuid,
+    amount: i64,
+    currency: &str,
+) -> Result<String> {
+    let stripe = state.stripe.as_ref().ok_or(Error::Unavailable("Stripe is not configured"))?;
+    let intent = stripe.create_intent(order, amount, currency).await?;
+    orders::set_payment_reference(&state.db, order, &intent.id).await?;
+    intent
+        .client_secret
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("PaymentIntent without client secret")))
+}
+
+/// The client secret to pay one of the caller's unpaid Stripe orders with.
+pub async fn payment_secret(state: &AppState, user: Uuid, id: Uuid) -> Result<String> {
+    let order =
+        orders::find(&state.db, id, Some(user), false).await?.ok_or(Error::NotFound("order"))?;
+    if order.payment_method != Provider::Stripe.method()
+        || order.status != OrderStatus::PendingPayment.as_str()
+    {
+        return Err(Error::conflict("nothing_to_pay", "this order is not awaiting a card payment"));
+    }
+    start_stripe_payment(state, order.id, order.total_amount, &order.currency).await
 }
 
 /// Refuses a checkout whose lines cannot all be bought as they stand.
@@ -283,14 +325,21 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
         orders::lock_products(&mut *tx, &ids).await?;
         orders::move_stock(&mut *tx, &ids, &quantities).await?;
         let paid = order.payment_status == PaymentStatus::Paid.as_str();
-        // The manual provider holds no money elsewhere: its refund is immediate.
-        let payment = if paid {
-            PaymentStatus::Refunded
-        } else {
-            order.payment_status.parse().unwrap_or(PaymentStatus::Pending)
-        };
+        let by_stripe = order.payment_method == Provider::Stripe.method();
+        let current = order.payment_status.parse().unwrap_or(PaymentStatus::Pending);
+        // The manual provider holds no money elsewhere: its refund is
+        // immediate. A Stripe refund goes through the outbox, and the payment
+        // reads `refunded` once Stripe confirms it.
+        let payment = if paid && !by_stripe { PaymentStatus::Refunded } else { current };
+        if paid && by_stripe {
+            outbox::enqueue(&mut *tx, kind::PAYMENT_REFUND, &json!({"order_id": id})).await?;
+        }
         orders::set_status(&mut *tx, id, OrderStatus::Cancelled.as_str(), payment.as_str()).await?;
-        let note = if paid { format!("{reason}; payment refunded") } else { reason.to_owned() };
+        let note = match (paid, by_stripe) {
+            (true, false) => format!("{reason}; payment refunded"),
+            (true, true) => format!("{reason}; refund requested"),
+            _ => reason.to_owned(),
+        };
         orders::add_event(&mut *tx, id, OrderStatus::Cancelled.as_str(), actor.name(), Some(&note))
             .await?;
         outbox::enqueue(
@@ -301,7 +350,38 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
         .await?;
     }
     tx.commit().await?;
+    // Try the refund now; if Stripe is down, maintenance retries it.
+    if let Err(err) = crate::payments::refunds::process_due(state).await {
+        tracing::warn!(error = %err, "refund not sent yet");
+    }
     find(state, id, actor.owner()).await
+}
+
+/// Asks Stripe about unpaid Stripe orders and applies any payment whose
+/// webhook has not arrived, so "paid but still pending" cannot persist.
+pub async fn reconcile_stripe(state: &AppState) -> Result<u64> {
+    let Some(stripe) = &state.stripe else {
+        return Ok(0);
+    };
+    let mut reconciled = 0;
+    for (_, intent) in orders::pending_stripe_orders(&state.db, 500).await? {
+        let status = match stripe.intent(&intent).await {
+            Ok(found) => found.status,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not ask Stripe about a pending payment");
+                continue;
+            }
+        };
+        if status == "succeeded" {
+            let mut tx = state.db.begin().await?;
+            if let Some(order) = orders::find_by_payment_reference(&mut *tx, &intent).await? {
+                crate::payments::webhook::payment_succeeded(&mut tx, &order).await?;
+                reconciled += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(reconciled)
 }
 
 /// Cancels and restocks unpaid orders older than the configured threshold,

@@ -80,6 +80,9 @@ pub struct OrderView {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// With Stripe, at checkout: what the browser confirms the payment with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// An order in a list, without items and timeline.
@@ -164,6 +167,7 @@ impl OrderView {
                 .collect(),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            client_secret: None,
         })
     }
 }

@@ -16,6 +16,8 @@ pub mod kind {
     pub const FULFILLMENT_START: &str = "fulfillment.start";
     /// Tell the customer what happened to their order.
     pub const NOTIFY_CUSTOMER: &str = "notification.order";
+    /// Give a Stripe payment back (retried until Stripe accepts).
+    pub const PAYMENT_REFUND: &str = "payment.refund";
 }
 
 /// Writes a work item in the caller's transaction.

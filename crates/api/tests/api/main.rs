@@ -23,4 +23,6 @@ mod request_ids;
 mod secrets;
 mod sessions;
 mod shutdown;
+mod stripe;
+mod stripe_standin;
 mod tokens;

@@ -1,0 +1,101 @@
+//! The Stripe API, through `async-stripe`: PaymentIntents and refunds, each
+//! sent with an idempotency key derived from the order, so a retry after a
+//! crash or a timeout never charges or refunds twice.
+
+use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
+use secrecy::{ExposeSecret, SecretString};
+use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
+use stripe_core::refund::CreateRefund;
+use uuid::Uuid;
+
+/// A PaymentIntent as GoKart needs it.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    /// `pi_...`.
+    pub id: String,
+    /// What the browser confirms the payment with.
+    pub client_secret: Option<String>,
+    /// Stripe's status, e.g. `succeeded`.
+    pub status: String,
+}
+
+/// A configured Stripe client.
+#[derive(Clone)]
+pub struct Stripe {
+    client: Client,
+}
+
+impl std::fmt::Debug for Stripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stripe").finish_non_exhaustive()
+    }
+}
+
+fn key(value: &str) -> anyhow::Result<RequestStrategy> {
+    let key =
+        IdempotencyKey::new(value).map_err(|err| anyhow::anyhow!("idempotency key: {err:?}"))?;
+    Ok(RequestStrategy::Idempotent(key))
+}
+
+impl Stripe {
+    /// A client for `secret_key`, talking to `api_base` when given (a local
+    /// stand-in in tests) and to Stripe otherwise.
+    pub fn new(secret_key: &SecretString, api_base: Option<&str>) -> anyhow::Result<Self> {
+        let mut builder = ClientBuilder::new(secret_key.expose_secret());
+        if let Some(base) = api_base {
+            // The client appends `v1/...` to its base, which must end in `/`.
+            builder = builder.url(format!("{}/", base.trim_end_matches('/')));
+        }
+        let client = builder.build().map_err(|err| anyhow::anyhow!("Stripe client: {err}"))?;
+        Ok(Stripe { client })
+    }
+
+    /// Creates (or, for a repeated order id, finds again) the PaymentIntent
+    /// for an order.
+    pub async fn create_intent(
+        &self,
+        order: Uuid,
+        amount: i64,
+        currency: &str,
+    ) -> anyhow::Result<Intent> {
+        let currency: stripe_types::Currency =
+            currency.parse().map_err(|_| anyhow::anyhow!("unknown currency {currency}"))?;
+        let intent = CreatePaymentIntent::new(amount, currency)
+            .metadata([("order_id".to_owned(), order.to_string())])
+            .customize()
+            .request_strategy(key(&format!("order-{order}"))?)
+            .send(&self.client)
+            .await
+            .map_err(|err| anyhow::anyhow!("Stripe refused the PaymentIntent: {err}"))?;
+        Ok(Intent {
+            id: intent.id.to_string(),
+            client_secret: intent.client_secret,
+            status: intent.status.to_string(),
+        })
+    }
+
+    /// The current state of a PaymentIntent.
+    pub async fn intent(&self, id: &str) -> anyhow::Result<Intent> {
+        let intent = RetrievePaymentIntent::new(id)
+            .send(&self.client)
+            .await
+            .map_err(|err| anyhow::anyhow!("Stripe could not find {id}: {err}"))?;
+        Ok(Intent {
+            id: intent.id.to_string(),
+            client_secret: intent.client_secret,
+            status: intent.status.to_string(),
+        })
+    }
+
+    /// Refunds a PaymentIntent in full, once per order whatever the retries.
+    pub async fn refund(&self, order: Uuid, intent: &str) -> anyhow::Result<()> {
+        CreateRefund::new()
+            .payment_intent(intent)
+            .customize()
+            .request_strategy(key(&format!("refund-{order}"))?)
+            .send(&self.client)
+            .await
+            .map_err(|err| anyhow::anyhow!("Stripe refused the refund: {err}"))?;
+        Ok(())
+    }
+}

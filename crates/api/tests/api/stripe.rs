@@ -1,0 +1,330 @@
+//! Card payments through Stripe, against a local stand-in speaking Stripe's
+//! wire format, and webhooks signed exactly as Stripe signs them.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, error_of};
+use crate::stripe_standin::StripeStandIn;
+use gokart_api::payments::webhook::sign;
+
+const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+async fn shop(stripe: &StripeStandIn) -> TestApp {
+    let base = stripe.url.clone();
+    let app = TestApp::spawn_with(
+        move |env| {
+            env.set("PAYMENT_PROVIDER", "stripe");
+            env.set("STRIPE_SECRET_KEY", "sk_test_standin");
+            env.set("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
+            env.set("STRIPE_API_BASE", base);
+        },
+        Default::default(),
+    )
+    .await;
+    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+    sqlx::query("UPDATE products SET stock_quantity = 10 WHERE sku = 'K-001'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app
+}
+
+/// A customer who has put 2 kettles in the cart and checked out with Stripe.
+async fn stripe_order(app: &TestApp) -> (TestUser, Value) {
+    let user = app.register_user().await;
+    let address: Value = app
+        .authed(Method::POST, "/api/v1/addresses", &user.access_token)
+        .json(&json!({"name": "Ada", "phone": "+1 555 010 0199", "street1": "1 Main St", "city": "Springfield",
+                      "postal_code": "62701", "country": "US"}))
+        .send().await.unwrap().json().await.unwrap();
+    let kettle: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE sku = 'K-001'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&json!({"product_id": kettle, "quantity": 2}))
+        .send()
+        .await
+        .unwrap();
+    let address = address["id"].as_str().unwrap();
+    let response = app
+        .authed(Method::POST, "/api/v1/orders", &user.access_token)
+        .json(&json!({"shipping_address_id": address, "billing_address_id": address, "payment_method": "stripe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    (user, response.json().await.unwrap())
+}
+
+async fn intent_of(app: &TestApp, order: &Value) -> String {
+    sqlx::query_scalar("SELECT payment_reference FROM orders WHERE id = $1::uuid")
+        .bind(order["id"].as_str().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn deliver(app: &TestApp, event: &Value, timestamp: i64) -> reqwest::Response {
+    let body = serde_json::to_vec(event).unwrap();
+    app.client
+        .post(app.url("/api/v1/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", sign(&body, WEBHOOK_SECRET, timestamp))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn event(id: &str, kind: &str, object: Value) -> Value {
+    let mut event = json!({"id": id, "object": "event", "type": kind, "api_version": "2024-06-20",
+                           "created": 1_700_000_000, "livemode": false, "data": {}});
+    event["data"]["object"] = object;
+    event
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn order_state(app: &TestApp, order: &Value) -> (String, String) {
+    sqlx::query_as("SELECT status, payment_status FROM orders WHERE id = $1::uuid")
+        .bind(order["id"].as_str().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn run_maintenance(
+    app: &TestApp,
+    stripe: &StripeStandIn,
+) -> gokart_api::maintenance::MaintenanceReport {
+    let env = gokart_edge::Env::from_pairs([
+        ("DATABASE_URL", app.database_url.as_str()),
+        ("PAYMENT_PROVIDER", "stripe"),
+        ("STRIPE_SECRET_KEY", "sk_test_standin"),
+        ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("STRIPE_API_BASE", stripe.url.as_str()),
+    ]);
+    let state =
+        gokart_api::AppState::new(gokart_api::ApiConfig::from_env(&env).unwrap(), app.db.clone())
+            .unwrap();
+    gokart_api::maintenance::run(&state).await.unwrap()
+}
+
+#[tokio::test]
+async fn checkout_creates_a_payment_intent_after_commit_with_the_order_as_idempotency_key() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+
+    let (_, order) = stripe_order(&app).await;
+
+    assert_eq!(
+        (order["status"].as_str(), order["payment_status"].as_str()),
+        (Some("pending_payment"), Some("pending"))
+    );
+    assert!(order["client_secret"].as_str().unwrap().contains("_secret_"));
+    let sent = stripe.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "POST /v1/payment_intents");
+    assert_eq!(sent[0].form["amount"], order["total"]["amount"].to_string());
+    assert_eq!(sent[0].form["currency"], "usd");
+    assert_eq!(
+        sent[0].idempotency_key.as_deref(),
+        Some(format!("order-{}", order["id"].as_str().unwrap()).as_str())
+    );
+    let fulfillment: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'fulfillment.start'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(fulfillment, 0, "nothing ships before the money arrives");
+}
+
+#[tokio::test]
+async fn a_signed_success_confirms_once_and_a_redelivery_changes_nothing() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (_, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let succeeded = event(
+        "evt_1",
+        "payment_intent.succeeded",
+        json!({"id": intent, "object": "payment_intent"}),
+    );
+
+    let first = deliver(&app, &succeeded, now()).await;
+    let again = deliver(&app, &succeeded, now()).await;
+
+    assert_eq!(first.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "paid".into()));
+    let started: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'fulfillment.start'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(started, 1, "one fulfillment chain, not two");
+}
+
+#[tokio::test]
+async fn bad_or_stale_signatures_are_refused_and_change_nothing() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (_, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let succeeded = event(
+        "evt_2",
+        "payment_intent.succeeded",
+        json!({"id": intent, "object": "payment_intent"}),
+    );
+    let body = serde_json::to_vec(&succeeded).unwrap();
+
+    let forged = app
+        .client
+        .post(app.url("/api/v1/webhooks/stripe"))
+        .header("stripe-signature", sign(&body, "whsec_wrong", now()))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let stale = deliver(&app, &succeeded, now() - 600).await;
+    let unsigned =
+        app.client.post(app.url("/api/v1/webhooks/stripe")).body(body).send().await.unwrap();
+
+    assert_eq!(error_of(forged, 400).await.code, "invalid_signature");
+    assert_eq!(error_of(stale, 400).await.code, "invalid_signature");
+    assert_eq!(unsigned.status(), 400);
+    assert_eq!(order_state(&app, &order).await, ("pending_payment".into(), "pending".into()));
+}
+
+#[tokio::test]
+async fn a_late_failure_never_moves_a_paid_order_backwards() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (_, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+
+    deliver(&app, &event("evt_3", "payment_intent.succeeded", json!({"id": intent})), now()).await;
+    let late = deliver(
+        &app,
+        &event("evt_4", "payment_intent.payment_failed", json!({"id": intent})),
+        now(),
+    )
+    .await;
+    let unknown =
+        deliver(&app, &event("evt_5", "customer.created", json!({"id": "cus_1"})), now()).await;
+
+    assert_eq!(late.status(), 200);
+    assert_eq!(unknown.status(), 200);
+    assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "paid".into()));
+}
+
+#[tokio::test]
+async fn a_payment_after_cancellation_is_refunded_never_revived() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (user, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let id = order["id"].as_str().unwrap();
+    app.authed(Method::POST, &format!("/api/v1/orders/{id}/cancel"), &user.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    deliver(&app, &event("evt_6", "payment_intent.succeeded", json!({"id": intent})), now()).await;
+    let report = run_maintenance(&app, &stripe).await;
+    deliver(
+        &app,
+        &event("evt_7", "charge.refunded", json!({"id": "ch_1", "payment_intent": intent})),
+        now(),
+    )
+    .await;
+
+    assert_eq!(report.refunds_sent, 1);
+    let refund = stripe.requests().into_iter().find(|r| r.path == "POST /v1/refunds").unwrap();
+    assert_eq!(refund.form["payment_intent"], intent);
+    assert_eq!(refund.idempotency_key.as_deref(), Some(format!("refund-{id}").as_str()));
+    assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
+    let stock: i32 = sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = 'K-001'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stock, 10, "the returned stock is not shipped");
+}
+
+#[tokio::test]
+async fn a_refund_is_retried_after_stripe_fails() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (user, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let id = order["id"].as_str().unwrap();
+    deliver(&app, &event("evt_8", "payment_intent.succeeded", json!({"id": intent})), now()).await;
+    stripe.fail_refunds(1);
+
+    let cancelled: Value = app
+        .authed(Method::POST, &format!("/api/v1/orders/{id}/cancel"), &user.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (attempts, error): (i32, Option<String>) =
+        sqlx::query_as("SELECT attempts, last_error FROM outbox WHERE kind = 'payment.refund'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE outbox SET available_at = now() WHERE kind = 'payment.refund'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let report = run_maintenance(&app, &stripe).await;
+
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["payment_status"], "paid", "refunded only once Stripe confirms");
+    assert_eq!(attempts, 1);
+    assert!(error.is_some());
+    assert_eq!(report.refunds_sent, 1);
+    let refunds =
+        stripe.requests().into_iter().filter(|r| r.path == "POST /v1/refunds").collect::<Vec<_>>();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(
+        refunds[0].idempotency_key, refunds[1].idempotency_key,
+        "the retry cannot refund twice"
+    );
+}
+
+#[tokio::test]
+async fn maintenance_applies_a_payment_whose_webhook_never_came() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (_, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    stripe.set_status(&intent, "succeeded");
+
+    let report = run_maintenance(&app, &stripe).await;
+
+    assert_eq!(report.payments_reconciled, 1);
+    assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "paid".into()));
+}
+
+#[tokio::test]
+async fn the_shop_accepts_only_its_payment_method() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let user = app.register_user().await;
+
+    let response = app
+        .authed(Method::POST, "/api/v1/orders", &user.access_token)
+        .json(&json!({"shipping_address_id": uuid::Uuid::new_v4(), "billing_address_id": uuid::Uuid::new_v4(), "payment_method": "manual"}))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(error_of(response, 422).await.fields.unwrap()["payment_method"].contains("stripe"));
+}

@@ -1,0 +1,169 @@
+//! A local stand-in for the Stripe API: it speaks Stripe's wire format
+//! (form-encoded requests, Stripe's JSON objects and error shape), records
+//! what it was sent, and can be told to fail. Only the edge is faked; the
+//! production Stripe client is what talks to it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// A request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `POST /v1/payment_intents` and the like.
+    pub path: String,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+    /// The form fields.
+    pub form: HashMap<String, String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Recorded>,
+    intents: HashMap<String, Value>,
+    by_key: HashMap<String, String>,
+    refund_failures: u32,
+}
+
+/// The running stand-in.
+#[derive(Clone)]
+pub struct StripeStandIn {
+    /// Its base URL, for `STRIPE_API_BASE`.
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl StripeStandIn {
+    /// Starts it on a random port.
+    pub async fn start() -> StripeStandIn {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/v1/payment_intents", post(create_intent))
+            .route("/v1/payment_intents/{id}", get(retrieve_intent))
+            .route("/v1/refunds", post(create_refund))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        StripeStandIn { url, inner }
+    }
+
+    /// Everything received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Makes the next `n` refunds fail with a Stripe 500.
+    pub fn fail_refunds(&self, n: u32) {
+        self.inner.lock().unwrap().refund_failures = n;
+    }
+
+    /// Sets a PaymentIntent's status (as if the customer paid).
+    pub fn set_status(&self, intent: &str, status: &str) {
+        if let Some(found) = self.inner.lock().unwrap().intents.get_mut(intent) {
+            found["status"] = json!(status);
+        }
+    }
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let decode = |s: &str| s.replace("%5B", "[").replace("%5D", "]").replace('+', " ");
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn record(
+    inner: &Mutex<Inner>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> HashMap<String, String> {
+    let fields = form(body);
+    inner.lock().unwrap().requests.push(Recorded {
+        path: path.to_owned(),
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        form: fields.clone(),
+    });
+    fields
+}
+
+async fn create_intent(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = record(&inner, "POST /v1/payment_intents", &headers, &body);
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mut state = inner.lock().unwrap();
+    if let Some(existing) = state.by_key.get(&key).and_then(|id| state.intents.get(id)) {
+        return axum::Json(existing.clone()).into_response();
+    }
+    let id = format!("pi_{}", uuid::Uuid::new_v4().simple());
+    let intent = json!({
+        "id": id, "object": "payment_intent",
+        "amount": fields.get("amount").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0),
+        "amount_capturable": 0, "amount_received": 0, "capture_method": "automatic_async",
+        "client_secret": format!("{id}_secret_standin"), "confirmation_method": "automatic",
+        "created": 1_700_000_000, "currency": fields.get("currency").cloned().unwrap_or_default(),
+        "livemode": false,
+        "metadata": {"order_id": fields.get("metadata[order_id]").cloned().unwrap_or_default()},
+        "payment_method_types": ["card"], "status": "requires_payment_method",
+        "automatic_payment_methods": null, "excluded_payment_method_types": null,
+        "payment_method_configuration_details": null, "next_action": null, "payment_method": null,
+    });
+    state.by_key.insert(key, id.clone());
+    state.intents.insert(id, intent.clone());
+    axum::Json(intent).into_response()
+}
+
+async fn retrieve_intent(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(id): Path<String>,
+) -> Response {
+    match inner.lock().unwrap().intents.get(&id) {
+        Some(intent) => axum::Json(intent.clone()).into_response(),
+        None => stripe_error(StatusCode::NOT_FOUND, "resource_missing"),
+    }
+}
+
+async fn create_refund(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = record(&inner, "POST /v1/refunds", &headers, &body);
+    {
+        let mut state = inner.lock().unwrap();
+        if state.refund_failures > 0 {
+            state.refund_failures -= 1;
+            return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error");
+        }
+    }
+    axum::Json(json!({
+        "id": format!("re_{}", uuid::Uuid::new_v4().simple()), "object": "refund", "amount": 100,
+        "created": 1_700_000_000, "currency": "usd", "metadata": {}, "status": "succeeded",
+        "payment_intent": fields.get("payment_intent").cloned(), "balance_transaction": null,
+        "charge": null, "reason": null, "receipt_number": null, "source_transfer_reversal": null,
+        "transfer_reversal": null,
+    }))
+    .into_response()
+}
+
+fn stripe_error(status: StatusCode, kind: &str) -> Response {
+    (status, axum::Json(json!({"error": {"type": kind, "message": "stand-in failure"}})))
+        .into_response()
+}
