@@ -51,7 +51,7 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
     let report = MaintenanceReport {
         // Reconcile first: an order paid without its webhook must not expire.
         payments_reconciled: orders::service::reconcile_stripe(state).await?,
-        refunds_sent: crate::payments::refunds::process_due(state).await?,
+        refunds_sent: crate::payments::refunds::process_due(state, None).await?,
         orders_expired: orders::service::expire_unpaid(state).await?,
         guest_carts_deleted: cart::service::delete_idle_guest_carts(state, state.config.guest_cart_max_idle).await?,
         sessions_purged: sqlx::query!(

@@ -98,7 +98,18 @@ pub async fn checkout(
     if let Some(key) = &key {
         let claim =
             idempotency::claim(&state.db, user.id, key, &idempotency::fingerprint(&body)?).await?;
-        if let Claim::Replay { status, body } = claim {
+        if let Claim::Replay { status, mut body } = claim {
+            // A Stripe order still awaiting payment gets its client secret
+            // again, even if the first answer was stored before it existed.
+            let awaiting =
+                body["payment_method"] == "stripe" && body["status"] == "pending_payment";
+            if let Some(order) = body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok())
+                && awaiting
+                && body.get("client_secret").is_none()
+                && let Ok(secret) = service::payment_secret(&state, user.id, order).await
+            {
+                body["client_secret"] = secret.into();
+            }
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
             return Ok((status, Json(body)).into_response());
         }

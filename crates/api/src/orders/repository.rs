@@ -417,14 +417,19 @@ pub async fn payment_reference(db: impl PgExecutor<'_>, order: Uuid) -> Result<O
         .flatten())
 }
 
-/// Stripe orders still awaiting payment that have a PaymentIntent.
+/// Stripe orders with a PaymentIntent and no payment yet: those awaiting it,
+/// and recently cancelled ones, whose customer may still have paid (a paid
+/// cancelled order is refunded).
 pub async fn pending_stripe_orders(
     db: impl PgExecutor<'_>,
     limit: i64,
 ) -> Result<Vec<(Uuid, String)>> {
     let rows = sqlx::query!(
         r#"SELECT id, payment_reference AS "payment_reference!" FROM orders
-           WHERE status = 'pending_payment' AND payment_method = 'stripe' AND payment_reference IS NOT NULL
+           WHERE payment_method = 'stripe' AND payment_reference IS NOT NULL
+             AND payment_status IN ('pending', 'failed')
+             AND (status = 'pending_payment'
+                  OR (status = 'cancelled' AND created_at > now() - interval '30 days'))
            ORDER BY created_at LIMIT $1"#,
         limit
     )

@@ -23,6 +23,9 @@ pub struct Checkout {
     pub billing_address_id: Uuid,
 }
 
+/// Stripe's smallest charge in US cents.
+const STRIPE_MINIMUM_CENTS: i64 = 50;
+
 /// Who is acting on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
@@ -111,6 +114,12 @@ pub async fn checkout(
     let totals = pricing
         .totals(&priced)
         .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))?;
+    // Nothing to charge is paid at once, whatever the provider; Stripe
+    // refuses charges under 50 cents.
+    let pays_now = provider == Provider::Manual || totals.total.amount == 0;
+    if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
+        return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
+    }
     let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
     let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
     orders::move_stock(&mut *tx, &ids, &taken).await?;
@@ -173,7 +182,7 @@ pub async fn checkout(
     )
     .await?;
 
-    if provider == Provider::Manual {
+    if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
         order.status = OrderStatus::Confirmed.as_str().to_owned();
         order.payment_status = PaymentStatus::Paid.as_str().to_owned();
@@ -202,7 +211,7 @@ pub async fn checkout(
     }
     tx.commit().await?;
 
-    if provider == Provider::Stripe {
+    if !pays_now {
         // After the commit, never inside it: Stripe is a network away.
         match start_stripe_payment(state, order.id, order.total_amount, &order.currency).await {
             Ok(secret) => {
@@ -210,7 +219,12 @@ pub async fn checkout(
                 if let Some(key) = idempotency_key {
                     let body =
                         serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
-                    idempotency::complete(&state.db, user, key, 201, &body).await?;
+                    // The order exists either way: a failure here only means a
+                    // replay rebuilds the secret.
+                    if let Err(err) = idempotency::complete(&state.db, user, key, 201, &body).await
+                    {
+                        tracing::warn!(error = %err, "could not store the client secret with the key");
+                    }
                 }
             }
             // The order stands; `POST /orders/{id}/payment` asks again, and an
@@ -223,8 +237,9 @@ pub async fn checkout(
     Ok(view)
 }
 
-/// Creates (or finds again) the order's PaymentIntent and records it;
-/// returns its client secret.
+/// The order's PaymentIntent, created on first use (the order id is
+/// Stripe's idempotency key) and found again afterwards; returns its client
+/// secret. Stripe being unreachable is a 503.
 async fn start_stripe_payment(
     state: &AppState,
     order: Uuid,
@@ -232,8 +247,19 @@ async fn start_stripe_payment(
     currency: &str,
 ) -> Result<String> {
     let stripe = state.stripe.as_ref().ok_or(Error::Unavailable("Stripe is not configured"))?;
-    let intent = stripe.create_intent(order, amount, currency).await?;
-    orders::set_payment_reference(&state.db, order, &intent.id).await?;
+    let unavailable = |err: anyhow::Error| {
+        tracing::error!(error = %err, %order, "Stripe call failed");
+        Error::Unavailable("the payment service is unreachable; try again")
+    };
+    let intent = match orders::payment_reference(&state.db, order).await? {
+        Some(reference) => stripe.intent(&reference).await.map_err(unavailable)?,
+        None => {
+            let intent =
+                stripe.create_intent(order, amount, currency).await.map_err(unavailable)?;
+            orders::set_payment_reference(&state.db, order, &intent.id).await?;
+            intent
+        }
+    };
     intent
         .client_secret
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("PaymentIntent without client secret")))
@@ -351,7 +377,7 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
     }
     tx.commit().await?;
     // Try the refund now; if Stripe is down, maintenance retries it.
-    if let Err(err) = crate::payments::refunds::process_due(state).await {
+    if let Err(err) = crate::payments::refunds::process_due(state, Some(id)).await {
         tracing::warn!(error = %err, "refund not sent yet");
     }
     find(state, id, actor.owner()).await

@@ -97,14 +97,8 @@ struct Event {
 
 #[derive(Debug, Deserialize)]
 struct EventData {
-    object: EventObject,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventObject {
-    id: String,
-    /// On charges and refunds: the PaymentIntent they belong to.
-    payment_intent: Option<String>,
+    /// Any Stripe object; only the fields of the types handled are read.
+    object: serde_json::Value,
 }
 
 /// The acknowledgement Stripe gets.
@@ -162,11 +156,14 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
     if !first_time {
         return Ok(Json(Received { received: true, duplicate: true }));
     }
+    let object = &event.data.object;
+    let field = |name: &str| object.get(name).and_then(|value| value.as_str());
     let intent = match event.kind.as_str() {
-        "payment_intent.succeeded" | "payment_intent.payment_failed" => {
-            Some(event.data.object.id.as_str())
+        "payment_intent.succeeded" | "payment_intent.payment_failed" => field("id"),
+        // Only a full refund makes the payment refunded.
+        "charge.refunded" if object.get("refunded").and_then(|v| v.as_bool()) == Some(true) => {
+            field("payment_intent")
         }
-        "charge.refunded" => event.data.object.payment_intent.as_deref(),
         _ => None,
     };
     let order = match intent {
@@ -187,7 +184,7 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
                 )
                 .await?;
             }
-            ("charge.refunded", _, "paid") => {
+            ("charge.refunded", _, "paid" | "pending" | "failed") => {
                 orders::set_status(&mut *tx, order.id, &order.status, "refunded").await?;
                 orders::add_event(
                     &mut *tx,

@@ -239,7 +239,11 @@ async fn a_payment_after_cancellation_is_refunded_never_revived() {
     let report = run_maintenance(&app, &stripe).await;
     deliver(
         &app,
-        &event("evt_7", "charge.refunded", json!({"id": "ch_1", "payment_intent": intent})),
+        &event(
+            "evt_7",
+            "charge.refunded",
+            json!({"id": "ch_1", "object": "charge", "payment_intent": intent, "refunded": true}),
+        ),
         now(),
     )
     .await;
@@ -297,6 +301,8 @@ async fn a_refund_is_retried_after_stripe_fails() {
         refunds[0].idempotency_key, refunds[1].idempotency_key,
         "the retry cannot refund twice"
     );
+    assert_eq!(stripe.refunds_created(), 1);
+    assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
 }
 
 #[tokio::test]
@@ -327,4 +333,76 @@ async fn the_shop_accepts_only_its_payment_method() {
         .unwrap();
 
     assert!(error_of(response, 422).await.fields.unwrap()["payment_method"].contains("stripe"));
+}
+
+#[tokio::test]
+async fn an_event_of_a_type_gokart_ignores_is_acknowledged_whatever_its_shape() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let balance =
+        event("evt_9", "balance.available", json!({"object": "balance", "available": []}));
+
+    let response = deliver(&app, &balance, now()).await;
+
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_replayed_stripe_checkout_answers_with_the_same_client_secret() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let user = app.register_user().await;
+    let address: Value = app
+        .authed(Method::POST, "/api/v1/addresses", &user.access_token)
+        .json(&json!({"name": "Ada", "phone": "+1 555 010 0199", "street1": "1 Main St",
+                      "city": "Springfield", "postal_code": "62701", "country": "US"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kettle: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE sku = 'K-001'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&json!({"product_id": kettle, "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    let address = address["id"].as_str().unwrap();
+    let body = json!({"shipping_address_id": address, "billing_address_id": address,
+                      "payment_method": "stripe"});
+    let send = || {
+        app.authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .header("idempotency-key", "k-1")
+            .json(&body)
+            .send()
+    };
+
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let replay: Value = send().await.unwrap().json().await.unwrap();
+
+    assert!(first["client_secret"].is_string());
+    assert_eq!(first, replay);
+    let intents =
+        stripe.requests().into_iter().filter(|r| r.path == "POST /v1/payment_intents").count();
+    assert_eq!(intents, 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_order_paid_without_a_webhook_is_found_and_refunded() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (user, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let cancel = format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap());
+    app.authed(Method::POST, &cancel, &user.access_token).send().await.unwrap();
+    stripe.set_status(&intent, "succeeded");
+
+    let report = run_maintenance(&app, &stripe).await;
+
+    assert_eq!((report.payments_reconciled, report.refunds_sent), (1, 1));
+    assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
 }

@@ -29,6 +29,7 @@ struct Inner {
     requests: Vec<Recorded>,
     intents: HashMap<String, Value>,
     by_key: HashMap<String, String>,
+    refunds_by_key: HashMap<String, Value>,
     refund_failures: u32,
 }
 
@@ -58,6 +59,12 @@ impl StripeStandIn {
     /// Everything received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// How many distinct refunds were created (a repeated idempotency key
+    /// gets the first refund back, as Stripe does).
+    pub fn refunds_created(&self) -> usize {
+        self.inner.lock().unwrap().refunds_by_key.len()
     }
 
     /// Makes the next `n` refunds fail with a Stripe 500.
@@ -146,21 +153,24 @@ async fn create_refund(
     body: String,
 ) -> Response {
     let fields = record(&inner, "POST /v1/refunds", &headers, &body);
-    {
-        let mut state = inner.lock().unwrap();
-        if state.refund_failures > 0 {
-            state.refund_failures -= 1;
-            return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error");
-        }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mut state = inner.lock().unwrap();
+    if state.refund_failures > 0 {
+        state.refund_failures -= 1;
+        return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error");
     }
-    axum::Json(json!({
+    if let Some(existing) = state.refunds_by_key.get(&key) {
+        return axum::Json(existing.clone()).into_response();
+    }
+    let refund = json!({
         "id": format!("re_{}", uuid::Uuid::new_v4().simple()), "object": "refund", "amount": 100,
         "created": 1_700_000_000, "currency": "usd", "metadata": {}, "status": "succeeded",
         "payment_intent": fields.get("payment_intent").cloned(), "balance_transaction": null,
         "charge": null, "reason": null, "receipt_number": null, "source_transfer_reversal": null,
         "transfer_reversal": null,
-    }))
-    .into_response()
+    });
+    state.refunds_by_key.insert(key, refund.clone());
+    axum::Json(refund).into_response()
 }
 
 fn stripe_error(status: StatusCode, kind: &str) -> Response {
