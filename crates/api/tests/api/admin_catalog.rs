@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, error_of};
 
 async fn shop() -> (TestApp, TestUser) {
-    let app = TestApp::spawn().await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+    let app = TestApp::spawn_shop().await;
     let admin = app.create_admin().await;
     (app, admin)
 }

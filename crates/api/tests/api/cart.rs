@@ -5,24 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_of, set_cookie};
 
-async fn shop() -> TestApp {
-    let app = TestApp::spawn().await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
-}
-
-/// A product id by SKU, with its stock set to `stock`.
-async fn product(app: &TestApp, sku: &str, stock: i32) -> String {
-    let id: uuid::Uuid =
-        sqlx::query_scalar("UPDATE products SET stock_quantity = $2 WHERE sku = $1 RETURNING id")
-            .bind(sku)
-            .bind(stock)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    id.to_string()
-}
-
 fn cart_token(response: &reqwest::Response) -> Option<String> {
     set_cookie(response, "cart_token").map(|header| {
         header.split(';').next().unwrap().trim_start_matches("cart_token=").to_owned()
@@ -82,7 +64,7 @@ async fn cart_rows(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_visitor_who_only_looks_gets_an_empty_cart_and_no_row() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let response = app.get("/api/v1/cart").await;
 
@@ -95,9 +77,9 @@ async fn a_visitor_who_only_looks_gets_an_empty_cart_and_no_row() {
 
 #[tokio::test]
 async fn a_guest_fills_a_cart_behind_an_http_only_cookie() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let skillet = product(&app, "K-002", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let skillet = app.set_stock("K-002", 10).await;
 
     let first = guest_add(&app, None, &kettle, 2).await;
     let cookie = set_cookie(&first, "cart_token").unwrap();
@@ -126,8 +108,8 @@ async fn a_guest_fills_a_cart_behind_an_http_only_cookie() {
 
 #[tokio::test]
 async fn a_tampered_or_unknown_token_sees_nothing_and_gets_a_new_cart() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 2).await).unwrap();
     let mut tampered = token.clone().into_bytes();
     tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
@@ -149,8 +131,8 @@ async fn a_tampered_or_unknown_token_sees_nothing_and_gets_a_new_cart() {
 
 #[tokio::test]
 async fn line_changes_set_and_remove() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 2).await).unwrap();
     let patch = |quantity: i64| {
         app.client
@@ -179,8 +161,8 @@ async fn line_changes_set_and_remove() {
 
 #[tokio::test]
 async fn every_cart_validation_error_is_named_and_changes_nothing() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 5).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 5).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 1).await).unwrap();
 
     let zero = guest_add(&app, Some(&token), &kettle, 0).await;
@@ -207,9 +189,9 @@ async fn every_cart_validation_error_is_named_and_changes_nothing() {
 
 #[tokio::test]
 async fn deleted_and_inactive_products_cannot_be_added_and_show_as_unavailable() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let skillet = product(&app, "K-002", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let skillet = app.set_stock("K-002", 10).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 2).await).unwrap();
     guest_add(&app, Some(&token), &skillet, 4).await;
     sqlx::query("UPDATE products SET deleted_at = now() WHERE sku = 'K-001'")
@@ -233,8 +215,8 @@ async fn deleted_and_inactive_products_cannot_be_added_and_show_as_unavailable()
 
 #[tokio::test]
 async fn concurrent_adds_to_one_cart_lose_nothing() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 99).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 99).await;
     let user = app.register_user().await;
 
     let mut adds = tokio::task::JoinSet::new();
@@ -266,10 +248,10 @@ async fn concurrent_adds_to_one_cart_lose_nothing() {
 
 #[tokio::test]
 async fn signing_in_merges_the_guest_cart_with_caps() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 6).await;
-    let skillet = product(&app, "K-002", 200).await;
-    let knife = product(&app, "K-003", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 6).await;
+    let skillet = app.set_stock("K-002", 200).await;
+    let knife = app.set_stock("K-003", 10).await;
     let user = app.register_user().await;
     for (product, quantity) in [(&kettle, 4), (&skillet, 90)] {
         app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
@@ -317,8 +299,8 @@ async fn signing_in_merges_the_guest_cart_with_caps() {
 
 #[tokio::test]
 async fn registering_merges_the_guest_cart() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 3).await).unwrap();
 
     let registered = app
@@ -341,7 +323,7 @@ async fn registering_merges_the_guest_cart() {
 
 #[tokio::test]
 async fn a_stale_cart_token_at_sign_in_is_ignored() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let user = app.register_user().await;
 
     let login = app
@@ -358,8 +340,8 @@ async fn a_stale_cart_token_at_sign_in_is_ignored() {
 
 #[tokio::test]
 async fn users_never_see_each_others_or_guests_carts() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let alice = app.register_user().await;
     let bob = app.register_user().await;
     app.authed(Method::POST, "/api/v1/cart/items", &alice.access_token)
@@ -393,8 +375,8 @@ async fn users_never_see_each_others_or_guests_carts() {
 
 #[tokio::test]
 async fn idle_guest_carts_are_cleared_by_housekeeping() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let old = cart_token(&guest_add(&app, None, &kettle, 1).await).unwrap();
     let recent = cart_token(&guest_add(&app, None, &kettle, 1).await).unwrap();
     let user = app.register_user().await;
@@ -411,15 +393,7 @@ async fn idle_guest_carts_are_cleared_by_housekeeping() {
     .execute(&app.db)
     .await
     .unwrap();
-    let state = gokart_api::AppState::new(
-        gokart_api::ApiConfig::from_env(&gokart_edge::Env::from_pairs([(
-            "DATABASE_URL",
-            app.database_url.as_str(),
-        )]))
-        .unwrap(),
-        app.db.clone(),
-    )
-    .unwrap();
+    let state = app.state(&[]);
 
     let deleted = gokart_api::cart::service::delete_idle_guest_carts(
         &state,
@@ -440,7 +414,7 @@ async fn idle_guest_carts_are_cleared_by_housekeeping() {
 
 #[tokio::test]
 async fn a_cart_holds_at_most_a_hundred_different_products() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
     let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku LIMIT 101")
         .fetch_all(&app.db)

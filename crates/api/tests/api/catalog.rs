@@ -6,12 +6,6 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, error_of};
 
-async fn shop() -> TestApp {
-    let app = TestApp::spawn().await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
-}
-
 async fn json(app: &TestApp, path: &str) -> Value {
     let response = app.get(path).await;
     assert_eq!(response.status(), 200, "GET {path}");
@@ -38,7 +32,7 @@ fn prices(page: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn categories_come_with_their_product_counts() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/categories").await;
 
@@ -50,7 +44,7 @@ async fn categories_come_with_their_product_counts() {
 
 #[tokio::test]
 async fn the_first_page_has_twenty_products_and_the_total() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products").await;
 
@@ -80,7 +74,7 @@ async fn the_first_page_has_twenty_products_and_the_total() {
 
 #[tokio::test]
 async fn pages_neither_overlap_nor_skip_in_any_sort() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     for sort in ["newest", "price_asc", "price_desc"] {
         let mut seen = HashSet::new();
@@ -100,7 +94,7 @@ async fn pages_neither_overlap_nor_skip_in_any_sort() {
 
 #[tokio::test]
 async fn a_page_past_the_end_is_empty_but_counts() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?page=99").await;
 
@@ -110,7 +104,7 @@ async fn a_page_past_the_end_is_empty_but_counts() {
 
 #[tokio::test]
 async fn page_size_is_capped_and_limit_is_its_synonym() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let largest = json(&app, "/api/v1/products?page_size=100").await;
     let limit = json(&app, "/api/v1/products?limit=7").await;
@@ -125,7 +119,7 @@ async fn page_size_is_capped_and_limit_is_its_synonym() {
 
 #[tokio::test]
 async fn every_bad_parameter_is_a_422_naming_it() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let cases = [
         ("min_price=-5", "min_price"),
@@ -145,7 +139,7 @@ async fn every_bad_parameter_is_a_422_naming_it() {
 
 #[tokio::test]
 async fn category_matches_a_slug_an_id_or_a_name() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let categories = json(&app, "/api/v1/categories").await;
     let kitchen = categories["items"]
         .as_array()
@@ -173,7 +167,7 @@ async fn category_matches_a_slug_an_id_or_a_name() {
 
 #[tokio::test]
 async fn price_bounds_are_inclusive() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?min_price=2999&max_price=3999&page_size=100").await;
 
@@ -185,7 +179,7 @@ async fn price_bounds_are_inclusive() {
 
 #[tokio::test]
 async fn in_stock_filters_both_ways() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let available = json(&app, "/api/v1/products?in_stock=true&page_size=100").await;
     let sold_out = json(&app, "/api/v1/products?in_stock=false&page_size=100").await;
@@ -205,7 +199,7 @@ async fn in_stock_filters_both_ways() {
 
 #[tokio::test]
 async fn each_sort_orders_as_named() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let ascending = prices(&json(&app, "/api/v1/products?sort=price_asc&page_size=100").await);
     let descending = prices(&json(&app, "/api/v1/products?sort=price_desc&page_size=100").await);
@@ -224,7 +218,7 @@ async fn each_sort_orders_as_named() {
 
 #[tokio::test]
 async fn search_finds_exact_words_and_ranks_names_first() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let coffee = json(&app, "/api/v1/products?q=coffee").await;
     let brand = json(&app, "/api/v1/products?q=sonora&page_size=100").await;
@@ -240,7 +234,7 @@ async fn search_finds_exact_words_and_ranks_names_first() {
 
 #[tokio::test]
 async fn search_matches_a_partly_typed_word() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?q=kett").await;
 
@@ -249,7 +243,7 @@ async fn search_matches_a_partly_typed_word() {
 
 #[tokio::test]
 async fn search_tolerates_a_typo_when_nothing_matches_exactly() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?q=ketle").await;
 
@@ -263,7 +257,7 @@ async fn search_tolerates_a_typo_when_nothing_matches_exactly() {
 
 #[tokio::test]
 async fn a_search_that_matches_nothing_is_an_empty_page() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?q=zqxjvwpl").await;
 
@@ -273,7 +267,7 @@ async fn a_search_that_matches_nothing_is_an_empty_page() {
 
 #[tokio::test]
 async fn search_combines_with_filters() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let page = json(&app, "/api/v1/products?q=stainless&category=kitchen&max_price=2000").await;
 
@@ -282,7 +276,7 @@ async fn search_combines_with_filters() {
 
 #[tokio::test]
 async fn search_syntax_characters_are_harmless() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     for q in ["%27%3B--", "%26%7C%21()%3A*", "%5C", "a%20%26%20%7C"] {
         let response = app.get(&format!("/api/v1/products?q={q}")).await;
@@ -292,7 +286,7 @@ async fn search_syntax_characters_are_harmless() {
 
 #[tokio::test]
 async fn a_product_is_served_by_id_and_unknown_ones_are_404() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let first = json(&app, "/api/v1/products?page_size=1").await;
     let id = first["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -307,7 +301,7 @@ async fn a_product_is_served_by_id_and_unknown_ones_are_404() {
 
 #[tokio::test]
 async fn an_unchanged_product_or_list_answers_304() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let list = app.get("/api/v1/products?page_size=1").await;
     let list_etag = list.headers()["etag"].to_str().unwrap().to_owned();
     let body: Value = list.json().await.unwrap();
@@ -352,7 +346,7 @@ async fn an_unchanged_product_or_list_answers_304() {
 
 #[tokio::test]
 async fn deleted_and_inactive_products_are_invisible_to_shoppers() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let page = json(&app, "/api/v1/products?page_size=2").await;
     let (gone, hidden) = (
         page["items"][0]["id"].as_str().unwrap().to_owned(),

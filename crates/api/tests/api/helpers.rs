@@ -218,6 +218,55 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The API with the demo catalog loaded.
+    pub async fn spawn_shop() -> TestApp {
+        let app = TestApp::spawn().await;
+        gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+        app
+    }
+
+    /// Sets the stock of the product with `sku`; returns the product's id.
+    pub async fn set_stock(&self, sku: &str, stock: i32) -> String {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "UPDATE products SET stock_quantity = $2 WHERE sku = $1 RETURNING id",
+        )
+        .bind(sku)
+        .bind(stock)
+        .fetch_one(&self.db)
+        .await
+        .unwrap();
+        id.to_string()
+    }
+
+    /// A new customer with one address; the user and the address id.
+    pub async fn customer(&self) -> (TestUser, String) {
+        let user = self.register_user().await;
+        let address: serde_json::Value = self
+            .authed(reqwest::Method::POST, "/api/v1/addresses", &user.access_token)
+            .json(&serde_json::json!({"name": "Ada", "phone": "+1 555 010 0199",
+                "street1": "1 Main St", "city": "Springfield", "state": "IL",
+                "postal_code": "62701", "country": "US"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (user, address["id"].as_str().unwrap().to_owned())
+    }
+
+    /// Application state over the test database with `settings`, for calling
+    /// services (maintenance, housekeeping) directly.
+    pub fn state(&self, settings: &[(&str, &str)]) -> AppState {
+        let mut env = Env::from_pairs([("DATABASE_URL", self.database_url.as_str())]);
+        for (name, value) in settings {
+            env.set(*name, *value);
+        }
+        AppState::new(ApiConfig::from_env(&env).unwrap(), self.db.clone()).unwrap()
+    }
+}
+
 impl TestUser {
     /// Reads the access token, user id and refresh cookie of a sign-in response.
     pub async fn from_response(response: Response, email: String, password: String) -> TestUser {

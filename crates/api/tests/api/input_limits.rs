@@ -5,12 +5,6 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_of};
 
-async fn shop() -> TestApp {
-    let app = TestApp::spawn().await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
-}
-
 #[tokio::test]
 async fn impossible_emails_at_login_are_a_plain_401() {
     let app = TestApp::spawn().await;
@@ -24,7 +18,7 @@ async fn impossible_emails_at_login_are_a_plain_401() {
 
 #[tokio::test]
 async fn control_characters_in_catalog_queries_are_refused_by_name() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
 
     let category = app.get("/api/v1/products?category=%00").await;
     let search = app.get("/api/v1/products?q=zzqqxx%00").await;
@@ -35,7 +29,7 @@ async fn control_characters_in_catalog_queries_are_refused_by_name() {
 
 #[tokio::test]
 async fn absurd_prices_stock_and_attributes_are_refused() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     let admin = app.create_admin().await;
     let category: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM categories LIMIT 1").fetch_one(&app.db).await.unwrap();
@@ -83,7 +77,7 @@ async fn absurd_prices_stock_and_attributes_are_refused() {
 
 #[tokio::test]
 async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
-    let app = shop().await;
+    let app = TestApp::spawn_shop().await;
     sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
     let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku")
         .fetch_all(&app.db)

@@ -6,23 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, error_of};
 
-async fn shop() -> TestApp {
-    let app = TestApp::spawn().await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
-}
-
-async fn product(app: &TestApp, sku: &str, stock: i32) -> String {
-    let id: uuid::Uuid =
-        sqlx::query_scalar("UPDATE products SET stock_quantity = $2 WHERE sku = $1 RETURNING id")
-            .bind(sku)
-            .bind(stock)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    id.to_string()
-}
-
 async fn stock(app: &TestApp, sku: &str) -> i32 {
     sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = $1")
         .bind(sku)
@@ -33,22 +16,6 @@ async fn stock(app: &TestApp, sku: &str) -> i32 {
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.db).await.unwrap()
-}
-
-/// A customer with an address, and the address id.
-async fn customer(app: &TestApp) -> (TestUser, String) {
-    let user = app.register_user().await;
-    let address: Value = app
-        .authed(Method::POST, "/api/v1/addresses", &user.access_token)
-        .json(&json!({"name": "Ada", "phone": "+1 555 010 0199", "street1": "1 Main St", "city": "Springfield",
-                      "state": "IL", "postal_code": "62701", "country": "US"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (user, address["id"].as_str().unwrap().to_owned())
 }
 
 async fn add_to_cart(app: &TestApp, user: &TestUser, product: &str, quantity: i64) {
@@ -73,6 +40,20 @@ async fn checkout(app: &TestApp, user: &TestUser, address: &str) -> reqwest::Res
         .unwrap()
 }
 
+/// Every buyer checks out at the same moment; the statuses, in any order.
+async fn checkout_all(app: &TestApp, buyers: Vec<(TestUser, String)>) -> Vec<u16> {
+    let mut checkouts = tokio::task::JoinSet::new();
+    for (user, address) in buyers {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
+        checkouts.spawn(async move {
+            let request =
+                client.post(url).bearer_auth(user.access_token).json(&checkout_body(&address));
+            request.send().await.unwrap().status().as_u16()
+        });
+    }
+    checkouts.join_all().await
+}
+
 fn statuses(order: &Value) -> Vec<String> {
     order["timeline"]
         .as_array()
@@ -84,10 +65,10 @@ fn statuses(order: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn checkout_turns_the_cart_into_a_paid_order_in_one_step() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let scale = product(&app, "K-007", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let scale = app.set_stock("K-007", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 2).await;
     add_to_cart(&app, &user, &scale, 1).await;
 
@@ -127,9 +108,9 @@ async fn checkout_turns_the_cart_into_a_paid_order_in_one_step() {
 
 #[tokio::test]
 async fn a_small_order_pays_for_shipping() {
-    let app = shop().await;
-    let pens = product(&app, "BS-003", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let pens = app.set_stock("BS-003", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &pens, 1).await;
 
     let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
@@ -140,11 +121,11 @@ async fn a_small_order_pays_for_shipping() {
 
 #[tokio::test]
 async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 5).await;
-    let skillet = product(&app, "K-002", 5).await;
-    let (user, address) = customer(&app).await;
-    let (stranger, strangers_address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 5).await;
+    let skillet = app.set_stock("K-002", 5).await;
+    let (user, address) = app.customer().await;
+    let (_stranger, strangers_address) = app.customer().await;
     let empty = checkout(&app, &user, &address).await;
     add_to_cart(&app, &user, &kettle, 3).await;
     add_to_cart(&app, &user, &skillet, 2).await;
@@ -177,36 +158,20 @@ async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
     assert_eq!(count(&app, "cart_items").await, 2);
     assert_eq!(count(&app, "orders").await, 0);
     assert_eq!(count(&app, "outbox").await, 0);
-    let _ = stranger;
 }
 
 #[tokio::test]
 async fn thirty_buyers_for_five_units_make_five_orders() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 5).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 5).await;
     let mut buyers = Vec::new();
     for _ in 0..30 {
-        let (user, address) = customer(&app).await;
+        let (user, address) = app.customer().await;
         add_to_cart(&app, &user, &kettle, 1).await;
         buyers.push((user, address));
     }
 
-    let mut checkouts = tokio::task::JoinSet::new();
-    for (user, address) in buyers {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
-        checkouts.spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(user.access_token)
-                .json(&checkout_body(&address))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        });
-    }
-    let results = checkouts.join_all().await;
+    let results = checkout_all(&app, buyers).await;
 
     assert_eq!(results.iter().filter(|s| **s == 201).count(), 5, "{results:?}");
     assert_eq!(results.iter().filter(|s| **s == 409).count(), 25, "{results:?}");
@@ -216,34 +181,19 @@ async fn thirty_buyers_for_five_units_make_five_orders() {
 
 #[tokio::test]
 async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
-    let app = shop().await;
-    let a = product(&app, "K-001", 1000).await;
-    let b = product(&app, "K-002", 1000).await;
+    let app = TestApp::spawn_shop().await;
+    let a = app.set_stock("K-001", 1000).await;
+    let b = app.set_stock("K-002", 1000).await;
     let mut buyers = Vec::new();
     for n in 0..16 {
-        let (user, address) = customer(&app).await;
+        let (user, address) = app.customer().await;
         let (first, second) = if n % 2 == 0 { (&a, &b) } else { (&b, &a) };
         add_to_cart(&app, &user, first, 2).await;
         add_to_cart(&app, &user, second, 3).await;
         buyers.push((user, address));
     }
 
-    let mut checkouts = tokio::task::JoinSet::new();
-    for (user, address) in buyers {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
-        checkouts.spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(user.access_token)
-                .json(&checkout_body(&address))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        });
-    }
-    let results = checkouts.join_all().await;
+    let results = checkout_all(&app, buyers).await;
 
     assert!(results.iter().all(|s| *s == 201), "{results:?}");
     assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
@@ -251,9 +201,9 @@ async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
 
 #[tokio::test]
 async fn a_replayed_idempotency_key_answers_with_the_same_order() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 1).await;
     let send = |body: Value| {
         app.authed(Method::POST, "/api/v1/orders", &user.access_token)
@@ -280,8 +230,8 @@ async fn a_replayed_idempotency_key_answers_with_the_same_order() {
 
 #[tokio::test]
 async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
-    let app = shop().await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let (user, address) = app.customer().await;
     let request = gokart_api::orders::handler::CheckoutRequest {
         shipping_address_id: address.clone(),
         billing_address_id: address.clone(),
@@ -305,7 +255,7 @@ async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
 
     let busy = send("busy").await.unwrap();
     let failed = send("retry-me").await.unwrap();
-    let kettle = product(&app, "K-001", 10).await;
+    let kettle = app.set_stock("K-001", 10).await;
     add_to_cart(&app, &user, &kettle, 1).await;
     let retried = send("retry-me").await.unwrap();
 
@@ -316,10 +266,10 @@ async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
 
 #[tokio::test]
 async fn customers_see_only_their_own_orders() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (alice, address) = customer(&app).await;
-    let (bob, _) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (alice, address) = app.customer().await;
+    let (bob, _) = app.customer().await;
     add_to_cart(&app, &alice, &kettle, 1).await;
     let order: Value = checkout(&app, &alice, &address).await.json().await.unwrap();
     let path = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
@@ -366,9 +316,9 @@ async fn customers_see_only_their_own_orders() {
 
 #[tokio::test]
 async fn cancelling_restocks_refunds_and_is_a_no_op_the_second_time() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 3).await;
     let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
     let path = format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap());
@@ -391,9 +341,9 @@ async fn cancelling_restocks_refunds_and_is_a_no_op_the_second_time() {
 
 #[tokio::test]
 async fn a_shipped_order_cannot_be_cancelled() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 1).await;
     let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
     sqlx::query("UPDATE orders SET status = 'shipped'").execute(&app.db).await.unwrap();
@@ -414,10 +364,10 @@ async fn a_shipped_order_cannot_be_cancelled() {
 
 #[tokio::test]
 async fn admins_list_filter_read_and_cancel_any_order() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
     let admin = app.create_admin().await;
-    let (user, address) = customer(&app).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 1).await;
     let order: Value = checkout(&app, &user, &address).await.json().await.unwrap();
     let id = order["id"].as_str().unwrap();
@@ -485,9 +435,9 @@ async fn admins_list_filter_read_and_cancel_any_order() {
 
 #[tokio::test]
 async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 4).await;
     checkout(&app, &user, &address).await;
     // An order whose payment never came, placed an hour ago.
@@ -495,15 +445,7 @@ async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
         .execute(&app.db)
         .await
         .unwrap();
-    let state = gokart_api::AppState::new(
-        gokart_api::ApiConfig::from_env(&gokart_edge::Env::from_pairs([(
-            "DATABASE_URL",
-            app.database_url.as_str(),
-        )]))
-        .unwrap(),
-        app.db.clone(),
-    )
-    .unwrap();
+    let state = app.state(&[]);
 
     let first = gokart_api::maintenance::run(&state).await.unwrap();
     let second = gokart_api::maintenance::run(&state).await.unwrap();
@@ -520,9 +462,9 @@ async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
 
 #[tokio::test]
 async fn a_deleted_account_leaves_its_orders_for_the_books() {
-    let app = shop().await;
-    let kettle = product(&app, "K-001", 10).await;
-    let (user, address) = customer(&app).await;
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 1).await;
     checkout(&app, &user, &address).await;
 

@@ -32,12 +32,7 @@ async fn shop(stripe: &StripeStandIn) -> TestApp {
 
 /// A customer who has put 2 kettles in the cart and checked out with Stripe.
 async fn stripe_order(app: &TestApp) -> (TestUser, Value) {
-    let user = app.register_user().await;
-    let address: Value = app
-        .authed(Method::POST, "/api/v1/addresses", &user.access_token)
-        .json(&json!({"name": "Ada", "phone": "+1 555 010 0199", "street1": "1 Main St", "city": "Springfield",
-                      "postal_code": "62701", "country": "US"}))
-        .send().await.unwrap().json().await.unwrap();
+    let (user, address) = app.customer().await;
     let kettle: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE sku = 'K-001'")
         .fetch_one(&app.db)
         .await
@@ -47,7 +42,7 @@ async fn stripe_order(app: &TestApp) -> (TestUser, Value) {
         .send()
         .await
         .unwrap();
-    let address = address["id"].as_str().unwrap();
+    let address = address.as_str();
     let response = app
         .authed(Method::POST, "/api/v1/orders", &user.access_token)
         .json(&json!({"shipping_address_id": address, "billing_address_id": address, "payment_method": "stripe"}))
@@ -101,16 +96,12 @@ async fn run_maintenance(
     app: &TestApp,
     stripe: &StripeStandIn,
 ) -> gokart_api::maintenance::MaintenanceReport {
-    let env = gokart_edge::Env::from_pairs([
-        ("DATABASE_URL", app.database_url.as_str()),
+    let state = app.state(&[
         ("PAYMENT_PROVIDER", "stripe"),
         ("STRIPE_SECRET_KEY", "sk_test_standin"),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("STRIPE_API_BASE", stripe.url.as_str()),
     ]);
-    let state =
-        gokart_api::AppState::new(gokart_api::ApiConfig::from_env(&env).unwrap(), app.db.clone())
-            .unwrap();
     gokart_api::maintenance::run(&state).await.unwrap()
 }
 
