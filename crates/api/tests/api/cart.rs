@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, error_of, set_cookie};
 
 fn cart_token(response: &reqwest::Response) -> Option<String> {
-    set_cookie(response, "cart_token").map(|header| {
-        header.split(';').next().unwrap().trim_start_matches("cart_token=").to_owned()
-    })
+    crate::helpers::cookie_value(response, "cart_token")
 }
 
 async fn guest_add(
@@ -273,14 +271,7 @@ async fn signing_in_merges_the_guest_cart_with_caps() {
     guest_add(&app, Some(&token), &skillet, 20).await;
     guest_add(&app, Some(&token), &knife, 3).await;
 
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("cookie", format!("cart_token={token}"))
-        .json(&json!({"email": user.email, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login_with_cart(&user, &token).await;
 
     assert_eq!(login.status(), 200);
     assert!(
@@ -326,14 +317,7 @@ async fn a_stale_cart_token_at_sign_in_is_ignored() {
     let app = TestApp::spawn_shop().await;
     let user = app.register_user().await;
 
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("cookie", "cart_token=no-such-cart-token-at-all-aaaaaaaaaaaaaaaaaaa")
-        .json(&json!({"email": user.email, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login_with_cart(&user, "no-such-cart-token-at-all-aaaaaaaaaaaaaaaaaaa").await;
 
     assert_eq!(login.status(), 200);
 }

@@ -197,6 +197,17 @@ impl TestApp {
         TestUser::from_response(response, user.email.clone(), user.password.clone()).await
     }
 
+    /// `POST /api/v1/auth/login` for `user`, carrying a guest `cart_token`.
+    pub async fn login_with_cart(&self, user: &TestUser, cart_token: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .header("cookie", format!("cart_token={cart_token}"))
+            .json(&serde_json::json!({"email": user.email, "password": user.password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /api/v1/auth/refresh` presenting `refresh_token` as the cookie.
     pub async fn refresh(&self, refresh_token: &str) -> Response {
         self.client
@@ -284,8 +295,14 @@ impl TestUser {
 
 /// The `refresh_token` cookie a response sets, if any (empty when cleared).
 pub fn refresh_cookie(response: &Response) -> Option<String> {
-    set_cookie(response, "refresh_token").map(|header| {
-        header.split(';').next().unwrap_or("").trim_start_matches("refresh_token=").to_owned()
+    cookie_value(response, "refresh_token")
+}
+
+/// The value of cookie `name` a response sets, if any (empty when cleared).
+pub fn cookie_value(response: &Response, name: &str) -> Option<String> {
+    set_cookie(response, name).map(|header| {
+        let pair = header.split(';').next().unwrap_or("");
+        pair.trim_start_matches(name).trim_start_matches('=').to_owned()
     })
 }
 

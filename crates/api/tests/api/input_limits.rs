@@ -98,13 +98,7 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
         .send()
         .await
         .unwrap();
-    let token = crate::helpers::set_cookie(&first, "cart_token")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("cart_token=")
-        .to_owned();
+    let token = crate::helpers::cookie_value(&first, "cart_token").unwrap();
     for id in &ids[100..103] {
         app.client
             .post(app.url("/api/v1/cart/items"))
@@ -115,14 +109,7 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
             .unwrap();
     }
 
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("cookie", format!("cart_token={token}"))
-        .json(&json!({"email": user.email, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login_with_cart(&user, &token).await;
 
     assert_eq!(login.status(), 200);
     let cart: serde_json::Value = app
