@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make dev`: PostgreSQL, migrations, demo data, the API on :8080 and the
-# worker on :8081, in the foreground. Ctrl-C stops all of it.
+# worker on :8081 with the whole fulfillment pipeline (outbox relay, local
+# dispatcher, emails as files), in the foreground. Ctrl-C stops all of it.
 #
 # DATABASE_URL set: use that database. Otherwise: a private cluster under
 # .local/postgres/dev, on port 54329. API_PORT and WORKER_PORT move the
@@ -35,13 +36,25 @@ trap cleanup INT TERM EXIT
 "$bin/api" migrate
 "$bin/api" seed
 
-PORT=$worker_port "$bin/mega-worker" serve & pids+=($!)
-PORT=$api_port PUBLIC_URL=${PUBLIC_URL:-http://localhost:$api_port} "$bin/api" serve & pids+=($!)
+api_url=${PUBLIC_URL:-http://localhost:$api_port}
+worker_url=http://localhost:$worker_port
+# Emails land here as .eml files; the step times are short so an order is
+# delivered within seconds. Each can be overridden from the environment.
+export MAIL_DIR=${MAIL_DIR:-$PWD/.local/mail}
+export WAREHOUSE_PROCESSING_TIME=${WAREHOUSE_PROCESSING_TIME:-2s}
+export SHIPPING_PROCESSING_TIME=${SHIPPING_PROCESSING_TIME:-2s}
+export DELIVERY_PROCESSING_TIME=${DELIVERY_PROCESSING_TIME:-2s}
+
+PORT=$worker_port PUBLIC_URL=$worker_url ECOMMERCE_API_URL=$api_url \
+  "$bin/mega-worker" serve & pids+=($!)
+PORT=$api_port PUBLIC_URL=$api_url MEGA_WORKER_URL=$worker_url \
+  "$bin/api" serve & pids+=($!)
 
 cat <<MSG
 gokart: API     http://localhost:$api_port   (docs: http://localhost:$api_port/api/v1/docs/)
 gokart: worker  http://localhost:$worker_port
 gokart: database $DATABASE_URL
+gokart: emails   $MAIL_DIR (one .eml file per email)
 gokart: Ctrl-C stops everything
 MSG
 

@@ -4,7 +4,7 @@
 //! integration tests can build the same application on a random port.
 //!
 //! Layout: one folder per capability (`health`, `auth`, `users`, `catalog`,
-//! `cart`, `addresses`, `orders`, `admin`, ...), each with its handler,
+//! `cart`, `addresses`, `orders`, `admin`, `internal`, ...), each with its handler,
 //! service and repository.
 //! Cross-cutting pieces sit at the top: [`config`], [`db`], [`error`],
 //! [`extract`], [`routes`] and [`startup`].
@@ -25,6 +25,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod health;
+pub mod internal;
 pub mod maintenance;
 pub mod orders;
 pub mod outbox;

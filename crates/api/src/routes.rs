@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{addresses, admin, auth, cart, catalog, health, orders, payments, users};
+use crate::{addresses, admin, auth, cart, catalog, health, internal, orders, payments, users};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -40,13 +40,15 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "orders", description = "Checkout and the caller's orders"),
         (name = "payments", description = "Payment provider callbacks"),
         (name = "admin", description = "Admin-only management"),
+        (name = "internal", description = "Service-to-service calls (OIDC service tokens only)"),
     ),
     components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
     modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
 
-/// `bearer`: the access token; `refresh_cookie`: the refresh token cookie.
+/// `bearer`: the access token; `refresh_cookie`: the refresh token cookie;
+/// `service_token`: another service's OIDC ID token.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -64,6 +66,18 @@ impl Modify for SecuritySchemes {
                 "refresh_token",
                 "HttpOnly, SameSite=Strict, Path=/api/v1/auth; set by login and registration",
             ))),
+        );
+        components.add_security_scheme(
+            "service_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("OIDC ID token")
+                    .description(Some(
+                        "An ID token minted for this API's URL by an allowed service account",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -110,6 +124,10 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::orders::list))
         .routes(routes!(admin::orders::get))
         .routes(routes!(admin::orders::cancel))
+        .routes(routes!(admin::dead_letters::list))
+        .routes(routes!(admin::dead_letters::retry))
+        .routes(routes!(internal::handler::report_status))
+        .routes(routes!(internal::handler::run_maintenance))
 }
 
 /// The complete router: documented routes, `extra` (extra routes that tests

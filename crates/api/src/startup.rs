@@ -1,10 +1,15 @@
 //! Building the application: pool, migrations, state, router, listener.
 
+use std::sync::Arc;
+
 use axum::Router;
 use gokart_edge::http::Server;
+use gokart_edge::service_auth::TokenMinter;
 
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, TaskBackendKind};
 use crate::db;
+use crate::outbox::backend::{LocalDispatcher, TaskBackend};
+use crate::outbox::relay::Relay;
 use crate::routes;
 use crate::state::AppState;
 
@@ -29,9 +34,30 @@ pub async fn build_with_routes(
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);
     }
+    if state.config.fulfillment.relay_enabled {
+        relay(&state)?.spawn();
+    }
     let router = routes::router(state, extra);
     let server = Server::bind(&server_config, router, cors).await.map_err(|err| {
         anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address())
     })?;
     Ok(server)
+}
+
+/// The outbox relay with the configured task backend.
+fn relay(state: &AppState) -> anyhow::Result<Relay> {
+    let config = &state.config.fulfillment;
+    let tokens = Arc::new(TokenMinter::new(&config.service_auth));
+    let backend: Arc<dyn TaskBackend> = match config.backend {
+        TaskBackendKind::Local => Arc::new(LocalDispatcher::new(
+            &config.worker_url,
+            &config.queue,
+            config.dispatch_deadline,
+            tokens,
+        )?),
+        TaskBackendKind::CloudTasks => {
+            anyhow::bail!("TASK_BACKEND=cloud-tasks is not available in this build")
+        }
+    };
+    Ok(Relay::new(state.db.clone(), backend, config))
 }

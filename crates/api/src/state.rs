@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+use gokart_edge::service_auth::TokenVerifier;
 use sqlx::PgPool;
 
 use crate::auth::guard::AddressLimiter;
@@ -26,6 +28,14 @@ pub struct AppState {
     pub address_limiter: Arc<AddressLimiter>,
     /// The Stripe client, when Stripe takes the payments.
     pub stripe: Option<Stripe>,
+    /// Checks the service tokens of internal callers (worker, scheduler).
+    pub service_tokens: Arc<TokenVerifier>,
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.service_tokens.clone()
+    }
 }
 
 impl AppState {
@@ -39,8 +49,11 @@ impl AppState {
             }
             _ => None,
         };
+        let service_tokens =
+            Arc::new(TokenVerifier::new(&config.fulfillment.service_auth, &config.public_url));
         Ok(AppState {
             stripe,
+            service_tokens,
             tokens: AccessTokens::new(&auth.jwt_secret, auth.access_token_ttl),
             passwords: Passwords::new(auth.argon2)?,
             address_limiter: Arc::new(AddressLimiter::new(auth.limits.per_address_per_minute)),

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod money;
 pub mod orders;
 pub mod paging;
+pub mod tasks;
 pub mod validation;
 
 pub use address::{Address, RawAddress};
@@ -18,4 +19,5 @@ pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
 pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};
 pub use paging::PageRequest;
+pub use tasks::{NotificationLine, NotificationTask, StatusReport, StepTask, TaskKind};
 pub use validation::{Invalid, Violations};

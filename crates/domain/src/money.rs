@@ -145,6 +145,21 @@ impl Money {
     }
 }
 
+/// For people: `19.99 USD` (two decimals, as every supported currency has).
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let cents = self.amount.unsigned_abs();
+        write!(
+            f,
+            "{sign}{}.{:02} {}",
+            cents / 100,
+            cents % 100,
+            self.currency.as_str().to_uppercase()
+        )
+    }
+}
+
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.currency)
@@ -157,6 +172,13 @@ mod tests {
 
     fn usd(amount: i64) -> Money {
         Money::new(amount, Currency::USD)
+    }
+
+    #[test]
+    fn amounts_display_in_major_units() {
+        assert_eq!(usd(1999).to_string(), "19.99 USD");
+        assert_eq!(usd(5).to_string(), "0.05 USD");
+        assert_eq!(usd(-250).to_string(), "-2.50 USD");
     }
 
     #[test]

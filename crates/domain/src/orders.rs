@@ -74,6 +74,24 @@ impl OrderStatus {
     pub fn is_cancellable(self) -> bool {
         self.can_transition_to(OrderStatus::Cancelled)
     }
+
+    /// Whether an order now in this status has already been through
+    /// `earlier` on its way here (or is in it): a report of `earlier` is then
+    /// a repeat, not news. A cancelled order has passed nothing but itself.
+    pub fn has_passed(self, earlier: OrderStatus) -> bool {
+        if self == earlier {
+            return true;
+        }
+        match (self.fulfillment_rank(), earlier.fulfillment_rank()) {
+            (Some(now), Some(then)) => then <= now,
+            _ => false,
+        }
+    }
+
+    /// Position on the forward path; `None` for `cancelled`.
+    fn fulfillment_rank(self) -> Option<usize> {
+        OrderStatus::ALL[..6].iter().position(|status| *status == self)
+    }
 }
 
 impl fmt::Display for OrderStatus {
@@ -225,6 +243,18 @@ mod tests {
         assert!(!PendingPayment.can_transition_to(Shipped), "no skipping");
         assert!(!Delivered.can_transition_to(Cancelled));
         assert!(!Cancelled.can_transition_to(Confirmed), "a cancelled order is never revived");
+    }
+
+    #[test]
+    fn a_status_already_passed_is_recognised_as_a_repeat() {
+        use OrderStatus::*;
+        assert!(Shipped.has_passed(Processing));
+        assert!(Shipped.has_passed(Shipped));
+        assert!(Delivered.has_passed(OutForDelivery));
+        assert!(!Processing.has_passed(Shipped));
+        assert!(!Cancelled.has_passed(Processing));
+        assert!(!Processing.has_passed(Cancelled));
+        assert!(Cancelled.has_passed(Cancelled));
     }
 
     #[test]

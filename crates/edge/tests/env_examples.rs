@@ -40,17 +40,23 @@ fn documented_in(example: &str) -> BTreeSet<String> {
         .collect()
 }
 
-const SHARED: &str = "crates/edge/src/server_config.rs";
+const SERVER: &str = "crates/edge/src/server_config.rs";
+const SERVICE_AUTH: &str = "crates/edge/src/service_auth/config.rs";
 
 #[test]
 fn api_env_example_documents_exactly_what_the_api_reads() {
-    let read = read_in(&[SHARED, "crates/api/src/config.rs"]);
+    let read = read_in(&[
+        SERVER,
+        SERVICE_AUTH,
+        "crates/api/src/config/mod.rs",
+        "crates/api/src/config/fulfillment.rs",
+    ]);
     assert!(read.contains("DATABASE_URL") && read.contains("PORT"), "scan found {read:?}");
     assert_eq!(documented_in("api.env.example"), read);
 }
 
 #[test]
 fn worker_env_example_documents_exactly_what_the_worker_reads() {
-    let read = read_in(&[SHARED, "crates/mega-worker/src/config.rs"]);
+    let read = read_in(&[SERVER, SERVICE_AUTH, "crates/mega-worker/src/config.rs"]);
     assert_eq!(documented_in("worker.env.example"), read);
 }

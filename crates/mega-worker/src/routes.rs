@@ -1,10 +1,15 @@
-//! The worker's routes: one POST endpoint per task kind under `/tasks/`, and
-//! a liveness probe.
+//! The worker's routes: one POST endpoint per task kind under `/tasks/`
+//! (each admits only service tokens minted for the worker's URL by an
+//! allowed caller), and a liveness probe.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
+use gokart_domain::TaskKind;
 use gokart_edge::http::Json;
 use serde::Serialize;
+
+use crate::state::WorkerState;
+use crate::{notify, steps};
 
 /// A probe's answer.
 #[derive(Debug, Serialize)]
@@ -19,6 +24,12 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Every route of the worker.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(healthz))
+pub fn router(state: WorkerState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(TaskKind::Warehouse.path(), post(steps::warehouse))
+        .route(TaskKind::Shipping.path(), post(steps::shipping))
+        .route(TaskKind::Delivery.path(), post(steps::delivery))
+        .route(TaskKind::Notification.path(), post(notify::notification))
+        .with_state(state)
 }

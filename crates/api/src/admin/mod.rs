@@ -3,5 +3,6 @@
 //! anonymous callers 401.
 
 pub mod catalog;
+pub mod dead_letters;
 pub mod orders;
 pub mod users;

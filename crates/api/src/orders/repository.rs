@@ -249,6 +249,24 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Records the carrier's tracking number and delivery estimate.
+pub async fn set_shipment(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    tracking_number: Option<&str>,
+    estimated_delivery_date: Option<chrono::NaiveDate>,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET tracking_number = $2, estimated_delivery_date = $3 WHERE id = $1",
+        order,
+        tracking_number,
+        estimated_delivery_date
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 const ORDER_COLUMNS: &str = "id, order_number, user_id, status, payment_status, payment_method, \
     shipping_address, billing_address, currency, subtotal_amount, tax_amount, shipping_amount, \
     discount_amount, total_amount, tracking_number, estimated_delivery_date, created_at, updated_at";

@@ -10,7 +10,8 @@ use super::repository::{self as orders, CheckoutLine, ItemRow, OrderFilter, Orde
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
 use crate::error::{Error, Result};
-use crate::outbox::{self, kind};
+use crate::orders::workflow::{self, Transition};
+use crate::outbox;
 use crate::payments::Provider;
 use crate::state::AppState;
 
@@ -186,14 +187,15 @@ pub async fn checkout(
         // The manual provider accepts payment at once, in this same transaction.
         order.status = OrderStatus::Confirmed.as_str().to_owned();
         order.payment_status = PaymentStatus::Paid.as_str().to_owned();
-        orders::set_status(&mut *tx, order.id, &order.status, &order.payment_status).await?;
-        orders::add_event(&mut *tx, order.id, "confirmed", "payment", Some("payment accepted"))
-            .await?;
-        outbox::enqueue(&mut *tx, kind::FULFILLMENT_START, &json!({"order_id": order.id})).await?;
-        outbox::enqueue(
-            &mut *tx,
-            kind::NOTIFY_CUSTOMER,
-            &json!({"order_id": order.id, "event": "confirmed"}),
+        workflow::advance(
+            &mut tx,
+            order.id,
+            Transition {
+                status: OrderStatus::Confirmed,
+                payment: PaymentStatus::Paid,
+                actor: "payment",
+                note: "payment accepted",
+            },
         )
         .await?;
     }
@@ -358,20 +360,22 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
         // reads `refunded` once Stripe confirms it.
         let payment = if paid && !by_stripe { PaymentStatus::Refunded } else { current };
         if paid && by_stripe {
-            outbox::enqueue(&mut *tx, kind::PAYMENT_REFUND, &json!({"order_id": id})).await?;
+            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": id})).await?;
         }
-        orders::set_status(&mut *tx, id, OrderStatus::Cancelled.as_str(), payment.as_str()).await?;
         let note = match (paid, by_stripe) {
             (true, false) => format!("{reason}; payment refunded"),
             (true, true) => format!("{reason}; refund requested"),
             _ => reason.to_owned(),
         };
-        orders::add_event(&mut *tx, id, OrderStatus::Cancelled.as_str(), actor.name(), Some(&note))
-            .await?;
-        outbox::enqueue(
-            &mut *tx,
-            kind::NOTIFY_CUSTOMER,
-            &json!({"order_id": id, "event": "cancelled"}),
+        workflow::advance(
+            &mut tx,
+            id,
+            Transition {
+                status: OrderStatus::Cancelled,
+                payment,
+                actor: actor.name(),
+                note: &note,
+            },
         )
         .await?;
     }

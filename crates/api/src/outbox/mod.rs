@@ -1,8 +1,17 @@
-//! The transactional outbox: work that must follow a commit (start
-//! fulfillment, notify the customer, refund a payment) is written as a row
-//! in the same transaction as the change that causes it, so it can never be
-//! lost between the commit and a send. A relay delivers the rows at least
-//! once.
+//! The transactional outbox: work that must follow a commit (the next
+//! fulfillment step, the customer's email, a refund) is written as a row in
+//! the same transaction as the change that causes it, so it can never be
+//! lost between the commit and a send.
+//!
+//! Rows whose kind is a worker task ([`gokart_domain::TaskKind`]) are
+//! delivered by the [`relay`] through a [`backend::TaskBackend`]; refunds
+//! are sent by [`crate::payments::refunds`]. Rows that use up their attempts
+//! stay in the table as dead letters ([`dead_letters`]).
+
+pub mod backend;
+pub mod dead_letters;
+pub mod relay;
+mod task;
 
 use serde::Serialize;
 use sqlx::PgExecutor;
@@ -10,17 +19,11 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// Kinds of outbox work.
-pub mod kind {
-    /// A paid order is ready for the warehouse.
-    pub const FULFILLMENT_START: &str = "fulfillment.start";
-    /// Tell the customer what happened to their order.
-    pub const NOTIFY_CUSTOMER: &str = "notification.order";
-    /// Give a Stripe payment back (retried until Stripe accepts).
-    pub const PAYMENT_REFUND: &str = "payment.refund";
-}
+/// Give a Stripe payment back (sent by the refund sender, not the relay).
+pub const PAYMENT_REFUND: &str = "payment.refund";
 
-/// Writes a work item in the caller's transaction.
+/// Writes a work item in the caller's transaction; the relay is woken when
+/// it commits.
 pub async fn enqueue(
     db: impl PgExecutor<'_>,
     kind: &str,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::orders::repository as orders;
-use crate::outbox::kind;
+use crate::outbox::PAYMENT_REFUND;
 use crate::state::AppState;
 
 /// Attempts before a refund is left for a person to look at.
@@ -27,11 +27,12 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
         let claimed = sqlx::query!(
             r#"UPDATE outbox SET attempts = attempts + 1, available_at = now() + interval '2 minutes'
                WHERE id = (SELECT id FROM outbox
-                           WHERE kind = $1 AND sent_at IS NULL AND available_at <= now()
+                           WHERE kind = $1 AND sent_at IS NULL AND dead_at IS NULL
+                             AND available_at <= now()
                              AND ($2::text IS NULL OR payload->>'order_id' = $2)
                            ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED)
                RETURNING id, payload, attempts"#,
-            kind::PAYMENT_REFUND,
+            PAYMENT_REFUND,
             only
         )
         .fetch_optional(&state.db)
@@ -84,7 +85,8 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
                 tracing::warn!(error = %err, attempts = task.attempts, dead, "refund failed");
                 sqlx::query!(
                     "UPDATE outbox SET last_error = $2,
-                            available_at = CASE WHEN $4 THEN 'infinity'::timestamptz
+                            dead_at = CASE WHEN $4 THEN now() END,
+                            available_at = CASE WHEN $4 THEN available_at
                                                 ELSE now() + make_interval(secs => $3) END
                      WHERE id = $1",
                     task.id,

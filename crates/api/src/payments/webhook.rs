@@ -9,6 +9,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use gokart_domain::{OrderStatus, PaymentStatus};
 use gokart_edge::http::ErrorEnvelope;
 use ring::hmac;
 use secrecy::ExposeSecret;
@@ -19,7 +20,8 @@ use utoipa::ToSchema;
 use crate::error::{Error, Result};
 use crate::extract::Json;
 use crate::orders::repository as orders;
-use crate::outbox::{self, kind};
+use crate::orders::workflow::{self, Transition};
+use crate::outbox;
 use crate::state::AppState;
 
 /// How old a signed timestamp may be.
@@ -212,15 +214,15 @@ pub(crate) async fn payment_succeeded(
 ) -> Result<()> {
     match (order.status.as_str(), order.payment_status.as_str()) {
         ("pending_payment", _) => {
-            orders::set_status(&mut *tx, order.id, "confirmed", "paid").await?;
-            orders::add_event(&mut *tx, order.id, "confirmed", "payment", Some("payment received"))
-                .await?;
-            outbox::enqueue(&mut *tx, kind::FULFILLMENT_START, &json!({"order_id": order.id}))
-                .await?;
-            outbox::enqueue(
+            workflow::advance(
                 &mut *tx,
-                kind::NOTIFY_CUSTOMER,
-                &json!({"order_id": order.id, "event": "confirmed"}),
+                order.id,
+                Transition {
+                    status: OrderStatus::Confirmed,
+                    payment: PaymentStatus::Paid,
+                    actor: "payment",
+                    note: "payment received",
+                },
             )
             .await?;
         }
@@ -236,7 +238,8 @@ pub(crate) async fn payment_succeeded(
                 Some("payment arrived after cancellation; refunding it"),
             )
             .await?;
-            outbox::enqueue(&mut *tx, kind::PAYMENT_REFUND, &json!({"order_id": order.id})).await?;
+            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
+                .await?;
         }
         _ => {}
     }

@@ -117,6 +117,7 @@ fn production_seeding_refuses_the_default_admin_password() {
         .arg("seed")
         .env("APP_ENV", "production")
         .env("JWT_SECRET", &strong)
+        .env("SERVICE_AUTH_SECRET", &strong)
         .env("DATABASE_URL", "postgres://x/y")
         .env("ADMIN_PASSWORD", "supersecretpassword"));
 

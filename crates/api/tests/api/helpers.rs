@@ -61,6 +61,8 @@ impl TestApp {
             ("PORT", "0"),
             ("RUN_MIGRATIONS", "false"),
             ("JWT_SECRET", TEST_JWT_SECRET),
+            // Pipeline tests turn the relay on; elsewhere outbox rows stay put.
+            ("RELAY_ENABLED", "false"),
             // Cheap hashing keeps the suite fast; production cost is configured, not coded.
             ("ARGON2_MEMORY_KIB", "1024"),
             ("ARGON2_ITERATIONS", "1"),
@@ -442,4 +444,29 @@ fn with_database(url: &str, database: &str) -> String {
     let mut url = Url::parse(url).expect("DATABASE_URL is a URL");
     url.set_path(&format!("/{database}"));
     url.to_string()
+}
+
+/// Adds `quantity` of `product` to the user's cart.
+pub async fn add_to_cart(app: &TestApp, user: &TestUser, product: &str, quantity: i64) {
+    let response = app
+        .authed(reqwest::Method::POST, "/api/v1/cart/items", &user.access_token)
+        .json(&serde_json::json!({"product_id": product, "quantity": quantity}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "added to cart");
+}
+
+/// A checkout body paying with the manual provider.
+pub fn checkout_body(address: &str) -> serde_json::Value {
+    serde_json::json!({"shipping_address_id": address, "billing_address_id": address, "payment_method": "manual"})
+}
+
+/// Checks out the user's cart.
+pub async fn checkout(app: &TestApp, user: &TestUser, address: &str) -> reqwest::Response {
+    app.authed(reqwest::Method::POST, "/api/v1/orders", &user.access_token)
+        .json(&checkout_body(address))
+        .send()
+        .await
+        .unwrap()
 }

@@ -127,7 +127,7 @@ async fn checkout_creates_a_payment_intent_after_commit_with_the_order_as_idempo
         Some(format!("order-{}", order["id"].as_str().unwrap()).as_str())
     );
     let fulfillment: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'fulfillment.start'")
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'warehouse'")
             .fetch_one(&app.db)
             .await
             .unwrap();
@@ -153,11 +153,10 @@ async fn a_signed_success_confirms_once_and_a_redelivery_changes_nothing() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["duplicate"], true);
     assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "paid".into()));
-    let started: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'fulfillment.start'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let started: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'warehouse'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(started, 1, "one fulfillment chain, not two");
 }
 

@@ -6,16 +6,92 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gokart_edge::Env;
+use gokart_edge::service_auth::{ServiceAuthConfig, TokenMinter};
+use gokart_edge::{AppEnv, Env};
 use gokart_mega_worker::{WorkerConfig, startup};
 
-/// Starts the worker on a random port; returns its base URL.
-async fn spawn_worker() -> String {
-    let config = WorkerConfig::from_env(&Env::from_pairs([("PORT", "0")])).unwrap();
+/// The audience the test worker expects: its own URL as configured.
+const WORKER_URL: &str = "http://worker.gokart.test";
+
+/// Starts the worker on a random port, reporting to `api` (nothing listens
+/// there by default); returns its base URL.
+async fn spawn_worker_reporting_to(api: &str) -> String {
+    let config = WorkerConfig::from_env(&Env::from_pairs([
+        ("PORT", "0"),
+        ("PUBLIC_URL", WORKER_URL),
+        ("ECOMMERCE_API_URL", api),
+        ("WAREHOUSE_PROCESSING_TIME", "0s"),
+    ]))
+    .unwrap();
     let server = startup::build(config).await.unwrap();
     let address = format!("http://{}", server.local_addr().unwrap());
     tokio::spawn(server.run_until(std::future::pending()));
     address
+}
+
+async fn spawn_worker() -> String {
+    spawn_worker_reporting_to("http://127.0.0.1:9").await
+}
+
+/// A token from the API's relay, minted as the local backend does.
+async fn relay_token() -> String {
+    let config = ServiceAuthConfig::from_env(
+        &Env::default(),
+        AppEnv::Development,
+        "api@gokart.local",
+        &["worker@gokart.local"],
+    )
+    .unwrap();
+    TokenMinter::new(&config).token(WORKER_URL).await.unwrap()
+}
+
+async fn push(worker: &str, kind: &str, token: Option<&str>, body: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{worker}/tasks/{kind}"))
+        .header("content-type", "application/json")
+        .header("X-CloudTasks-TaskName", "t-1")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn tasks_without_a_valid_token_are_refused() {
+    let worker = spawn_worker().await;
+    let body = r#"{"order_id": "0193a0d6-6b5e-7c4e-9d1e-3f1e2a4b5c6d"}"#;
+
+    for kind in ["warehouse", "shipping", "delivery", "notification"] {
+        assert_eq!(push(&worker, kind, None, body).await.status(), 401, "{kind}");
+        assert_eq!(push(&worker, kind, Some("not.a.token"), body).await.status(), 401, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_task_is_acknowledged_not_retried_forever() {
+    let worker = spawn_worker().await;
+    let token = relay_token().await;
+
+    for kind in ["warehouse", "shipping", "delivery", "notification"] {
+        let response = push(&worker, kind, Some(&token), r#"{"nonsense": true}"#).await;
+        assert_eq!(response.status(), 200, "{kind}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["outcome"], "dropped", "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_step_whose_report_cannot_reach_the_api_is_retried() {
+    let worker = spawn_worker().await;
+    let token = relay_token().await;
+    let body = r#"{"order_id": "0193a0d6-6b5e-7c4e-9d1e-3f1e2a4b5c6d"}"#;
+
+    let response = push(&worker, "warehouse", Some(&token), body).await;
+
+    assert_eq!(response.status(), 503, "the queue must try again");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "task_failed");
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! Every variable, with its default, is documented in `api.env.example`.
 //! Secrets are [`SecretString`]s so they never reach a log line by `Debug`.
 
+mod fulfillment;
+
 use std::time::Duration;
 
 use gokart_domain::orders::parse_rate_bps;
@@ -11,6 +13,11 @@ use gokart_edge::{AppEnv, ConfigError, Env, ServerConfig};
 
 use crate::payments::Provider;
 use secrecy::{ExposeSecret, SecretString};
+
+pub use fulfillment::{
+    CloudTasksConfig, FulfillmentConfig, LOCAL_API_IDENTITY, LOCAL_SCHEDULER_IDENTITY,
+    LOCAL_WORKER_IDENTITY, TaskBackendKind,
+};
 
 /// Everything the API reads from its environment.
 #[derive(Debug, Clone)]
@@ -32,6 +39,8 @@ pub struct ApiConfig {
     /// `MAINTENANCE_INTERVAL`: how often `api serve` runs maintenance itself;
     /// `off` where a scheduler calls the maintenance endpoint instead.
     pub maintenance_interval: Option<Duration>,
+    /// The fulfillment pipeline: task backend, relay and service auth.
+    pub fulfillment: FulfillmentConfig,
 }
 
 /// The payment provider and its credentials.
@@ -253,6 +262,7 @@ impl ApiConfig {
             orders,
             payments,
             maintenance_interval,
+            fulfillment: FulfillmentConfig::from_env(env, app_env)?,
         })
     }
 
@@ -381,8 +391,12 @@ mod tests {
         assert_eq!(err.var, "JWT_SECRET");
         let strong = "k".repeat(48);
         assert!(
-            ApiConfig::from_env(&env(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]))
-                .is_ok()
+            ApiConfig::from_env(&env(&[
+                ("APP_ENV", "production"),
+                ("JWT_SECRET", &strong),
+                ("SERVICE_AUTH_SECRET", &strong),
+            ]))
+            .is_ok()
         );
     }
 

@@ -1,0 +1,71 @@
+//! Dead letters: outbox rows that used up their attempts (or could never be
+//! sent). They stay in the table for a person to look at and, once the
+//! cause is fixed, send again.
+
+use chrono::{DateTime, Utc};
+use gokart_domain::PageRequest;
+use serde::Serialize;
+use sqlx::PgExecutor;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// A row the relay gave up on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetter {
+    /// The outbox row's id.
+    pub id: Uuid,
+    /// `warehouse`, `shipping`, `delivery`, `notification` or `payment.refund`.
+    pub kind: String,
+    /// What the task was about.
+    pub payload: serde_json::Value,
+    /// Sends tried.
+    pub attempts: i32,
+    /// Why the last one failed.
+    pub last_error: Option<String>,
+    /// When the work was written.
+    pub created_at: DateTime<Utc>,
+    /// When it was given up on.
+    pub dead_at: DateTime<Utc>,
+}
+
+/// A page of dead letters, most recent first, and how many there are.
+pub async fn list(
+    db: impl PgExecutor<'_> + Copy,
+    page: PageRequest,
+) -> Result<(Vec<DeadLetter>, i64)> {
+    let items = sqlx::query_as!(
+        DeadLetter,
+        r#"SELECT id, kind, payload, attempts, last_error, created_at, dead_at AS "dead_at!"
+           FROM outbox WHERE dead_at IS NOT NULL
+           ORDER BY dead_at DESC, id LIMIT $1 OFFSET $2"#,
+        page.limit(),
+        page.offset()
+    )
+    .fetch_all(db)
+    .await?;
+    let total =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM outbox WHERE dead_at IS NOT NULL"#)
+            .fetch_one(db)
+            .await?;
+    Ok((items, total))
+}
+
+/// Puts a dead letter back in line with fresh attempts; `false` if `id` is
+/// not a dead letter.
+pub async fn retry(db: impl PgExecutor<'_> + Copy, id: Uuid) -> Result<bool> {
+    let revived = sqlx::query!(
+        "UPDATE outbox SET dead_at = NULL, attempts = 0, available_at = now()
+         WHERE id = $1 AND dead_at IS NOT NULL",
+        id
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    if revived > 0 {
+        // Wake the relays now rather than at their next sweep.
+        sqlx::query!("SELECT pg_notify('outbox', '')").execute(db).await?;
+    }
+    Ok(revived > 0)
+}

@@ -1,0 +1,146 @@
+//! Turning an outbox row into the task the worker receives. Notification
+//! bodies are filled in here, from the order as it is when sent, so the
+//! worker needs no database.
+
+use gokart_domain::{
+    Currency, Money, NotificationLine, NotificationTask, OrderStatus, PaymentStatus, StepTask,
+    TaskKind,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::backend::Task;
+use crate::error::{Error, Result};
+use crate::orders::repository as orders;
+
+/// A claimed outbox row.
+#[derive(Debug, Clone)]
+pub(super) struct OutboxRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: Value,
+    /// Sends so far, this one included.
+    pub attempts: i32,
+}
+
+/// What to do with a row.
+#[derive(Debug)]
+pub(super) enum Prepared {
+    /// Send this task.
+    Send(Task),
+    /// Nothing to send any more (say why in the row).
+    Skip(String),
+    /// The row can never be sent: a dead letter at once.
+    Broken(String),
+}
+
+/// The task name for an outbox row: a hash of its id, so names are stable
+/// across re-sends (Cloud Tasks refuses a second task with the same name)
+/// and not sequential (which Cloud Tasks spreads badly).
+pub(super) fn task_name(outbox_id: Uuid) -> String {
+    Sha256::digest(outbox_id.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The task for `row`, or why there is none.
+pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
+    let Ok(kind) = row.kind.parse::<TaskKind>() else {
+        return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
+    };
+    let Some(order_id) =
+        row.payload.get("order_id").and_then(Value::as_str).and_then(|id| id.parse().ok())
+    else {
+        return Ok(Prepared::Broken("payload has no order_id".into()));
+    };
+    let body = match kind {
+        TaskKind::Notification => {
+            let Some(status) = row
+                .payload
+                .get("event")
+                .and_then(Value::as_str)
+                .and_then(|event| event.parse::<OrderStatus>().ok())
+            else {
+                return Ok(Prepared::Broken("notification without a valid event".into()));
+            };
+            match notification(db, order_id, status).await? {
+                Some(notification) => serde_json::to_vec(&notification),
+                None => return Ok(Prepared::Skip("the order has no customer to tell".into())),
+            }
+        }
+        TaskKind::Warehouse | TaskKind::Shipping | TaskKind::Delivery => {
+            let status = sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1", order_id)
+                .fetch_optional(db)
+                .await?;
+            match status.as_deref() {
+                None => return Ok(Prepared::Broken("the order does not exist".into())),
+                Some("cancelled") => return Ok(Prepared::Skip("the order was cancelled".into())),
+                Some(_) => serde_json::to_vec(&StepTask { order_id }),
+            }
+        }
+    }
+    .map_err(|err| Error::Internal(err.into()))?;
+    Ok(Prepared::Send(Task { name: task_name(row.id), kind, body, retries: row.attempts - 1 }))
+}
+
+/// The email's facts for `status` of order `id`; `None` when the order has
+/// no customer any more (the account was deleted).
+async fn notification(
+    db: &PgPool,
+    id: Uuid,
+    status: OrderStatus,
+) -> Result<Option<NotificationTask>> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT o.order_number, o.payment_status, o.currency, o.total_amount,
+                  o.tracking_number, o.estimated_delivery_date,
+                  u.name AS "name?", u.email AS "email?"
+           FROM orders o LEFT JOIN users u ON u.id = o.user_id
+           WHERE o.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let (Some(name), Some(email)) = (row.name, row.email) else {
+        return Ok(None);
+    };
+    let currency = Currency::parse(&row.currency).map_err(|err| Error::Internal(err.into()))?;
+    let items = orders::items(db, id)
+        .await?
+        .into_iter()
+        .map(|item| NotificationLine {
+            name: item.name,
+            quantity: item.quantity,
+            line_total: Money::new(item.line_total_amount, currency),
+        })
+        .collect();
+    Ok(Some(NotificationTask {
+        order_id: id,
+        order_number: row.order_number,
+        status,
+        payment_status: row.payment_status.parse().unwrap_or(PaymentStatus::Pending),
+        recipient_name: name,
+        recipient_email: email,
+        items,
+        total: Money::new(row.total_amount, currency),
+        tracking_number: row.tracking_number,
+        estimated_delivery_date: row.estimated_delivery_date,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_names_are_stable_and_not_sequential() {
+        let first = Uuid::now_v7();
+        let second = Uuid::now_v7();
+        assert_eq!(task_name(first), task_name(first));
+        assert_eq!(task_name(first).len(), 32);
+        // v7 ids share their time prefix; their task names do not.
+        assert_ne!(task_name(first)[..8], task_name(second)[..8]);
+    }
+}

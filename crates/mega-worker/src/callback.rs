@@ -1,0 +1,71 @@
+//! Reporting a step's outcome to the API, with a service token minted for
+//! the API's URL. The API decides what the report means and what follows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gokart_domain::StatusReport;
+use gokart_edge::service_auth::TokenMinter;
+use uuid::Uuid;
+
+/// How the API took a report.
+#[derive(Debug)]
+pub enum Reported {
+    /// Applied, or a repeat of what was applied (both 200).
+    Accepted,
+    /// Refused for good (the order is gone, cancelled, or the report is
+    /// illegal): retrying cannot help.
+    Refused(String),
+    /// Not known to have arrived (network, 5xx, auth): retry the task.
+    Failed(String),
+}
+
+/// The API's internal status endpoint.
+#[derive(Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    tokens: Arc<TokenMinter>,
+}
+
+impl ApiClient {
+    /// A client for the API at `base`.
+    pub fn new(base: &str, tokens: Arc<TokenMinter>) -> anyhow::Result<Self> {
+        Ok(ApiClient {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .connect_timeout(Duration::from_secs(5))
+                .build()?,
+            base: base.to_owned(),
+            tokens,
+        })
+    }
+
+    /// Reports `report` for `order`.
+    #[tracing::instrument(skip_all, fields(%order, status = %report.status))]
+    pub async fn report(&self, order: Uuid, report: &StatusReport) -> Reported {
+        let token = match self.tokens.token(&self.base).await {
+            Ok(token) => token,
+            Err(err) => return Reported::Failed(err.to_string()),
+        };
+        let sent = self
+            .http
+            .post(format!("{}/api/v1/internal/orders/{order}/status", self.base))
+            .bearer_auth(token)
+            .json(report)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) => return Reported::Failed(format!("API unreachable: {err}")),
+        };
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.chars().take(300).collect();
+        match status.as_u16() {
+            200..=299 => Reported::Accepted,
+            404 | 409 | 422 => Reported::Refused(format!("API answered {status}: {body}")),
+            _ => Reported::Failed(format!("API answered {status}: {body}")),
+        }
+    }
+}

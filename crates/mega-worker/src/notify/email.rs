@@ -1,0 +1,131 @@
+//! Rendering an order email, in HTML and plain text, from compile-checked
+//! templates (`templates/order_update.{html,txt}`).
+
+use askama::Template;
+use gokart_domain::{NotificationTask, OrderStatus, PaymentStatus};
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// The recipient's name.
+    pub to_name: String,
+    /// The recipient's address.
+    pub to_email: String,
+    /// The subject line.
+    pub subject: String,
+    /// The HTML body.
+    pub html: String,
+    /// The plain-text body.
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "order_update.html")]
+struct HtmlBody<'a> {
+    n: &'a NotificationTask,
+    subject: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "order_update.txt")]
+struct TextBody<'a> {
+    n: &'a NotificationTask,
+}
+
+/// The email telling `task`'s customer what happened, sent from `from`.
+pub fn render(task: &NotificationTask, from: &str) -> Result<Email, askama::Error> {
+    let subject = subject(task);
+    Ok(Email {
+        from: from.to_owned(),
+        to_name: task.recipient_name.clone(),
+        to_email: task.recipient_email.clone(),
+        html: HtmlBody { n: task, subject: &subject }.render()?,
+        text: TextBody { n: task }.render()?,
+        subject,
+    })
+}
+
+fn subject(task: &NotificationTask) -> String {
+    let number = &task.order_number;
+    match task.status {
+        OrderStatus::PendingPayment => format!("Order {number} is waiting for payment"),
+        OrderStatus::Confirmed => format!("Order {number} confirmed"),
+        OrderStatus::Processing => format!("Order {number} packed"),
+        OrderStatus::Shipped => format!("Order {number} shipped"),
+        OrderStatus::OutForDelivery => format!("Order {number} is out for delivery"),
+        OrderStatus::Delivered => format!("Order {number} delivered"),
+        OrderStatus::Cancelled if task.payment_status == PaymentStatus::Refunded => {
+            format!("Order {number} cancelled and refunded")
+        }
+        OrderStatus::Cancelled => format!("Order {number} cancelled"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use gokart_domain::{Currency, Money, NotificationLine};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn task(status: OrderStatus) -> NotificationTask {
+        NotificationTask {
+            order_id: Uuid::new_v4(),
+            order_number: "GK-42".into(),
+            status,
+            payment_status: PaymentStatus::Paid,
+            recipient_name: "Ada <Lovelace>".into(),
+            recipient_email: "ada@example.com".into(),
+            items: vec![NotificationLine {
+                name: "Kettle & Co".into(),
+                quantity: 2,
+                line_total: Money::new(3998, Currency::USD),
+            }],
+            total: Money::new(4397, Currency::USD),
+            tracking_number: Some("TRK-1".into()),
+            estimated_delivery_date: NaiveDate::from_ymd_opt(2026, 12, 3),
+        }
+    }
+
+    #[test]
+    fn a_shipping_email_carries_the_tracking_number_and_date() {
+        let email = render(&task(OrderStatus::Shipped), "GoKart <o@x.test>").unwrap();
+        assert_eq!(email.subject, "Order GK-42 shipped");
+        for body in [&email.html, &email.text] {
+            assert!(body.contains("TRK-1"), "{body}");
+            assert!(body.contains("2026-12-03"), "{body}");
+            assert!(body.contains("43.97 USD"), "{body}");
+        }
+    }
+
+    #[test]
+    fn html_escapes_what_customers_typed_and_text_keeps_it() {
+        let email = render(&task(OrderStatus::Confirmed), "GoKart <o@x.test>").unwrap();
+        assert!(
+            email.html.contains("Ada &#60;Lovelace&#62;")
+                || email.html.contains("Ada &lt;Lovelace&gt;")
+        );
+        assert!(!email.html.contains("<Lovelace>"));
+        assert!(email.text.contains("Hello Ada <Lovelace>,"));
+    }
+
+    #[test]
+    fn every_status_has_its_own_words() {
+        let mut seen = std::collections::HashSet::new();
+        for status in OrderStatus::ALL {
+            let email = render(&task(status), "GoKart <o@x.test>").unwrap();
+            assert!(seen.insert(email.text.clone()), "{status} repeats another email");
+        }
+    }
+
+    #[test]
+    fn a_cancellation_says_what_happens_to_the_money() {
+        let mut cancelled = task(OrderStatus::Cancelled);
+        assert!(render(&cancelled, "x").unwrap().text.contains("being refunded"));
+        cancelled.payment_status = PaymentStatus::Pending;
+        assert!(render(&cancelled, "x").unwrap().text.contains("not been charged"));
+    }
+}

@@ -1,0 +1,228 @@
+//! Where emails go: `local` writes each as an `.eml` file a mail client
+//! opens; `resend` posts it to the Resend API. Both take an idempotency key
+//! (the task's name), so the same task never sends twice.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::email::Email;
+use crate::config::{EmailConfig, EmailProvider};
+
+/// Why an email was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Refused for good (bad address, bad request): retrying cannot help.
+    #[error("email rejected: {0}")]
+    Rejected(String),
+    /// The provider could not take it now: retry.
+    #[error("email provider unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The configured email provider.
+#[derive(Debug)]
+pub enum Mailer {
+    /// Files in a folder.
+    Local {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// The Resend HTTP API.
+    Resend {
+        /// The HTTP client.
+        http: reqwest::Client,
+        /// `{base}/emails` is posted to.
+        base: String,
+        /// The API key.
+        key: SecretString,
+    },
+}
+
+impl Mailer {
+    /// The provider `config` names.
+    pub fn new(config: &EmailConfig) -> anyhow::Result<Self> {
+        Ok(match &config.provider {
+            EmailProvider::Local { dir } => Mailer::Local { dir: dir.clone() },
+            EmailProvider::Resend { api_key, api_base } => Mailer::Resend {
+                http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?,
+                base: api_base.clone(),
+                key: api_key.clone(),
+            },
+        })
+    }
+
+    /// Sends `email` once per `key`: a second send with the same key is a
+    /// success that sends nothing.
+    pub async fn send(&self, email: &Email, key: &str) -> Result<(), SendError> {
+        match self {
+            Mailer::Local { dir } => write_eml(dir, email, key).await,
+            Mailer::Resend { http, base, key: api_key } => {
+                send_resend(http, base, api_key, email, key).await
+            }
+        }
+    }
+}
+
+async fn send_resend(
+    http: &reqwest::Client,
+    base: &str,
+    api_key: &SecretString,
+    email: &Email,
+    key: &str,
+) -> Result<(), SendError> {
+    let body = json!({
+        "from": email.from,
+        "to": [email.to_email],
+        "subject": email.subject,
+        "html": email.html,
+        "text": email.text,
+    });
+    let response = http
+        .post(format!("{base}/emails"))
+        .bearer_auth(api_key.expose_secret())
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|err| SendError::Unavailable(err.to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let detail = response.text().await.unwrap_or_default();
+    let detail =
+        format!("Resend answered {status}: {}", detail.chars().take(300).collect::<String>());
+    // 409: the same key is still being processed; 429: rate limited.
+    if status.is_server_error() || matches!(status.as_u16(), 401 | 403 | 409 | 429) {
+        Err(SendError::Unavailable(detail))
+    } else {
+        Err(SendError::Rejected(detail))
+    }
+}
+
+/// Writes `email` to `dir/<key>.eml`, atomically; an existing file means
+/// this task's email was written already.
+async fn write_eml(dir: &Path, email: &Email, key: &str) -> Result<(), SendError> {
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(SendError::Rejected(format!("unusable idempotency key {key:?}")));
+    }
+    let unavailable = |err: std::io::Error| SendError::Unavailable(err.to_string());
+    let path = dir.join(format!("{key}.eml"));
+    if tokio::fs::try_exists(&path).await.map_err(unavailable)? {
+        tracing::info!(path = %path.display(), "email already written");
+        return Ok(());
+    }
+    tokio::fs::create_dir_all(dir).await.map_err(unavailable)?;
+    let partial = dir.join(format!(".{key}.{}.partial", uuid::Uuid::new_v4().simple()));
+    tokio::fs::write(&partial, to_eml(email, key)).await.map_err(unavailable)?;
+    tokio::fs::rename(&partial, &path).await.map_err(unavailable)?;
+    tracing::info!(path = %path.display(), to = email.to_email, "email written");
+    Ok(())
+}
+
+/// An RFC 5322 message with a plain-text and an HTML alternative.
+pub fn to_eml(email: &Email, key: &str) -> String {
+    let boundary = format!("gokart-{key}");
+    let mut out = String::new();
+    let mut header = |name: &str, value: &str| {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push_str("\r\n");
+    };
+    header("From", &encode_address(&email.from));
+    header("To", &encode_address(&format!("{} <{}>", email.to_name, email.to_email)));
+    header("Subject", &encode_word(&email.subject));
+    header("Date", &Utc::now().to_rfc2822());
+    header("Message-ID", &format!("<{key}@gokart.local>"));
+    header("MIME-Version", "1.0");
+    header("Content-Type", &format!("multipart/alternative; boundary=\"{boundary}\""));
+    out.push_str("\r\n");
+    for (kind, body) in [("text/plain", &email.text), ("text/html", &email.html)] {
+        out.push_str(&format!("--{boundary}\r\n"));
+        out.push_str(&format!("Content-Type: {kind}; charset=utf-8\r\n"));
+        out.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
+        let encoded = STANDARD.encode(body.as_bytes());
+        for line in encoded.as_bytes().chunks(76) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str(&format!("--{boundary}--\r\n"));
+    out
+}
+
+/// `Name <address>` with the name encoded when it is not plain ASCII.
+fn encode_address(value: &str) -> String {
+    match value.rsplit_once('<') {
+        Some((name, address)) => {
+            let name = name.trim().trim_matches('"');
+            if name.is_empty() {
+                format!("<{address}")
+            } else {
+                format!("{} <{address}", encode_word(name))
+            }
+        }
+        None => value.to_owned(),
+    }
+}
+
+/// RFC 2047 encoding for header text that is not printable ASCII (or could
+/// break the header).
+fn encode_word(text: &str) -> String {
+    let plain = text.bytes().all(|b| (b' '..=b'~').contains(&b) && !b"<>\"".contains(&b));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("=?utf-8?b?{}?=", STANDARD.encode(text.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email() -> Email {
+        Email {
+            from: "GoKart <orders@gokart.local>".into(),
+            to_name: "Zoë Brontë".into(),
+            to_email: "zoe@example.com".into(),
+            subject: "Order GK-1 shipped".into(),
+            html: "<p>hi</p>".into(),
+            text: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn an_eml_has_both_alternatives_and_encoded_headers() {
+        let eml = to_eml(&email(), "abc");
+        assert!(eml.contains("From: GoKart <orders@gokart.local>\r\n"));
+        assert!(eml.contains("To: =?utf-8?b?"), "{eml}");
+        assert!(eml.contains("<zoe@example.com>\r\n"));
+        assert!(eml.contains("Subject: Order GK-1 shipped\r\n"));
+        assert!(eml.contains("Content-Type: text/plain; charset=utf-8"));
+        assert!(eml.contains("Content-Type: text/html; charset=utf-8"));
+        assert!(eml.ends_with("--gokart-abc--\r\n"));
+    }
+
+    #[tokio::test]
+    async fn the_same_key_writes_one_file() {
+        let dir = std::env::temp_dir().join(format!("gokart-mail-{}", uuid::Uuid::new_v4()));
+        let mailer = Mailer::Local { dir: dir.clone() };
+        mailer.send(&email(), "task-1").await.unwrap();
+        let mut changed = email();
+        changed.subject = "another".into();
+        mailer.send(&changed, "task-1").await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let eml = std::fs::read_to_string(dir.join("task-1.eml")).unwrap();
+        assert!(eml.contains("Subject: Order GK-1 shipped"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

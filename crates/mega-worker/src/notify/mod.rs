@@ -1,0 +1,44 @@
+//! Customer emails: `POST /tasks/notification` renders the email for what
+//! happened to an order and sends it, keyed by the task's name so that a
+//! redelivered task never sends twice.
+
+pub mod email;
+pub mod mailer;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use gokart_domain::NotificationTask;
+use gokart_edge::service_auth::ServiceCaller;
+use sha2::{Digest, Sha256};
+
+use self::mailer::SendError;
+use crate::state::WorkerState;
+use crate::task::{Outcome, TaskMeta, payload};
+
+/// `POST /tasks/notification`: email the customer.
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn notification(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    body: Bytes,
+) -> Outcome {
+    let task: NotificationTask = match payload(&body) {
+        Ok(task) => task,
+        Err(outcome) => return outcome,
+    };
+    let email = match email::render(&task, &state.config.email.from) {
+        Ok(email) => email,
+        Err(err) => return Outcome::Dropped(format!("cannot render the email: {err}")),
+    };
+    // The queue always names its tasks; without a name, the body itself
+    // identifies the email.
+    let key = meta.name.clone().unwrap_or_else(|| {
+        Sha256::digest(&body).iter().take(16).map(|b| format!("{b:02x}")).collect()
+    });
+    match state.mailer.send(&email, &key).await {
+        Ok(()) => Outcome::Done,
+        Err(SendError::Rejected(reason)) => Outcome::Dropped(reason),
+        Err(SendError::Unavailable(reason)) => Outcome::Retry(reason),
+    }
+}

@@ -1,0 +1,108 @@
+//! The fulfillment steps: pack, ship, deliver. Each takes its configured
+//! time, then reports the order's new status; the API decides what comes
+//! next. A step run twice reports the same thing twice, which the API
+//! treats as a no-op, so redelivered tasks change nothing.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use chrono::{Days, NaiveDate, Utc};
+use gokart_domain::{OrderStatus, StatusReport, StepTask};
+use gokart_edge::service_auth::ServiceCaller;
+use uuid::Uuid;
+
+use crate::state::WorkerState;
+use crate::task::{Outcome, TaskMeta, payload};
+
+/// Days from shipping to the carrier's promised delivery.
+const DELIVERY_ESTIMATE_DAYS: u64 = 3;
+
+/// `POST /tasks/warehouse`: pack the order; reports `processing`.
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn warehouse(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    body: Bytes,
+) -> Outcome {
+    let task: StepTask = match payload(&body) {
+        Ok(task) => task,
+        Err(outcome) => return outcome,
+    };
+    tokio::time::sleep(state.config.processing.warehouse).await;
+    state.api.report(task.order_id, &report(OrderStatus::Processing)).await.into()
+}
+
+/// `POST /tasks/shipping`: hand the parcel to the carrier; reports
+/// `shipped` with a tracking number and a delivery estimate.
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn shipping(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    body: Bytes,
+) -> Outcome {
+    let task: StepTask = match payload(&body) {
+        Ok(task) => task,
+        Err(outcome) => return outcome,
+    };
+    tokio::time::sleep(state.config.processing.shipping).await;
+    let shipped = StatusReport {
+        status: OrderStatus::Shipped,
+        tracking_number: Some(tracking_number(task.order_id)),
+        estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
+    };
+    state.api.report(task.order_id, &shipped).await.into()
+}
+
+/// `POST /tasks/delivery`: the courier takes the parcel (`out_for_delivery`)
+/// and delivers it (`delivered`).
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn delivery(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    body: Bytes,
+) -> Outcome {
+    let task: StepTask = match payload(&body) {
+        Ok(task) => task,
+        Err(outcome) => return outcome,
+    };
+    match state.api.report(task.order_id, &report(OrderStatus::OutForDelivery)).await.into() {
+        Outcome::Done => {}
+        other => return other,
+    }
+    tokio::time::sleep(state.config.processing.delivery).await;
+    state.api.report(task.order_id, &report(OrderStatus::Delivered)).await.into()
+}
+
+fn report(status: OrderStatus) -> StatusReport {
+    StatusReport { status, tracking_number: None, estimated_delivery_date: None }
+}
+
+/// The carrier's tracking number for an order: derived from the order id,
+/// so a redelivered shipping task reports the same number.
+pub fn tracking_number(order: Uuid) -> String {
+    let digits = format!("{:012X}", order.as_u128() & 0xFFFF_FFFF_FFFF);
+    format!("TRK-{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..])
+}
+
+fn delivery_estimate(today: NaiveDate) -> NaiveDate {
+    today.checked_add_days(Days::new(DELIVERY_ESTIMATE_DAYS)).unwrap_or(today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_numbers_are_stable_per_order_and_valid_reports() {
+        let order = Uuid::new_v4();
+        assert_eq!(tracking_number(order), tracking_number(order));
+        let shipped = StatusReport {
+            status: OrderStatus::Shipped,
+            tracking_number: Some(tracking_number(order)),
+            estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
+        };
+        assert!(shipped.validate().is_ok());
+    }
+}
