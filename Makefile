@@ -41,7 +41,7 @@ sqlx-check: ## Fail if .sqlx/ does not match the queries and migrations
 
 compose-check: ## Validate docker-compose.yml and lint the shell scripts
 	docker-compose config --quiet
-	shellcheck scripts/*.sh .ci/run
+	shellcheck scripts/*.sh deploy/*.sh .ci/run
 
 bench-login: ## Logins/s against the argon2id ceiling, in one run (release build)
 	@bench/run.sh login

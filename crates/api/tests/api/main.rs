@@ -12,6 +12,8 @@ mod cart;
 mod catalog;
 mod commands;
 mod errors;
+mod google_auth;
+mod google_standin;
 mod health;
 mod helpers;
 mod input_limits;

@@ -14,9 +14,9 @@ use super::{
 
 /// Keys are refetched at least this often, as Google rotates them.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
-/// An unknown `kid` refetches the keys at most this often, so a stream of
+/// An unknown `kid` refetches fresh keys at most this often, so a stream of
 /// forged tokens cannot turn into a stream of fetches.
-const JWKS_MIN_REFETCH: Duration = Duration::from_secs(10);
+const JWKS_MIN_REFETCH: Duration = Duration::from_secs(30);
 /// Clock skew tolerated on `exp` and `iat`.
 const LEEWAY_SECS: u64 = 30;
 
@@ -129,7 +129,8 @@ struct Jwks {
     url: Option<String>,
     http: reqwest::Client,
     cached: RwLock<Option<(JwkSet, Instant)>>,
-    fetching: Mutex<()>,
+    /// Held while fetching; when an unknown `kid` last forced a fetch.
+    last_forced: Mutex<Option<Instant>>,
 }
 
 impl Jwks {
@@ -141,39 +142,42 @@ impl Jwks {
                 .build()
                 .unwrap_or_default(),
             cached: RwLock::new(None),
-            fetching: Mutex::new(()),
+            last_forced: Mutex::new(None),
         }
     }
 
     async fn key(&self, kid: &str) -> Result<DecodingKey, ServiceAuthError> {
-        if let Some(key) = self.cached_key(kid, JWKS_MAX_AGE).await {
+        if let Some(key) = self.cached_key(kid).await {
             return key;
         }
-        let _one_fetch_at_a_time = self.fetching.lock().await;
-        // Refetch, unless the keys were fetched a moment ago (by a request
-        // that held the lock while this one waited, or by an earlier unknown
-        // `kid`).
-        let fetched_recently = matches!(
-            self.cached.read().await.as_ref(),
-            Some((_, fetched)) if fetched.elapsed() < JWKS_MIN_REFETCH
-        );
-        if !fetched_recently {
-            let fresh = self.fetch().await?;
-            *self.cached.write().await = Some((fresh, Instant::now()));
+        let mut last_forced = self.last_forced.lock().await;
+        // Another request may have refreshed the keys while this one waited.
+        if let Some(key) = self.cached_key(kid).await {
+            return key;
         }
-        self.cached_key(kid, JWKS_MAX_AGE)
+        let fresh = matches!(
+            self.cached.read().await.as_ref(),
+            Some((_, fetched)) if fetched.elapsed() < JWKS_MAX_AGE
+        );
+        // Fresh keys without this `kid`: Google may have rotated, so fetch
+        // again, but not more often than JWKS_MIN_REFETCH.
+        let may_force = last_forced.is_none_or(|at| at.elapsed() >= JWKS_MIN_REFETCH);
+        if !fresh || may_force {
+            let keys = self.fetch().await?;
+            *self.cached.write().await = Some((keys, Instant::now()));
+            if fresh {
+                *last_forced = Some(Instant::now());
+            }
+        }
+        self.cached_key(kid)
             .await
             .unwrap_or_else(|| Err(ServiceAuthError::Invalid(format!("unknown key id {kid:?}"))))
     }
 
-    /// The key for `kid`, if the cached set has it and is younger than `max_age`.
-    async fn cached_key(
-        &self,
-        kid: &str,
-        max_age: Duration,
-    ) -> Option<Result<DecodingKey, ServiceAuthError>> {
+    /// The key for `kid`, if the cached set is fresh and has it.
+    async fn cached_key(&self, kid: &str) -> Option<Result<DecodingKey, ServiceAuthError>> {
         let cached = self.cached.read().await;
-        let (set, _) = cached.as_ref().filter(|(_, fetched)| fetched.elapsed() < max_age)?;
+        let (set, _) = cached.as_ref().filter(|(_, fetched)| fetched.elapsed() < JWKS_MAX_AGE)?;
         let jwk = set.find(kid)?;
         Some(
             DecodingKey::from_jwk(jwk)

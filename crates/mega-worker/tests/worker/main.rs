@@ -3,6 +3,8 @@
 // A failed unwrap in a test or its helpers is a failed test, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod resend;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,15 +16,18 @@ use gokart_mega_worker::{WorkerConfig, startup};
 const WORKER_URL: &str = "http://worker.gokart.test";
 
 /// Starts the worker on a random port, reporting to `api` (nothing listens
-/// there by default); returns its base URL.
-async fn spawn_worker_reporting_to(api: &str) -> String {
-    let config = WorkerConfig::from_env(&Env::from_pairs([
+/// there by default) with `extra` settings; returns its base URL.
+async fn spawn_worker_with(api: &str, extra: &[(&str, &str)]) -> String {
+    let mut env = Env::from_pairs([
         ("PORT", "0"),
         ("PUBLIC_URL", WORKER_URL),
         ("ECOMMERCE_API_URL", api),
         ("WAREHOUSE_PROCESSING_TIME", "0s"),
-    ]))
-    .unwrap();
+    ]);
+    for (name, value) in extra {
+        env.set(*name, *value);
+    }
+    let config = WorkerConfig::from_env(&env).unwrap();
     let server = startup::build(config).await.unwrap();
     let address = format!("http://{}", server.local_addr().unwrap());
     tokio::spawn(server.run_until(std::future::pending()));
@@ -30,7 +35,7 @@ async fn spawn_worker_reporting_to(api: &str) -> String {
 }
 
 async fn spawn_worker() -> String {
-    spawn_worker_reporting_to("http://127.0.0.1:9").await
+    spawn_worker_with("http://127.0.0.1:9", &[]).await
 }
 
 /// A token from the API's relay, minted as the local backend does.
