@@ -15,6 +15,18 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 export DATABASE_URL
 
+# The Cloud Tasks emulator (PyPI) that the cloud-tasks backend is tested
+# against, installed once into a virtualenv outside the clone.
+emulator_version=0.6.2
+emulator_venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/tasks-emulator-$emulator_version
+if [ ! -x "$emulator_venv/bin/gcloud-tasks-emulator" ]; then
+  echo "test: installing gcloud-tasks-emulator $emulator_version into $emulator_venv"
+  python3 -m venv "$emulator_venv"
+  "$emulator_venv/bin/pip" install --quiet --disable-pip-version-check \
+    "gcloud-tasks-emulator==$emulator_version"
+fi
+export GCLOUD_TASKS_EMULATOR="$emulator_venv/bin/gcloud-tasks-emulator"
+
 cleanup() {
   if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
 }

@@ -9,6 +9,7 @@ use gokart_edge::service_auth::TokenMinter;
 use crate::config::{ApiConfig, TaskBackendKind};
 use crate::db;
 use crate::outbox::backend::{LocalDispatcher, TaskBackend};
+use crate::outbox::cloud_tasks::CloudTasks;
 use crate::outbox::relay::Relay;
 use crate::routes;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn build_with_routes(
         crate::maintenance::spawn_interval(state.clone(), interval);
     }
     if state.config.fulfillment.relay_enabled {
-        relay(&state)?.spawn();
+        relay(&state).await?.spawn();
     }
     let router = routes::router(state, extra);
     let server = Server::bind(&server_config, router, cors).await.map_err(|err| {
@@ -45,7 +46,7 @@ pub async fn build_with_routes(
 }
 
 /// The outbox relay with the configured task backend.
-fn relay(state: &AppState) -> anyhow::Result<Relay> {
+async fn relay(state: &AppState) -> anyhow::Result<Relay> {
     let config = &state.config.fulfillment;
     let tokens = Arc::new(TokenMinter::new(&config.service_auth));
     let backend: Arc<dyn TaskBackend> = match config.backend {
@@ -55,9 +56,7 @@ fn relay(state: &AppState) -> anyhow::Result<Relay> {
             config.dispatch_deadline,
             tokens,
         )?),
-        TaskBackendKind::CloudTasks => {
-            anyhow::bail!("TASK_BACKEND=cloud-tasks is not available in this build")
-        }
+        TaskBackendKind::CloudTasks => Arc::new(CloudTasks::connect(config).await?),
     };
     Ok(Relay::new(state.db.clone(), backend, config))
 }

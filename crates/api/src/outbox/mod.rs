@@ -9,6 +9,7 @@
 //! stay in the table as dead letters ([`dead_letters`]).
 
 pub mod backend;
+pub mod cloud_tasks;
 pub mod dead_letters;
 pub mod relay;
 mod task;

@@ -10,6 +10,7 @@ mod admin_catalog;
 mod admin_users;
 mod cart;
 mod catalog;
+mod cloud_tasks;
 mod commands;
 mod errors;
 mod google_auth;
