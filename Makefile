@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog bench-checkout
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog bench-checkout bench-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ bench-catalog: ## Product detail, list and search at 100,000 products (release b
 
 bench-checkout: ## Orders/s for one hot product and for spread products (release build)
 	@bench/run.sh checkout
+
+bench-pipeline: ## Orders/s from paid to delivered through the worker, and that latency (release build)
+	@bench/run.sh pipeline

@@ -1,5 +1,6 @@
 //! Housekeeping: expire unpaid orders (restocking them), delete idle guest
-//! carts, and purge ended sessions and old idempotency keys. Each order is
+//! carts, and purge ended sessions, old idempotency keys and outbox rows
+//! sent long ago. Each order is
 //! handled in its own transaction; the report counts what was done.
 
 use serde::Serialize;
@@ -26,6 +27,8 @@ pub struct MaintenanceReport {
     pub payments_reconciled: u64,
     /// Stripe refunds sent from the outbox.
     pub refunds_sent: u64,
+    /// Outbox rows sent more than 7 days ago deleted (dead letters stay).
+    pub outbox_purged: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -71,6 +74,12 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
              WHERE window_started_at < now() - make_interval(secs => $1)
                AND (locked_until IS NULL OR locked_until < now())",
             state.config.auth.limits.failure_window.as_secs_f64()
+        )
+        .execute(&state.db)
+        .await?
+        .rows_affected(),
+        outbox_purged: sqlx::query!(
+            "DELETE FROM outbox WHERE sent_at < now() - interval '7 days'"
         )
         .execute(&state.db)
         .await?

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use gokart_api::auth::password::Passwords;
 use gokart_api::config::ApiConfig;
@@ -74,6 +75,25 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The fulfillment pipeline: places `orders` orders (manual payment, so
+    /// each is paid at once) as fast as `concurrency` customers can, then
+    /// waits until every one is delivered, and reports orders/s from the
+    /// first payment to the last delivery and the paid-to-delivered latency.
+    /// Run it against an API relaying to a worker with zero processing times.
+    Pipeline {
+        /// The API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:18080")]
+        url: String,
+        /// Orders to push through.
+        #[arg(long, default_value_t = 2000)]
+        orders: usize,
+        /// Customers ordering at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Longest to wait for the last delivery.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
     /// Logins per second against a running API (only 127.0.0.1 is allowed).
     Login {
         /// The API's base URL.
@@ -101,6 +121,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Scenario::Checkout { url, hot, concurrency, seconds } => {
             checkout(&url, hot, concurrency, Duration::from_secs(seconds)).await
+        }
+        Scenario::Pipeline { url, orders, concurrency, timeout } => {
+            pipeline(&url, orders, concurrency, Duration::from_secs(timeout)).await
         }
         Scenario::Login { url, users, concurrency, seconds } => {
             login(&url, users, concurrency, Duration::from_secs(seconds)).await
@@ -310,6 +333,46 @@ async fn checkout(
         "load is only ever sent to this machine's loopback"
     );
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let products = Arc::new(stocked_products(&client, url, if hot { 1 } else { 100 }).await?);
+    let customers = customers(&client, url, concurrency).await?;
+    let base = url.to_owned();
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for (worker, customer) in customers.into_iter().enumerate() {
+        let (client, products, base) = (client.clone(), products.clone(), base.clone());
+        workers.spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, worker);
+            while Instant::now() < deadline {
+                let one = Instant::now();
+                let product = &products[n % products.len()];
+                n += 7;
+                match place_order(&client, &base, &customer, product).await {
+                    Some(_) => latencies.push(one.elapsed()),
+                    None => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for (worker_latencies, worker_errors) in workers.join_all().await {
+        latencies.extend(worker_latencies);
+        errors += worker_errors;
+    }
+    let kind = if hot { "one hot product" } else { "spread products" };
+    Report { completed: latencies.len(), errors, elapsed: started.elapsed(), latencies }
+        .print(&format!("checkout, {kind} ({concurrency} customers; add to cart + order)"));
+    Ok(())
+}
+
+/// Up to `count` product ids, each with stock raised out of reach (as the
+/// demo admin).
+async fn stocked_products(
+    client: &reqwest::Client,
+    url: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
     let admin: serde_json::Value = client
         .post(format!("{url}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "admin@example.com", "password": "supersecretpassword"}))
@@ -319,19 +382,16 @@ async fn checkout(
         .await?;
     let admin_token = admin["access_token"].as_str().unwrap_or_default().to_owned();
     let page: serde_json::Value = client
-        .get(format!("{url}/api/v1/products?page_size=100&sort=price_asc"))
+        .get(format!("{url}/api/v1/products?page_size={count}&sort=price_asc"))
         .send()
         .await?
         .json()
         .await?;
-    let mut products: Vec<String> = page["items"]
+    let products: Vec<String> = page["items"]
         .as_array()
         .map(|items| items.iter().filter_map(|p| p["id"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     ensure!(!products.is_empty(), "the catalog is empty: seed it first");
-    if hot {
-        products.truncate(1);
-    }
     for product in &products {
         let response = client
             .patch(format!("{url}/api/v1/admin/products/{product}/stock"))
@@ -341,9 +401,18 @@ async fn checkout(
             .await?;
         ensure!(response.status() == 200, "raising stock: {}", response.status());
     }
+    Ok(products)
+}
+
+/// `count` new customers with an address each: (access token, address id).
+async fn customers(
+    client: &reqwest::Client,
+    url: &str,
+    count: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
     let run = std::process::id();
-    let mut customers = Vec::with_capacity(concurrency);
-    for n in 0..concurrency {
+    let mut customers = Vec::with_capacity(count);
+    for n in 0..count {
         let body = serde_json::json!({"name": "Bench", "email": format!("buyer-{run}-{n}@example.com"),
             "password": "benchmark passphrase"});
         let user: serde_json::Value =
@@ -362,54 +431,137 @@ async fn checkout(
         ensure!(!token.is_empty() && !address.is_empty(), "could not set up customer {n}");
         customers.push((token, address));
     }
-    let products = Arc::new(products);
-    let base = url.to_owned();
-    let deadline = Instant::now() + duration;
-    let started = Instant::now();
+    Ok(customers)
+}
+
+/// Places one order of `product` for a customer; its id.
+async fn place_order(
+    client: &reqwest::Client,
+    url: &str,
+    (token, address): &(String, String),
+    product: &str,
+) -> Option<String> {
+    let added = client
+        .post(format!("{url}/api/v1/cart/items"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"product_id": product, "quantity": 1}))
+        .send()
+        .await
+        .ok()?;
+    if added.status() != 200 {
+        return None;
+    }
+    let ordered = client
+        .post(format!("{url}/api/v1/orders"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"shipping_address_id": address,
+            "billing_address_id": address, "payment_method": "manual"}))
+        .send()
+        .await
+        .ok()?;
+    if ordered.status() != 201 {
+        return None;
+    }
+    let order: serde_json::Value = ordered.json().await.ok()?;
+    order["id"].as_str().map(str::to_owned)
+}
+
+async fn pipeline(
+    url: &str,
+    orders: usize,
+    concurrency: usize,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let products = Arc::new(stocked_products(&client, url, 100).await?);
+    let customers = customers(&client, url, concurrency).await?;
+    let placing = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for (worker, (token, address)) in customers.into_iter().enumerate() {
-        let (client, products, base) = (client.clone(), products.clone(), base.clone());
+    for (worker, customer) in customers.into_iter().enumerate() {
+        let (client, products, base) = (client.clone(), products.clone(), url.to_owned());
+        let share = orders / concurrency + usize::from(worker < orders % concurrency);
         workers.spawn(async move {
-            let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, worker);
-            while Instant::now() < deadline {
-                let one = Instant::now();
-                let product = &products[n % products.len()];
-                n += 7;
-                let added = client
-                    .post(format!("{base}/api/v1/cart/items"))
-                    .bearer_auth(&token)
-                    .json(&serde_json::json!({"product_id": product, "quantity": 1}))
-                    .send()
-                    .await;
-                let ordered = match added {
-                    Ok(response) if response.status() == 200 => {
-                        client
-                            .post(format!("{base}/api/v1/orders"))
-                            .bearer_auth(&token)
-                            .json(&serde_json::json!({"shipping_address_id": address,
-                                "billing_address_id": address, "payment_method": "manual"}))
-                            .send()
-                            .await
-                    }
-                    other => other,
-                };
-                match ordered {
-                    Ok(response) if response.status() == 201 => latencies.push(one.elapsed()),
-                    _ => errors += 1,
+            let mut placed = Vec::with_capacity(share);
+            for n in 0..share {
+                let product = &products[(worker + n * 7) % products.len()];
+                if let Some(id) = place_order(&client, &base, &customer, product).await {
+                    placed.push((customer.0.clone(), id));
                 }
             }
-            (latencies, errors)
+            placed
         });
     }
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for (worker_latencies, worker_errors) in workers.join_all().await {
-        latencies.extend(worker_latencies);
-        errors += worker_errors;
+    let placed: Vec<(String, String)> = workers.join_all().await.into_iter().flatten().collect();
+    let placing = placing.elapsed();
+    println!(
+        "pipeline: {} orders placed in {:.1} s ({:.1}/s, {} failed)",
+        placed.len(),
+        placing.as_secs_f64(),
+        placed.len() as f64 / placing.as_secs_f64(),
+        orders - placed.len()
+    );
+    // Wait for every delivery, reading each order's timeline once delivered.
+    let deadline = Instant::now() + timeout;
+    let mut spans = Vec::with_capacity(placed.len());
+    let mut waiting = placed;
+    while !waiting.is_empty() {
+        ensure!(Instant::now() < deadline, "{} orders not delivered in time", waiting.len());
+        let mut still = Vec::new();
+        for (token, id) in waiting {
+            match paid_and_delivered(&client, url, &token, &id).await? {
+                Some(span) => spans.push(span),
+                None => still.push((token, id)),
+            }
+        }
+        waiting = still;
+        if !waiting.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
-    let kind = if hot { "one hot product" } else { "spread products" };
-    Report { completed: latencies.len(), errors, elapsed: started.elapsed(), latencies }
-        .print(&format!("checkout, {kind} ({concurrency} customers; add to cart + order)"));
+    let first_paid = spans.iter().map(|(paid, _)| *paid).min();
+    let last_delivered = spans.iter().map(|(_, delivered)| *delivered).max();
+    let (Some(first_paid), Some(last_delivered)) = (first_paid, last_delivered) else {
+        anyhow::bail!("no order was placed");
+    };
+    let window = (last_delivered - first_paid).to_std().unwrap_or_default();
+    let latencies: Vec<Duration> = spans
+        .iter()
+        .map(|(paid, delivered)| (*delivered - *paid).to_std().unwrap_or_default())
+        .collect();
+    let mut report =
+        Report { completed: spans.len(), errors: orders - spans.len(), elapsed: window, latencies };
+    report.print("pipeline, paid to delivered (zero processing times)");
     Ok(())
+}
+
+/// When an order was paid and delivered, once it is delivered.
+async fn paid_and_delivered(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    id: &str,
+) -> anyhow::Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    let order: serde_json::Value = client
+        .get(format!("{url}/api/v1/orders/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let at = |status: &str| {
+        order["timeline"].as_array().and_then(|events| {
+            events
+                .iter()
+                .find(|event| event["status"] == status)
+                .and_then(|event| event["at"].as_str())
+                .and_then(|at| at.parse::<DateTime<Utc>>().ok())
+        })
+    };
+    Ok(at("confirmed").zip(at("delivered")))
 }
 
 async fn startup(binary: &std::path::Path, port: u16) -> anyhow::Result<()> {

@@ -435,6 +435,33 @@ async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
 }
 
 #[tokio::test]
+async fn maintenance_purges_outbox_rows_sent_a_week_ago_and_keeps_the_rest() {
+    let app = TestApp::spawn().await;
+    for (kind, sent, dead) in [
+        ("warehouse", Some("8 days"), None),
+        ("notification", Some("1 day"), None),
+        ("warehouse", None, None),
+        ("shipping", None, Some("30 days")),
+    ] {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, payload, sent_at, dead_at)
+             VALUES (gen_random_uuid(), $1, '{}', now() - $2::interval, now() - $3::interval)",
+        )
+        .bind(kind)
+        .bind(sent)
+        .bind(dead)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+
+    let report = gokart_api::maintenance::run(&app.state(&[])).await.unwrap();
+
+    assert_eq!(report.outbox_purged, 1);
+    assert_eq!(count(&app, "outbox").await, 3, "recent, unsent and dead rows stay");
+}
+
+#[tokio::test]
 async fn a_deleted_account_leaves_its_orders_for_the_books() {
     let app = TestApp::spawn_shop().await;
     let kettle = app.set_stock("K-001", 10).await;
