@@ -3,7 +3,6 @@
 //! next. A step run twice reports the same thing twice, which the API
 //! treats as a no-op, so redelivered tasks change nothing.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use chrono::{Days, NaiveDate, Utc};
 use gokart_domain::{OrderStatus, StatusReport, StepTask};
@@ -11,7 +10,7 @@ use gokart_edge::service_auth::ServiceCaller;
 use uuid::Uuid;
 
 use crate::state::WorkerState;
-use crate::task::{Outcome, TaskMeta, payload};
+use crate::task::{Outcome, Payload, TaskMeta};
 
 /// Days from shipping to the carrier's promised delivery.
 const DELIVERY_ESTIMATE_DAYS: u64 = 3;
@@ -22,12 +21,8 @@ pub async fn warehouse(
     State(state): State<WorkerState>,
     _caller: ServiceCaller,
     meta: TaskMeta,
-    body: Bytes,
+    Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    let task: StepTask = match payload(&body) {
-        Ok(task) => task,
-        Err(outcome) => return outcome,
-    };
     tokio::time::sleep(state.config.processing.warehouse).await;
     state.api.report(task.order_id, &report(OrderStatus::Processing)).await.into()
 }
@@ -39,12 +34,8 @@ pub async fn shipping(
     State(state): State<WorkerState>,
     _caller: ServiceCaller,
     meta: TaskMeta,
-    body: Bytes,
+    Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    let task: StepTask = match payload(&body) {
-        Ok(task) => task,
-        Err(outcome) => return outcome,
-    };
     tokio::time::sleep(state.config.processing.shipping).await;
     let shipped = StatusReport {
         status: OrderStatus::Shipped,
@@ -61,12 +52,8 @@ pub async fn delivery(
     State(state): State<WorkerState>,
     _caller: ServiceCaller,
     meta: TaskMeta,
-    body: Bytes,
+    Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    let task: StepTask = match payload(&body) {
-        Ok(task) => task,
-        Err(outcome) => return outcome,
-    };
     match state.api.report(task.order_id, &report(OrderStatus::OutForDelivery)).await.into() {
         Outcome::Done => {}
         other => return other,

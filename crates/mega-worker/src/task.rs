@@ -7,7 +7,7 @@
 //! may fix (the API or the mail provider unreachable) is a 503.
 
 use axum::body::Bytes;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -88,8 +88,20 @@ impl From<Reported> for Outcome {
     }
 }
 
-/// The task's payload, or the outcome for a malformed one.
-pub fn payload<T: DeserializeOwned>(body: &Bytes) -> Result<T, Outcome> {
-    serde_json::from_slice(body)
-        .map_err(|err| Outcome::Dropped(format!("malformed payload: {err}")))
+/// The task's JSON payload. A payload that cannot be read can never
+/// succeed, so it is acknowledged as dropped rather than refused.
+#[derive(Debug)]
+pub struct Payload<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Payload<T> {
+    type Rejection = Outcome;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|err| Outcome::Dropped(format!("unreadable payload: {err}")))?;
+        serde_json::from_slice(&body)
+            .map(Payload)
+            .map_err(|err| Outcome::Dropped(format!("malformed payload: {err}")))
+    }
 }

@@ -150,6 +150,16 @@ impl Pipeline {
         .await;
     }
 
+    /// Waits until every order in `ids` is delivered, then checks each went
+    /// through every step once and its customer got one email per step.
+    pub async fn assert_delivered_once(&self, ids: &[String]) {
+        self.wait_until_delivered(ids).await;
+        for id in ids {
+            assert_eq!(self.timeline(id).await, FULL_TIMELINE);
+        }
+        assert_eq!(self.emails().len(), ids.len() * 5, "one email per step and order");
+    }
+
     /// Outbox rows not yet sent (dead letters included).
     pub async fn unsent(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
@@ -187,7 +197,7 @@ where
     }
 }
 
-const FULL_TIMELINE: [&str; 6] =
+pub const FULL_TIMELINE: [&str; 6] =
     ["pending_payment", "confirmed", "processing", "shipped", "out_for_delivery", "delivered"];
 
 #[tokio::test]
@@ -260,11 +270,7 @@ async fn orders_placed_while_the_worker_is_down_are_delivered_once_it_starts() {
 
     let _worker = pipeline.start_worker().await;
 
-    pipeline.wait_until_delivered(&ids).await;
-    for id in &ids {
-        assert_eq!(pipeline.timeline(id).await, FULL_TIMELINE);
-    }
-    assert_eq!(pipeline.emails().len(), 3 * 5);
+    pipeline.assert_delivered_once(&ids).await;
 }
 
 #[tokio::test]
@@ -307,11 +313,7 @@ async fn work_committed_by_an_api_that_died_before_sending_is_delivered_after_re
     let (port, worker_port) = (first.api_port, first.worker_port);
     let _restarted = first.api.spawn_sibling(|env| Pipeline::api_env(env, port, worker_port)).await;
 
-    first.wait_until_delivered(&ids).await;
-    for id in &ids {
-        assert_eq!(first.timeline(id).await, FULL_TIMELINE);
-    }
-    assert_eq!(first.emails().len(), 2 * 5);
+    first.assert_delivered_once(&ids).await;
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 pub mod email;
 pub mod mailer;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use gokart_domain::NotificationTask;
 use gokart_edge::service_auth::ServiceCaller;
@@ -13,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use self::mailer::SendError;
 use crate::state::WorkerState;
-use crate::task::{Outcome, TaskMeta, payload};
+use crate::task::{Outcome, Payload, TaskMeta};
 
 /// `POST /tasks/notification`: email the customer.
 #[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
@@ -21,20 +20,17 @@ pub async fn notification(
     State(state): State<WorkerState>,
     _caller: ServiceCaller,
     meta: TaskMeta,
-    body: Bytes,
+    Payload(task): Payload<NotificationTask>,
 ) -> Outcome {
-    let task: NotificationTask = match payload(&body) {
-        Ok(task) => task,
-        Err(outcome) => return outcome,
-    };
     let email = match email::render(&task, &state.config.email.from) {
         Ok(email) => email,
         Err(err) => return Outcome::Dropped(format!("cannot render the email: {err}")),
     };
-    // The queue always names its tasks; without a name, the body itself
+    // The queue always names its tasks; without a name, the task itself
     // identifies the email.
     let key = meta.name.clone().unwrap_or_else(|| {
-        Sha256::digest(&body).iter().take(16).map(|b| format!("{b:02x}")).collect()
+        let body = serde_json::to_vec(&task).unwrap_or_default();
+        Sha256::digest(body).iter().take(16).map(|b| format!("{b:02x}")).collect()
     });
     match state.mailer.send(&email, &key).await {
         Ok(()) => Outcome::Done,
