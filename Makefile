@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench-login bench-startup bench-catalog bench-checkout bench-pipeline
+.PHONY: help dev test lint fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-login bench-startup bench-catalog bench-checkout bench-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ sqlx-check: ## Fail if .sqlx/ does not match the queries and migrations
 compose-check: ## Validate docker-compose.yml and lint the shell scripts
 	docker-compose config --quiet
 	shellcheck scripts/*.sh deploy/*.sh .ci/run
+
+bench: ## Every hot path against its ceiling, one run: table in bench/results/ (release build)
+	@bench/suite.sh full
+
+bench-quick: ## The same, 4 s per measurement
+	@bench/suite.sh quick
 
 bench-login: ## Logins/s against the argon2id ceiling, in one run (release build)
 	@bench/run.sh login

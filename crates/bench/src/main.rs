@@ -94,6 +94,26 @@ enum Scenario {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Ceiling: a bare axum "hello" handler on this process's runtime, to
+    /// be loaded by an HTTP load generator. Serves until killed.
+    Hello {
+        /// Port to serve on (127.0.0.1 only).
+        #[arg(long, default_value_t = 18099)]
+        port: u16,
+    },
+    /// Cart adds per second: each worker, as its own customer, adds one of
+    /// 100 products to its cart, again and again.
+    Cart {
+        /// The API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:18080")]
+        url: String,
+        /// Customers adding at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How long to measure.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Logins per second against a running API (only 127.0.0.1 is allowed).
     Login {
         /// The API's base URL.
@@ -124,6 +144,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Scenario::Pipeline { url, orders, concurrency, timeout } => {
             pipeline(&url, orders, concurrency, Duration::from_secs(timeout)).await
+        }
+        Scenario::Hello { port } => hello(port).await,
+        Scenario::Cart { url, concurrency, seconds } => {
+            cart(&url, concurrency, Duration::from_secs(seconds)).await
         }
         Scenario::Login { url, users, concurrency, seconds } => {
             login(&url, users, concurrency, Duration::from_secs(seconds)).await
@@ -562,6 +586,38 @@ async fn paid_and_delivered(
         })
     };
     Ok(at("confirmed").zip(at("delivered")))
+}
+
+async fn hello(port: u16) -> anyhow::Result<()> {
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    axum::serve(listener, router).await?;
+    Ok(())
+}
+
+async fn cart(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let products = Arc::new(stocked_products(&client, url, 100).await?);
+    let tokens: Arc<Vec<String>> = Arc::new(
+        customers(&client, url, concurrency).await?.into_iter().map(|(token, _)| token).collect(),
+    );
+    let base = url.to_owned();
+    let mut report = drive(&client, concurrency, duration, move |client, n| {
+        // Worker `n % concurrency` is always the same customer.
+        let token = &tokens[n % tokens.len()];
+        client
+            .post(format!("{base}/api/v1/cart/items"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"product_id": products[(n / tokens.len()) % products.len()],
+                "quantity": 1}))
+    })
+    .await;
+    report.print(&format!("cart add ({concurrency} customers)"));
+    Ok(())
 }
 
 async fn startup(binary: &std::path::Path, port: u16) -> anyhow::Result<()> {

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# `make bench` / `make bench-quick`: every hot path against its ceiling,
+# measured in one run on this machine, over loopback only.
+#
+#   bench/suite.sh full    15 s per measurement (default)
+#   bench/suite.sh quick   4 s per measurement
+#
+# Builds release binaries; starts PostgreSQL the way `make dev` does (its
+# private cluster, durable settings) unless DATABASE_URL is set, into a
+# fresh `gokart_bench` database; seeds the demo data, 100,000 synthetic
+# products and 2,000 users; starts the API (:18080) and the worker (:18081);
+# measures the ceilings (pgbench -M prepared, raw argon2id, a bare axum
+# handler) and the scenarios; prints a Markdown table and writes it to
+# bench/results/. Load comes from wrk (Debian package, installed if missing)
+# and from gokart-bench for the scenarios that need a session.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+mode=${1:-full}
+case "$mode" in
+  full) seconds=${BENCH_SECONDS:-15} ;;
+  quick) seconds=${BENCH_SECONDS:-4} ;;
+  *) echo "usage: bench/suite.sh [full|quick]" >&2; exit 2 ;;
+esac
+products=${BENCH_PRODUCTS:-100000}
+concurrency=16
+wrk_version=4.1.0
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk $wrk_version (Debian package)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo=sudo; fi
+  $sudo apt-get install -y --no-install-recommends "wrk=$wrk_version*" >/dev/null
+fi
+wrk --version 2>&1 | grep -q "$wrk_version" || echo "bench: note: wrk is not $wrk_version" >&2
+
+cargo build --release --bin api --bin mega-worker --bin gokart-bench
+bin=${CARGO_TARGET_DIR:-target}/release
+
+started_cluster=""
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(scripts/postgres.sh start dev)
+  started_cluster=1
+fi
+export PGOPTIONS=--client-min-messages=warning
+psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" -c "CREATE DATABASE gokart_bench"
+db="${DATABASE_URL%/*}/gokart_bench"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+  psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" >/dev/null 2>&1 || true
+  if [ -n "$started_cluster" ]; then scripts/postgres.sh stop dev; fi
+}
+trap cleanup EXIT
+
+echo "bench: seeding $products products"
+DATABASE_URL=$db RUST_LOG=warn "$bin/api" migrate
+DATABASE_URL=$db RUST_LOG=warn "$bin/api" seed --synthetic-products "$products"
+# 2,000 shoppers sharing one password hash (hashing each would time argon2).
+psql "$db" -qc "INSERT INTO users (id, name, email, password_hash)
+  SELECT gen_random_uuid(), 'Shopper ' || n, 'shopper-' || n || '@bench.test',
+         (SELECT password_hash FROM users WHERE role = 'admin' LIMIT 1)
+  FROM generate_series(1, 2000) AS n ON CONFLICT DO NOTHING"
+psql "$db" -q -f bench/sql/setup.sql
+psql "$db" -qc "VACUUM ANALYZE"
+psql "$db" -Atc "SELECT id FROM bench_product_ids ORDER BY n LIMIT 5000" > "$work/ids.txt"
+psql "$db" -Atc "SELECT slug FROM bench_category_ids ORDER BY n" > "$work/slugs.txt"
+categories=$(wc -l < "$work/slugs.txt")
+synchronous_commit=$(psql "$db" -Atc "SHOW synchronous_commit")
+
+results="$work/results.tsv"
+# name, rate, p50 ms, p99 ms, errors, ceiling name, ceiling rate
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$results"; }
+
+# pgbench: transactions per second of a script, 16 clients, prepared statements.
+pgbench_tps() {
+  pgbench -n -M prepared -c "$concurrency" -j 2 -T "$seconds" \
+    -D "products=$(wc -l < "$work/ids.txt")" -D "categories=$categories" \
+    -f "bench/sql/$1.sql" "$db" 2>/dev/null |
+    awk '/^tps = / { printf "%.1f", $3 }'
+}
+
+# wrk against a path (or the catalog script): "rate p50 p99 errors".
+wrk_run() {
+  local url=$1 scenario=${2:-}
+  local args=(-t2 -c"$concurrency" -d"${seconds}s" --latency)
+  if [ -n "$scenario" ]; then args+=(-s bench/wrk/catalog.lua); fi
+  SCENARIO=$scenario BENCH_DATA=$work wrk "${args[@]}" "$url" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
+                     if (v ~ /s$/) return v * 1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /Requests\/sec:/ { rate = $2 }
+    /Non-2xx or 3xx responses:/ { errors += $5 }
+    /Socket errors:/ { errors += $4 + $6 + $8 + $10 }
+    END { printf "%.1f %.2f %.2f %d", rate, p50, p99, errors }'
+}
+
+# A gokart-bench report line: "rate p50 p99 errors".
+bench_line() {
+  sed -n 's/^[^:]*: \([0-9.]*\)\/s  p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms  errors \([0-9]*\).*/\1 \2 \3 \4/p' | tail -1
+}
+
+rss_mib() { awk '/^'"$2"':/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+echo "bench: ceilings ($seconds s each)"
+ceiling_by_id=$(pgbench_tps product_by_id)
+ceiling_list=$(pgbench_tps category_list)
+ceiling_search=$(pgbench_tps search)
+ceiling_hot=$(pgbench_tps hot_row)
+psql "$db" -qc "UPDATE products SET stock_quantity = 1000000000"
+ceiling_argon2=$("$bin/gokart-bench" argon2 --seconds "$seconds" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p')
+"$bin/gokart-bench" hello --port 18099 & pids+=($!)
+sleep 0.5
+read -r ceiling_hello _ <<< "$(wrk_run http://127.0.0.1:18099/)"
+
+echo "bench: start-up"
+startup=$(DATABASE_URL=$db "$bin/gokart-bench" startup --binary "$bin/api" --port 18090)
+echo "$startup"
+
+PORT=18081 PUBLIC_URL=http://127.0.0.1:18081 ECOMMERCE_API_URL=http://127.0.0.1:18080 \
+  WAREHOUSE_PROCESSING_TIME=0s SHIPPING_PROCESSING_TIME=0s DELIVERY_PROCESSING_TIME=0s \
+  MAIL_DIR="$work/mail" RUST_LOG=warn "$bin/mega-worker" serve & worker_pid=$!
+pids+=("$worker_pid")
+DATABASE_URL=$db PORT=18080 PUBLIC_URL=http://127.0.0.1:18080 RUST_LOG=warn \
+  AUTH_RATE_LIMIT_PER_MINUTE=100000000 MAINTENANCE_INTERVAL=off \
+  MEGA_WORKER_URL=http://127.0.0.1:18081 "$bin/api" serve & api_pid=$!
+pids+=("$api_pid")
+for _ in $(seq 1 100); do PORT=18080 "$bin/api" healthcheck 2>/dev/null && break; sleep 0.1; done
+sleep 1
+api_idle=$(rss_mib "$api_pid" VmRSS)
+worker_idle=$(rss_mib "$worker_pid" VmRSS)
+
+echo "bench: scenarios ($seconds s each)"
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 detail)"
+record "product detail" "$r" "$p50" "$p99" "$e" "pgbench select by id" "$ceiling_by_id"
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 list)"
+record "product list (category, by price)" "$r" "$p50" "$p99" "$e" "pgbench list + count" "$ceiling_list"
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 search)"
+record "full-text search" "$r" "$p50" "$p99" "$e" "pgbench search + count" "$ceiling_search"
+read -r r p50 p99 e <<< "$("$bin/gokart-bench" cart --seconds "$seconds" | bench_line)"
+record "cart add" "$r" "$p50" "$p99" "$e" "bare axum hello" "$ceiling_hello"
+read -r r p50 p99 e <<< "$("$bin/gokart-bench" login --seconds "$seconds" | bench_line)"
+record "login" "$r" "$p50" "$p99" "$e" "raw argon2id, all cores" "$ceiling_argon2"
+read -r r p50 p99 e <<< "$("$bin/gokart-bench" checkout --hot --seconds "$seconds" | bench_line)"
+record "checkout, one hot product" "$r" "$p50" "$p99" "$e" "pgbench hot-row decrement" "$ceiling_hot"
+read -r r p50 p99 e <<< "$("$bin/gokart-bench" checkout --seconds "$seconds" | bench_line)"
+record "checkout, spread products" "$r" "$p50" "$p99" "$e" "pgbench hot-row decrement" "$ceiling_hot"
+orders=$(awk -v s="$seconds" 'BEGIN { print (s < 10 ? 500 : 2000) }')
+read -r r p50 p99 e <<< "$("$bin/gokart-bench" pipeline --orders "$orders" | bench_line)"
+record "pipeline, paid to delivered" "$r" "$p50" "$p99" "$e" "target 200/s" "200"
+api_peak=$(rss_mib "$api_pid" VmHWM)
+worker_peak=$(rss_mib "$worker_pid" VmHWM)
+
+mkdir -p bench/results
+stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+out="bench/results/$stamp-$mode.md"
+{
+  echo "# GoKart benchmark, $mode, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+    "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); PostgreSQL $(psql "$db" -Atc 'SHOW server_version')" \
+    "with synchronous_commit=$synchronous_commit; $products products; $concurrency connections; $seconds s per measurement."
+  echo
+  echo "| scenario | rate | p50 | p99 | errors | ceiling | ceiling rate | ratio |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|"
+  awk -F'\t' '{ ratio = ($7 > 0) ? sprintf("%.0f%%", 100 * $2 / $7) : "-";
+    printf "| %s | %.1f/s | %.2f ms | %.2f ms | %d | %s | %.1f/s | %s |\n", $1, $2, $3, $4, $5, $6, $7, ratio }' "$results"
+  echo
+  echo "Memory: API idle $api_idle MiB, peak $api_peak MiB; worker idle $worker_idle MiB, peak $worker_peak MiB."
+  echo "Start-up: $startup"
+} > "$out"
+cp "$results" "bench/results/$stamp-$mode.tsv"
+cat "$out"
+echo "bench: written to $out"
