@@ -10,8 +10,8 @@
 # fresh `gokart_bench` database; seeds the demo data, 100,000 synthetic
 # products and 2,000 users; starts the API (:18080) and the worker (:18081);
 # measures the ceilings (pgbench -M prepared, raw argon2id, a bare axum
-# handler) and the scenarios; prints a Markdown table and writes it to
-# bench/results/. Load comes from wrk (Debian package, installed if missing)
+# handler) and the scenarios; prints a Markdown table and writes it, with a
+# PNG chart (matplotlib, from PyPI), to bench/results/. Load comes from wrk (Debian package, installed if missing)
 # and from gokart-bench for the scenarios that need a session.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -71,8 +71,11 @@ categories=$(wc -l < "$work/slugs.txt")
 synchronous_commit=$(psql "$db" -Atc "SHOW synchronous_commit")
 
 results="$work/results.tsv"
-# name, rate, p50 ms, p99 ms, errors, ceiling name, ceiling rate
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$results"; }
+# name, rate, p50 ms, p99 ms, errors, ceiling name, ceiling rate, API RSS
+# right after the scenario (MiB)
+record() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$(rss_mib "$api_pid" VmRSS)" >> "$results"
+}
 
 # pgbench: transactions per second of a script, 16 clients, prepared statements.
 pgbench_tps() {
@@ -109,7 +112,10 @@ ceiling_by_id=$(pgbench_tps product_by_id)
 ceiling_list=$(pgbench_tps category_list)
 ceiling_search=$(pgbench_tps search)
 ceiling_hot=$(pgbench_tps hot_row)
-psql "$db" -qc "UPDATE products SET stock_quantity = 1000000000"
+# Undo the hot-row ceiling's decrements, and clean up after its updates so
+# the scenarios see the same tidy tables the ceilings saw.
+psql "$db" -qc "UPDATE products SET stock_quantity = 1000000000
+  WHERE id = (SELECT id FROM bench_product_ids WHERE n = 1)" -c "VACUUM ANALYZE products"
 ceiling_argon2=$("$bin/gokart-bench" argon2 --seconds "$seconds" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p')
 "$bin/gokart-bench" hello --port 18099 & pids+=($!)
 sleep 0.5
@@ -163,14 +169,25 @@ out="bench/results/$stamp-$mode.md"
     "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); PostgreSQL $(psql "$db" -Atc 'SHOW server_version')" \
     "with synchronous_commit=$synchronous_commit; $products products; $concurrency connections; $seconds s per measurement."
   echo
-  echo "| scenario | rate | p50 | p99 | errors | ceiling | ceiling rate | ratio |"
-  echo "|---|---:|---:|---:|---:|---|---:|---:|"
+  echo "| scenario | rate | p50 | p99 | errors | ceiling | ceiling rate | ratio | API RSS after |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
   awk -F'\t' '{ ratio = ($7 > 0) ? sprintf("%.0f%%", 100 * $2 / $7) : "-";
-    printf "| %s | %.1f/s | %.2f ms | %.2f ms | %d | %s | %.1f/s | %s |\n", $1, $2, $3, $4, $5, $6, $7, ratio }' "$results"
+    printf "| %s | %.1f/s | %.2f ms | %.2f ms | %d | %s | %.1f/s | %s | %s MiB |\n", $1, $2, $3, $4, $5, $6, $7, ratio, $8 }' "$results"
   echo
   echo "Memory: API idle $api_idle MiB, peak $api_peak MiB; worker idle $worker_idle MiB, peak $worker_peak MiB."
   echo "Start-up: $startup"
 } > "$out"
 cp "$results" "bench/results/$stamp-$mode.tsv"
+
+# The chart, with matplotlib from PyPI in a virtualenv outside the clone.
+venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/bench-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import matplotlib" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "matplotlib==3.9.2"
+fi
+"$venv/bin/python" bench/chart.py "$results" "bench/results/$stamp-$mode.png" \
+  "GoKart, $mode run, $(date -u '+%Y-%m-%d'): throughput against its ceiling, $(nproc) cores"
+cp "bench/results/$stamp-$mode.png" bench/results/latest.png
+echo "![throughput against ceilings]($stamp-$mode.png)" >> "$out"
 cat "$out"
-echo "bench: written to $out"
+echo "bench: written to $out and bench/results/$stamp-$mode.png"

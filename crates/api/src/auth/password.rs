@@ -3,15 +3,17 @@
 //! Hashing is deliberately slow and memory-hungry, so it runs on the
 //! blocking pool behind a semaphore with one permit per core: a burst of
 //! logins queues here instead of stalling other requests or exhausting
-//! memory. Logins for unknown emails verify against a dummy hash so they
-//! take as long as real ones.
+//! memory. Each permit reuses one argon2 working area: allocating and
+//! freeing it (19 MiB by default) per hash on the blocking threads would
+//! leave the allocator holding hundreds of MiB. Logins for unknown emails
+//! verify against a dummy hash so they take as long as real ones.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use gokart_domain::NewPassword;
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -22,6 +24,8 @@ use crate::config::Argon2Config;
 pub struct Passwords {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Working areas, at most one per permit, reused from hash to hash.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
     dummy_hash: Arc<OnceCell<String>>,
 }
 
@@ -34,6 +38,7 @@ impl Passwords {
         Ok(Passwords {
             params,
             permits: Arc::new(Semaphore::new(cores)),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(cores))),
             dummy_hash: Arc::new(OnceCell::new()),
         })
     }
@@ -42,25 +47,70 @@ impl Passwords {
     pub async fn hash(&self, password: &NewPassword) -> anyhow::Result<String> {
         let password = password.expose().to_owned();
         let params = self.params.clone();
+        let memory = self.memory.clone();
         self.blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
-            argon2(params)
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|err| anyhow::anyhow!("hashing failed: {err}"))
+            let mut salt_buffer = [0u8; 64];
+            let salt_bytes = salt.as_salt().decode_b64(&mut salt_buffer).map_err(hashing)?;
+            let hasher = argon2(Algorithm::Argon2id, Version::V0x13, params.clone());
+            let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+            let output = with_memory(&memory, params.block_count(), |blocks| {
+                Output::init_with(length, |out| {
+                    hasher
+                        .hash_password_into_with_memory(
+                            password.as_bytes(),
+                            salt_bytes,
+                            out,
+                            blocks,
+                        )
+                        .map_err(Into::into)
+                })
+            })
+            .map_err(hashing)?;
+            let phc = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params).map_err(hashing)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(output),
+            };
+            Ok(phc.to_string())
         })
         .await
     }
 
-    /// Whether `password` matches the stored `phc` hash.
+    /// Whether `password` matches the stored `phc` hash (compared in
+    /// constant time).
     pub async fn verify(&self, password: &str, phc: &str) -> anyhow::Result<bool> {
         let password = password.to_owned();
         let phc = phc.to_owned();
-        let params = self.params.clone();
+        let memory = self.memory.clone();
         self.blocking(move || {
-            let hash = PasswordHash::new(&phc)
+            let stored = PasswordHash::new(&phc)
                 .map_err(|err| anyhow::anyhow!("stored hash is malformed: {err}"))?;
-            Ok(argon2(params).verify_password(password.as_bytes(), &hash).is_ok())
+            let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+                anyhow::bail!("stored hash has no salt or no hash");
+            };
+            let algorithm = Algorithm::try_from(stored.algorithm).map_err(hashing)?;
+            let version = stored.version.map(Version::try_from).transpose().map_err(hashing)?;
+            let params = Params::try_from(&stored).map_err(hashing)?;
+            let mut salt_buffer = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(hashing)?;
+            let hasher = argon2(algorithm, version.unwrap_or_default(), params.clone());
+            let computed = with_memory(&memory, params.block_count(), |blocks| {
+                Output::init_with(expected.len(), |out| {
+                    hasher
+                        .hash_password_into_with_memory(
+                            password.as_bytes(),
+                            salt_bytes,
+                            out,
+                            blocks,
+                        )
+                        .map_err(Into::into)
+                })
+            })
+            .map_err(hashing)?;
+            Ok(computed == expected)
         })
         .await
     }
@@ -88,8 +138,29 @@ impl Passwords {
     }
 }
 
-fn argon2(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn argon2(algorithm: Algorithm, version: Version, params: Params) -> Argon2<'static> {
+    Argon2::new(algorithm, version, params)
+}
+
+fn hashing(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("password hashing failed: {err}")
+}
+
+/// Runs `work` on a working area of at least `blocks` blocks taken from
+/// the pool (or made, the first time), and puts it back afterwards.
+fn with_memory<T>(
+    pool: &Mutex<Vec<Vec<Block>>>,
+    blocks: usize,
+    work: impl FnOnce(&mut [Block]) -> T,
+) -> T {
+    let taken = pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+    let mut area = taken.unwrap_or_default();
+    if area.len() < blocks {
+        area.resize(blocks, Block::default());
+    }
+    let result = work(&mut area);
+    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(area);
+    result
 }
 
 #[cfg(test)]
@@ -121,6 +192,35 @@ mod tests {
             passwords.hash(&password).await.unwrap(),
             passwords.hash(&password).await.unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_from_the_standard_encoder_still_verify() {
+        let passwords = cheap();
+        let salt = SaltString::generate(&mut OsRng);
+        let params = Params::new(512, 2, 1, None).unwrap();
+        let standard = argon2::password_hash::PasswordHasher::hash_password(
+            &argon2(Algorithm::Argon2id, Version::V0x13, params),
+            b"older password",
+            &salt,
+        )
+        .unwrap()
+        .to_string();
+
+        assert!(passwords.verify("older password", &standard).await.unwrap());
+        assert!(!passwords.verify("other password", &standard).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_working_areas_are_reused() {
+        let passwords = cheap();
+        let password = NewPassword::parse("correct horse battery").unwrap();
+        for _ in 0..5 {
+            passwords.hash(&password).await.unwrap();
+        }
+        let pool = passwords.memory.lock().unwrap();
+        assert!(pool.len() <= std::thread::available_parallelism().map_or(2, usize::from));
+        assert!(!pool.is_empty());
     }
 
     #[tokio::test]
