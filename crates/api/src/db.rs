@@ -28,6 +28,27 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
         .connect_lazy_with(options))
 }
 
+/// The outbox relay's own small pool, so relaying never takes connections
+/// from requests. Its bookkeeping (claims, "sent" marks) commits without
+/// waiting for the WAL flush: a mark lost in a crash only means the task is
+/// sent again, which every receiver tolerates, while the order changes that
+/// create the work stay durable.
+pub fn relay_pool(config: &DatabaseConfig, connections: u32) -> anyhow::Result<PgPool> {
+    let statement_timeout = format!("{}", config.statement_timeout.as_millis());
+    let options = PgConnectOptions::from_str(config.url.expose_secret())
+        .context("configuration error: DATABASE_URL: not a valid PostgreSQL URL")?
+        .application_name("gokart-relay")
+        .options([
+            ("statement_timeout", statement_timeout.as_str()),
+            ("synchronous_commit", "off"),
+        ]);
+    Ok(PgPoolOptions::new()
+        .max_connections(connections)
+        .min_connections(0)
+        .acquire_timeout(config.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
 /// A pool with one connection already made, failing fast when the database
 /// cannot be reached (for the one-shot commands).
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {

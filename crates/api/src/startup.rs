@@ -58,5 +58,9 @@ async fn relay(state: &AppState) -> anyhow::Result<Relay> {
         )?),
         TaskBackendKind::CloudTasks => Arc::new(CloudTasks::connect(config).await?),
     };
-    Ok(Relay::new(state.db.clone(), backend, config))
+    // A few connections serve any number of sends: each holds one only
+    // for a short statement, never while the worker answers.
+    let connections = u32::try_from(config.relay_concurrency.div_ceil(8)).unwrap_or(4).clamp(2, 8);
+    let pool = db::relay_pool(&state.config.database, connections)?;
+    Ok(Relay::new(pool, backend, config))
 }
