@@ -35,6 +35,9 @@ QUEUE=${QUEUE:-gokart-fulfillment}
 # -1 is unlimited: a fulfillment step is retried until it succeeds (a task
 # still expires after Cloud Tasks' 31-day limit).
 QUEUE_MAX_ATTEMPTS=${QUEUE_MAX_ATTEMPTS:--1}
+# ... for at most this long; a task still failing then (say, the worker
+# cannot reach the API) is dropped by Cloud Tasks, so alert on its logs.
+QUEUE_MAX_RETRY_DURATION=${QUEUE_MAX_RETRY_DURATION:-604800s}
 QUEUE_MIN_BACKOFF=${QUEUE_MIN_BACKOFF:-1s}
 QUEUE_MAX_BACKOFF=${QUEUE_MAX_BACKOFF:-300s}
 QUEUE_MAX_DOUBLINGS=${QUEUE_MAX_DOUBLINGS:-8}
@@ -141,6 +144,7 @@ step "Cloud Tasks queue $QUEUE"
 queue_settings=(
   --location="$TASKS_LOCATION"
   --max-attempts="$QUEUE_MAX_ATTEMPTS"
+  --max-retry-duration="$QUEUE_MAX_RETRY_DURATION"
   --min-backoff="$QUEUE_MIN_BACKOFF"
   --max-backoff="$QUEUE_MAX_BACKOFF"
   --max-doublings="$QUEUE_MAX_DOUBLINGS"

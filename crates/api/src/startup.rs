@@ -61,6 +61,7 @@ async fn relay(state: &AppState) -> anyhow::Result<Relay> {
     // A few connections serve any number of sends: each holds one only
     // for a short statement, never while the worker answers.
     let connections = u32::try_from(config.relay_concurrency.div_ceil(8)).unwrap_or(4).clamp(2, 8);
-    let pool = db::relay_pool(&state.config.database, connections)?;
+    // One more for the LISTEN connection, which stays checked out.
+    let pool = db::relay_pool(&state.config.database, connections + 1)?;
     Ok(Relay::new(pool, backend, config))
 }

@@ -61,11 +61,17 @@ impl ApiClient {
         };
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
-        let body: String = body.chars().take(300).collect();
-        match status.as_u16() {
-            200..=299 => Reported::Accepted,
-            404 | 409 | 422 => Reported::Refused(format!("API answered {status}: {body}")),
-            _ => Reported::Failed(format!("API answered {status}: {body}")),
+        let code = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|error| error["error"]["code"].as_str().map(str::to_owned));
+        let detail =
+            format!("API answered {status}: {}", body.chars().take(300).collect::<String>());
+        match (status.as_u16(), code.as_deref()) {
+            (200..=299, _) => Reported::Accepted,
+            // The order is gone, or the report can never apply. Any other
+            // 404 (a wrong ECOMMERCE_API_URL, say) is retried until fixed.
+            (404, Some("not_found")) | (409 | 422, _) => Reported::Refused(detail),
+            _ => Reported::Failed(detail),
         }
     }
 }

@@ -123,18 +123,40 @@ impl Relay {
             .collect())
     }
 
-    /// Sends one row and records the outcome. Database errors leave the
-    /// row leased; it becomes due again when the lease runs out.
+    /// Sends one row and records the outcome. Each write names the claim it
+    /// belongs to (`attempts`), so a send that outlived its lease cannot
+    /// overwrite what a later claim recorded. Database errors leave the row
+    /// leased; it becomes due again when the lease runs out.
     #[tracing::instrument(skip_all, fields(outbox = %row.id, kind = %row.kind, attempt = row.attempts))]
     async fn deliver(&self, row: OutboxRow) {
-        let outcome = match task::prepare(&self.db, &row).await {
-            Ok(Prepared::Send(task)) => match self.backend.send(&task).await {
-                Ok(()) => self.mark_sent(&row, None).await,
-                Err(reason) => self.retry_later(&row, &reason).await,
-            },
-            Ok(Prepared::Skip(reason)) => self.mark_sent(&row, Some(&reason)).await,
-            Ok(Prepared::Broken(reason)) => self.bury(&row, &reason).await,
-            Err(err) => self.retry_later(&row, &err.to_string()).await,
+        // Claims count attempts even when a send never reported back (the
+        // process died, or the outcome could not be written).
+        if row.attempts > self.max_attempts {
+            let reason = format!("no outcome recorded after {} attempts", row.attempts - 1);
+            if let Err(err) = self.bury(&row, &reason).await {
+                tracing::warn!(error = %err, "outbox row not buried; its lease will expire");
+            }
+            return;
+        }
+        // Finish well inside the lease, so no other instance takes the row
+        // while this send is still in flight.
+        let attempt = async {
+            match task::prepare(&self.db, &row).await {
+                Ok(Prepared::Send(task)) => self.backend.send(&task).await.map(|()| None),
+                Ok(Prepared::Skip(reason)) => Ok(Some(Ok(reason))),
+                Ok(Prepared::Broken(reason)) => Ok(Some(Err(reason))),
+                Err(err) => Err(err.to_string()),
+            }
+        };
+        let limit = self.lease.saturating_sub(Duration::from_secs(15));
+        let result = tokio::time::timeout(limit, attempt)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")));
+        let outcome = match result {
+            Ok(None) => self.mark_sent(&row, None).await,
+            Ok(Some(Ok(skipped))) => self.mark_sent(&row, Some(&skipped)).await,
+            Ok(Some(Err(broken))) => self.bury(&row, &broken).await,
+            Err(reason) => self.retry_later(&row, &reason).await,
         };
         if let Err(err) = outcome {
             tracing::warn!(error = %err, "outbox row outcome not recorded; its lease will expire");
@@ -143,9 +165,11 @@ impl Relay {
 
     async fn mark_sent(&self, row: &OutboxRow, note: Option<&str>) -> Result<()> {
         sqlx::query!(
-            "UPDATE outbox SET sent_at = now(), last_error = $2 WHERE id = $1",
+            "UPDATE outbox SET sent_at = now(), last_error = $2
+             WHERE id = $1 AND attempts = $3 AND sent_at IS NULL AND dead_at IS NULL",
             row.id,
-            note
+            note,
+            row.attempts
         )
         .execute(&self.db)
         .await?;
@@ -160,10 +184,11 @@ impl Relay {
         tracing::warn!(error = reason, retry_in = ?delay, "task not sent");
         sqlx::query!(
             "UPDATE outbox SET last_error = $2, available_at = now() + make_interval(secs => $3)
-             WHERE id = $1",
+             WHERE id = $1 AND attempts = $4 AND sent_at IS NULL AND dead_at IS NULL",
             row.id,
             reason,
-            delay.as_secs_f64()
+            delay.as_secs_f64(),
+            row.attempts
         )
         .execute(&self.db)
         .await?;
@@ -174,9 +199,11 @@ impl Relay {
     async fn bury(&self, row: &OutboxRow, reason: &str) -> Result<()> {
         tracing::error!(error = reason, attempts = row.attempts, "task is a dead letter");
         sqlx::query!(
-            "UPDATE outbox SET last_error = $2, dead_at = now() WHERE id = $1",
+            "UPDATE outbox SET last_error = $2, dead_at = now()
+             WHERE id = $1 AND attempts = $3 AND sent_at IS NULL AND dead_at IS NULL",
             row.id,
-            reason
+            reason,
+            row.attempts
         )
         .execute(&self.db)
         .await?;

@@ -105,6 +105,7 @@ async fn every_bad_google_token_is_refused_and_a_good_one_accepted() {
         ("another audience", with(&|c| c["aud"] = json!("https://worker.gokart.test")), 401),
         ("another issuer", with(&|c| c["iss"] = json!("https://issuer.gokart.test")), 401),
         ("expired", with(&|c| c["exp"] = json!(now() - 3600)), 401),
+        ("issued in the future", with(&|c| c["iat"] = json!(now() + 3600)), 401),
         ("a forged signature", forged_token(&claims(WORKER_SA, audience)), 401),
         (
             "HS256 keyed with the public key",

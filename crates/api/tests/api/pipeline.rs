@@ -361,3 +361,38 @@ async fn a_worker_that_keeps_failing_leaves_a_dead_letter_an_admin_can_retry() {
     }
     pipeline.wait_until_delivered(std::slice::from_ref(&id)).await;
 }
+
+#[tokio::test]
+async fn a_row_whose_sends_never_report_back_becomes_a_dead_letter() {
+    let pipeline = Pipeline::api_only(|env| {
+        env.set("OUTBOX_MAX_ATTEMPTS", "3");
+        env.set("RELAY_ENABLED", "false");
+    })
+    .await;
+    pipeline.order().await;
+    // Three claims whose sender died before recording anything.
+    sqlx::query("UPDATE outbox SET attempts = 3 WHERE kind = 'warehouse'")
+        .execute(&pipeline.api.db)
+        .await
+        .unwrap();
+    let (port, worker_port) = (free_port(), pipeline.worker_port);
+    let _relay = pipeline
+        .api
+        .spawn_sibling(|env| {
+            Pipeline::api_env(env, port, worker_port);
+            env.set("OUTBOX_MAX_ATTEMPTS", "3");
+        })
+        .await;
+
+    wait_for(Duration::from_secs(10), || async {
+        let error: Option<String> = sqlx::query_scalar(
+            "SELECT last_error FROM outbox WHERE kind = 'warehouse' AND dead_at IS NOT NULL",
+        )
+        .fetch_optional(&pipeline.api.db)
+        .await
+        .unwrap()
+        .flatten();
+        error.is_some_and(|error| error.contains("no outcome recorded after 3 attempts"))
+    })
+    .await;
+}

@@ -112,6 +112,13 @@ impl TokenVerifier {
         let claims = jsonwebtoken::decode::<ServiceClaims>(token, &key, &validation)
             .map_err(|err| ServiceAuthError::Invalid(err.to_string()))?
             .claims;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if claims.iat > now + LEEWAY_SECS {
+            return Err(ServiceAuthError::Invalid("issued in the future".into()));
+        }
         let email = claims.email.to_ascii_lowercase();
         if email.is_empty() || !claims.email_verified || !self.allowed.contains(&email) {
             return Err(ServiceAuthError::NotAllowed(if email.is_empty() {

@@ -95,14 +95,24 @@ async fn send_resend(
     if status.is_success() {
         return Ok(());
     }
-    let detail = response.text().await.unwrap_or_default();
+    let body = response.text().await.unwrap_or_default();
+    let name = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|error| error["name"].as_str().map(str::to_owned))
+        .unwrap_or_default();
     let detail =
-        format!("Resend answered {status}: {}", detail.chars().take(300).collect::<String>());
-    // 409: the same key is still being processed; 429: rate limited.
-    if status.is_server_error() || matches!(status.as_u16(), 401 | 403 | 409 | 429) {
-        Err(SendError::Unavailable(detail))
-    } else {
-        Err(SendError::Rejected(detail))
+        format!("Resend answered {status}: {}", body.chars().take(300).collect::<String>());
+    match (status.as_u16(), name.as_str()) {
+        // This key was used before with other content: an earlier attempt
+        // of this very task got through, so the email has gone.
+        (409, "invalid_idempotent_request") => Ok(()),
+        // Setup problems (key, sender) are fixed by configuration, so keep
+        // the task; 409 is the same key still in flight; 429 a rate limit.
+        (401 | 403 | 409 | 429, _) | (_, "invalid_from_address") => {
+            Err(SendError::Unavailable(detail))
+        }
+        (status, _) if status >= 500 => Err(SendError::Unavailable(detail)),
+        _ => Err(SendError::Rejected(detail)),
     }
 }
 

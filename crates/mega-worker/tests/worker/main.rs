@@ -165,3 +165,31 @@ fn wait_with_deadline(
     child.wait().ok();
     None
 }
+
+/// A stand-in API answering every status report with `status` and `code`.
+async fn api_answering(status: u16, code: &'static str) -> String {
+    let router = axum::Router::new().fallback(move || async move {
+        (
+            axum::http::StatusCode::from_u16(status).unwrap(),
+            axum::Json(serde_json::json!({"error": {"code": code, "message": "stand-in"}})),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+#[tokio::test]
+async fn a_report_about_a_missing_order_is_dropped_but_a_missing_route_is_retried() {
+    let token = relay_token().await;
+    let body = r#"{"order_id": "0193a0d6-6b5e-7c4e-9d1e-3f1e2a4b5c6d"}"#;
+    let no_order = spawn_worker_with(&api_answering(404, "not_found").await, &[]).await;
+    let wrong_url = spawn_worker_with(&api_answering(404, "route_not_found").await, &[]).await;
+
+    let dropped = push(&no_order, "warehouse", Some(&token), body).await;
+    let retried = push(&wrong_url, "warehouse", Some(&token), body).await;
+
+    assert_eq!(dropped.status(), 200);
+    assert_eq!(retried.status(), 503);
+}

@@ -21,6 +21,8 @@ struct Inbox {
     requests: Arc<Mutex<Vec<(String, u16)>>>,
     /// Status to answer instead of sending, when set.
     fail_with: Arc<Mutex<Option<u16>>>,
+    /// The error `name` answered with it.
+    fail_name: Arc<Mutex<&'static str>>,
 }
 
 async fn emails(
@@ -44,7 +46,7 @@ async fn emails(
     let answer = if status == 200 {
         json!({"id": format!("email-{key}")})
     } else {
-        json!({"name": "application_error", "message": "stand-in failure"})
+        json!({"name": *inbox.fail_name.lock().unwrap(), "message": "stand-in failure"})
     };
     (StatusCode::from_u16(status).unwrap(), Json(answer))
 }
@@ -121,4 +123,33 @@ async fn a_resend_outage_is_retried_and_a_rejected_email_is_not() {
     let body: Value = rejected.json().await.unwrap();
     assert_eq!(body["outcome"], "dropped");
     assert!(inbox.sent.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn resend_errors_are_retried_or_dropped_by_their_name() {
+    let (worker, inbox) = resend_worker().await;
+    let token = relay_token().await;
+    let mut outcomes = Vec::new();
+    for (status, name) in [
+        (409, "invalid_idempotent_request"),
+        (409, "concurrent_idempotent_requests"),
+        (422, "invalid_from_address"),
+        (422, "validation_error"),
+    ] {
+        *inbox.fail_with.lock().unwrap() = Some(status);
+        *inbox.fail_name.lock().unwrap() = name;
+        let answer = push(&worker, "notification", Some(&token), &shipped_notification()).await;
+        outcomes.push((name, answer.status().as_u16()));
+    }
+
+    assert_eq!(
+        outcomes,
+        [
+            ("invalid_idempotent_request", 200),
+            ("concurrent_idempotent_requests", 503),
+            ("invalid_from_address", 503),
+            ("validation_error", 200),
+        ],
+        "a key already used means sent; setup errors wait for a fix; bad emails are dropped"
+    );
 }
