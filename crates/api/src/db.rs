@@ -16,16 +16,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 /// A pool that connects on first use, so the API can start (and report
 /// not-ready on `/readyz`) while the database is still coming up.
 pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
-    let statement_timeout = format!("{}", config.statement_timeout.as_millis());
-    let options = PgConnectOptions::from_str(config.url.expose_secret())
-        .context("configuration error: DATABASE_URL: not a valid PostgreSQL URL")?
-        .application_name("gokart-api")
-        .options([("statement_timeout", statement_timeout.as_str())]);
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)
-        .connect_lazy_with(options))
+        .connect_lazy_with(connect_options(config, "gokart-api", &[])?))
 }
 
 /// The outbox relay's own small pool, so relaying never takes connections
@@ -34,19 +29,28 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
 /// sent again, which every receiver tolerates, while the order changes that
 /// create the work stay durable.
 pub fn relay_pool(config: &DatabaseConfig, connections: u32) -> anyhow::Result<PgPool> {
-    let statement_timeout = format!("{}", config.statement_timeout.as_millis());
-    let options = PgConnectOptions::from_str(config.url.expose_secret())
-        .context("configuration error: DATABASE_URL: not a valid PostgreSQL URL")?
-        .application_name("gokart-relay")
-        .options([
-            ("statement_timeout", statement_timeout.as_str()),
-            ("synchronous_commit", "off"),
-        ]);
+    let options = connect_options(config, "gokart-relay", &[("synchronous_commit", "off")])?;
     Ok(PgPoolOptions::new()
         .max_connections(connections)
         .min_connections(0)
         .acquire_timeout(config.acquire_timeout)
         .connect_lazy_with(options))
+}
+
+/// `DATABASE_URL` with the statement timeout and `settings` applied to
+/// every session, named `application` in `pg_stat_activity`.
+fn connect_options(
+    config: &DatabaseConfig,
+    application: &str,
+    settings: &[(&str, &str)],
+) -> anyhow::Result<PgConnectOptions> {
+    let statement_timeout = config.statement_timeout.as_millis().to_string();
+    let mut options = vec![("statement_timeout", statement_timeout.as_str())];
+    options.extend_from_slice(settings);
+    Ok(PgConnectOptions::from_str(config.url.expose_secret())
+        .context("configuration error: DATABASE_URL: not a valid PostgreSQL URL")?
+        .application_name(application)
+        .options(options))
 }
 
 /// A pool with one connection already made, failing fast when the database

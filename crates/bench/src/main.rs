@@ -226,11 +226,7 @@ async fn login(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<()> {
-    ensure!(
-        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-        "load is only ever sent to this machine's loopback"
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = loopback_client(url, concurrency)?;
     let password = "benchmark passphrase";
     let run = std::process::id();
     let mut emails = Vec::with_capacity(users);
@@ -297,11 +293,7 @@ where
 }
 
 async fn catalog(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
-    ensure!(
-        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-        "load is only ever sent to this machine's loopback"
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = loopback_client(url, concurrency)?;
     let page: serde_json::Value =
         client.get(format!("{url}/api/v1/products?page_size=100")).send().await?.json().await?;
     let total = page["total"].as_i64().unwrap_or(0);
@@ -352,11 +344,7 @@ async fn checkout(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<()> {
-    ensure!(
-        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-        "load is only ever sent to this machine's loopback"
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let client = loopback_client(url, concurrency)?;
     let products = Arc::new(stocked_products(&client, url, if hot { 1 } else { 100 }).await?);
     let customers = customers(&client, url, concurrency).await?;
     let base = url.to_owned();
@@ -388,6 +376,15 @@ async fn checkout(
     Report { completed: latencies.len(), errors, elapsed: started.elapsed(), latencies }
         .print(&format!("checkout, {kind} ({concurrency} customers; add to cart + order)"));
     Ok(())
+}
+
+/// A client for load on `url`, which must be this machine's loopback.
+fn loopback_client(url: &str, concurrency: usize) -> anyhow::Result<reqwest::Client> {
+    ensure!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+        "load is only ever sent to this machine's loopback"
+    );
+    Ok(reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?)
 }
 
 /// Up to `count` product ids, each with stock raised out of reach (as the
@@ -496,11 +493,7 @@ async fn pipeline(
     concurrency: usize,
     timeout: Duration,
 ) -> anyhow::Result<()> {
-    ensure!(
-        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-        "load is only ever sent to this machine's loopback"
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let client = loopback_client(url, concurrency)?;
     let products = Arc::new(stocked_products(&client, url, 100).await?);
     let customers = customers(&client, url, concurrency).await?;
     let placing = Instant::now();
@@ -596,11 +589,7 @@ async fn hello(port: u16) -> anyhow::Result<()> {
 }
 
 async fn cart(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
-    ensure!(
-        url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-        "load is only ever sent to this machine's loopback"
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
+    let client = loopback_client(url, concurrency)?;
     let products = Arc::new(stocked_products(&client, url, 100).await?);
     let tokens: Arc<Vec<String>> = Arc::new(
         customers(&client, url, concurrency).await?.into_iter().map(|(token, _)| token).collect(),

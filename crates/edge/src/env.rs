@@ -120,6 +120,16 @@ impl Env {
         self.get(name).unwrap_or(default).to_owned()
     }
 
+    /// An http(s) URL without trailing slashes, or `default`.
+    pub fn url(&self, name: &str, default: &str) -> Result<String, ConfigError> {
+        let value = self.string(name, default).trim_end_matches('/').to_owned();
+        if value.starts_with("http://") || value.starts_with("https://") {
+            Ok(value)
+        } else {
+            Err(ConfigError::new(name, "must start with http:// or https://"))
+        }
+    }
+
     /// A value that must be set.
     pub fn require(&self, name: &str) -> Result<String, ConfigError> {
         self.get(name).map(str::to_owned).ok_or_else(|| ConfigError::new(name, "is required"))

@@ -17,7 +17,9 @@ fn read_in(files: &[&str]) -> BTreeSet<String> {
         let source = std::fs::read_to_string(repo().join(file)).unwrap();
         // Calls may be split over lines by rustfmt; names hold no whitespace.
         let text: String = source.chars().filter(|c| !c.is_whitespace()).collect();
-        for getter in ["string(", "require(", "parse(", "flag(", "duration(", "secret(", "get("] {
+        for getter in
+            ["string(", "require(", "parse(", "flag(", "duration(", "secret(", "get(", "url("]
+        {
             for piece in text.split(&format!("env.{getter}\"")).skip(1) {
                 if let Some(name) = piece.split('"').next() {
                     names.insert(name.to_owned());

@@ -72,14 +72,8 @@ impl WorkerConfig {
     /// Reads and validates every variable, naming the first bad one.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let server = ServerConfig::from_env(env, 8081)?;
-        let public_url = http_url(
-            "PUBLIC_URL",
-            &env.string("PUBLIC_URL", &format!("http://localhost:{}", server.port)),
-        )?;
-        let api_url = http_url(
-            "ECOMMERCE_API_URL",
-            &env.string("ECOMMERCE_API_URL", "http://localhost:8080"),
-        )?;
+        let public_url = env.url("PUBLIC_URL", &format!("http://localhost:{}", server.port))?;
+        let api_url = env.url("ECOMMERCE_API_URL", "http://localhost:8080")?;
         let step = Duration::from_secs(2);
         let processing = ProcessingTimes {
             warehouse: env.duration("WAREHOUSE_PROCESSING_TIME", step)?,
@@ -110,10 +104,7 @@ impl WorkerConfig {
             }
             "resend" => EmailProvider::Resend {
                 api_key: SecretString::from(env.require("RESEND_API_KEY")?),
-                api_base: http_url(
-                    "RESEND_API_BASE",
-                    &env.string("RESEND_API_BASE", "https://api.resend.com"),
-                )?,
+                api_base: env.url("RESEND_API_BASE", "https://api.resend.com")?,
             },
             other => {
                 return Err(ConfigError::new(
@@ -137,16 +128,6 @@ impl WorkerConfig {
             email: EmailConfig { provider, from },
             service_auth,
         })
-    }
-}
-
-/// `value` without trailing slashes, if it is an http(s) URL.
-fn http_url(name: &str, value: &str) -> Result<String, ConfigError> {
-    let value = value.trim_end_matches('/').to_owned();
-    if value.starts_with("http://") || value.starts_with("https://") {
-        Ok(value)
-    } else {
-        Err(ConfigError::new(name, "must start with http:// or https://"))
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use gokart_domain::NewPassword;
 use tokio::sync::{OnceCell, Semaphore};
@@ -50,23 +50,9 @@ impl Passwords {
         let memory = self.memory.clone();
         self.blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
-            let mut salt_buffer = [0u8; 64];
-            let salt_bytes = salt.as_salt().decode_b64(&mut salt_buffer).map_err(hashing)?;
-            let hasher = argon2(Algorithm::Argon2id, Version::V0x13, params.clone());
+            let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
             let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-            let output = with_memory(&memory, params.block_count(), |blocks| {
-                Output::init_with(length, |out| {
-                    hasher
-                        .hash_password_into_with_memory(
-                            password.as_bytes(),
-                            salt_bytes,
-                            out,
-                            blocks,
-                        )
-                        .map_err(Into::into)
-                })
-            })
-            .map_err(hashing)?;
+            let output = derive(&memory, &hasher, password.as_bytes(), salt.as_salt(), length)?;
             let phc = PasswordHash {
                 algorithm: Algorithm::Argon2id.ident(),
                 version: Some(Version::V0x13.into()),
@@ -94,22 +80,8 @@ impl Passwords {
             let algorithm = Algorithm::try_from(stored.algorithm).map_err(hashing)?;
             let version = stored.version.map(Version::try_from).transpose().map_err(hashing)?;
             let params = Params::try_from(&stored).map_err(hashing)?;
-            let mut salt_buffer = [0u8; 64];
-            let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(hashing)?;
-            let hasher = argon2(algorithm, version.unwrap_or_default(), params.clone());
-            let computed = with_memory(&memory, params.block_count(), |blocks| {
-                Output::init_with(expected.len(), |out| {
-                    hasher
-                        .hash_password_into_with_memory(
-                            password.as_bytes(),
-                            salt_bytes,
-                            out,
-                            blocks,
-                        )
-                        .map_err(Into::into)
-                })
-            })
-            .map_err(hashing)?;
+            let hasher = Argon2::new(algorithm, version.unwrap_or_default(), params);
+            let computed = derive(&memory, &hasher, password.as_bytes(), salt, expected.len())?;
             Ok(computed == expected)
         })
         .await
@@ -138,29 +110,32 @@ impl Passwords {
     }
 }
 
-fn argon2(algorithm: Algorithm, version: Version, params: Params) -> Argon2<'static> {
-    Argon2::new(algorithm, version, params)
-}
-
 fn hashing(err: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("password hashing failed: {err}")
 }
 
-/// Runs `work` on a working area of at least `blocks` blocks taken from
-/// the pool (or made, the first time), and puts it back afterwards.
-fn with_memory<T>(
+/// The `length`-byte argon2 output for `password` and `salt`, computed on a
+/// working area taken from `pool` (or made, the first time) and put back.
+fn derive(
     pool: &Mutex<Vec<Vec<Block>>>,
-    blocks: usize,
-    work: impl FnOnce(&mut [Block]) -> T,
-) -> T {
+    hasher: &Argon2<'_>,
+    password: &[u8],
+    salt: Salt<'_>,
+    length: usize,
+) -> anyhow::Result<Output> {
+    let mut salt_buffer = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buffer).map_err(hashing)?;
     let taken = pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
     let mut area = taken.unwrap_or_default();
+    let blocks = hasher.params().block_count();
     if area.len() < blocks {
         area.resize(blocks, Block::default());
     }
-    let result = work(&mut area);
+    let output = Output::init_with(length, |out| {
+        hasher.hash_password_into_with_memory(password, salt, out, &mut area).map_err(Into::into)
+    });
     pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(area);
-    result
+    output.map_err(hashing)
 }
 
 #[cfg(test)]
@@ -200,7 +175,7 @@ mod tests {
         let salt = SaltString::generate(&mut OsRng);
         let params = Params::new(512, 2, 1, None).unwrap();
         let standard = argon2::password_hash::PasswordHasher::hash_password(
-            &argon2(Algorithm::Argon2id, Version::V0x13, params),
+            &Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             b"older password",
             &salt,
         )

@@ -86,11 +86,7 @@ impl FulfillmentConfig {
     /// Reads and checks the settings.
     pub fn from_env(env: &Env, app_env: AppEnv) -> Result<Self, ConfigError> {
         let backend = env.parse("TASK_BACKEND", TaskBackendKind::Local)?;
-        let worker_url = env.string("MEGA_WORKER_URL", "http://localhost:8081");
-        let worker_url = worker_url.trim_end_matches('/').to_owned();
-        if !(worker_url.starts_with("http://") || worker_url.starts_with("https://")) {
-            return Err(ConfigError::new("MEGA_WORKER_URL", "must start with http:// or https://"));
-        }
+        let worker_url = env.url("MEGA_WORKER_URL", "http://localhost:8081")?;
         let cloud_tasks = match backend {
             TaskBackendKind::Local => None,
             TaskBackendKind::CloudTasks => Some(CloudTasksConfig {

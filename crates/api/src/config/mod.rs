@@ -215,13 +215,7 @@ impl ApiConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let server = ServerConfig::from_env(env, 8080)?;
         let app_env = server.app_env;
-        let public_url = env
-            .string("PUBLIC_URL", &format!("http://localhost:{}", server.port))
-            .trim_end_matches('/')
-            .to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError::new("PUBLIC_URL", "must start with http:// or https://"));
-        }
+        let public_url = env.url("PUBLIC_URL", &format!("http://localhost:{}", server.port))?;
         let max_connections = env.parse("DATABASE_MAX_CONNECTIONS", 10)?;
         if max_connections == 0 {
             return Err(ConfigError::new("DATABASE_MAX_CONNECTIONS", "must be at least 1"));

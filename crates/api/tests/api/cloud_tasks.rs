@@ -18,7 +18,8 @@ use gokart_api::outbox::cloud_tasks::CloudTasks;
 use gokart_edge::service_auth::{ServiceAuthConfig, TokenMinter};
 use gokart_edge::{AppEnv, Env};
 
-use crate::pipeline::{Pipeline, Worker, free_port, wait_for};
+use crate::helpers::free_port;
+use crate::pipeline::{Pipeline, Worker, wait_for};
 
 const INVOKER: &str = "invoker@gokart.local";
 

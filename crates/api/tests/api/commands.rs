@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::TestDatabase;
+use crate::helpers::{TestDatabase, free_port};
 
 fn api() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
@@ -160,10 +160,6 @@ fn healthcheck_fails_when_nothing_answers() {
     let status = api().arg("healthcheck").env("PORT", port.to_string()).status().unwrap();
 
     assert!(!status.success());
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Polls `/readyz` until it answers 200, for at most ten seconds.

@@ -5,9 +5,9 @@
 use serde_json::{Value, json};
 
 use crate::google_standin::{
-    GoogleStandIn, claims, forged_token, google_token, hs256_confusion_token, now, token_with_kid,
+    GoogleStandIn, claims, forged_token, google_token, hs256_confusion_token, token_with_kid,
 };
-use crate::helpers::{TestApp, add_to_cart, checkout};
+use crate::helpers::{TestApp, add_to_cart, checkout, now};
 use crate::pipeline::{Pipeline, Worker};
 
 const API_SA: &str = "gokart-api@shop.iam.gserviceaccount.com";
@@ -54,16 +54,11 @@ async fn the_pipeline_runs_on_tokens_from_the_metadata_server() {
 
 async fn google_api(google: &GoogleStandIn) -> TestApp {
     let allowed = format!("{WORKER_SA},{SCHEDULER_SA}");
-    let app = TestApp::spawn_with(
-        |env| {
-            google_mode(env, google, &allowed);
-            env.set("PUBLIC_URL", "https://api.gokart.test");
-        },
-        axum::Router::new(),
-    )
-    .await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
+    TestApp::spawn_shop_with(|env| {
+        google_mode(env, google, &allowed);
+        env.set("PUBLIC_URL", "https://api.gokart.test");
+    })
+    .await
 }
 
 async fn report(app: &TestApp, order: &str, token: &str) -> u16 {
@@ -148,7 +143,7 @@ async fn an_unknown_key_id_refetches_the_keys_once_and_is_refused() {
 #[tokio::test]
 async fn the_worker_takes_tasks_only_with_a_token_minted_for_its_own_url() {
     let google = GoogleStandIn::start(WORKER_SA).await;
-    let port = crate::pipeline::free_port();
+    let port = crate::helpers::free_port();
     let mail = std::env::temp_dir().join(format!("gokart-mail-{}", uuid::Uuid::new_v4()));
     let (jwks, metadata) = (google.jwks_url(), google.metadata_host());
     let _worker = Worker::start(

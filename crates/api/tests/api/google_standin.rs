@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,6 +14,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+
+use crate::helpers::now;
 
 /// The `kid` the stand-in publishes.
 pub const KEY_ID: &str = "gokart-test-key-1";
@@ -140,11 +141,6 @@ async fn identity(
         return Err(StatusCode::BAD_REQUEST);
     }
     Ok(google_token(&claims(&shared.email, audience)))
-}
-
-/// Seconds since the epoch.
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// The claims of a Google ID token for `email`, minted for `audience`.

@@ -234,9 +234,7 @@ impl TestApp {
 impl TestApp {
     /// The API with the demo catalog loaded.
     pub async fn spawn_shop() -> TestApp {
-        let app = TestApp::spawn().await;
-        gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-        app
+        TestApp::spawn_shop_with(|_| {}).await
     }
 
     /// Sets the stock of the product with `sku`; returns the product's id.
@@ -469,4 +467,24 @@ pub async fn checkout(app: &TestApp, user: &TestUser, address: &str) -> reqwest:
         .send()
         .await
         .unwrap()
+}
+
+/// A port nobody listens on yet (so a service can be told another's URL
+/// before that one starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Seconds since the epoch, for token claims.
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+impl TestApp {
+    /// The API with configuration changed by `configure` and the demo catalog loaded.
+    pub async fn spawn_shop_with(configure: impl FnOnce(&mut Env)) -> TestApp {
+        let app = TestApp::spawn_with(configure, Router::new()).await;
+        gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
+        app
+    }
 }

@@ -10,13 +10,7 @@ use gokart_mega_worker::{WorkerConfig, startup};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::helpers::{TestApp, TestUser, add_to_cart, checkout};
-
-/// A port nobody listens on yet (so the API can be told the worker's URL
-/// before the worker starts, and the other way round).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::helpers::{TestApp, TestUser, add_to_cart, checkout, free_port};
 
 /// A running worker; stopped when dropped.
 pub struct Worker {
@@ -85,15 +79,11 @@ impl Pipeline {
     /// started yet.
     pub async fn api_only(configure: impl FnOnce(&mut Env)) -> Pipeline {
         let (api_port, worker_port) = (free_port(), free_port());
-        let api = TestApp::spawn_with(
-            |env| {
-                Pipeline::api_env(env, api_port, worker_port);
-                configure(env);
-            },
-            axum::Router::new(),
-        )
+        let api = TestApp::spawn_shop_with(|env| {
+            Pipeline::api_env(env, api_port, worker_port);
+            configure(env);
+        })
         .await;
-        gokart_api::catalog::seed::demo_catalog(&api.db).await.unwrap();
         let mail_dir = std::env::temp_dir().join(format!("gokart-mail-{}", uuid::Uuid::new_v4()));
         Pipeline { api, api_port, worker_port, mail_dir }
     }

@@ -2,23 +2,17 @@
 //! maintenance call admit only service tokens minted for the API's URL by an
 //! allowed service, and the state machine decides what a report may do.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, add_to_cart, checkout, error_of};
+use crate::helpers::{TestApp, add_to_cart, checkout, error_of, now};
 
 const API_URL: &str = "http://api.gokart.test";
 const WORKER: &str = "worker@gokart.local";
 const SCHEDULER: &str = "scheduler@gokart.local";
 const LOCAL_SECRET: &str = gokart_edge::service_auth::DEV_SERVICE_AUTH_SECRET;
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
 
 /// The claims a valid local service token carries for `email`.
 fn claims(email: &str) -> Value {
@@ -36,9 +30,7 @@ fn token(email: &str) -> String {
 }
 
 async fn shop() -> TestApp {
-    let app = TestApp::spawn_with(|env| env.set("PUBLIC_URL", API_URL), axum::Router::new()).await;
-    gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    app
+    TestApp::spawn_shop_with(|env| env.set("PUBLIC_URL", API_URL)).await
 }
 
 /// A confirmed (paid) order; its id.
