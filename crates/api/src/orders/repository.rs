@@ -79,7 +79,7 @@ pub struct EventRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A cart line at checkout, with its product locked.
+/// A cart line at checkout, with its product as it was read.
 #[derive(Debug, Clone)]
 pub struct CheckoutLine {
     /// Product.
@@ -109,29 +109,48 @@ pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uui
         .await?)
 }
 
-/// The cart's lines with their products locked in id order, so concurrent
-/// checkouts of the same products in any cart order never deadlock.
-pub async fn lock_checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
+/// The cart's lines with their products as they are now, unlocked: checkout
+/// prices from this read and locks the products only at the end.
+pub async fn checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
     Ok(sqlx::query_as!(
         CheckoutLine,
         r#"SELECT p.id AS product_id, i.quantity, p.name, p.sku, p.thumbnail, p.price_amount,
                   p.currency, p.stock_quantity, (p.deleted_at IS NULL AND p.is_active) AS "on_sale!"
            FROM cart_items i JOIN products p ON p.id = i.product_id
            WHERE i.cart_id = $1
-           ORDER BY p.id
-           FOR UPDATE OF p"#,
+           ORDER BY p.id"#,
         cart
     )
     .fetch_all(db)
     .await?)
 }
 
-/// Locks products in id order (before restocking them).
-pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<()> {
-    sqlx::query!("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
-        .fetch_all(db)
-        .await?;
-    Ok(())
+/// A product's stock, price and availability, read under its row lock.
+#[derive(Debug, Clone)]
+pub struct LockedStock {
+    /// Product.
+    pub id: Uuid,
+    /// Stock now.
+    pub stock_quantity: i32,
+    /// Price now.
+    pub price_amount: i64,
+    /// Still on sale.
+    pub on_sale: bool,
+}
+
+/// Locks products in id order, so concurrent transactions over the same
+/// products never deadlock. `FOR NO KEY UPDATE` (what a stock update takes
+/// anyway) leaves other orders free to reference the rows meanwhile.
+pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<LockedStock>> {
+    Ok(sqlx::query_as!(
+        LockedStock,
+        r#"SELECT id, stock_quantity, price_amount,
+                  (deleted_at IS NULL AND is_active) AS "on_sale!"
+           FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE"#,
+        ids
+    )
+    .fetch_all(db)
+    .await?)
 }
 
 /// Adds `deltas[i]` (negative to take) to the stock of `ids[i]`.

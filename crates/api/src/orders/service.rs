@@ -73,11 +73,13 @@ fn new_order_number() -> String {
     format!("GK-{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
 }
 
-/// Turns the caller's cart into an order in one transaction: products are
-/// locked in id order, stock is checked and taken, prices are copied, the
-/// totals computed, the cart emptied, and (with the manual provider) the
-/// payment accepted and fulfillment queued in the outbox. Any refusal
-/// changes nothing. With `idempotency_key`, the answer is stored with it.
+/// Turns the caller's cart into an order in one transaction: prices are
+/// copied, the totals computed, the order written, the cart emptied, and
+/// (with the manual provider) the payment accepted and fulfillment queued in
+/// the outbox. Only then are the products locked (in id order), checked again
+/// and their stock taken, so a best-seller stays locked for two statements and
+/// the commit, not for the whole checkout. Any refusal changes nothing. With
+/// `idempotency_key`, the answer is stored with it.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn checkout(
     state: &AppState,
@@ -85,6 +87,65 @@ pub async fn checkout(
     request: Checkout,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
+    // A price or availability change between the first read and the lock
+    // starts the checkout again, so the order never charges a stale price.
+    const ATTEMPTS: usize = 3;
+    let mut placed = None;
+    for _ in 0..ATTEMPTS {
+        placed = place_order(state, user, request, idempotency_key).await?;
+        if placed.is_some() {
+            break;
+        }
+    }
+    let Some(Placed { mut view, pays_now, total, currency }) = placed else {
+        return Err(Error::conflict(
+            "cart_changed",
+            "prices in the cart kept changing during checkout; review the cart and try again",
+        ));
+    };
+
+    if !pays_now {
+        // After the commit, never inside it: Stripe is a network away.
+        match start_stripe_payment(state, view.id, total, &currency).await {
+            Ok(secret) => {
+                view.client_secret = Some(secret);
+                if let Some(key) = idempotency_key {
+                    let body =
+                        serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
+                    // The order exists either way: a failure here only means a
+                    // replay rebuilds the secret.
+                    if let Err(err) = idempotency::complete(&state.db, user, key, 201, &body).await
+                    {
+                        tracing::warn!(error = %err, "could not store the client secret with the key");
+                    }
+                }
+            }
+            // The order stands; `POST /orders/{id}/payment` asks again, and an
+            // order never paid expires and is restocked.
+            Err(err) => {
+                tracing::error!(error = %err, order = %view.id, "could not start the Stripe payment")
+            }
+        }
+    }
+    Ok(view)
+}
+
+/// A committed order, and what paying for it needs.
+struct Placed {
+    view: OrderView,
+    pays_now: bool,
+    total: i64,
+    currency: String,
+}
+
+/// One checkout transaction; `None` (and nothing written) when a product's
+/// price or availability changed after it was read.
+async fn place_order(
+    state: &AppState,
+    user: Uuid,
+    request: Checkout,
+    idempotency_key: Option<&str>,
+) -> Result<Option<Placed>> {
     let provider = state.config.payments.provider;
     let mut tx = state.db.begin().await?;
     let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
@@ -101,11 +162,12 @@ pub async fn checkout(
     };
     let empty = || Error::conflict("cart_empty", "the cart is empty");
     let cart = orders::lock_cart(&mut *tx, user).await?.ok_or_else(empty)?;
-    let lines = orders::lock_checkout_lines(&mut *tx, cart).await?;
+    let lines = orders::checkout_lines(&mut *tx, cart).await?;
     if lines.is_empty() {
         return Err(empty());
     }
-    check_lines(&lines)?;
+    let read: Vec<_> = lines.iter().map(|line| (line, line.stock_quantity, line.on_sale)).collect();
+    check_lines(&read)?;
 
     let pricing = state.config.orders.pricing;
     let priced: Vec<(Money, i64)> = lines
@@ -121,9 +183,6 @@ pub async fn checkout(
     if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
         return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
     }
-    let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
-    let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
-    orders::move_stock(&mut *tx, &ids, &taken).await?;
 
     let now = Utc::now(); // placeholder: the database stamps the stored row
     let mut order = OrderRow {
@@ -185,8 +244,6 @@ pub async fn checkout(
 
     if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
-        order.status = OrderStatus::Confirmed.as_str().to_owned();
-        order.payment_status = PaymentStatus::Paid.as_str().to_owned();
         workflow::advance(
             &mut tx,
             order.id,
@@ -206,37 +263,31 @@ pub async fn checkout(
         orders::find(&mut *tx, order.id, None, false).await?.ok_or(Error::NotFound("order"))?;
     let items = orders::items(&mut *tx, order.id).await?;
     let events = orders::events(&mut *tx, order.id).await?;
-    let mut view = OrderView::new(stored, items, events)?;
+    let view = OrderView::new(stored, items, events)?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
         idempotency::complete(&mut *tx, user, key, 201, &body).await?;
     }
-    tx.commit().await?;
 
-    if !pays_now {
-        // After the commit, never inside it: Stripe is a network away.
-        match start_stripe_payment(state, order.id, order.total_amount, &order.currency).await {
-            Ok(secret) => {
-                view.client_secret = Some(secret);
-                if let Some(key) = idempotency_key {
-                    let body =
-                        serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
-                    // The order exists either way: a failure here only means a
-                    // replay rebuilds the secret.
-                    if let Err(err) = idempotency::complete(&state.db, user, key, 201, &body).await
-                    {
-                        tracing::warn!(error = %err, "could not store the client secret with the key");
-                    }
-                }
-            }
-            // The order stands; `POST /orders/{id}/payment` asks again, and an
-            // order never paid expires and is restocked.
-            Err(err) => {
-                tracing::error!(error = %err, order = %order.id, "could not start the Stripe payment")
-            }
-        }
+    // Last: lock the products, check them again, and take the stock.
+    let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
+    let locked = orders::lock_products(&mut *tx, &ids).await?;
+    let unchanged = locked.len() == lines.len()
+        && locked.iter().zip(&lines).all(|(now, then)| {
+            now.id == then.product_id
+                && now.price_amount == then.price_amount
+                && now.on_sale == then.on_sale
+        });
+    if !unchanged {
+        return Ok(None);
     }
-    Ok(view)
+    let now: Vec<_> =
+        lines.iter().zip(&locked).map(|(line, now)| (line, now.stock_quantity, true)).collect();
+    check_lines(&now)?;
+    let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
+    orders::move_stock(&mut *tx, &ids, &taken).await?;
+    tx.commit().await?;
+    Ok(Some(Placed { view, pays_now, total: order.total_amount, currency: order.currency }))
 }
 
 /// The order's PaymentIntent, created on first use (the order id is
@@ -279,18 +330,19 @@ pub async fn payment_secret(state: &AppState, user: Uuid, id: Uuid) -> Result<St
     start_stripe_payment(state, order.id, order.total_amount, &order.currency).await
 }
 
-/// Refuses a checkout whose lines cannot all be bought as they stand.
-fn check_lines(lines: &[CheckoutLine]) -> Result<()> {
-    if let Some(line) = lines.iter().find(|line| !line.on_sale) {
+/// Refuses lines off sale or short of stock; each line comes with the stock
+/// and availability it is judged by.
+fn check_lines(lines: &[(&CheckoutLine, i32, bool)]) -> Result<()> {
+    if let Some((line, _, _)) = lines.iter().find(|(_, _, on_sale)| !on_sale) {
         return Err(Error::conflict(
             "product_unavailable",
             format!("{} is no longer on sale; remove it from the cart", line.name),
         ));
     }
-    if let Some(line) = lines.iter().find(|line| line.quantity > line.stock_quantity) {
+    if let Some((line, stock, _)) = lines.iter().find(|(line, stock, _)| line.quantity > *stock) {
         return Err(Error::conflict(
             "insufficient_stock",
-            format!("only {} of {} in stock", line.stock_quantity, line.name),
+            format!("only {stock} of {} in stock", line.name),
         ));
     }
     Ok(())

@@ -173,6 +173,86 @@ async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
     assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
 }
 
+/// Waits until some checkout is blocked on a row lock held by the test.
+async fn until_a_checkout_waits_for_a_lock(app: &TestApp) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no checkout ever waited for the product lock");
+}
+
+#[tokio::test]
+async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (user, address) = app.customer().await;
+    add_to_cart(&app, &user, &kettle, 1).await;
+    // An admin's price change holds the product row while the checkout,
+    // which read the old price, reaches the point where it locks it.
+    let mut admin = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE products SET price_amount = 5999 WHERE sku = 'K-001'")
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    let placing = tokio::spawn({
+        let request = app
+            .authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .json(&checkout_body(&address));
+        async move { request.send().await.unwrap() }
+    });
+    until_a_checkout_waits_for_a_lock(&app).await;
+    admin.commit().await.unwrap();
+
+    let response = placing.await.unwrap();
+
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(order["items"][0]["unit_price"]["amount"], 5999, "the new price, not the old");
+    assert_eq!(order["subtotal"]["amount"], 5999);
+    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(count(&app, "orders").await, 1, "the stale attempt left nothing behind");
+    assert_eq!(count(&app, "order_items").await, 1);
+}
+
+#[tokio::test]
+async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 3).await;
+    let (user, address) = app.customer().await;
+    add_to_cart(&app, &user, &kettle, 2).await;
+    let mut rival = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE products SET stock_quantity = 1 WHERE sku = 'K-001'")
+        .execute(&mut *rival)
+        .await
+        .unwrap();
+    let placing = tokio::spawn({
+        let request = app
+            .authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .json(&checkout_body(&address));
+        async move { request.send().await.unwrap() }
+    });
+    until_a_checkout_waits_for_a_lock(&app).await;
+    rival.commit().await.unwrap();
+
+    let response = placing.await.unwrap();
+
+    assert_eq!(error_of(response, 409).await.code, "insufficient_stock");
+    assert_eq!(stock(&app, "K-001").await, 1);
+    assert_eq!(count(&app, "orders").await, 0);
+    assert_eq!(count(&app, "outbox").await, 0);
+    assert_eq!(count(&app, "cart_items").await, 1, "the cart is kept");
+}
+
 #[tokio::test]
 async fn a_replayed_idempotency_key_answers_with_the_same_order() {
     let app = TestApp::spawn_shop().await;
