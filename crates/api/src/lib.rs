@@ -33,6 +33,7 @@ pub mod page;
 pub mod payments;
 pub mod routes;
 pub mod seed;
+pub mod shedding;
 pub mod startup;
 pub mod state;
 pub mod users;

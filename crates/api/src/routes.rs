@@ -5,8 +5,10 @@
 //! the OpenAPI document cannot drift from the router. A test checks it.
 
 use axum::Router;
-use axum::http::{HeaderName, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::from_fn_with_state;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ApiConfig;
 use crate::state::AppState;
-use crate::{addresses, admin, auth, cart, catalog, health, internal, orders, payments, users};
+use crate::{
+    addresses, admin, auth, cart, catalog, health, internal, orders, payments, shedding, users,
+};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -135,11 +139,25 @@ pub fn documented() -> OpenApiRouter<AppState> {
 /// binary itself (no CDN).
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let (routes, openapi) = documented().split_for_parts();
+    let limits = shedding::RouteLimits::new(&state.config);
+    // The docs page is HTML: its own scripts, styles and images may load.
+    let docs = Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi)).layer(
+        SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        ),
+    );
     routes
+        .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
         .merge(extra)
-        .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
+        .merge(docs)
         .with_state(state)
 }
+
+/// The docs page's policy: everything from this origin, inline styles
+/// (Swagger UI sets them) and data: images; nothing from elsewhere.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Browser access from the allow-listed origins, with credentials; none
 /// when the list is empty (same-origin only). Never `*`.

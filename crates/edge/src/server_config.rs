@@ -19,6 +19,12 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// `REQUEST_BODY_LIMIT_BYTES`: largest accepted request body.
     pub body_limit_bytes: usize,
+    /// `REQUEST_HEADER_LIMIT_BYTES`: most bytes of header names and values.
+    pub header_limit_bytes: usize,
+    /// `HEADER_READ_TIMEOUT`: how long a client has to send its request headers.
+    pub header_read_timeout: Duration,
+    /// `MAX_IN_FLIGHT_REQUESTS`: requests served at once; past it, 503.
+    pub max_in_flight: usize,
     /// `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM.
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: `pretty` (development default) or `json` (production default).
@@ -47,12 +53,27 @@ impl ServerConfig {
         if request_timeout.is_zero() {
             return Err(ConfigError::new("REQUEST_TIMEOUT", "must be greater than 0"));
         }
+        let header_limit_bytes = env.parse("REQUEST_HEADER_LIMIT_BYTES", 16 * 1024)?;
+        if header_limit_bytes < 1024 {
+            return Err(ConfigError::new("REQUEST_HEADER_LIMIT_BYTES", "must be at least 1024"));
+        }
+        let header_read_timeout = env.duration("HEADER_READ_TIMEOUT", Duration::from_secs(10))?;
+        if header_read_timeout.is_zero() {
+            return Err(ConfigError::new("HEADER_READ_TIMEOUT", "must be greater than 0"));
+        }
+        let max_in_flight = env.parse("MAX_IN_FLIGHT_REQUESTS", 512)?;
+        if max_in_flight == 0 {
+            return Err(ConfigError::new("MAX_IN_FLIGHT_REQUESTS", "must be greater than 0"));
+        }
         Ok(ServerConfig {
             app_env,
             host: env.parse("HOST", default_host)?,
             port: env.parse("PORT", default_port)?,
             request_timeout,
             body_limit_bytes,
+            header_limit_bytes,
+            header_read_timeout,
+            max_in_flight,
             shutdown_grace: env.duration("SHUTDOWN_GRACE", Duration::from_secs(8))?,
             log_format: env.parse("LOG_FORMAT", default_format)?,
             log_filter: env.string("RUST_LOG", "info,sqlx=warn"),

@@ -41,6 +41,36 @@ pub struct ApiConfig {
     pub maintenance_interval: Option<Duration>,
     /// The fulfillment pipeline: task backend, relay and service auth.
     pub fulfillment: FulfillmentConfig,
+    /// Bounds on requests in progress for the expensive routes.
+    pub limits: RouteLimitConfig,
+}
+
+/// How many requests of each expensive kind one instance serves at once.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLimitConfig {
+    /// `PASSWORD_MAX_IN_FLIGHT`: sign-ins, registrations and password
+    /// changes in progress (each waits for an argon2id slot).
+    pub password_max_in_flight: usize,
+    /// `CHECKOUT_MAX_IN_FLIGHT`: checkouts in progress.
+    pub checkout_max_in_flight: usize,
+}
+
+impl RouteLimitConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = RouteLimitConfig {
+            password_max_in_flight: env.parse("PASSWORD_MAX_IN_FLIGHT", 32)?,
+            checkout_max_in_flight: env.parse("CHECKOUT_MAX_IN_FLIGHT", 64)?,
+        };
+        for (name, value) in [
+            ("PASSWORD_MAX_IN_FLIGHT", config.password_max_in_flight),
+            ("CHECKOUT_MAX_IN_FLIGHT", config.checkout_max_in_flight),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(name, "must be greater than 0"));
+            }
+        }
+        Ok(config)
+    }
 }
 
 /// The payment provider and its credentials.
@@ -257,6 +287,7 @@ impl ApiConfig {
             payments,
             maintenance_interval,
             fulfillment: FulfillmentConfig::from_env(env, app_env)?,
+            limits: RouteLimitConfig::from_env(env)?,
         })
     }
 

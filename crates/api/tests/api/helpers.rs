@@ -250,6 +250,24 @@ impl TestApp {
         id.to_string()
     }
 
+    /// Waits until a query of the app is blocked on a lock the test holds.
+    pub async fn until_a_query_waits_for_a_lock(&self) {
+        for _ in 0..250 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no query ever waited for the lock");
+    }
+
     /// A new customer with one address; the user and the address id.
     pub async fn customer(&self) -> (TestUser, String) {
         let user = self.register_user().await;

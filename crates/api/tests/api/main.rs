@@ -15,6 +15,7 @@ mod commands;
 mod errors;
 mod google_auth;
 mod google_standin;
+mod hardening;
 mod health;
 mod helpers;
 mod input_limits;

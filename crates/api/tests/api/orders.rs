@@ -173,24 +173,6 @@ async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
     assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
 }
 
-/// Waits until some checkout is blocked on a row lock held by the test.
-async fn until_a_checkout_waits_for_a_lock(app: &TestApp) {
-    for _ in 0..200 {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("no checkout ever waited for the product lock");
-}
-
 #[tokio::test]
 async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
     let app = TestApp::spawn_shop().await;
@@ -210,7 +192,7 @@ async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
             .json(&checkout_body(&address));
         async move { request.send().await.unwrap() }
     });
-    until_a_checkout_waits_for_a_lock(&app).await;
+    app.until_a_query_waits_for_a_lock().await;
     admin.commit().await.unwrap();
 
     let response = placing.await.unwrap();
@@ -241,7 +223,7 @@ async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
             .json(&checkout_body(&address));
         async move { request.send().await.unwrap() }
     });
-    until_a_checkout_waits_for_a_lock(&app).await;
+    app.until_a_query_waits_for_a_lock().await;
     rival.commit().await.unwrap();
 
     let response = placing.await.unwrap();

@@ -6,16 +6,19 @@ mod error;
 mod json;
 mod observe;
 mod probe;
+mod protect;
 mod serve;
 
 pub use error::{ErrorDetail, ErrorEnvelope, ErrorResponse, method_not_allowed, route_not_found};
 pub use json::Json;
 pub use observe::{REQUEST_ID_HEADER, RequestId, current_request_id};
 pub use probe::probe;
+pub use protect::{InFlightLimit, STRICT_CONTENT_SECURITY_POLICY};
 pub use serve::{Server, shutdown_signal};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 
@@ -23,16 +26,21 @@ use crate::ServerConfig;
 
 /// Wraps a service's routes with what every request gets: JSON 404/405
 /// fallbacks, CORS when given (it must see preflights before the 405
-/// fallback does), a body limit, panic recovery, a timeout, a request id and
-/// a request span. The outermost layer is applied last.
+/// fallback does), a body limit, panic recovery, a bound on requests in
+/// progress, a header size limit, a timeout, a request id, a request span
+/// and security headers. The outermost layer is applied last.
 pub fn with_edge_layers(router: Router, config: &ServerConfig, cors: Option<CorsLayer>) -> Router {
     let router = router.fallback(route_not_found).method_not_allowed_fallback(method_not_allowed);
     let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
     };
+    let in_flight = protect::InFlightLimit::new(config.max_in_flight, "requests");
     router
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(axum::middleware::from_fn_with_state(config.request_timeout, observe::observe))
+        .layer(from_fn_with_state(in_flight, protect::shed))
+        .layer(from_fn_with_state(config.header_limit_bytes, protect::header_limit))
+        .layer(from_fn_with_state(config.request_timeout, observe::observe))
+        .layer(from_fn_with_state(config.app_env.is_production(), protect::security_headers))
 }

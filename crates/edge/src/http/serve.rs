@@ -1,12 +1,26 @@
 //! Serving a router until a shutdown signal, then draining in-flight requests.
+//!
+//! Connections are served by hyper directly rather than through
+//! `axum::serve`, for the limits a public server needs that `axum::serve`
+//! does not set: a deadline for a client to send its request headers (a
+//! client trickling them a byte at a time holds a connection, not a task,
+//! and only for that long) and a cap on the header buffer.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tower::ServiceExt;
 use tower_http::cors::CorsLayer;
 
 use super::with_edge_layers;
@@ -20,6 +34,8 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     grace: Duration,
+    header_read_timeout: Duration,
+    header_buffer_bytes: usize,
 }
 
 impl Server {
@@ -35,6 +51,10 @@ impl Server {
             listener,
             router: with_edge_layers(router, config, cors),
             grace: config.shutdown_grace,
+            header_read_timeout: config.header_read_timeout,
+            // Headers past the limit get a JSON 431 from the edge layers;
+            // hyper's own cap (a bare 431) only stops what is far larger.
+            header_buffer_bytes: (config.header_limit_bytes * 2).max(16 * 1024),
         })
     }
 
@@ -50,27 +70,51 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stopping_tx, mut stopping_rx) = watch::channel(false);
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections, finishing in-flight requests");
-            let _ = stopping_tx.send(true);
-        };
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
-        let grace = self.grace;
-        let deadline = async move {
-            if stopping_rx.wait_for(|stopping| *stopping).await.is_err() {
-                // The server ended on its own; nothing to time out.
-                std::future::pending::<()>().await;
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_buf_size(self.header_buffer_bytes);
+        let connections = GracefulShutdown::new();
+        let mut shutdown = pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        // Out of file descriptors, or a connection reset
+                        // before it was accepted: keep serving the others.
+                        tracing::warn!(error = %err, "could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
-            tokio::time::sleep(grace).await;
-        };
+            let service =
+                self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
+                    let mut request = request.map(Body::new);
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    request
+                });
+            let connection =
+                http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            let connection = connections.watch(connection);
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+            });
+        }
+        tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        drop(self.listener);
         tokio::select! {
-            result = server => result,
-            () = deadline => {
+            () = connections.shutdown() => Ok(()),
+            () = tokio::time::sleep(self.grace) => {
                 tracing::warn!(
-                    grace_secs = grace.as_secs_f64(),
+                    grace_secs = self.grace.as_secs_f64(),
                     "requests still running after the grace period were cut off"
                 );
                 Ok(())

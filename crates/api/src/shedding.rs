@@ -1,0 +1,98 @@
+//! Per-route bounds on requests in progress, on top of the server-wide one.
+//!
+//! The expensive routes get bounds of their own, so that a burst on one
+//! cannot take every slot: password checks (argon2id, tens of milliseconds
+//! of a core each) and checkout (the most writes and row locks). Past a
+//! bound, a request is answered 503 `overloaded` with `Retry-After` at once.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use gokart_edge::http::InFlightLimit;
+
+use crate::config::ApiConfig;
+
+/// The routes that hash or verify a password.
+pub const PASSWORD_ROUTES: &[(Method, &str)] = &[
+    (Method::POST, "/api/v1/auth/login"),
+    (Method::POST, "/api/v1/users"),
+    (Method::PUT, "/api/v1/users/password"),
+    (Method::DELETE, "/api/v1/users/account"),
+    (Method::POST, "/api/v1/admin/users"),
+];
+
+/// The checkout route.
+pub const CHECKOUT_ROUTES: &[(Method, &str)] = &[(Method::POST, "/api/v1/orders")];
+
+/// The bounded route groups of one instance.
+#[derive(Debug, Clone)]
+pub struct RouteLimits {
+    passwords: InFlightLimit,
+    checkout: InFlightLimit,
+}
+
+impl RouteLimits {
+    /// Bounds from `PASSWORD_MAX_IN_FLIGHT` and `CHECKOUT_MAX_IN_FLIGHT`.
+    pub fn new(config: &ApiConfig) -> Arc<Self> {
+        Arc::new(RouteLimits {
+            passwords: InFlightLimit::new(config.limits.password_max_in_flight, "sign-ins"),
+            checkout: InFlightLimit::new(config.limits.checkout_max_in_flight, "checkouts"),
+        })
+    }
+
+    fn for_route(&self, method: &Method, path: &str) -> Option<&InFlightLimit> {
+        let listed = |routes: &[(Method, &str)]| {
+            routes.iter().any(|(listed, template)| listed == method && *template == path)
+        };
+        if listed(PASSWORD_ROUTES) {
+            Some(&self.passwords)
+        } else if listed(CHECKOUT_ROUTES) {
+            Some(&self.checkout)
+        } else {
+            None
+        }
+    }
+}
+
+/// Runs a request within its route's bound, if the route has one.
+pub async fn shed_by_route(
+    State(limits): State<Arc<RouteLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|path| limits.for_route(request.method(), path.as_str()))
+        .cloned();
+    match limit {
+        Some(limit) => limit.run(request, next).await,
+        None => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bounded_route_exists() {
+        let openapi = crate::routes::openapi();
+        for (method, path) in PASSWORD_ROUTES.iter().chain(CHECKOUT_ROUTES) {
+            let item = openapi.paths.paths.get(*path);
+            let operation = item.and_then(|item| match *method {
+                Method::POST => item.post.as_ref(),
+                Method::PUT => item.put.as_ref(),
+                Method::DELETE => item.delete.as_ref(),
+                _ => None,
+            });
+            assert!(
+                operation.is_some(),
+                "{method} {path} is not a route: its bound would never apply"
+            );
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! What every response and every request gets at the edge, before any
+//! handler runs: security headers, a cap on header size, and load shedding.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+use super::error::ErrorResponse;
+
+/// The policy for API responses: JSON is never a document, so nothing may
+/// load, run, frame or submit. A route that serves HTML sets its own.
+pub const STRICT_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// One year, subdomains included: set only in production, behind TLS.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// Adds the security headers a response does not already carry (a route
+/// with HTML, like the API docs, sets its own `Content-Security-Policy`).
+pub(crate) async fn security_headers(
+    State(production): State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STRICT_CONTENT_SECURITY_POLICY)),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-site"),
+        ),
+    ];
+    for (name, value) in defaults {
+        headers.entry(name).or_insert(value);
+    }
+    if production {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    response
+}
+
+/// Total bytes of header names and values, as a client sent them.
+fn header_bytes(headers: &HeaderMap) -> usize {
+    headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum()
+}
+
+/// Refuses requests whose headers add up to more than the limit with a
+/// JSON 431.
+pub(crate) async fn header_limit(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if header_bytes(request.headers()) > limit {
+        return ErrorResponse::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("request headers may total at most {limit} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// A bound on requests in progress: past it, requests are turned away at
+/// once with a 503 and `Retry-After` instead of waiting in a queue that has
+/// no end. Clones share the bound.
+#[derive(Debug, Clone)]
+pub struct InFlightLimit {
+    permits: Arc<Semaphore>,
+    what: &'static str,
+}
+
+impl InFlightLimit {
+    /// At most `max` requests at once; `what` names them in the refusal.
+    pub fn new(max: usize, what: &'static str) -> Self {
+        InFlightLimit { permits: Arc::new(Semaphore::new(max)), what }
+    }
+
+    /// Runs `request` if a slot is free, holding the slot until the response
+    /// is built; otherwise answers 503 `overloaded`, `Retry-After: 1`.
+    pub async fn run(&self, request: Request, next: Next) -> Response {
+        let Ok(_slot) = self.permits.clone().try_acquire_owned() else {
+            tracing::warn!(limit = self.what, "shedding load: too many requests in progress");
+            return ErrorResponse::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!("too many {} in progress; try again shortly", self.what),
+            )
+            .retry_after(1)
+            .into_response();
+        };
+        next.run(request).await
+    }
+}
+
+pub(crate) async fn shed(
+    State(limit): State<InFlightLimit>,
+    request: Request,
+    next: Next,
+) -> Response {
+    limit.run(request, next).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_bytes_count_names_and_values() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-a", HeaderValue::from_static("12345"));
+        headers.append("x-a", HeaderValue::from_static("1"));
+        assert_eq!(header_bytes(&headers), 3 + 5 + 3 + 1);
+    }
+}
