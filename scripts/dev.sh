@@ -5,7 +5,8 @@
 #
 # DATABASE_URL set: use that database. Otherwise: a private cluster under
 # .local/postgres/dev, on port 54329. API_PORT and WORKER_PORT move the
-# services; any variable from api.env.example / worker.env.example can be
+# services, API_METRICS_PORT (9464) and WORKER_METRICS_PORT (9465) their
+# metrics; any variable from api.env.example / worker.env.example can be
 # set in the environment or in api.env / worker.env.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,14 +46,18 @@ export WAREHOUSE_PROCESSING_TIME=${WAREHOUSE_PROCESSING_TIME:-2s}
 export SHIPPING_PROCESSING_TIME=${SHIPPING_PROCESSING_TIME:-2s}
 export DELIVERY_PROCESSING_TIME=${DELIVERY_PROCESSING_TIME:-2s}
 
+api_metrics_port=${API_METRICS_PORT:-9464}
+worker_metrics_port=${WORKER_METRICS_PORT:-9465}
+
 PORT=$worker_port PUBLIC_URL=$worker_url ECOMMERCE_API_URL=$api_url \
-  "$bin/mega-worker" serve & pids+=($!)
+  METRICS_PORT=$worker_metrics_port "$bin/mega-worker" serve & pids+=($!)
 PORT=$api_port PUBLIC_URL=$api_url MEGA_WORKER_URL=$worker_url \
-  "$bin/api" serve & pids+=($!)
+  METRICS_PORT=$api_metrics_port "$bin/api" serve & pids+=($!)
 
 cat <<MSG
 gokart: API     http://localhost:$api_port   (docs: http://localhost:$api_port/api/v1/docs/)
 gokart: worker  http://localhost:$worker_port
+gokart: metrics http://localhost:$api_metrics_port/metrics, http://localhost:$worker_metrics_port/metrics
 gokart: database $DATABASE_URL
 gokart: emails   $MAIL_DIR (one .eml file per email)
 gokart: Ctrl-C stops everything

@@ -27,6 +27,7 @@ pub mod extract;
 pub mod health;
 pub mod internal;
 pub mod maintenance;
+pub mod metrics;
 pub mod orders;
 pub mod outbox;
 pub mod page;

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use gokart_edge::http::Server;
+use gokart_edge::metrics::Metrics;
 use gokart_edge::service_auth::TokenMinter;
 
 use crate::config::{ApiConfig, TaskBackendKind};
 use crate::db;
+use crate::metrics::{self, ApiMetrics, Scrape};
 use crate::outbox::backend::{LocalDispatcher, TaskBackend};
 use crate::outbox::cloud_tasks::CloudTasks;
 use crate::outbox::relay::Relay;
@@ -35,18 +38,31 @@ pub async fn build_with_routes(
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);
     }
+    let api_metrics = ApiMetrics::default();
+    let metrics = Metrics::new(|registry| api_metrics.register(registry));
+    let mut relay_db = None;
     if state.config.fulfillment.relay_enabled {
-        relay(&state).await?.spawn();
+        let relay = relay(&state, api_metrics.clone()).await?;
+        relay_db = Some(relay.pool());
+        relay.spawn();
     }
+    let scrape = get(metrics::scrape).with_state(Scrape {
+        metrics: metrics.clone(),
+        api: api_metrics,
+        db: state.db.clone(),
+        relay_db,
+    });
     let router = routes::router(state, extra);
-    let server = Server::bind(&server_config, router, cors).await.map_err(|err| {
-        anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address())
-    })?;
-    Ok(server)
+    let cannot_listen =
+        |err| anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address());
+    let server = Server::bind(&server_config, router, cors).await.map_err(cannot_listen)?;
+    server.with_metrics(metrics, scrape).await.map_err(|err| {
+        anyhow::anyhow!("cannot serve metrics on port {:?}: {err}", server_config.metrics_port)
+    })
 }
 
 /// The outbox relay with the configured task backend.
-async fn relay(state: &AppState) -> anyhow::Result<Relay> {
+async fn relay(state: &AppState, metrics: ApiMetrics) -> anyhow::Result<Relay> {
     let config = &state.config.fulfillment;
     let tokens = Arc::new(TokenMinter::new(&config.service_auth));
     let backend: Arc<dyn TaskBackend> = match config.backend {
@@ -63,5 +79,5 @@ async fn relay(state: &AppState) -> anyhow::Result<Relay> {
     let connections = u32::try_from(config.relay_concurrency.div_ceil(8)).unwrap_or(4).clamp(2, 8);
     // One more for the LISTEN connection, which stays checked out.
     let pool = db::relay_pool(&state.config.database, connections + 1)?;
-    Ok(Relay::new(pool, backend, config))
+    Ok(Relay::new(pool, backend, config, metrics))
 }

@@ -8,6 +8,7 @@
 
 pub mod env;
 pub mod http;
+pub mod metrics;
 pub mod server_config;
 pub mod service_auth;
 pub mod telemetry;

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// `MAX_IN_FLIGHT_REQUESTS`: requests served at once; past it, 503.
     pub max_in_flight: usize,
+    /// `METRICS_PORT`: where `/metrics` is served, on `HOST`; unset, nowhere.
+    pub metrics_port: Option<u16>,
     /// `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM.
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: `pretty` (development default) or `json` (production default).
@@ -74,6 +76,10 @@ impl ServerConfig {
             header_limit_bytes,
             header_read_timeout,
             max_in_flight,
+            metrics_port: match env.string("METRICS_PORT", "").as_str() {
+                "" | "off" => None,
+                _ => Some(env.parse("METRICS_PORT", 0)?),
+            },
             shutdown_grace: env.duration("SHUTDOWN_GRACE", Duration::from_secs(8))?,
             log_format: env.parse("LOG_FORMAT", default_format)?,
             log_filter: env.string("RUST_LOG", "info,sqlx=warn"),

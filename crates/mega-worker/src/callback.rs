@@ -1,6 +1,7 @@
 //! Reporting a step's outcome to the API, with a service token minted for
 //! the API's URL. The API decides what the report means and what follows.
 
+use gokart_edge::http::{TRACEPARENT_HEADER, current_trace_id};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,13 +49,16 @@ impl ApiClient {
             Ok(token) => token,
             Err(err) => return Reported::Failed(err.to_string()),
         };
-        let sent = self
+        let mut request = self
             .http
             .post(format!("{}/api/v1/internal/orders/{order}/status", self.base))
             .bearer_auth(token)
-            .json(report)
-            .send()
-            .await;
+            .json(report);
+        // The report continues the trace the task arrived with.
+        if let Some(trace) = current_trace_id() {
+            request = request.header(TRACEPARENT_HEADER, trace.traceparent());
+        }
+        let sent = request.send().await;
         let response = match sent {
             Ok(response) => response,
             Err(err) => return Reported::Failed(format!("API unreachable: {err}")),

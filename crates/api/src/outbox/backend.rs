@@ -24,6 +24,8 @@ pub struct Task {
     pub body: Vec<u8>,
     /// Earlier attempts at sending this task.
     pub retries: i32,
+    /// W3C `traceparent` continuing the trace that queued it.
+    pub traceparent: Option<String>,
 }
 
 /// What a send future resolves to: `Err` with the reason when the task must
@@ -71,9 +73,11 @@ impl TaskBackend for LocalDispatcher {
     fn send<'a>(&'a self, task: &'a Task) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>> {
         Box::pin(async move {
             let token = self.tokens.token(&self.worker_url).await.map_err(|err| err.to_string())?;
-            let response = self
-                .http
-                .post(format!("{}{}", self.worker_url, task.kind.path()))
+            let mut request = self.http.post(format!("{}{}", self.worker_url, task.kind.path()));
+            if let Some(traceparent) = &task.traceparent {
+                request = request.header("traceparent", traceparent);
+            }
+            let response = request
                 .bearer_auth(token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header("X-CloudTasks-TaskName", &task.name)

@@ -49,7 +49,13 @@ impl Target {
         let http = HttpRequest {
             url: format!("{}{}", self.worker_url, task.kind.path()),
             http_method: HttpMethod::Post as i32,
-            headers: HashMap::from([("Content-Type".to_owned(), "application/json".to_owned())]),
+            headers: [
+                ("Content-Type", Some("application/json")),
+                ("traceparent", task.traceparent.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), value?.to_owned())))
+            .collect::<HashMap<_, _>>(),
             body: task.body.clone(),
             authorization_header: Some(http_request::AuthorizationHeader::OidcToken(OidcToken {
                 service_account_email: self.invoker_email.clone(),
@@ -180,7 +186,13 @@ mod tests {
     }
 
     fn shipping_task() -> Task {
-        Task { name: "0a1b2c3d".into(), kind: TaskKind::Shipping, body: b"{}".to_vec(), retries: 0 }
+        Task {
+            name: "0a1b2c3d".into(),
+            kind: TaskKind::Shipping,
+            body: b"{}".to_vec(),
+            retries: 0,
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+        }
     }
 
     #[test]
@@ -193,6 +205,10 @@ mod tests {
         assert_eq!(http.url, "https://worker.gokart.test/tasks/shipping");
         assert_eq!(http.http_method, HttpMethod::Post as i32);
         assert_eq!(http.headers["Content-Type"], "application/json");
+        assert_eq!(
+            http.headers["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "the worker continues the trace"
+        );
         assert_eq!(http.body, b"{}");
         let Some(http_request::AuthorizationHeader::OidcToken(token)) = http.authorization_header
         else {

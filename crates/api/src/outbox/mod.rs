@@ -14,6 +14,7 @@ pub mod dead_letters;
 pub mod relay;
 mod task;
 
+use gokart_edge::http::{TraceId, current_trace_id};
 use serde::Serialize;
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -32,8 +33,16 @@ pub async fn enqueue(
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let payload = serde_json::to_value(payload).map_err(|err| Error::Internal(err.into()))?;
-    sqlx::query!("INSERT INTO outbox (id, kind, payload) VALUES ($1, $2, $3)", id, kind, payload)
-        .execute(db)
-        .await?;
+    // The task continues the trace of the request that queued it.
+    let trace = current_trace_id();
+    sqlx::query!(
+        "INSERT INTO outbox (id, kind, payload, trace_id) VALUES ($1, $2, $3, $4)",
+        id,
+        kind,
+        payload,
+        trace.as_ref().map(TraceId::as_str)
+    )
+    .execute(db)
+    .await?;
     Ok(id)
 }

@@ -21,6 +21,7 @@ use super::backend::TaskBackend;
 use super::task::{self, OutboxRow, Prepared};
 use crate::config::FulfillmentConfig;
 use crate::error::Result;
+use crate::metrics::{ApiMetrics, TaskOutcome};
 
 /// The relay's settings and its backend.
 #[derive(Debug, Clone)]
@@ -33,14 +34,21 @@ pub struct Relay {
     max_attempts: i32,
     backoff_min: Duration,
     backoff_max: Duration,
+    metrics: ApiMetrics,
 }
 
 impl Relay {
     /// A relay over `db` that sends through `backend`.
-    pub fn new(db: PgPool, backend: Arc<dyn TaskBackend>, config: &FulfillmentConfig) -> Self {
+    pub fn new(
+        db: PgPool,
+        backend: Arc<dyn TaskBackend>,
+        config: &FulfillmentConfig,
+        metrics: ApiMetrics,
+    ) -> Self {
         Relay {
             db,
             backend,
+            metrics,
             concurrency: config.relay_concurrency,
             sweep_interval: config.sweep_interval,
             // Longer than any send may take, so a live send keeps its row.
@@ -49,6 +57,11 @@ impl Relay {
             backoff_min: config.backoff_min,
             backoff_max: config.backoff_max,
         }
+    }
+
+    /// The relay's own pool.
+    pub fn pool(&self) -> PgPool {
+        self.db.clone()
     }
 
     /// Runs the relay for as long as the process lives.
@@ -105,7 +118,7 @@ impl Relay {
                           ORDER BY available_at
                           LIMIT $2
                           FOR UPDATE SKIP LOCKED)
-             RETURNING id, kind, payload, attempts",
+             RETURNING id, kind, payload, attempts, trace_id",
             PAYMENT_REFUND,
             i64::try_from(limit).unwrap_or(i64::MAX),
             self.lease.as_secs_f64()
@@ -119,6 +132,7 @@ impl Relay {
                 kind: row.kind,
                 payload: row.payload,
                 attempts: row.attempts,
+                trace_id: row.trace_id,
             })
             .collect())
     }
@@ -153,8 +167,14 @@ impl Relay {
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")));
         let outcome = match result {
-            Ok(None) => self.mark_sent(&row, None).await,
-            Ok(Some(Ok(skipped))) => self.mark_sent(&row, Some(&skipped)).await,
+            Ok(None) => {
+                self.metrics.task_sent(&row.kind, TaskOutcome::Sent);
+                self.mark_sent(&row, None).await
+            }
+            Ok(Some(Ok(skipped))) => {
+                self.metrics.task_sent(&row.kind, TaskOutcome::Skipped);
+                self.mark_sent(&row, Some(&skipped)).await
+            }
             Ok(Some(Err(broken))) => self.bury(&row, &broken).await,
             Err(reason) => self.retry_later(&row, &reason).await,
         };
@@ -180,6 +200,7 @@ impl Relay {
         if row.attempts >= self.max_attempts {
             return self.bury(row, reason).await;
         }
+        self.metrics.task_sent(&row.kind, TaskOutcome::Retried);
         let delay = self.backoff(row.attempts);
         tracing::warn!(error = reason, retry_in = ?delay, "task not sent");
         sqlx::query!(
@@ -198,6 +219,7 @@ impl Relay {
     /// Sets a row aside as a dead letter, for the admin listing.
     async fn bury(&self, row: &OutboxRow, reason: &str) -> Result<()> {
         tracing::error!(error = reason, attempts = row.attempts, "task is a dead letter");
+        self.metrics.task_sent(&row.kind, TaskOutcome::Dead);
         sqlx::query!(
             "UPDATE outbox SET last_error = $2, dead_at = now()
              WHERE id = $1 AND attempts = $3 AND sent_at IS NULL AND dead_at IS NULL",

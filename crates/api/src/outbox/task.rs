@@ -6,6 +6,7 @@ use gokart_domain::{
     Currency, Money, NotificationLine, NotificationTask, OrderStatus, PaymentStatus, StepTask,
     TaskKind,
 };
+use gokart_edge::http::TraceId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -23,6 +24,8 @@ pub(super) struct OutboxRow {
     pub payload: Value,
     /// Sends so far, this one included.
     pub attempts: i32,
+    /// The trace of the request that queued it.
+    pub trace_id: Option<String>,
 }
 
 /// What to do with a row.
@@ -80,7 +83,15 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
         }
     }
     .map_err(|err| Error::Internal(err.into()))?;
-    Ok(Prepared::Send(Task { name: task_name(row.id), kind, body, retries: row.attempts - 1 }))
+    let traceparent =
+        row.trace_id.as_deref().and_then(TraceId::parse).map(|trace| trace.traceparent());
+    Ok(Prepared::Send(Task {
+        name: task_name(row.id),
+        kind,
+        body,
+        retries: row.attempts - 1,
+        traceparent,
+    }))
 }
 
 /// The email's facts for `status` of order `id`; `None` when the order has

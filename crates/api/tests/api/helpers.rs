@@ -24,6 +24,9 @@ pub struct TestApp {
     pub db: PgPool,
     /// The test database's URL.
     pub database_url: String,
+    /// `http://` address of the metrics listener, when METRICS_PORT was given.
+    #[allow(dead_code, reason = "only some tests scrape")]
+    pub metrics_address: Option<String>,
     /// The test database, dropped with the app that created it.
     _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -71,6 +74,7 @@ impl TestApp {
         let config = ApiConfig::from_env(&env).expect("test configuration is valid");
         let server = startup::build_with_routes(config, extra).await.expect("the API builds");
         let address = format!("http://{}", server.local_addr().expect("bound"));
+        let metrics_address = server.metrics_addr().map(|address| format!("http://{address}"));
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(server.run_until(async move {
             let _ = shutdown_rx.await;
@@ -89,6 +93,7 @@ impl TestApp {
             client,
             db,
             database_url,
+            metrics_address,
             _database: database,
             shutdown: Some(shutdown_tx),
             server: Some(server),

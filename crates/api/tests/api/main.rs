@@ -20,6 +20,7 @@ mod health;
 mod helpers;
 mod input_limits;
 mod limits;
+mod observability;
 mod openapi;
 mod orders;
 mod pipeline;

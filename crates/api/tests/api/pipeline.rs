@@ -15,6 +15,8 @@ use crate::helpers::{TestApp, TestUser, add_to_cart, checkout, free_port};
 /// A running worker; stopped when dropped.
 pub struct Worker {
     stop: Option<oneshot::Sender<()>>,
+    /// `http://` address of its metrics, when METRICS_PORT was given.
+    pub metrics: Option<String>,
 }
 
 impl Worker {
@@ -38,11 +40,12 @@ impl Worker {
             env.set(*name, *value);
         }
         let server = startup::build(WorkerConfig::from_env(&env).unwrap()).await.unwrap();
+        let metrics = server.metrics_addr().map(|address| format!("http://{address}"));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.run_until(async move {
             let _ = stopped.await;
         }));
-        Worker { stop: Some(stop) }
+        Worker { stop: Some(stop), metrics }
     }
 }
 

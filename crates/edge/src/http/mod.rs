@@ -11,7 +11,9 @@ mod serve;
 
 pub use error::{ErrorDetail, ErrorEnvelope, ErrorResponse, method_not_allowed, route_not_found};
 pub use json::Json;
-pub use observe::{REQUEST_ID_HEADER, RequestId, current_request_id};
+pub use observe::{
+    REQUEST_ID_HEADER, RequestId, TRACEPARENT_HEADER, TraceId, current_request_id, current_trace_id,
+};
 pub use probe::probe;
 pub use protect::{InFlightLimit, STRICT_CONTENT_SECURITY_POLICY};
 pub use serve::{Server, shutdown_signal};
@@ -23,13 +25,19 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 
 use crate::ServerConfig;
+use crate::metrics::Metrics;
 
 /// Wraps a service's routes with what every request gets: JSON 404/405
 /// fallbacks, CORS when given (it must see preflights before the 405
 /// fallback does), a body limit, panic recovery, a bound on requests in
-/// progress, a header size limit, a timeout, a request id, a request span
-/// and security headers. The outermost layer is applied last.
-pub fn with_edge_layers(router: Router, config: &ServerConfig, cors: Option<CorsLayer>) -> Router {
+/// progress, a header size limit, a timeout, a request id, trace context,
+/// a request span, request metrics (when given) and security headers. The outermost layer is applied last.
+pub fn with_edge_layers(
+    router: Router,
+    config: &ServerConfig,
+    cors: Option<CorsLayer>,
+    metrics: Option<Metrics>,
+) -> Router {
     let router = router.fallback(route_not_found).method_not_allowed_fallback(method_not_allowed);
     let router = match cors {
         Some(cors) => router.layer(cors),
@@ -41,6 +49,9 @@ pub fn with_edge_layers(router: Router, config: &ServerConfig, cors: Option<Cors
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(from_fn_with_state(in_flight, protect::shed))
         .layer(from_fn_with_state(config.header_limit_bytes, protect::header_limit))
-        .layer(from_fn_with_state(config.request_timeout, observe::observe))
+        .layer(from_fn_with_state(
+            observe::Observe { timeout: config.request_timeout, metrics },
+            observe::observe,
+        ))
         .layer(from_fn_with_state(config.app_env.is_production(), protect::security_headers))
 }

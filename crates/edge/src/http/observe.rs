@@ -1,10 +1,16 @@
-//! Request ids, request spans and the per-request timeout.
+//! Request ids, trace context, request spans, request metrics and the
+//! per-request timeout.
 //!
 //! A client's `x-request-id` is kept when it is short and printable, and
 //! replaced otherwise; either way it is echoed back, attached to the request
 //! span, and put into every error body. Each request gets one span named by
 //! its route template (never the raw path, which may hold ids) carrying
 //! method, status and latency.
+//!
+//! Trace context follows W3C `traceparent`: a request that carries one joins
+//! that trace, any other starts a new one, and whatever the request causes
+//! elsewhere (a task, a callback) carries the same trace id onward, so one
+//! order's journey through both services is one trace.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +23,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::error::ErrorResponse;
+use crate::metrics::Metrics;
 
 /// The header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -25,8 +32,68 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub Arc<str>);
 
+/// The W3C trace context header.
+pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
+
 tokio::task_local! {
     static CURRENT_REQUEST_ID: RequestId;
+    static CURRENT_TRACE_ID: TraceId;
+}
+
+/// A W3C trace id: 32 lowercase hex digits, not all zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceId(Arc<str>);
+
+impl TraceId {
+    /// A new random trace id.
+    pub fn random() -> TraceId {
+        TraceId(Arc::from(format!("{:032x}", uuid::Uuid::new_v4().as_u128())))
+    }
+
+    /// `text` if it is a valid trace id.
+    pub fn parse(text: &str) -> Option<TraceId> {
+        let valid = text.len() == 32
+            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && text.bytes().any(|b| b != b'0');
+        valid.then(|| TraceId(Arc::from(text)))
+    }
+
+    /// The trace id of a `traceparent` header value (version `00`, or a
+    /// later version read as `00` requires), if it is well formed.
+    pub fn from_traceparent(value: &str) -> Option<TraceId> {
+        let mut parts = value.split('-');
+        let (version, trace, parent, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let hex = |part: &str, len: usize| {
+            part.len() == len
+                && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let rest_allowed = version != "00" || parts.next().is_none();
+        let valid = hex(version, 2)
+            && version != "ff"
+            && hex(parent, 16)
+            && parent.bytes().any(|b| b != b'0')
+            && hex(flags, 2)
+            && rest_allowed;
+        valid.then(|| TraceId::parse(trace)).flatten()
+    }
+
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A `traceparent` for a call made within this trace: this trace id and
+    /// a new span id, sampled.
+    pub fn traceparent(&self) -> String {
+        let span = (uuid::Uuid::new_v4().as_u128() as u64).max(1);
+        format!("00-{}-{span:016x}-01", self.0)
+    }
+}
+
+/// The trace of the request this task is serving, if any.
+pub fn current_trace_id() -> Option<TraceId> {
+    CURRENT_TRACE_ID.try_with(Clone::clone).ok()
 }
 
 /// The id of the request this task is serving, if any.
@@ -42,8 +109,15 @@ fn accepted_request_id(value: Option<&HeaderValue>) -> Option<String> {
     acceptable.then(|| text.to_owned())
 }
 
+/// What the observing layer needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Observe {
+    pub(crate) timeout: Duration,
+    pub(crate) metrics: Option<Metrics>,
+}
+
 pub(crate) async fn observe(
-    State(timeout): State<Duration>,
+    State(observe): State<Observe>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -61,34 +135,45 @@ pub(crate) async fn observe(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let quiet = matches!(route.as_str(), "/healthz" | "/readyz");
+    let trace_id = request
+        .headers()
+        .get(&TRACEPARENT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(TraceId::from_traceparent)
+        .unwrap_or_else(TraceId::random);
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
-        method = %request.method(),
+        method = %method,
         route = %route,
         request_id = %request_id.0,
+        trace_id = %trace_id.as_str(),
         status = Empty,
         latency_ms = Empty,
     );
 
     let started = Instant::now();
-    let mut response = CURRENT_REQUEST_ID
-        .scope(request_id, async move {
-            match tokio::time::timeout(timeout, next.run(request)).await {
-                Ok(response) => response,
-                Err(_) => ErrorResponse::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "request_timeout",
-                    "the server took too long to answer; try again",
-                )
-                .retry_after(1)
-                .into_response(),
-            }
-        })
-        .instrument(span.clone())
-        .await;
+    let timeout = observe.timeout;
+    let served = CURRENT_TRACE_ID.scope(trace_id, async move {
+        match tokio::time::timeout(timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => ErrorResponse::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                "the server took too long to answer; try again",
+            )
+            .retry_after(1)
+            .into_response(),
+        }
+    });
+    let mut response = CURRENT_REQUEST_ID.scope(request_id, served).instrument(span.clone()).await;
 
     let status = response.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(metrics) = &observe.metrics {
+        metrics.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
+    }
+    let latency_ms = elapsed * 1000.0;
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);
     span.in_scope(|| {
@@ -109,6 +194,38 @@ pub(crate) async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_valid_traceparent_is_joined_and_a_broken_one_is_not() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let joined = TraceId::from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01"));
+        assert_eq!(joined.as_ref().map(TraceId::as_str), Some(trace));
+        let future = TraceId::from_traceparent(&format!("01-{trace}-00f067aa0ba902b7-01-extra"));
+        assert_eq!(
+            future.as_ref().map(TraceId::as_str),
+            Some(trace),
+            "later versions may add fields"
+        );
+        for broken in [
+            format!("00-{trace}-00f067aa0ba902b7-01-extra"),
+            format!("ff-{trace}-00f067aa0ba902b7-01"),
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01".to_owned(),
+            format!("00-{trace}-0000000000000000-01"),
+            format!("00-{}-00f067aa0ba902b7-01", trace.to_uppercase()),
+            format!("00-{trace}-00f067aa0ba902b7"),
+            String::new(),
+        ] {
+            assert_eq!(TraceId::from_traceparent(&broken), None, "{broken}");
+        }
+    }
+
+    #[test]
+    fn outgoing_traceparents_keep_the_trace_and_are_themselves_valid() {
+        let trace = TraceId::random();
+        let outgoing = trace.traceparent();
+        assert_eq!(TraceId::from_traceparent(&outgoing), Some(trace.clone()));
+        assert_ne!(outgoing, trace.traceparent(), "each call gets its own span id");
+    }
 
     #[test]
     fn printable_client_ids_are_kept() {

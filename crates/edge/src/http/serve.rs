@@ -8,23 +8,25 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::routing::MethodRouter;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::cors::CorsLayer;
 
 use super::with_edge_layers;
 use crate::ServerConfig;
+use crate::metrics::Metrics;
 
 /// A bound, not yet serving, HTTP server. Binding first means the real port
 /// is known before serving starts (tests bind port 0 and read it back), and
@@ -33,34 +35,49 @@ use crate::ServerConfig;
 pub struct Server {
     listener: TcpListener,
     router: Router,
-    grace: Duration,
-    header_read_timeout: Duration,
-    header_buffer_bytes: usize,
+    cors: Option<CorsLayer>,
+    config: ServerConfig,
+    metrics: Option<Metrics>,
+    /// The scrape endpoint's own listener and routes (`METRICS_PORT`).
+    scrape: Option<(TcpListener, Router)>,
 }
 
 impl Server {
-    /// Binds `config`'s address and wraps `router` in the edge layers, with
-    /// `cors` for browser clients on other origins.
+    /// Binds `config`'s address for `router`, which is served inside the edge
+    /// layers, with `cors` for browser clients on other origins.
     pub async fn bind(
         config: &ServerConfig,
         router: Router,
         cors: Option<CorsLayer>,
     ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.bind_address()).await?;
-        Ok(Server {
-            listener,
-            router: with_edge_layers(router, config, cors),
-            grace: config.shutdown_grace,
-            header_read_timeout: config.header_read_timeout,
-            // Headers past the limit get a JSON 431 from the edge layers;
-            // hyper's own cap (a bare 431) only stops what is far larger.
-            header_buffer_bytes: (config.header_limit_bytes * 2).max(16 * 1024),
-        })
+        Ok(Server { listener, router, cors, config: config.clone(), metrics: None, scrape: None })
+    }
+
+    /// Records every request in `metrics`, and serves `scrape` (the handler
+    /// that renders them) as `GET /metrics` on `METRICS_PORT` when it is
+    /// set: a port of its own, never the public one.
+    pub async fn with_metrics(
+        mut self,
+        metrics: Metrics,
+        scrape: MethodRouter,
+    ) -> std::io::Result<Server> {
+        if let Some(port) = self.config.metrics_port {
+            let listener = TcpListener::bind(SocketAddr::new(self.config.host, port)).await?;
+            self.scrape = Some((listener, Router::new().route("/metrics", scrape)));
+        }
+        self.metrics = Some(metrics);
+        Ok(self)
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where the metrics are served, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.scrape.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Serves until `shutdown` completes; then stops accepting connections
@@ -70,56 +87,81 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let Server { listener, router, cors, config, metrics, scrape } = self;
         let mut http = http1::Builder::new();
+        // Headers past the limit get a JSON 431 from the edge layers; hyper's
+        // own cap (a bare 431) only stops what is far larger.
         http.timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout)
-            .max_buf_size(self.header_buffer_bytes);
+            .header_read_timeout(config.header_read_timeout)
+            .max_buf_size((config.header_limit_bytes * 2).max(16 * 1024));
         let connections = GracefulShutdown::new();
-        let mut shutdown = pin!(shutdown);
-        loop {
-            let (stream, remote) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        // Out of file descriptors, or a connection reset
-                        // before it was accepted: keep serving the others.
-                        tracing::warn!(error = %err, "could not accept a connection");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            if let Err(err) = stream.set_nodelay(true) {
-                tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        let (stop, stopping) = watch::channel(false);
+        let router = with_edge_layers(router, &config, cors, metrics);
+        let public = accept(listener, router, &http, &connections, stopping.clone());
+        let scrape = async {
+            if let Some((listener, routes)) = scrape {
+                let routes = with_edge_layers(routes, &config, None, None);
+                accept(listener, routes, &http, &connections, stopping).await;
             }
-            let service =
-                self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
-                    let mut request = request.map(Body::new);
-                    request.extensions_mut().insert(ConnectInfo(remote));
-                    request
-                });
-            let connection =
-                http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            let connection = connections.watch(connection);
-            tokio::spawn(async move {
-                if let Err(err) = connection.await {
-                    tracing::debug!(error = %err, "connection ended with an error");
-                }
-            });
-        }
+        };
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        tokio::join!(public, scrape, signal);
         tracing::info!("shutting down: no new connections, finishing in-flight requests");
-        drop(self.listener);
         tokio::select! {
             () = connections.shutdown() => Ok(()),
-            () = tokio::time::sleep(self.grace) => {
+            () = tokio::time::sleep(config.shutdown_grace) => {
                 tracing::warn!(
-                    grace_secs = self.grace.as_secs_f64(),
+                    grace_secs = config.shutdown_grace.as_secs_f64(),
                     "requests still running after the grace period were cut off"
                 );
                 Ok(())
             }
         }
+    }
+}
+
+/// Accepts connections on `listener` and serves `router` on each until
+/// `stopping` turns true; the listener is closed on return.
+async fn accept(
+    listener: TcpListener,
+    router: Router,
+    http: &http1::Builder,
+    connections: &GracefulShutdown,
+    mut stopping: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, or a connection reset before
+                    // it was accepted: keep serving the others.
+                    tracing::warn!(error = %err, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = async { let _ = stopping.wait_for(|stopping| *stopping).await; } => return,
+        };
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+        let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
     }
 }
 
