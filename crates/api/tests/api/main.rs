@@ -23,6 +23,7 @@ mod limits;
 mod observability;
 mod openapi;
 mod orders;
+mod parsers;
 mod pipeline;
 mod plans;
 mod request_ids;
