@@ -37,3 +37,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast "$@"
 fi
+
+# A bounded run of `make fuzz-api`: schemathesis against the live API.
+if [ "$#" -eq 0 ]; then
+  FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-5} scripts/fuzz-api.sh
+fi

@@ -9,7 +9,9 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -139,6 +141,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
 /// binary itself (no CDN).
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let (routes, openapi) = documented().split_for_parts();
+    let openapi = with_common_responses(openapi);
     let limits = shedding::RouteLimits::new(&state.config);
     // The docs page is HTML: its own scripts, styles and images may load.
     let docs = Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi)).layer(
@@ -185,5 +188,54 @@ pub fn cors(config: &ApiConfig) -> Option<CorsLayer> {
 
 /// The OpenAPI document as served at [`OPENAPI_PATH`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().into_openapi()
+    with_common_responses(documented().into_openapi())
+}
+
+/// Adds the answers any operation can give, whatever its handler does, to
+/// each operation that lacks them: 400 for a malformed body or query, 401
+/// for a missing or bad credential where one is taken, 413 for a body over
+/// the limit, 431 for oversized headers, and 503 when load is shed or a
+/// dependency is down.
+fn with_common_responses(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations =
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let authenticated = operation.security.as_ref().is_some_and(|requirements| {
+                requirements.iter().any(|r| *r != SecurityRequirement::default())
+            });
+            let common = [
+                (
+                    "400",
+                    has_body || has_params,
+                    "Malformed JSON or query, or a body that is not JSON",
+                ),
+                ("401", authenticated, "Missing, expired or invalid credentials"),
+                ("413", has_body, "The body is over the size limit"),
+                ("431", true, "The request headers are over the size limit"),
+                ("503", true, "Too busy (see Retry-After) or a dependency is down"),
+            ];
+            for (status, applies, description) in common {
+                if applies && !operation.responses.responses.contains_key(status) {
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), error(description).into());
+                }
+            }
+        }
+    }
+    openapi
 }

@@ -24,15 +24,20 @@ pub struct AdminOrderQuery {
     pub status: Option<String>,
     /// Payment status.
     pub payment_status: Option<String>,
-    /// Customer id.
+    /// Customer id (blank: any customer).
+    #[param(
+        pattern = r"^\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
+    )]
     pub user_id: Option<String>,
     /// Placed at or after (RFC 3339).
     pub from: Option<String>,
     /// Placed before (RFC 3339).
     pub to: Option<String>,
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
 }
 
@@ -56,9 +61,11 @@ impl AdminOrderQuery {
             }
             ok
         });
-        let user_id = present(&self.user_id).and_then(|raw| match Uuid::parse_str(&raw) {
-            Ok(id) => Some(id),
-            Err(_) => {
+        // Only the hyphenated form, the one ids are shown in.
+        let hyphenated = |raw: &str| (raw.len() == 36).then(|| Uuid::parse_str(raw).ok()).flatten();
+        let user_id = present(&self.user_id).and_then(|raw| match hyphenated(&raw) {
+            Some(id) => Some(id),
+            None => {
                 v.add("user_id", "must be a user id");
                 None
             }

@@ -20,8 +20,10 @@ use crate::users::service;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UserListQuery {
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
     /// Text to find in names and emails.
     pub q: Option<String>,

@@ -164,7 +164,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Resul
 
 /// Sign out: revoke the session of the refresh cookie and clear it.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    security(("refresh_cookie" = [])),
+    security((), ("refresh_cookie" = [])),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 403, description = "Sent from an origin that is not allowed", body = ErrorEnvelope),

@@ -136,6 +136,7 @@ fn quantity(raw: i64, min: i64) -> Result<i32> {
 
 /// The cart: the signed-in user's, or the guest's behind the `cart_token` cookie.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The cart (empty for a new visitor)", body = CartView),
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
@@ -145,7 +146,8 @@ pub async fn get(State(state): State<AppState>, owner: CartOwner) -> Result<Json
 }
 
 /// Add a product; a guest without a cart gets one and its `cart_token` cookie.
-#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = AddItemRequest,
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart",
+    security((), ("bearer" = [])), request_body = AddItemRequest,
     responses(
         (status = 200, description = "The cart after the change", body = CartView),
         (status = 404, description = "No such product on sale", body = ErrorEnvelope),
@@ -166,6 +168,7 @@ pub async fn add_item(
 
 /// Set a line's quantity; 0 removes it.
 #[utoipa::path(patch, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+    security((), ("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "Product id")),
     request_body = SetQuantityRequest,
     responses(
@@ -186,6 +189,7 @@ pub async fn set_quantity(
 
 /// Remove a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+    security((), ("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The cart after the change", body = CartView),

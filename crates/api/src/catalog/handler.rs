@@ -114,18 +114,25 @@ pub struct ProductListParams {
     /// Category slug, id or name.
     pub category: Option<String>,
     /// Lowest price in minor units, inclusive.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub min_price: Option<String>,
     /// Highest price in minor units, inclusive.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub max_price: Option<String>,
     /// `true`: only in stock; `false`: only out of stock.
+    #[param(value_type = Option<bool>)]
     pub in_stock: Option<String>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default otherwise).
+    #[param(pattern = r"^\s*(relevance|price_asc|price_desc|newest)?\s*$")]
     pub sort: Option<String>,
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
     /// Synonym of `page_size`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 

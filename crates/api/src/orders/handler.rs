@@ -61,8 +61,10 @@ impl CheckoutRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrderListQuery {
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
 }
 

@@ -70,3 +70,39 @@ async fn checkouts_past_their_bound_are_turned_away_and_the_held_one_completes()
         sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.db).await.unwrap();
     assert_eq!(orders, 2, "the refused checkout wrote nothing");
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused_even_if_its_fields_line_up() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    // serde would read `[name, email]` into the profile by position.
+    let by_position = app
+        .authed(Method::PUT, "/api/v1/users/profile", &user.access_token)
+        .header("content-type", "application/json")
+        .body(r#"["Mallory", "mallory@example.com"]"#)
+        .send()
+        .await
+        .unwrap();
+
+    let error = error_of(by_position, 422).await;
+    assert_eq!(error.fields.unwrap()["body"], "must be a JSON object");
+    let profile: serde_json::Value = app
+        .authed(Method::GET, "/api/v1/users/profile", &user.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["email"], user.email.as_str(), "nothing was changed");
+}
+
+#[tokio::test]
+async fn a_webhook_without_a_signature_is_a_400_whether_or_not_stripe_is_on() {
+    let app = TestApp::spawn().await;
+
+    let unsigned = app.post_raw("/api/v1/webhooks/stripe", "application/json", "{}").await;
+
+    assert_eq!(error_of(unsigned, 400).await.code, "missing_signature");
+}

@@ -61,7 +61,16 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
 }
 
 /// Deserialises `bytes`, telling syntax errors (400) from data errors (422).
+/// Every body this API takes is a JSON object: an array is refused even
+/// where the fields could be read from it by position.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ErrorResponse> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|err| malformed(&err))?;
+        return Err(ErrorResponse::validation(
+            [("body".to_owned(), "must be a JSON object".to_owned())].into_iter().collect(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let inner = err.inner();
