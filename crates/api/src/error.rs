@@ -107,7 +107,7 @@ fn database_error_response(err: sqlx::Error) -> ErrorResponse {
         sqlx::Error::RowNotFound => {
             ErrorResponse::new(StatusCode::NOT_FOUND, "not_found", "resource not found")
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        err if is_transient(&err) => {
             tracing::error!(error = %err, "database unavailable");
             ErrorResponse::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -120,6 +120,29 @@ fn database_error_response(err: sqlx::Error) -> ErrorResponse {
             tracing::error!(error = %other, "unexpected database failure");
             ErrorResponse::internal()
         }
+    }
+}
+
+/// Whether `err` says the database could not be reached or went away (or
+/// asked for the transaction to be tried again), rather than that the
+/// request was wrong: those are 503s with `Retry-After`, never 500s.
+fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P: shut down or restarting;
+            // 53300: too many connections; 40001/40P01: serialization
+            // failure or deadlock, which a retry resolves.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || matches!(code.as_ref(), "53300" | "40001" | "40P01")
+        }),
+        _ => false,
     }
 }
 

@@ -66,6 +66,17 @@ impl TaskKind {
             _ => None,
         }
     }
+
+    /// The status a step leaves the order in once it is done; `None` for
+    /// notifications, which move nothing.
+    pub fn reaches(self) -> Option<OrderStatus> {
+        match self {
+            TaskKind::Warehouse => Some(OrderStatus::Processing),
+            TaskKind::Shipping => Some(OrderStatus::Shipped),
+            TaskKind::Delivery => Some(OrderStatus::Delivered),
+            TaskKind::Notification => None,
+        }
+    }
 }
 
 impl fmt::Display for TaskKind {

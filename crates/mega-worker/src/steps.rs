@@ -2,10 +2,17 @@
 //! time, then reports the order's new status; the API decides what comes
 //! next. A step run twice reports the same thing twice, which the API
 //! treats as a no-op, so redelivered tasks change nothing.
+//!
+//! A step, once started, runs to its end even if the queue stops waiting
+//! for it (a dispatch deadline shorter than the step): the queue's retry
+//! then runs it again, and the second report is the no-op.
+
+use std::future::Future;
 
 use axum::extract::State;
 use chrono::{Days, NaiveDate, Utc};
 use gokart_domain::{OrderStatus, StatusReport, StepTask};
+use gokart_edge::http::spawn_with_request_context;
 use gokart_edge::service_auth::ServiceCaller;
 use uuid::Uuid;
 
@@ -23,8 +30,11 @@ pub async fn warehouse(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    tokio::time::sleep(state.config.processing.warehouse).await;
-    state.api.report(task.order_id, &report(OrderStatus::Processing)).await.into()
+    to_the_end(async move {
+        tokio::time::sleep(state.config.processing.warehouse).await;
+        state.api.report(task.order_id, &report(OrderStatus::Processing)).await.into()
+    })
+    .await
 }
 
 /// `POST /tasks/shipping`: hand the parcel to the carrier; reports
@@ -36,13 +46,16 @@ pub async fn shipping(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    tokio::time::sleep(state.config.processing.shipping).await;
-    let shipped = StatusReport {
-        status: OrderStatus::Shipped,
-        tracking_number: Some(tracking_number(task.order_id)),
-        estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
-    };
-    state.api.report(task.order_id, &shipped).await.into()
+    to_the_end(async move {
+        tokio::time::sleep(state.config.processing.shipping).await;
+        let shipped = StatusReport {
+            status: OrderStatus::Shipped,
+            tracking_number: Some(tracking_number(task.order_id)),
+            estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
+        };
+        state.api.report(task.order_id, &shipped).await.into()
+    })
+    .await
 }
 
 /// `POST /tasks/delivery`: the courier takes the parcel (`out_for_delivery`)
@@ -54,12 +67,24 @@ pub async fn delivery(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    match state.api.report(task.order_id, &report(OrderStatus::OutForDelivery)).await.into() {
-        Outcome::Done => {}
-        other => return other,
-    }
-    tokio::time::sleep(state.config.processing.delivery).await;
-    state.api.report(task.order_id, &report(OrderStatus::Delivered)).await.into()
+    to_the_end(async move {
+        let out = state.api.report(task.order_id, &report(OrderStatus::OutForDelivery)).await;
+        match out.into() {
+            Outcome::Done => {}
+            other => return other,
+        }
+        tokio::time::sleep(state.config.processing.delivery).await;
+        state.api.report(task.order_id, &report(OrderStatus::Delivered)).await.into()
+    })
+    .await
+}
+
+/// Runs `step` in a task of its own, so that it finishes even when the
+/// request that started it is dropped.
+async fn to_the_end(step: impl Future<Output = Outcome> + Send + 'static) -> Outcome {
+    spawn_with_request_context(step)
+        .await
+        .unwrap_or_else(|err| Outcome::Retry(format!("the step failed: {err}")))
 }
 
 fn report(status: OrderStatus) -> StatusReport {

@@ -75,9 +75,20 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
             let status = sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1", order_id)
                 .fetch_optional(db)
                 .await?;
-            match status.as_deref() {
+            let status = status.as_deref().map(str::parse::<OrderStatus>);
+            // A step whose work is done needs no resending: the queue gave up
+            // waiting for a slow run (past the dispatch deadline) that
+            // finished anyway.
+            let done =
+                |status: OrderStatus| kind.reaches().is_some_and(|end| status.has_passed(end));
+            match status {
                 None => return Ok(Prepared::Broken("the order does not exist".into())),
-                Some("cancelled") => return Ok(Prepared::Skip("the order was cancelled".into())),
+                Some(Ok(OrderStatus::Cancelled)) => {
+                    return Ok(Prepared::Skip("the order was cancelled".into()));
+                }
+                Some(Ok(status)) if done(status) => {
+                    return Ok(Prepared::Skip(format!("the order is already {status}")));
+                }
                 Some(_) => serde_json::to_vec(&StepTask { order_id }),
             }
         }

@@ -13,6 +13,7 @@ mod catalog;
 mod cloud_tasks;
 mod commands;
 mod errors;
+mod faults;
 mod google_auth;
 mod google_standin;
 mod hardening;

@@ -130,7 +130,12 @@ impl Pipeline {
 
     /// Waits until every order in `ids` is delivered and the outbox is empty.
     pub async fn wait_until_delivered(&self, ids: &[String]) {
-        wait_for(Duration::from_secs(30), || async {
+        self.wait_until_delivered_within(ids, Duration::from_secs(30)).await;
+    }
+
+    /// The same, waiting at most `limit`.
+    pub async fn wait_until_delivered_within(&self, ids: &[String], limit: Duration) {
+        wait_for(limit, || async {
             let delivered: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM orders WHERE id::text = ANY($1) AND status = 'delivered'",
             )

@@ -12,7 +12,8 @@ mod serve;
 pub use error::{ErrorDetail, ErrorEnvelope, ErrorResponse, method_not_allowed, route_not_found};
 pub use json::Json;
 pub use observe::{
-    REQUEST_ID_HEADER, RequestId, TRACEPARENT_HEADER, TraceId, current_request_id, current_trace_id,
+    REQUEST_ID_HEADER, RequestId, TRACEPARENT_HEADER, TraceId, current_request_id,
+    current_trace_id, spawn_with_request_context,
 };
 pub use probe::probe;
 pub use protect::{InFlightLimit, STRICT_CONTENT_SECURITY_POLICY};

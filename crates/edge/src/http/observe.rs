@@ -12,6 +12,7 @@
 //! elsewhere (a task, a callback) carries the same trace id onward, so one
 //! order's journey through both services is one trace.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,30 @@ impl TraceId {
 /// The trace of the request this task is serving, if any.
 pub fn current_trace_id() -> Option<TraceId> {
     CURRENT_TRACE_ID.try_with(Clone::clone).ok()
+}
+
+/// Spawns `work` as a task of its own that keeps this request's id, trace
+/// and span: it runs to its end even if the client stops waiting and the
+/// request is dropped.
+pub fn spawn_with_request_context<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let span = tracing::Span::current();
+    let request_id = CURRENT_REQUEST_ID.try_with(Clone::clone).ok();
+    let trace_id = current_trace_id();
+    tokio::spawn(async move {
+        let work = work.instrument(span);
+        match (request_id, trace_id) {
+            (Some(id), Some(trace)) => {
+                CURRENT_REQUEST_ID.scope(id, CURRENT_TRACE_ID.scope(trace, work)).await
+            }
+            (Some(id), None) => CURRENT_REQUEST_ID.scope(id, work).await,
+            (None, Some(trace)) => CURRENT_TRACE_ID.scope(trace, work).await,
+            (None, None) => work.await,
+        }
+    })
 }
 
 /// The id of the request this task is serving, if any.
