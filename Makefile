@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint deny fuzz-api fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-login bench-startup bench-catalog bench-checkout bench-pipeline
+.PHONY: help dev test lint deny fuzz fuzz-api fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-login bench-startup bench-catalog bench-checkout bench-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ lint: ## rustfmt check and clippy with warnings as errors
 
 fuzz-api: ## schemathesis against the live API, every operation, customer and admin (FUZZ_MAX_EXAMPLES=100)
 	@scripts/fuzz-api.sh
+
+fuzz: ## cargo fuzz (libFuzzer) on the parsers facing strangers, FUZZ_SECONDS per target (60)
+	@scripts/fuzz.sh
 
 deny: ## Dependency hygiene: licenses, duplicate versions, sources (cargo-deny, installed if missing)
 	@scripts/deny.sh

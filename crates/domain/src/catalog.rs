@@ -138,7 +138,11 @@ impl SearchTerms {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
             .take(Self::MAX_WORDS)
-            .map(|word| format!("{}:*", word.to_lowercase()))
+            // Lowercasing can add combining marks ("İ" becomes "i" and a
+            // dot above); the query keeps only letters and digits.
+            .map(|word| word.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect())
+            .filter(|word: &String| !word.is_empty())
+            .map(|word| format!("{word}:*"))
             .collect();
         if words.is_empty() {
             return Ok(None);
@@ -254,6 +258,13 @@ impl ProductQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lowercasing_never_lets_anything_but_letters_and_digits_into_the_query() {
+        // Found by `make fuzz`: "İ" lowercases to "i" and U+0307.
+        let terms = SearchTerms::parse("°İstanbul°").unwrap().unwrap();
+        assert_eq!(terms.prefix_query, "istanbul:*");
+    }
 
     #[test]
     fn slugs_are_checked_and_derived() {

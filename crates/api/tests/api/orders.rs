@@ -173,29 +173,42 @@ async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
     assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
 }
 
+/// A checkout by `user` that runs while another transaction holds the
+/// change `sql` makes, committed once the checkout waits for its lock.
+async fn checkout_during(
+    app: &TestApp,
+    user: &TestUser,
+    address: &str,
+    sql: &str,
+) -> reqwest::Response {
+    let mut other = app.db.begin().await.unwrap();
+    sqlx::query(sql).execute(&mut *other).await.unwrap();
+    let placing = tokio::spawn(
+        app.authed(Method::POST, "/api/v1/orders", &user.access_token)
+            .json(&checkout_body(address))
+            .send(),
+    );
+    app.until_a_query_waits_for_a_lock().await;
+    other.commit().await.unwrap();
+    placing.await.unwrap().unwrap()
+}
+
 #[tokio::test]
 async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
     let app = TestApp::spawn_shop().await;
     let kettle = app.set_stock("K-001", 10).await;
     let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 1).await;
+
     // An admin's price change holds the product row while the checkout,
     // which read the old price, reaches the point where it locks it.
-    let mut admin = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE products SET price_amount = 5999 WHERE sku = 'K-001'")
-        .execute(&mut *admin)
-        .await
-        .unwrap();
-    let placing = tokio::spawn({
-        let request = app
-            .authed(Method::POST, "/api/v1/orders", &user.access_token)
-            .json(&checkout_body(&address));
-        async move { request.send().await.unwrap() }
-    });
-    app.until_a_query_waits_for_a_lock().await;
-    admin.commit().await.unwrap();
-
-    let response = placing.await.unwrap();
+    let response = checkout_during(
+        &app,
+        &user,
+        &address,
+        "UPDATE products SET price_amount = 5999 WHERE sku = 'K-001'",
+    )
+    .await;
 
     assert_eq!(response.status(), 201);
     let order: Value = response.json().await.unwrap();
@@ -212,21 +225,14 @@ async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
     let kettle = app.set_stock("K-001", 3).await;
     let (user, address) = app.customer().await;
     add_to_cart(&app, &user, &kettle, 2).await;
-    let mut rival = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = 1 WHERE sku = 'K-001'")
-        .execute(&mut *rival)
-        .await
-        .unwrap();
-    let placing = tokio::spawn({
-        let request = app
-            .authed(Method::POST, "/api/v1/orders", &user.access_token)
-            .json(&checkout_body(&address));
-        async move { request.send().await.unwrap() }
-    });
-    app.until_a_query_waits_for_a_lock().await;
-    rival.commit().await.unwrap();
 
-    let response = placing.await.unwrap();
+    let response = checkout_during(
+        &app,
+        &user,
+        &address,
+        "UPDATE products SET stock_quantity = 1 WHERE sku = 'K-001'",
+    )
+    .await;
 
     assert_eq!(error_of(response, 409).await.code, "insufficient_stock");
     assert_eq!(stock(&app, "K-001").await, 1);
