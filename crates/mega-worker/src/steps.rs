@@ -7,7 +7,7 @@
 //! for it (a dispatch deadline shorter than the step): the queue's retry
 //! then runs it again, and the second report is the no-op.
 
-use std::future::Future;
+use std::time::Duration;
 
 use axum::extract::State;
 use chrono::{Days, NaiveDate, Utc};
@@ -30,11 +30,8 @@ pub async fn warehouse(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    to_the_end(async move {
-        tokio::time::sleep(state.config.processing.warehouse).await;
-        state.api.report(task.order_id, &report(OrderStatus::Processing)).await.into()
-    })
-    .await
+    let packing = state.config.processing.warehouse;
+    run(state, task.order_id, vec![(packing, report(OrderStatus::Processing))]).await
 }
 
 /// `POST /tasks/shipping`: hand the parcel to the carrier; reports
@@ -46,16 +43,13 @@ pub async fn shipping(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    to_the_end(async move {
-        tokio::time::sleep(state.config.processing.shipping).await;
-        let shipped = StatusReport {
-            status: OrderStatus::Shipped,
-            tracking_number: Some(tracking_number(task.order_id)),
-            estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
-        };
-        state.api.report(task.order_id, &shipped).await.into()
-    })
-    .await
+    let shipped = StatusReport {
+        status: OrderStatus::Shipped,
+        tracking_number: Some(tracking_number(task.order_id)),
+        estimated_delivery_date: Some(delivery_estimate(Utc::now().date_naive())),
+    };
+    let handing_over = state.config.processing.shipping;
+    run(state, task.order_id, vec![(handing_over, shipped)]).await
 }
 
 /// `POST /tasks/delivery`: the courier takes the parcel (`out_for_delivery`)
@@ -67,21 +61,29 @@ pub async fn delivery(
     meta: TaskMeta,
     Payload(task): Payload<StepTask>,
 ) -> Outcome {
-    to_the_end(async move {
-        let out = state.api.report(task.order_id, &report(OrderStatus::OutForDelivery)).await;
-        match out.into() {
-            Outcome::Done => {}
-            other => return other,
-        }
-        tokio::time::sleep(state.config.processing.delivery).await;
-        state.api.report(task.order_id, &report(OrderStatus::Delivered)).await.into()
-    })
-    .await
+    let driving = state.config.processing.delivery;
+    let stages = vec![
+        (Duration::ZERO, report(OrderStatus::OutForDelivery)),
+        (driving, report(OrderStatus::Delivered)),
+    ];
+    run(state, task.order_id, stages).await
 }
 
-/// Runs `step` in a task of its own, so that it finishes even when the
-/// request that started it is dropped.
-async fn to_the_end(step: impl Future<Output = Outcome> + Send + 'static) -> Outcome {
+/// Runs a step's stages in order, each one a wait and then a report,
+/// stopping at the first report that is not accepted. The step runs in a
+/// task of its own, so that it finishes even when the request that started
+/// it is dropped.
+async fn run(state: WorkerState, order: Uuid, stages: Vec<(Duration, StatusReport)>) -> Outcome {
+    let step = async move {
+        for (wait, report) in stages {
+            tokio::time::sleep(wait).await;
+            match state.api.report(order, &report).await.into() {
+                Outcome::Done => {}
+                refused_or_failed => return refused_or_failed,
+            }
+        }
+        Outcome::Done
+    };
     spawn_with_request_context(step)
         .await
         .unwrap_or_else(|err| Outcome::Retry(format!("the step failed: {err}")))
