@@ -8,6 +8,8 @@ use gokart_edge::service_auth::ServiceAuthConfig;
 use gokart_edge::{ConfigError, Env, ServerConfig};
 use secrecy::SecretString;
 
+use crate::notify::address::Mailbox;
+
 /// The worker's identity in `local` service-auth mode.
 pub const LOCAL_WORKER_IDENTITY: &str = "worker@gokart.local";
 /// The API's identity in `local` mode: its relay pushes the tasks.
@@ -114,6 +116,9 @@ impl WorkerConfig {
             }
         };
         let from = env.string("RESEND_FROM_EMAIL", "GoKart <orders@gokart.local>");
+        // One sender, checked now rather than at the first email.
+        Mailbox::parse(&from)
+            .map_err(|err| ConfigError::new("RESEND_FROM_EMAIL", err.to_string()))?;
         let service_auth = ServiceAuthConfig::from_env(
             env,
             server.app_env,
@@ -148,6 +153,30 @@ mod tests {
         let env = Env::from_pairs([("REQUEST_TIMEOUT", "10s"), ("SHIPPING_PROCESSING_TIME", "8s")]);
         let err = WorkerConfig::from_env(&env).unwrap_err();
         assert_eq!(err.var, "SHIPPING_PROCESSING_TIME");
+    }
+
+    #[test]
+    fn a_sender_that_is_not_one_mailbox_is_refused() {
+        for bad in [
+            "orders@shop.test, eve@evil.test",
+            "GoKart <orders@shop.test>, Eve <eve@evil.test>",
+            "GoKart <orders@shop.test",
+            "GoKart\r\nBcc: eve@evil.test <orders@shop.test>",
+            "GoKart",
+        ] {
+            let env = Env::from_pairs([("RESEND_FROM_EMAIL", bad)]);
+            assert_eq!(
+                WorkerConfig::from_env(&env).unwrap_err().var,
+                "RESEND_FROM_EMAIL",
+                "{bad:?}"
+            );
+        }
+        for good in
+            ["GoKart <orders@shop.test>", "\"GoKart, Inc.\" <orders@shop.test>", "orders@shop.test"]
+        {
+            let env = Env::from_pairs([("RESEND_FROM_EMAIL", good)]);
+            assert!(WorkerConfig::from_env(&env).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

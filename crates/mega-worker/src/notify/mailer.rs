@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
+use super::address::{Mailbox, header_text};
 use super::email::Email;
 use crate::config::{EmailConfig, EmailProvider};
 
@@ -76,10 +77,13 @@ async fn send_resend(
     email: &Email,
     key: &str,
 ) -> Result<(), SendError> {
+    let parts = Parts::of(email)?;
+    // The recipient's name is not sent: nothing a customer typed goes
+    // where Resend parses addresses.
     let body = json!({
-        "from": email.from,
-        "to": [email.to_email],
-        "subject": email.subject,
+        "from": parts.from.to_api_string(),
+        "to": [parts.to.address()],
+        "subject": parts.subject,
         "html": email.html,
         "text": email.text,
     });
@@ -119,79 +123,72 @@ async fn send_resend(
 /// Writes `email` to `dir/<key>.eml`, atomically; an existing file means
 /// this task's email was written already.
 async fn write_eml(dir: &Path, email: &Email, key: &str) -> Result<(), SendError> {
-    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(SendError::Rejected(format!("unusable idempotency key {key:?}")));
-    }
+    check_key(key)?;
     let unavailable = |err: std::io::Error| SendError::Unavailable(err.to_string());
     let path = dir.join(format!("{key}.eml"));
     if tokio::fs::try_exists(&path).await.map_err(unavailable)? {
         tracing::info!(path = %path.display(), "email already written");
         return Ok(());
     }
+    let eml = to_eml(email, key)?;
     tokio::fs::create_dir_all(dir).await.map_err(unavailable)?;
     let partial = dir.join(format!(".{key}.{}.partial", uuid::Uuid::new_v4().simple()));
-    tokio::fs::write(&partial, to_eml(email, key)).await.map_err(unavailable)?;
+    tokio::fs::write(&partial, eml).await.map_err(unavailable)?;
     tokio::fs::rename(&partial, &path).await.map_err(unavailable)?;
     tracing::info!(path = %path.display(), to = email.to_email, "email written");
     Ok(())
 }
 
-/// An RFC 5322 message with a plain-text and an HTML alternative.
-pub fn to_eml(email: &Email, key: &str) -> String {
-    let boundary = format!("gokart-{key}");
-    let mut out = String::new();
-    let mut header = |name: &str, value: &str| {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(value);
-        out.push_str("\r\n");
-    };
-    header("From", &encode_address(&email.from));
-    header("To", &encode_address(&format!("{} <{}>", email.to_name, email.to_email)));
-    header("Subject", &encode_word(&email.subject));
-    header("Date", &Utc::now().to_rfc2822());
-    header("Message-ID", &format!("<{key}@gokart.local>"));
-    header("MIME-Version", "1.0");
-    header("Content-Type", &format!("multipart/alternative; boundary=\"{boundary}\""));
-    out.push_str("\r\n");
-    for (kind, body) in [("text/plain", &email.text), ("text/html", &email.html)] {
-        out.push_str(&format!("--{boundary}\r\n"));
-        out.push_str(&format!("Content-Type: {kind}; charset=utf-8\r\n"));
-        out.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
-        let encoded = STANDARD.encode(body.as_bytes());
-        for line in encoded.as_bytes().chunks(76) {
-            out.push_str(&String::from_utf8_lossy(line));
-            out.push_str("\r\n");
-        }
+/// A key names a file and a Message-ID: letters, digits, `-` and `_` only.
+fn check_key(key: &str) -> Result<(), SendError> {
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(SendError::Rejected(format!("unusable idempotency key {key:?}")));
     }
-    out.push_str(&format!("--{boundary}--\r\n"));
-    out
+    Ok(())
 }
 
-/// `Name <address>` with the name encoded when it is not plain ASCII.
-fn encode_address(value: &str) -> String {
-    match value.rsplit_once('<') {
-        Some((name, address)) => {
-            let name = name.trim().trim_matches('"');
-            if name.is_empty() {
-                format!("<{address}")
-            } else {
-                format!("{} <{address}", encode_word(name))
-            }
-        }
-        None => value.to_owned(),
+/// What goes into any email's headers, checked: no header takes text that
+/// could end it or turn into address syntax.
+#[derive(Debug)]
+struct Parts {
+    from: Mailbox,
+    to: Mailbox,
+    subject: String,
+}
+
+impl Parts {
+    fn of(email: &Email) -> Result<Self, SendError> {
+        // The sender is configuration, checked at startup: if it is bad
+        // here, the task waits for the fix, as with Resend's
+        // `invalid_from_address`.
+        let from = Mailbox::parse(&email.from)
+            .map_err(|err| SendError::Unavailable(format!("sender: {err}")))?;
+        let to = Mailbox::new(&email.to_name, &email.to_email)
+            .map_err(|err| SendError::Rejected(format!("recipient: {err}")))?;
+        Ok(Parts { from, to, subject: header_text(&email.subject) })
     }
 }
 
-/// RFC 2047 encoding for header text that is not printable ASCII (or could
-/// break the header).
-fn encode_word(text: &str) -> String {
-    let plain = text.bytes().all(|b| (b' '..=b'~').contains(&b) && !b"<>\"".contains(&b));
-    if plain {
-        text.to_owned()
-    } else {
-        format!("=?utf-8?b?{}?=", STANDARD.encode(text.as_bytes()))
-    }
+/// `mailbox` for `mail-builder`, which quotes or RFC 2047-encodes the name.
+fn address(mailbox: &Mailbox) -> Address<'_> {
+    Address::new_address(mailbox.name(), mailbox.address())
+}
+
+/// An RFC 5322 message with a plain-text and an HTML alternative, built by
+/// `mail-builder`; `key` makes its Message-ID.
+pub fn to_eml(email: &Email, key: &str) -> Result<Vec<u8>, SendError> {
+    check_key(key)?;
+    let parts = Parts::of(email)?;
+    MessageBuilder::new()
+        .from(address(&parts.from))
+        .to(address(&parts.to))
+        .subject(parts.subject.as_str())
+        .date(Utc::now().timestamp())
+        .message_id(format!("{key}@gokart.local"))
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str())
+        .write_to_vec()
+        .map_err(|err| SendError::Unavailable(err.to_string()))
 }
 
 #[cfg(test)]
@@ -211,14 +208,25 @@ mod tests {
 
     #[test]
     fn an_eml_has_both_alternatives_and_encoded_headers() {
-        let eml = to_eml(&email(), "abc");
-        assert!(eml.contains("From: GoKart <orders@gokart.local>\r\n"));
-        assert!(eml.contains("To: =?utf-8?b?"), "{eml}");
+        let eml = String::from_utf8(to_eml(&email(), "abc").unwrap()).unwrap();
+        assert!(eml.contains("From: \"GoKart\" <orders@gokart.local>\r\n"), "{eml}");
+        assert!(eml.contains("To: =?utf-8?"), "{eml}");
         assert!(eml.contains("<zoe@example.com>\r\n"));
         assert!(eml.contains("Subject: Order GK-1 shipped\r\n"));
-        assert!(eml.contains("Content-Type: text/plain; charset=utf-8"));
-        assert!(eml.contains("Content-Type: text/html; charset=utf-8"));
-        assert!(eml.ends_with("--gokart-abc--\r\n"));
+        assert!(eml.contains("Message-ID: <abc@gokart.local>\r\n"));
+        assert!(eml.contains("Content-Type: multipart/alternative;"), "{eml}");
+        assert!(eml.contains("Content-Type: text/plain; charset=\"utf-8\""), "{eml}");
+        assert!(eml.contains("Content-Type: text/html; charset=\"utf-8\""), "{eml}");
+    }
+
+    #[test]
+    fn a_bad_sender_waits_and_a_bad_recipient_is_rejected() {
+        let mut bad_from = email();
+        bad_from.from = "orders@gokart.local, eve@evil.test".into();
+        assert!(matches!(to_eml(&bad_from, "k"), Err(SendError::Unavailable(_))));
+        let mut bad_to = email();
+        bad_to.to_email = "zoe@example.com, eve@evil.test".into();
+        assert!(matches!(to_eml(&bad_to, "k"), Err(SendError::Rejected(_))));
     }
 
     #[tokio::test]

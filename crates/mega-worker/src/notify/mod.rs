@@ -2,6 +2,7 @@
 //! happened to an order and sends it, keyed by the task's name so that a
 //! redelivered task never sends twice.
 
+pub mod address;
 pub mod email;
 pub mod mailer;
 

@@ -3,6 +3,7 @@
 // A failed unwrap in a test or its helpers is a failed test, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod emails;
 mod resend;
 
 use std::process::{Command, Stdio};

@@ -52,6 +52,11 @@ async fn emails(
 }
 
 async fn resend_worker() -> (String, Inbox) {
+    resend_worker_from("GoKart <orders@shop.test>").await
+}
+
+/// A worker sending through a stand-in Resend, as `from`.
+async fn resend_worker_from(from: &str) -> (String, Inbox) {
     let inbox = Inbox::default();
     let router = Router::new().route("/emails", post(emails)).with_state(inbox.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +68,7 @@ async fn resend_worker() -> (String, Inbox) {
             ("EMAIL_PROVIDER", "resend"),
             ("RESEND_API_KEY", "re_test_key"),
             ("RESEND_API_BASE", &base),
-            ("RESEND_FROM_EMAIL", "GoKart <orders@shop.test>"),
+            ("RESEND_FROM_EMAIL", from),
         ],
     )
     .await;
@@ -71,13 +76,17 @@ async fn resend_worker() -> (String, Inbox) {
 }
 
 fn shipped_notification() -> String {
+    notification_to("Ada Lovelace", "ada@example.com")
+}
+
+fn notification_to(name: &str, email: &str) -> String {
     json!({
         "order_id": "0193a0d6-6b5e-7c4e-9d1e-3f1e2a4b5c6d",
         "order_number": "GK-AAAA-BBBB-CCCC",
         "status": "shipped",
         "payment_status": "paid",
-        "recipient_name": "Ada Lovelace",
-        "recipient_email": "ada@example.com",
+        "recipient_name": name,
+        "recipient_email": email,
         "items": [{"name": "Electric Kettle", "quantity": 1,
                    "line_total": {"amount": 4999, "currency": "usd"}}],
         "total": {"amount": 5398, "currency": "usd"},
@@ -152,4 +161,47 @@ async fn resend_errors_are_retried_or_dropped_by_their_name() {
         ],
         "a key already used means sent; setup errors wait for a fix; bad emails are dropped"
     );
+}
+
+#[tokio::test]
+async fn resend_gets_the_bare_recipient_address_whatever_the_name() {
+    let (worker, inbox) = resend_worker().await;
+    let token = relay_token().await;
+    let hostile = notification_to(
+        "Eve, attacker@evil.com <x@evil.com>\r\nBcc: y@evil.com",
+        "ada@example.com",
+    );
+
+    let answer = push(&worker, "notification", Some(&token), &hostile).await;
+
+    assert_eq!(answer.status(), 200);
+    let sent = inbox.sent.lock().unwrap().clone();
+    assert_eq!(sent["t-1"]["to"], json!(["ada@example.com"]));
+    assert!(sent["t-1"].get("bcc").is_none() && sent["t-1"].get("cc").is_none());
+}
+
+#[tokio::test]
+async fn a_recipient_address_that_is_not_one_mailbox_is_dropped_unsent() {
+    let (worker, inbox) = resend_worker().await;
+    let token = relay_token().await;
+    let two = notification_to("Ada", "ada@example.com, eve@evil.com");
+
+    let answer = push(&worker, "notification", Some(&token), &two).await;
+
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["outcome"], "dropped");
+    assert!(inbox.requests.lock().unwrap().is_empty(), "nothing reaches Resend");
+}
+
+#[tokio::test]
+async fn a_sender_name_with_specials_is_quoted_for_resend() {
+    let (worker, inbox) = resend_worker_from("GoKart, Inc. <orders@shop.test>").await;
+    let token = relay_token().await;
+
+    let answer = push(&worker, "notification", Some(&token), &shipped_notification()).await;
+
+    assert_eq!(answer.status(), 200);
+    let sent = inbox.sent.lock().unwrap().clone();
+    assert_eq!(sent["t-1"]["from"], "\"GoKart, Inc.\" <orders@shop.test>");
 }
