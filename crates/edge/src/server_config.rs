@@ -23,6 +23,9 @@ pub struct ServerConfig {
     pub header_limit_bytes: usize,
     /// `HEADER_READ_TIMEOUT`: how long a client has to send its request headers.
     pub header_read_timeout: Duration,
+    /// `BODY_READ_TIMEOUT`: how long a client has to send its request body
+    /// once the headers are in; past it, a 408 frees the request's slot.
+    pub body_read_timeout: Duration,
     /// `MAX_IN_FLIGHT_REQUESTS`: requests served at once; past it, 503.
     pub max_in_flight: usize,
     /// `METRICS_PORT`: where `/metrics` is served, on `HOST`; unset, nowhere.
@@ -63,6 +66,14 @@ impl ServerConfig {
         if header_read_timeout.is_zero() {
             return Err(ConfigError::new("HEADER_READ_TIMEOUT", "must be greater than 0"));
         }
+        let body_read_timeout =
+            env.duration("BODY_READ_TIMEOUT", Duration::from_secs(10).min(request_timeout))?;
+        if body_read_timeout.is_zero() || body_read_timeout > request_timeout {
+            return Err(ConfigError::new(
+                "BODY_READ_TIMEOUT",
+                "must be greater than 0 and at most REQUEST_TIMEOUT",
+            ));
+        }
         let max_in_flight = env.parse("MAX_IN_FLIGHT_REQUESTS", 512)?;
         if max_in_flight == 0 {
             return Err(ConfigError::new("MAX_IN_FLIGHT_REQUESTS", "must be greater than 0"));
@@ -75,6 +86,7 @@ impl ServerConfig {
             body_limit_bytes,
             header_limit_bytes,
             header_read_timeout,
+            body_read_timeout,
             max_in_flight,
             metrics_port: match env.string("METRICS_PORT", "").as_str() {
                 "" | "off" => None,

@@ -8,6 +8,7 @@ mod accounts;
 mod addresses;
 mod admin_catalog;
 mod admin_users;
+mod bodies;
 mod cart;
 mod catalog;
 mod cloud_tasks;

@@ -30,7 +30,7 @@ use crate::metrics::Metrics;
 
 /// Wraps a service's routes with what every request gets: JSON 404/405
 /// fallbacks, CORS when given (it must see preflights before the 405
-/// fallback does), a body limit, panic recovery, a bound on requests in
+/// fallback does), a body limit and a deadline for reading the body, panic recovery, a bound on requests in
 /// progress, a header size limit, a timeout, a request id, trace context,
 /// a request span, request metrics (when given) and security headers. The outermost layer is applied last.
 pub fn with_edge_layers(
@@ -48,6 +48,13 @@ pub fn with_edge_layers(
     router
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(from_fn_with_state(
+            protect::BodyLimits {
+                max_bytes: config.body_limit_bytes,
+                read_timeout: config.body_read_timeout,
+            },
+            protect::read_body,
+        ))
         .layer(from_fn_with_state(in_flight, protect::shed))
         .layer(from_fn_with_state(config.header_limit_bytes, protect::header_limit))
         .layer(from_fn_with_state(

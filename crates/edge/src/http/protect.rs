@@ -122,3 +122,92 @@ mod tests {
         assert_eq!(header_bytes(&headers), 3 + 5 + 3 + 1);
     }
 }
+
+/// Limits on reading a request body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimits {
+    /// Largest body accepted, in bytes.
+    pub(crate) max_bytes: usize,
+    /// How long a client has to send the whole body.
+    pub(crate) read_timeout: std::time::Duration,
+}
+
+/// Reads the request body before any handler runs, so that every route
+/// answers the same way: a `Content-Length` over the limit is refused at
+/// once (JSON 413) without reading a byte, a body that grows past the limit
+/// is a JSON 413, and a body that is not complete within the read timeout
+/// is a JSON 408 that frees the request's slot instead of holding it until
+/// the request timeout.
+pub(crate) async fn read_body(
+    State(limits): State<BodyLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_bytes as u64) {
+        return too_large(limits.max_bytes);
+    }
+    if declared == Some(0) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, limits.max_bytes);
+    let bytes = match tokio::time::timeout(limits.read_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) if is_length_limit(&err) => return too_large(limits.max_bytes),
+        Ok(Err(err)) => {
+            tracing::debug!(error = %err, "could not read the request body");
+            return ErrorResponse::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the request body could not be read",
+            )
+            .into_response();
+        }
+        Err(_elapsed) => {
+            tracing::info!(
+                timeout_ms = limits.read_timeout.as_millis(),
+                "request body not received in time"
+            );
+            let mut response = ErrorResponse::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body must arrive within {} ms",
+                    limits.read_timeout.as_millis()
+                ),
+            )
+            .into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+fn too_large(limit: usize) -> Response {
+    let mut response = ErrorResponse::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body may be at most {limit} bytes"),
+    )
+    .into_response();
+    // The unread body stays on the wire: the connection cannot be reused.
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
