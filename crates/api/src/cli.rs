@@ -49,6 +49,17 @@ pub enum Command {
     /// Exit 0 if the API on PORT answers /readyz with 200, 1 otherwise (for
     /// container health checks: the runtime image has no shell or curl).
     Healthcheck,
+    /// Set a new password for the account with EMAIL, read from standard
+    /// input (one line), and sign out all of its sessions. Production
+    /// refuses to serve while an admin still has the demo password: this is
+    /// how to change it.
+    SetPassword {
+        /// The account's email.
+        email: String,
+    },
+    /// Print the OpenAPI document, as served at /api/v1/openapi.json, to
+    /// standard output (for linters and client generators; needs no database).
+    Openapi,
 }
 
 /// Runs `cli`, returning an error whose `{:#}` display is one clear line.
@@ -73,6 +84,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = db::connect(&config.database).await?;
             db::migrate(&pool).await?;
             seed::run(&AppState::new(config, pool)?, &seed_config, synthetic_products).await?;
+        }
+        Command::SetPassword { email } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("cannot read the new password")?;
+            let password = gokart_domain::NewPassword::parse(line.trim_end_matches(['\r', '\n']))
+                .map_err(|why| anyhow::anyhow!("the new password {why}"))?;
+            anyhow::ensure!(
+                password.expose() != crate::config::DEV_ADMIN_PASSWORD,
+                "the new password must not be the development password"
+            );
+            let config = configure(&env)?;
+            let pool = db::connect(&config.database).await?;
+            let state = AppState::new(config, pool)?;
+            crate::users::service::set_password(&state, &email, &password)
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot set the password of {email}: {err}"))?;
+            tracing::info!(%email, "password set; every session of the account is signed out");
+        }
+        Command::Openapi => {
+            let document = serde_json::to_string_pretty(&crate::routes::document())
+                .context("could not serialise the OpenAPI document")?;
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, document.as_bytes())?;
+            std::io::Write::write_all(&mut out, b"\n")?;
         }
         Command::Healthcheck => {
             let port = env.parse("PORT", 8080)?;

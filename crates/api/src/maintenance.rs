@@ -22,7 +22,7 @@ pub struct MaintenanceReport {
     /// Idempotency keys past their 24 hours deleted.
     pub idempotency_keys_purged: u64,
     /// Failed-login records past their window deleted.
-    pub login_failures_purged: u64,
+    pub login_attempts_purged: u64,
     /// Stripe payments found succeeded without their webhook, and applied.
     pub payments_reconciled: u64,
     /// Stripe refunds sent from the outbox.
@@ -69,10 +69,8 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         .execute(&state.db)
         .await?
         .rows_affected(),
-        login_failures_purged: sqlx::query!(
-            "DELETE FROM login_failures
-             WHERE window_started_at < now() - make_interval(secs => $1)
-               AND (locked_until IS NULL OR locked_until < now())",
+        login_attempts_purged: sqlx::query!(
+            "DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)",
             state.config.auth.limits.failure_window.as_secs_f64()
         )
         .execute(&state.db)

@@ -8,7 +8,7 @@ use gokart_edge::http::Server;
 use gokart_edge::metrics::Metrics;
 use gokart_edge::service_auth::TokenMinter;
 
-use crate::config::{ApiConfig, TaskBackendKind};
+use crate::config::{ApiConfig, DEV_ADMIN_PASSWORD, TaskBackendKind};
 use crate::db;
 use crate::metrics::{self, ApiMetrics, Scrape};
 use crate::outbox::backend::{LocalDispatcher, TaskBackend};
@@ -35,6 +35,7 @@ pub async fn build_with_routes(
     let server_config = config.server.clone();
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
+    refuse_demo_admin_password(&state).await?;
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);
     }
@@ -59,6 +60,23 @@ pub async fn build_with_routes(
     server.with_metrics(metrics, scrape).await.map_err(|err| {
         anyhow::anyhow!("cannot serve metrics on port {:?}: {err}", server_config.metrics_port)
     })
+}
+
+/// In production, refuses to serve while an admin can still sign in with the
+/// demo password that `api seed` uses in development.
+async fn refuse_demo_admin_password(state: &AppState) -> anyhow::Result<()> {
+    if !state.config.server.app_env.is_production() {
+        return Ok(());
+    }
+    let exposed = crate::users::service::admins_with_password(state, DEV_ADMIN_PASSWORD)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot check the admin accounts: {err}"))?;
+    if let Some(email) = exposed.first() {
+        anyhow::bail!(
+            "admin account {email} still has the development password; set a new one with              `api set-password {email}` (it reads the password from standard input)              before serving in production"
+        );
+    }
+    Ok(())
 }
 
 /// The outbox relay with the configured task backend.

@@ -73,6 +73,26 @@ pub fn refresh_cookie(token: &str, ttl: Duration, secure: bool) -> HeaderValue {
     .to_header()
 }
 
+/// The name of the cookie that marks a browser as one that signed in to an
+/// account before, so other sources' failed guesses never lock it out.
+pub const DEVICE_COOKIE: &str = "device_token";
+
+/// How long a browser stays known without signing in again.
+const DEVICE_COOKIE_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The device cookie carrying `token`: sent only to the sign-in endpoints.
+pub fn device_cookie(token: &str, secure: bool) -> HeaderValue {
+    SetCookie {
+        name: DEVICE_COOKIE,
+        value: token,
+        path: REFRESH_COOKIE_PATH,
+        max_age: DEVICE_COOKIE_TTL,
+        same_site: SameSite::Strict,
+        secure,
+    }
+    .to_header()
+}
+
 /// A `Set-Cookie` that deletes the refresh cookie.
 pub fn clear_refresh_cookie(secure: bool) -> HeaderValue {
     refresh_cookie("", Duration::ZERO, secure)

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::cookies::{REFRESH_COOKIE, clear_refresh_cookie, read_cookie, refresh_cookie};
+use super::cookies::{
+    DEVICE_COOKIE, REFRESH_COOKIE, clear_refresh_cookie, device_cookie, read_cookie, refresh_cookie,
+};
 use super::extract::AuthUser;
 use super::guard::{ClientAddress, check_origin};
 use super::service::{self, SessionTokens};
+use super::throttle::Caller;
 use crate::cart::owner::{clear_cart_cookie, guest_token};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
@@ -26,8 +29,10 @@ use crate::users::repository::UserRow;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Email address (any case).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -89,6 +94,7 @@ pub(crate) fn signed_in(
 ) -> Response {
     let auth = &state.config.auth;
     let cookie = refresh_cookie(&tokens.refresh_token, auth.refresh_token_ttl, auth.cookie_secure);
+    let tokens_device = tokens.device_token;
     let body = AuthResponse {
         access_token: tokens.access_token,
         token_type: "Bearer",
@@ -97,6 +103,11 @@ pub(crate) fn signed_in(
     };
     let mut response =
         (status, [(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response();
+    if let Some(device) = &tokens_device {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, device_cookie(device, auth.cookie_secure));
+    }
     if merged_guest_cart {
         response.headers_mut().append(header::SET_COOKIE, clear_cart_cookie(auth.cookie_secure));
     }
@@ -109,10 +120,13 @@ fn no_store() -> (header::HeaderName, HeaderValue) {
 
 /// Sign in with email and password; a guest cart (`cart_token` cookie) is
 /// merged into the user's cart.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login", security(),
+    request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the `refresh_token` cookie", body = AuthResponse,
-            headers(("set-cookie" = String, description = "refresh_token=...; Path=/api/v1/auth; HttpOnly; SameSite=Strict"))),
+            headers(("Set-Cookie" = String, description = "The session's cookies (one header each): \
+                `refresh_token=...; Path=/api/v1/auth; HttpOnly; SameSite=Strict`, `device_token` \
+                (same path), and `cart_token` cleared when a guest cart was merged"))),
         (status = 401, description = "Wrong email or password", body = ErrorEnvelope),
         (status = 422, description = "A field is missing", body = ErrorEnvelope),
         (status = 429, description = "Too many attempts; see Retry-After", body = ErrorEnvelope),
@@ -133,17 +147,26 @@ pub async fn login(
     violations.into_result()?;
     state.address_limiter.check(address)?;
     let guest_cart = guest_token(&headers);
-    let (user, tokens) =
-        service::login(&state, &body.email, &body.password, user_agent(&headers), guest_cart)
-            .await?;
+    let caller = Caller::Anonymous { address, device: read_cookie(&headers, DEVICE_COOKIE) };
+    let (user, tokens) = service::login(
+        &state,
+        &body.email,
+        &body.password,
+        caller,
+        user_agent(&headers),
+        guest_cart,
+    )
+    .await?;
     Ok(signed_in(&state, StatusCode::OK, user, tokens, guest_cart.is_some()))
 }
 
 /// Swap the refresh cookie for a new access token; the cookie is rotated.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", operation_id = "refresh_session",
     security(("refresh_cookie" = [])),
     responses(
-        (status = 200, description = "A new access token; the cookie is replaced", body = AccessTokenResponse),
+        (status = 200, description = "A new access token; the cookie is replaced", body = AccessTokenResponse,
+            headers(("Set-Cookie" = String,
+                description = "The rotated `refresh_token=...; Path=/api/v1/auth; HttpOnly; SameSite=Strict`"))),
         (status = 401, description = "No cookie, or the session ended (a reused token ends it)", body = ErrorEnvelope),
         (status = 403, description = "Sent from an origin that is not allowed", body = ErrorEnvelope),
     ))]
@@ -163,10 +186,11 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Resul
 }
 
 /// Sign out: revoke the session of the refresh cookie and clear it.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
     security((), ("refresh_cookie" = [])),
     responses(
-        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 204, description = "Signed out; the cookie is cleared",
+            headers(("Set-Cookie" = String, description = "Clears the `refresh_token` cookie"))),
         (status = 403, description = "Sent from an origin that is not allowed", body = ErrorEnvelope),
     ))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
@@ -179,7 +203,8 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
 }
 
 /// The caller's live sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", operation_id = "list_sessions",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "Live sessions", body = Page<SessionView>),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -203,9 +228,11 @@ pub async fn list_sessions(
 }
 
 /// Revoke every session of the caller, this one included.
-#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = "auth", operation_id = "revoke_all_sessions",
+    security(("bearer" = [])),
     responses(
-        (status = 204, description = "All sessions revoked; the cookie is cleared"),
+        (status = 204, description = "All sessions revoked; the cookie is cleared",
+            headers(("Set-Cookie" = String, description = "Clears the `refresh_token` cookie"))),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
     ))]
 pub async fn revoke_all_sessions(
@@ -218,7 +245,8 @@ pub async fn revoke_all_sessions(
 }
 
 /// Revoke one of the caller's sessions.
-#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", operation_id = "revoke_session",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Revoked"),

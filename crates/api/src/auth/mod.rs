@@ -9,6 +9,7 @@ pub mod handler;
 pub mod password;
 pub mod repository;
 pub mod service;
+pub mod throttle;
 pub mod tokens;
 
 pub use extract::{AdminUser, AuthUser};

@@ -29,8 +29,11 @@ pub struct RefreshTokenRow {
     pub user_id: Uuid,
     /// The user's role.
     pub role: Role,
-    /// Already rotated: presenting it again means it was stolen.
+    /// Already rotated: presenting it again means it was stolen, unless
+    /// it is within the grace period.
     pub already_used: bool,
+    /// Rotated less than the grace period ago.
+    pub used_within_grace: bool,
     /// The session is neither revoked nor expired.
     pub session_live: bool,
 }
@@ -112,21 +115,26 @@ pub async fn revoke_sessions_beyond(db: impl PgExecutor<'_>, user: Uuid, keep: i
 }
 
 /// Looks up a refresh token by hash and locks it, so two refreshes with the
-/// same token are decided one after the other.
+/// same token are decided one after the other; `grace_secs` decides
+/// [`RefreshTokenRow::used_within_grace`].
 pub async fn find_refresh_token_for_update(
     db: impl PgExecutor<'_>,
     hash: &[u8],
+    grace_secs: f64,
 ) -> Result<Option<RefreshTokenRow>> {
     let row = sqlx::query!(
         r#"SELECT s.id AS session_id, s.user_id, u.role,
                   t.used_at IS NOT NULL AS "already_used!",
+                  coalesce(t.used_at > now() - make_interval(secs => $2), false)
+                      AS "used_within_grace!",
                   (s.revoked_at IS NULL AND s.expires_at > now()) AS "session_live!"
            FROM refresh_tokens t
            JOIN sessions s ON s.id = t.session_id
            JOIN users u ON u.id = s.user_id
            WHERE t.token_hash = $1
            FOR UPDATE OF t, s"#,
-        hash
+        hash,
+        grace_secs
     )
     .fetch_optional(db)
     .await?;
@@ -135,8 +143,27 @@ pub async fn find_refresh_token_for_update(
         user_id: r.user_id,
         role: role(&r.role),
         already_used: r.already_used,
+        used_within_grace: r.used_within_grace,
         session_live: r.session_live,
     }))
+}
+
+/// Whether `hash` is a refresh token of `session` not yet rotated.
+pub async fn is_current_refresh_token(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+    session: Uuid,
+) -> Result<bool> {
+    let current = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM refresh_tokens
+                          WHERE token_hash = $1 AND session_id = $2 AND used_at IS NULL)
+           AS "current!""#,
+        hash,
+        session
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(current)
 }
 
 /// Marks a refresh token as rotated and the session as just used.
@@ -222,57 +249,86 @@ pub async fn live_sessions(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<Se
     Ok(rows)
 }
 
-/// Seconds until `email` may try to log in again, if it is locked out.
-pub async fn lockout_remaining(db: impl PgExecutor<'_>, email: &str) -> Result<Option<u64>> {
-    let seconds = sqlx::query_scalar!(
-        r#"SELECT ceil(extract(epoch FROM locked_until - now()))::bigint AS "seconds!"
-           FROM login_failures WHERE email = $1 AND locked_until > now()"#,
-        email
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(seconds.map(|s| u64::try_from(s).unwrap_or(1)))
-}
-
-/// Counts a failed login for `email` within a window of `window_secs`, and
-/// returns the failures counted in the current window.
-pub async fn record_login_failure(
+/// Takes one attempt under `key` within a window of `window_secs`, unless
+/// `limit` attempts are already taken: in one statement, so concurrent
+/// callers are counted one after the other. Returns whether the attempt was
+/// granted and the seconds until the window starts again.
+pub async fn reserve_attempt(
     db: impl PgExecutor<'_>,
-    email: &str,
+    key: &str,
     window_secs: f64,
-) -> Result<i32> {
-    let failures = sqlx::query_scalar!(
-        r#"INSERT INTO login_failures AS f (email, failures, window_started_at)
+    limit: i32,
+) -> Result<(bool, u64)> {
+    let row = sqlx::query!(
+        r#"INSERT INTO login_throttle AS t (key, attempts, window_started_at)
            VALUES ($1, 1, now())
-           ON CONFLICT (email) DO UPDATE SET
-               failures = CASE WHEN f.window_started_at < now() - make_interval(secs => $2)
-                               THEN 1 ELSE f.failures + 1 END,
-               window_started_at = CASE WHEN f.window_started_at < now() - make_interval(secs => $2)
-                                        THEN now() ELSE f.window_started_at END
-           RETURNING failures"#,
-        email,
-        window_secs
+           ON CONFLICT (key) DO UPDATE SET
+               attempts = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2)
+                               THEN 1 ELSE least(t.attempts + 1, $3 + 1) END,
+               window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2)
+                                        THEN now() ELSE t.window_started_at END
+           RETURNING attempts <= $3 AS "granted!",
+                     greatest(1, ceil(extract(epoch FROM
+                         window_started_at + make_interval(secs => $2) - now())))::bigint
+                         AS "retry_after!""#,
+        key,
+        window_secs,
+        limit
     )
     .fetch_one(db)
     .await?;
-    Ok(failures)
+    Ok((row.granted, u64::try_from(row.retry_after).unwrap_or(1)))
 }
 
-/// Locks `email` out for `seconds`.
-pub async fn lock_out(db: impl PgExecutor<'_>, email: &str, seconds: f64) -> Result<()> {
+/// Gives back one attempt taken under `key`.
+pub async fn release_attempt(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
     sqlx::query!(
-        "UPDATE login_failures SET locked_until = now() + make_interval(secs => $2) WHERE email = $1",
-        email,
-        seconds
+        "UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $1",
+        key
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Forgets failed logins for `email` after a successful one.
-pub async fn clear_login_failures(db: impl PgExecutor<'_>, email: &str) -> Result<()> {
-    sqlx::query!("DELETE FROM login_failures WHERE email = $1", email).execute(db).await?;
+/// Forgets every attempt taken under `key`.
+pub async fn forget_attempts(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
+    sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key).execute(db).await?;
+    Ok(())
+}
+
+/// Whether `hash` is a device token of `user`'s.
+pub async fn is_known_device(db: impl PgExecutor<'_>, hash: &[u8], user: Uuid) -> Result<bool> {
+    let known = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM login_devices WHERE token_hash = $1 AND user_id = $2)
+           AS "known!""#,
+        hash,
+        user
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(known)
+}
+
+/// Remembers a device `user` signed in from, keeping the `keep` newest.
+pub async fn remember_device(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+    user: Uuid,
+    keep: i64,
+) -> Result<()> {
+    sqlx::query!(
+        r#"WITH added AS (INSERT INTO login_devices (token_hash, user_id) VALUES ($1, $2))
+           DELETE FROM login_devices WHERE token_hash IN (
+               SELECT token_hash FROM login_devices WHERE user_id = $2
+               ORDER BY created_at DESC OFFSET greatest($3::bigint - 1, 0)
+           )"#,
+        hash,
+        user,
+        keep
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 

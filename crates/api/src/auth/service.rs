@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::extract::AuthUser;
 use super::repository::{self, SessionRow};
+use super::throttle::{self, Caller};
 use super::tokens::{hash_opaque_token, new_opaque_token};
 use crate::cart::service as cart;
 use crate::error::{Error, Result};
@@ -21,7 +22,13 @@ pub struct SessionTokens {
     pub expires_in: u64,
     /// The refresh token, for the cookie only.
     pub refresh_token: String,
+    /// A new `device_token` cookie when a session starts: this browser has
+    /// signed in to the account, so other sources' failures never lock it out.
+    pub device_token: Option<String>,
 }
+
+/// Devices remembered per account; older ones are forgotten.
+const DEVICES_PER_USER: i64 = 10;
 
 const ENDED: Error = Error::Unauthorized("this session has ended; sign in again");
 
@@ -48,19 +55,28 @@ pub async fn start_session(
     repository::insert_refresh_token(&mut *tx, &hash_opaque_token(&refresh_token), session).await?;
     repository::revoke_sessions_beyond(&mut *tx, user.id, i64::from(auth.max_sessions_per_user))
         .await?;
+    let device_token = new_opaque_token();
+    repository::remember_device(
+        &mut *tx,
+        &hash_opaque_token(&device_token),
+        user.id,
+        DEVICES_PER_USER,
+    )
+    .await?;
     let (access_token, expires_in) = state.tokens.issue(user.id, session, user.role)?;
-    Ok(SessionTokens { access_token, expires_in, refresh_token })
+    Ok(SessionTokens { access_token, expires_in, refresh_token, device_token: Some(device_token) })
 }
 
 /// Checks `password` for `email` and starts a session, merging the guest
-/// cart behind `guest_cart` into the user's in the same transaction. Failures are counted
-/// per account in PostgreSQL; past the limit the account is slowed with a
-/// growing delay (429), whether or not the account exists.
+/// cart behind `guest_cart` into the user's in the same transaction.
+/// Attempts are throttled per account and source (see [`throttle`]),
+/// whether or not the account exists.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    caller: Caller<'_>,
     user_agent: Option<&str>,
     guest_cart: Option<&str>,
 ) -> Result<(UserRow, SessionTokens)> {
@@ -70,7 +86,7 @@ pub async fn login(
         return Err(Error::Unauthorized("the email or password is incorrect"));
     }
     let user = users::find_by_email(&state.db, &email).await?;
-    if !check_password(state, &email, user.as_ref(), password).await? {
+    if !check_password(state, &email, user.as_ref(), password, caller).await? {
         return Err(Error::Unauthorized("the email or password is incorrect"));
     }
     let user = user.ok_or(Error::Unauthorized("the email or password is incorrect"))?;
@@ -84,17 +100,16 @@ pub async fn login(
 }
 
 /// Whether `password` is `user`'s (`None`: no such account, which takes as
-/// long and always fails). Refuses with a 429 while `email` is locked out,
-/// and counts a failure against it.
+/// long and always fails). An attempt is reserved for `caller` first, so a
+/// 429 comes before any verification once its limit is taken.
 pub async fn check_password(
     state: &AppState,
     email: &str,
     user: Option<&UserRow>,
     password: &str,
+    caller: Caller<'_>,
 ) -> Result<bool> {
-    if let Some(wait) = repository::lockout_remaining(&state.db, email).await? {
-        return Err(Error::RateLimited(wait));
-    }
+    let reservation = throttle::reserve(state, email, user.map(|u| u.id), caller).await?;
     let matches = match user {
         Some(user) => state.passwords.verify(password, &user.password_hash).await?,
         None => {
@@ -103,30 +118,17 @@ pub async fn check_password(
         }
     };
     if matches {
-        repository::clear_login_failures(&state.db, email).await?;
-    } else {
-        count_failure(state, email).await?;
+        reservation.succeeded(&state.db).await?;
     }
     Ok(matches)
 }
 
-async fn count_failure(state: &AppState, email: &str) -> Result<()> {
-    let limits = state.config.auth.limits;
-    let window = limits.failure_window.as_secs_f64();
-    let failures = repository::record_login_failure(&state.db, email, window).await?;
-    let over = i64::from(failures) - i64::from(limits.failure_limit);
-    if over >= 0 {
-        let doublings = i32::try_from(over.min(20)).unwrap_or(20);
-        let delay = (limits.lockout_base.as_secs_f64() * 2f64.powi(doublings)).min(window);
-        repository::lock_out(&state.db, email, delay).await?;
-        tracing::warn!(failures, delay_secs = delay, "account slowed after repeated failed logins");
-    }
-    Ok(())
-}
-
 /// Swaps a refresh token for a new access token and a new refresh token.
 /// A token that was already swapped is treated as stolen: its whole session
-/// is revoked and both the thief and the owner must sign in again.
+/// is revoked and both the thief and the owner must sign in again. The one
+/// exception is the token rotated just before the current one, presented
+/// within `REFRESH_REUSE_GRACE` of its rotation (two tabs refreshing at
+/// once): it gets the same replacement the first tab got.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     state: &AppState,
@@ -134,24 +136,34 @@ pub async fn refresh(
     user_agent: Option<&str>,
 ) -> Result<SessionTokens> {
     let hash = hash_opaque_token(presented);
+    let successor = state.tokens.refresh_successor(presented);
+    let successor_hash = hash_opaque_token(&successor);
+    let grace = state.config.auth.refresh_reuse_grace.as_secs_f64();
     let mut tx = state.db.begin().await?;
-    let row = repository::find_refresh_token_for_update(&mut *tx, &hash).await?.ok_or(ENDED)?;
+    let row =
+        repository::find_refresh_token_for_update(&mut *tx, &hash, grace).await?.ok_or(ENDED)?;
     if row.already_used {
-        repository::revoke_session(&mut *tx, row.session_id, "refresh_token_reuse").await?;
-        tx.commit().await?;
-        tracing::warn!(session = %row.session_id, "rotated refresh token presented again; session revoked");
-        return Err(ENDED);
+        let raced = row.used_within_grace
+            && row.session_live
+            && repository::is_current_refresh_token(&mut *tx, &successor_hash, row.session_id)
+                .await?;
+        if !raced {
+            repository::revoke_session(&mut *tx, row.session_id, "refresh_token_reuse").await?;
+            tx.commit().await?;
+            tracing::warn!(session = %row.session_id, "rotated refresh token presented again; session revoked");
+            return Err(ENDED);
+        }
+        tracing::info!(session = %row.session_id, "concurrent refresh; same replacement returned");
+    } else {
+        if !row.session_live {
+            return Err(ENDED);
+        }
+        repository::rotate_refresh_token(&mut *tx, &hash, row.session_id, user_agent).await?;
+        repository::insert_refresh_token(&mut *tx, &successor_hash, row.session_id).await?;
     }
-    if !row.session_live {
-        return Err(ENDED);
-    }
-    repository::rotate_refresh_token(&mut *tx, &hash, row.session_id, user_agent).await?;
-    let refresh_token = new_opaque_token();
-    repository::insert_refresh_token(&mut *tx, &hash_opaque_token(&refresh_token), row.session_id)
-        .await?;
     tx.commit().await?;
     let (access_token, expires_in) = state.tokens.issue(row.user_id, row.session_id, row.role)?;
-    Ok(SessionTokens { access_token, expires_in, refresh_token })
+    Ok(SessionTokens { access_token, expires_in, refresh_token: successor, device_token: None })
 }
 
 /// Ends the session a refresh token belongs to; unknown tokens are ignored.

@@ -1,4 +1,5 @@
-//! Access tokens (short-lived JWTs) and refresh tokens (random, stored hashed).
+//! Access tokens (short-lived JWTs) and refresh tokens (random at sign-in,
+//! then each the keyed hash of the one it replaces; stored hashed).
 
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ pub struct AccessTokens {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    successors: ring::hmac::Key,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -65,7 +67,17 @@ impl AccessTokens {
             decoding: DecodingKey::from_secret(key),
             validation,
             ttl,
+            successors: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
         }
+    }
+
+    /// The refresh token that replaces `presented` when it is rotated: a
+    /// keyed hash of it, so it is as unguessable as a random token, yet the
+    /// same every time. Two tabs refreshing with one token at once both get
+    /// the same replacement instead of one of them looking like a thief.
+    pub fn refresh_successor(&self, presented: &str) -> String {
+        let tag = ring::hmac::sign(&self.successors, presented.as_bytes());
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
     }
 
     /// A signed token for `user` in `session`, and its lifetime in seconds.

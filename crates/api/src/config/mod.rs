@@ -173,6 +173,10 @@ pub struct AuthConfig {
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL`: how long a session lasts from login.
     pub refresh_token_ttl: Duration,
+    /// `REFRESH_REUSE_GRACE`: how long after a rotation the token it replaced
+    /// still returns the same replacement (two tabs refreshing at once)
+    /// instead of ending the session as stolen.
+    pub refresh_reuse_grace: Duration,
     /// `MAX_SESSIONS_PER_USER`: live sessions kept per user; the oldest goes first.
     pub max_sessions_per_user: u32,
     /// `COOKIE_SECURE`: mark cookies `Secure` (default: on in production).
@@ -200,13 +204,14 @@ pub struct Argon2Config {
 /// Limits on login and registration attempts.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
-    /// `LOGIN_FAILURE_LIMIT`: failed logins for one account before it is slowed.
+    /// `LOGIN_FAILURE_LIMIT`: password attempts one source (client address,
+    /// known browser or session) gets against one account per window.
     pub failure_limit: u32,
-    /// `LOGIN_FAILURE_WINDOW`: the window those failures are counted in.
+    /// `LOGIN_ACCOUNT_FAILURE_LIMIT`: attempts all unknown sources together
+    /// get against one account per window; known browsers are not held by it.
+    pub account_failure_limit: u32,
+    /// `LOGIN_FAILURE_WINDOW`: the window attempts are counted in.
     pub failure_window: Duration,
-    /// `LOGIN_LOCKOUT_BASE`: the first delay once the limit is hit; it doubles
-    /// with each further failure, up to `LOGIN_FAILURE_WINDOW`.
-    pub lockout_base: Duration,
     /// `AUTH_RATE_LIMIT_PER_MINUTE`: login and registration attempts per client address.
     pub per_address_per_minute: u32,
     /// `TRUSTED_PROXY_HOPS`: proxies in front of the API that append to
@@ -334,13 +339,22 @@ impl AuthConfig {
         }
         let limits = LoginLimits {
             failure_limit: env.parse("LOGIN_FAILURE_LIMIT", 5)?,
+            account_failure_limit: env.parse("LOGIN_ACCOUNT_FAILURE_LIMIT", 100)?,
             failure_window: env.duration("LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
-            lockout_base: env.duration("LOGIN_LOCKOUT_BASE", Duration::from_secs(30))?,
             per_address_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 100)?,
             trusted_proxy_hops: env.parse("TRUSTED_PROXY_HOPS", 0)?,
         };
         if limits.failure_limit == 0 {
             return Err(ConfigError::new("LOGIN_FAILURE_LIMIT", "must be at least 1"));
+        }
+        if limits.account_failure_limit < limits.failure_limit {
+            return Err(ConfigError::new(
+                "LOGIN_ACCOUNT_FAILURE_LIMIT",
+                "must be at least LOGIN_FAILURE_LIMIT",
+            ));
+        }
+        if limits.failure_window.is_zero() {
+            return Err(ConfigError::new("LOGIN_FAILURE_WINDOW", "must be greater than 0"));
         }
         let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
         if access_token_ttl.is_zero() || access_token_ttl > Duration::from_secs(24 * 3600) {
@@ -351,6 +365,10 @@ impl AuthConfig {
         if refresh_token_ttl.is_zero() || refresh_token_ttl > Duration::from_secs(366 * 24 * 3600) {
             return Err(ConfigError::new("REFRESH_TOKEN_TTL", "must be between 1s and 366d"));
         }
+        let refresh_reuse_grace = env.duration("REFRESH_REUSE_GRACE", Duration::from_secs(10))?;
+        if refresh_reuse_grace > Duration::from_secs(60) {
+            return Err(ConfigError::new("REFRESH_REUSE_GRACE", "must be at most 60s"));
+        }
         let max_sessions_per_user = env.parse("MAX_SESSIONS_PER_USER", 5)?;
         if max_sessions_per_user == 0 {
             return Err(ConfigError::new("MAX_SESSIONS_PER_USER", "must be at least 1"));
@@ -359,6 +377,7 @@ impl AuthConfig {
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,
+            refresh_reuse_grace,
             max_sessions_per_user,
             cookie_secure: env.flag("COOKIE_SECURE", app_env.is_production())?,
             allowed_origins,

@@ -19,6 +19,7 @@ use crate::auth::handler::{AuthResponse, signed_in, user_agent};
 use crate::cart::owner::guest_token;
 use crate::error::Result;
 use crate::extract::Json;
+use crate::schemas;
 use crate::state::AppState;
 
 /// An account as its owner and admins see it.
@@ -55,10 +56,13 @@ impl From<UserRow> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// Display name, 1 to 100 characters.
+    #[schema(value_type = schemas::PersonName)]
     pub name: String,
     /// Email address.
+    #[schema(value_type = schemas::EmailAddress)]
     pub email: String,
     /// 8 to 128 characters, not a common password.
+    #[schema(value_type = schemas::NewPassword)]
     pub password: String,
 }
 
@@ -76,8 +80,10 @@ impl RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfileUpdate {
     /// New display name.
+    #[schema(value_type = Option<schemas::PersonName>)]
     pub name: Option<String>,
     /// New email.
+    #[schema(value_type = Option<schemas::EmailAddress>)]
     pub email: Option<String>,
 }
 
@@ -85,8 +91,10 @@ pub struct ProfileUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChange {
     /// The password in use now.
+    #[schema(min_length = 1)]
     pub current_password: String,
     /// The new password: 8 to 128 characters, not a common password.
+    #[schema(value_type = schemas::NewPassword)]
     pub new_password: String,
 }
 
@@ -94,6 +102,7 @@ pub struct PasswordChange {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AccountDeletion {
     /// The account's password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -112,9 +121,13 @@ pub(crate) fn parse_changes(
 
 /// Create an account and sign in; a guest cart (`cart_token` cookie) is
 /// merged into the new account's cart.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", operation_id = "register", security(),
+    request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered and signed in; sets the `refresh_token` cookie", body = AuthResponse),
+        (status = 201, description = "Registered and signed in; sets the `refresh_token` cookie", body = AuthResponse,
+            headers(("Set-Cookie" = String, description = "The session's cookies (one header each): \
+                `refresh_token=...; Path=/api/v1/auth; HttpOnly; SameSite=Strict`, `device_token` \
+                (same path), and `cart_token` cleared when a guest cart was merged"))),
         (status = 409, description = "The email is taken", body = ErrorEnvelope),
         (status = 422, description = "A field is invalid", body = ErrorEnvelope),
         (status = 429, description = "Too many attempts from this address", body = ErrorEnvelope),
@@ -138,7 +151,8 @@ pub async fn register(
 }
 
 /// The caller's account.
-#[utoipa::path(get, path = "/api/v1/users/profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users/profile", tag = "users", operation_id = "get_profile",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = UserView),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -148,7 +162,8 @@ pub async fn profile(State(state): State<AppState>, user: AuthUser) -> Result<Js
 }
 
 /// Change the caller's name or email.
-#[utoipa::path(put, path = "/api/v1/users/profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/users/profile", tag = "users", operation_id = "update_profile",
+    security(("bearer" = [])),
     request_body = ProfileUpdate,
     responses(
         (status = 200, description = "The updated account", body = UserView),
@@ -168,7 +183,8 @@ pub async fn update_profile(
 }
 
 /// Change the caller's password; every other session is signed out.
-#[utoipa::path(put, path = "/api/v1/users/password", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/users/password", tag = "users", operation_id = "change_password",
+    security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed; other sessions revoked"),
@@ -194,10 +210,11 @@ pub async fn change_password(
 }
 
 /// Delete the caller's account. Past orders are kept, detached from it.
-#[utoipa::path(delete, path = "/api/v1/users/account", tag = "users", security(("bearer" = [])),
-    request_body = AccountDeletion,
+#[utoipa::path(delete, path = "/api/v1/users/account", tag = "users", operation_id = "delete_account",
+    security(("bearer" = [])), request_body = AccountDeletion,
     responses(
-        (status = 204, description = "Deleted; all sessions revoked, cookie cleared"),
+        (status = 204, description = "Deleted; all sessions revoked, cookie cleared",
+            headers(("Set-Cookie" = String, description = "Clears the `refresh_token` cookie"))),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
         (status = 409, description = "The last admin cannot delete itself", body = ErrorEnvelope),
         (status = 422, description = "The password is wrong", body = ErrorEnvelope),

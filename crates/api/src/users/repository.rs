@@ -189,6 +189,15 @@ pub async fn lock_admins(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>> {
     Ok(ids)
 }
 
+/// Every admin's email and password hash.
+pub async fn admin_password_hashes(db: impl PgExecutor<'_>) -> Result<Vec<(String, String)>> {
+    let rows =
+        sqlx::query!("SELECT email, password_hash FROM users WHERE role = 'admin' ORDER BY email")
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|row| (row.email, row.password_hash)).collect())
+}
+
 /// A page of accounts matching `search` in name or email, newest first.
 pub async fn list(
     db: impl PgExecutor<'_>,

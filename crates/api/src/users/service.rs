@@ -7,6 +7,7 @@ use super::repository::{self, UserRow};
 use crate::auth::AuthUser;
 use crate::auth::repository as sessions;
 use crate::auth::service::{self as auth, SessionTokens};
+use crate::auth::throttle::Caller;
 use crate::cart::service as cart;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -89,7 +90,15 @@ pub async fn change_password(
     new: NewPassword,
 ) -> Result<()> {
     let user = find(state, caller.id).await?;
-    if !auth::check_password(state, &user.email, Some(&user), current).await? {
+    if !auth::check_password(
+        state,
+        &user.email,
+        Some(&user),
+        current,
+        Caller::Session(caller.session_id),
+    )
+    .await?
+    {
         return Err(Error::invalid("current_password", "is incorrect"));
     }
     let hash = state.passwords.hash(&new).await?;
@@ -106,7 +115,15 @@ pub async fn change_password(
 #[tracing::instrument(skip_all, fields(user = %caller.id))]
 pub async fn delete_own_account(state: &AppState, caller: &AuthUser, password: &str) -> Result<()> {
     let user = find(state, caller.id).await?;
-    if !auth::check_password(state, &user.email, Some(&user), password).await? {
+    if !auth::check_password(
+        state,
+        &user.email,
+        Some(&user),
+        password,
+        Caller::Session(caller.session_id),
+    )
+    .await?
+    {
         return Err(Error::invalid("password", "is incorrect"));
     }
     delete(state, user.id).await
@@ -124,6 +141,32 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
     repository::delete(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Sets a new password for the account with `email` (the operator's
+/// `api set-password`) and signs out every session of it.
+#[tracing::instrument(skip_all)]
+pub async fn set_password(state: &AppState, email: &str, new: &NewPassword) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    let user =
+        repository::find_by_email(&state.db, &email).await?.ok_or(Error::NotFound("user"))?;
+    let hash = state.passwords.hash(new).await?;
+    let mut tx = state.db.begin().await?;
+    repository::set_password_hash(&mut *tx, user.id, &hash).await?;
+    sessions::revoke_all_sessions(&mut *tx, user.id, None, "password_changed").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The emails of the admins who can still sign in with `password`.
+pub async fn admins_with_password(state: &AppState, password: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for (email, hash) in repository::admin_password_hashes(&state.db).await? {
+        if state.passwords.verify(password, &hash).await? {
+            found.push(email);
+        }
+    }
+    Ok(found)
 }
 
 /// Creates an account of any role (admin use).

@@ -288,3 +288,16 @@ async fn the_last_admin_cannot_delete_their_own_account() {
 
     assert_eq!(error_of(response, 409).await.code, "last_admin");
 }
+
+#[tokio::test]
+async fn names_that_flip_text_and_impossible_email_domains_are_refused_by_field() {
+    let app = TestApp::spawn().await;
+
+    let flipped =
+        app.register("Eve\u{202E}gpj.exe", "eve@example.com", "correct horse battery").await;
+    let bad_domain = app.register("Eve", "a@-example.com", "correct horse battery").await;
+
+    assert!(error_of(flipped, 422).await.fields.unwrap().contains_key("name"));
+    assert!(error_of(bad_domain, 422).await.fields.unwrap().contains_key("email"));
+    assert_eq!(user_count(&app).await, 0, "nothing was written");
+}

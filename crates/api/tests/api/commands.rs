@@ -125,6 +125,76 @@ fn production_seeding_refuses_the_default_admin_password() {
     assert!(stderr.contains("ADMIN_PASSWORD"), "{stderr}");
 }
 
+/// What production needs besides the database: strong secrets.
+fn production(command: &mut Command, database_url: &str) {
+    let strong = "k".repeat(40);
+    command
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", &strong)
+        .env("SERVICE_AUTH_SECRET", &strong)
+        .env("DATABASE_URL", database_url)
+        .env("HOST", "127.0.0.1");
+}
+
+#[tokio::test]
+async fn production_will_not_serve_while_an_admin_has_the_demo_password() {
+    let database = TestDatabase::create().await;
+    let (seeded, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    assert!(seeded, "{stderr}");
+    let mut serve = api();
+    serve.arg("serve").env("PORT", free_port().to_string());
+    production(&mut serve, &database.url);
+
+    let (served, stderr) = run(&mut serve);
+
+    assert!(!served);
+    assert!(stderr.contains("admin@example.com"), "names the account: {stderr}");
+    assert!(stderr.contains("api set-password admin@example.com"), "says how to fix it: {stderr}");
+}
+
+#[tokio::test]
+async fn set_password_replaces_the_demo_password_so_production_serves() {
+    let database = TestDatabase::create().await;
+    let (seeded, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    assert!(seeded, "{stderr}");
+    let set_password = |password: &str| {
+        let mut child = api()
+            .args(["set-password", "admin@example.com"])
+            .env("DATABASE_URL", &database.url)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let output = child.wait_with_output().unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+
+    let (demo_again, refusal) = set_password("supersecretpassword");
+    let (changed, stderr) = set_password("a much better admin passphrase");
+    let port = free_port();
+    let mut serve = api();
+    serve.arg("serve").env("PORT", port.to_string()).stderr(Stdio::piped());
+    production(&mut serve, &database.url);
+    let mut server = serve.spawn().unwrap();
+    let started = Instant::now();
+    let mut ready = false;
+    while started.elapsed() < Duration::from_secs(20) && !ready {
+        ready = api().arg("healthcheck").env("PORT", port.to_string()).status().unwrap().success();
+        if server.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill().ok();
+    let output = server.wait_with_output().unwrap();
+
+    assert!(!demo_again, "the demo password is refused: {refusal}");
+    assert!(changed, "{stderr}");
+    assert!(ready, "production serves: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let database = TestDatabase::create().await;
