@@ -11,8 +11,11 @@
 # products and 2,000 users; starts the API (:18080) and the worker (:18081);
 # measures the ceilings (pgbench -M prepared, raw argon2id, a bare axum
 # handler) and the scenarios; prints a Markdown table and writes it, with a
-# PNG chart (matplotlib, from PyPI), to bench/results/. Load comes from wrk (Debian package, installed if missing)
-# and from gokart-bench for the scenarios that need a session.
+# PNG chart (matplotlib, from PyPI), to bench/results/local/, which git
+# ignores: `make bench-publish` (bench/publish.sh) copies a run into
+# bench/results/ when it is meant to be committed. Load comes from wrk
+# (Debian package, installed if missing) and from gokart-bench for the
+# scenarios that need a session.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -171,9 +174,11 @@ record "pipeline, paid to delivered" "$r" "$p50" "$p99" "$e" "target 200/s" "200
 api_peak=$(awk -v a="$api_peak" -v b="$(rss_mib "$api_pid" VmHWM)" 'BEGIN { print (a > b ? a : b) }')
 worker_peak=$(rss_mib "$worker_pid" VmHWM)
 
-mkdir -p bench/results
+# Local runs stay out of git; bench/publish.sh publishes one deliberately.
+dir=bench/results/local
+mkdir -p "$dir"
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
-out="bench/results/$stamp-$mode.md"
+out="$dir/$stamp-$mode.md"
 {
   echo "# GoKart benchmark, $mode, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
@@ -189,7 +194,7 @@ out="bench/results/$stamp-$mode.md"
   echo "Memory: API idle $api_idle MiB, peak $api_peak MiB; worker idle $worker_idle MiB, peak $worker_peak MiB."
   echo "Start-up: $startup"
 } > "$out"
-cp "$results" "bench/results/$stamp-$mode.tsv"
+cp "$results" "$dir/$stamp-$mode.tsv"
 
 # The chart, with matplotlib from PyPI in a virtualenv outside the clone.
 venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/bench-venv
@@ -197,9 +202,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import matplotlib" 2>
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "matplotlib==3.9.2"
 fi
-"$venv/bin/python" bench/chart.py "$results" "bench/results/$stamp-$mode.png" \
+"$venv/bin/python" bench/chart.py "$results" "$dir/$stamp-$mode.png" \
   "GoKart, $mode run, $(date -u '+%Y-%m-%d'): throughput against its ceiling, $(nproc) cores"
-cp "bench/results/$stamp-$mode.png" bench/results/latest.png
 echo "![throughput against ceilings]($stamp-$mode.png)" >> "$out"
 cat "$out"
-echo "bench: written to $out and bench/results/$stamp-$mode.png"
+echo "bench: written to $out and $dir/$stamp-$mode.png (not tracked; make bench-publish publishes it)"

@@ -286,7 +286,7 @@ $WORKER_SERVICE (runs as $WORKER_SA)
   RESEND_FROM_EMAIL=$RESEND_FROM_EMAIL
   secrets: $(join_secrets "${WORKER_SECRETS[@]}")
 
-GitHub repository variables for .github/workflows/deploy.yml
+GitHub repository variables for .github/workflows/ci.yml and deploy.yml
   GCP_PROJECT_ID=$PROJECT_ID
   GCP_REGION=$REGION
   IMAGE_REPOSITORY=$IMAGE_REPOSITORY
