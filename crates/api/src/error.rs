@@ -107,6 +107,16 @@ fn database_error_response(err: sqlx::Error) -> ErrorResponse {
         sqlx::Error::RowNotFound => {
             ErrorResponse::new(StatusCode::NOT_FOUND, "not_found", "resource not found")
         }
+        // numeric_value_out_of_range: a number the request led to does not
+        // fit its column. Every input is bounded first; this is the backstop.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("22003") => {
+            tracing::warn!(error = %db, "number out of range");
+            ErrorResponse::new(
+                StatusCode::CONFLICT,
+                "out_of_range",
+                "the change would take a number past what can be stored",
+            )
+        }
         err if is_transient(&err) => {
             tracing::error!(error = %err, "database unavailable");
             ErrorResponse::new(

@@ -114,7 +114,7 @@ fn country(raw: &str) -> Result<String, Invalid> {
 }
 
 /// ISO 3166-1 alpha-2 codes, sorted for binary search.
-const COUNTRIES: &[&str] = &[
+pub const COUNTRIES: &[&str] = &[
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
     "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",

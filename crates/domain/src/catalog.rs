@@ -2,7 +2,12 @@
 //! (filters, search terms, sort, paging) parsed from raw query values.
 
 use crate::paging::PageRequest;
-use crate::validation::{Invalid, Violations};
+use crate::validation::{Invalid, Violations, visible_text};
+
+/// The most units of one product a shop keeps: every stock change an admin
+/// makes is held to it, and restocking a cancelled order stays far inside
+/// the 32-bit column above it.
+pub const MAX_STOCK: i32 = 1_000_000_000;
 
 /// Required text: trimmed, 1 to `max` characters, no control characters
 /// other than line breaks and tabs.
@@ -17,9 +22,7 @@ pub fn optional_text(raw: &str, max: usize) -> Result<String, Invalid> {
     if text.chars().count() > max {
         return Err(Invalid::new(format!("must be at most {max} characters")));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Invalid::new("must not contain control characters"));
-    }
+    visible_text(text, &['\n', '\t'])?;
     Ok(text.to_owned())
 }
 
@@ -93,6 +96,7 @@ impl Sku {
 
 /// How a product list is ordered; ties are always broken by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(rename_all = "snake_case"))]
 pub enum ProductSort {
     /// Best text match first (only with a search; otherwise newest).
     Relevance,

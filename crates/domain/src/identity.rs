@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::Invalid;
+use crate::validation::{Invalid, visible_text};
 
 /// A person's display name: 1 to 100 characters, trimmed, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,7 @@ impl PersonName {
         if name.chars().count() > 100 {
             return Err(Invalid::new("must be at most 100 characters"));
         }
-        if name.chars().any(char::is_control) {
-            return Err(Invalid::new("must not contain control characters"));
-        }
+        visible_text(name, &[])?;
         Ok(PersonName(name.to_owned()))
     }
 
@@ -52,18 +50,7 @@ impl Email {
         }
         let malformed = || Invalid::new("must be an email address like name@example.com");
         let (local, domain) = email.split_once('@').ok_or_else(malformed)?;
-        let domain_ok = domain.len() >= 3
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:@\"".contains(c));
-        if !domain_ok || !local_ok {
+        if !is_dot_atom(local) || !is_host_name(domain) {
             return Err(malformed());
         }
         Ok(Email(email))
@@ -79,6 +66,41 @@ impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The local part as RFC 5321 allows it unquoted: 1 to 64 bytes of atoms
+/// joined by single dots, none of the specials, spaces or controls.
+fn is_dot_atom(local: &str) -> bool {
+    !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && !atom.chars().any(|c| {
+                    c.is_whitespace()
+                        || c.is_control()
+                        || crate::validation::is_hidden_formatting(c)
+                        || "<>()[]\\,;:@\"".contains(c)
+                })
+        })
+}
+
+/// A host name as RFC 1035 and RFC 5321 define it, letters beyond ASCII
+/// allowed (internationalised names): at most 253 bytes, at least two
+/// labels of 1 to 63 bytes, each letters, digits and inner hyphens, and a
+/// top-level label that is not all digits.
+fn is_host_name(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// A new password that passed the policy. Its `Debug` hides it.
@@ -313,6 +335,43 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(65));
         assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn email_domains_follow_the_host_name_rules() {
+        for bad in [
+            "a@-example.com",
+            "a@example-.com",
+            "a@exa_mple.com",
+            "a@example.123",
+            "a@.com",
+            "a@example.com.",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+            "a\u{202E}@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        let long_label = format!("a@{}.com", "x".repeat(64));
+        assert!(Email::parse(&long_label).is_err(), "a label is at most 63 bytes");
+        for good in [
+            "a@ex-ample.com",
+            "a.b+tag@mail.example.co.uk",
+            "a@xn--bcher-kva.example",
+            "zoë@bücher.de",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_invisible_formatting_but_keep_joiners() {
+        for bad in ["Eve\u{202E}gpj.exe", "\u{2066}Eve", "Eve\u{200F}", "Eve\u{FEFF}"] {
+            assert!(PersonName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(PersonName::parse("👩\u{200D}💻 Ada").is_ok(), "emoji joiners stay");
+        assert!(PersonName::parse("می\u{200C}خواهم").is_ok(), "Persian non-joiners stay");
     }
 
     #[test]

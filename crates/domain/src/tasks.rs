@@ -149,6 +149,7 @@ pub struct StatusReport {
     pub status: OrderStatus,
     /// Required with `shipped`: letters, digits and dashes, at most 64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9-]{1,64}$"))]
     pub tracking_number: Option<String>,
     /// Required with `shipped`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -67,6 +67,40 @@ impl Violations {
     }
 }
 
+/// Invisible characters that change how the text around them is shown:
+/// bidirectional overrides, embeddings and isolates (which can make
+/// `evil.exe\u{202E}gpj.txt` read as a picture's name in an email), line and
+/// paragraph separators, the byte-order mark, invisible operators and
+/// interlinear annotations. Zero-width joiners stay allowed: scripts and
+/// emoji need them.
+pub fn is_hidden_formatting(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Refuses control characters (except those in `allowed`) and hidden
+/// formatting characters in text a person typed.
+pub fn visible_text(text: &str, allowed: &[char]) -> Result<(), Invalid> {
+    if text.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
+        return Err(Invalid::new("must not contain control characters"));
+    }
+    if text.chars().any(is_hidden_formatting) {
+        return Err(Invalid::new("must not contain invisible formatting characters"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

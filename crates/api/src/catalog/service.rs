@@ -1,6 +1,6 @@
 //! Catalog use cases.
 
-use gokart_domain::{Money, ProductQuery};
+use gokart_domain::{MAX_STOCK, Money, ProductQuery};
 use uuid::Uuid;
 
 use super::repository::{self, CategoryRow, ListFilter, Matching, ProductFields, ProductRow};
@@ -193,11 +193,25 @@ pub enum StockChange {
     Quantity(i32),
 }
 
-/// Adjusts stock atomically; going below zero is a 409.
+/// Adjusts stock atomically; going below zero is a 409, past
+/// [`MAX_STOCK`] a 422 naming `delta`.
 #[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Result<ProductRow> {
     let updated = match change {
-        StockChange::Delta(delta) => repository::add_stock(&state.db, id, delta).await?,
+        StockChange::Delta(delta) => {
+            let mut tx = state.db.begin().await?;
+            let current =
+                repository::lock_product(&mut *tx, id).await?.ok_or(Error::NotFound("product"))?;
+            if i64::from(current.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK) {
+                return Err(Error::invalid(
+                    "delta",
+                    "would bring the stock above 1000000000, the most one product can hold",
+                ));
+            }
+            let updated = repository::add_stock(&mut *tx, id, delta).await?;
+            tx.commit().await?;
+            updated
+        }
         StockChange::Quantity(quantity) => repository::set_stock(&state.db, id, quantity).await?,
     };
     updated.ok_or(Error::NotFound("product"))

@@ -122,3 +122,64 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
         .unwrap();
     assert_eq!(cart["items"].as_array().unwrap().len(), 100);
 }
+
+#[tokio::test]
+async fn stock_never_passes_its_cap_and_a_later_cancel_still_restocks() {
+    let app = TestApp::spawn_shop().await;
+    let admin = app.create_admin().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (customer, address) = app.customer().await;
+    crate::helpers::add_to_cart(&app, &customer, &kettle, 3).await;
+    let order: serde_json::Value =
+        crate::helpers::checkout(&app, &customer, &address).await.json().await.unwrap();
+    let stock_path = format!("/api/v1/admin/products/{kettle}/stock");
+    let adjust = |body: serde_json::Value| {
+        app.authed(Method::PATCH, &stock_path, &admin.access_token).json(&body).send()
+    };
+
+    let to_the_cap = adjust(json!({"delta": 1_000_000_000 - 7})).await.unwrap();
+    let past_the_cap = adjust(json!({"delta": 1})).await.unwrap();
+    let cancel = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap()),
+            &customer.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(to_the_cap.status(), 200);
+    let refused = error_of(past_the_cap, 422).await;
+    assert!(refused.fields.unwrap().contains_key("delta"));
+    assert_eq!(cancel.status(), 200, "the returned units go back on the shelf");
+    let stock: i32 = sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = 'K-001'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stock, 1_000_000_003);
+}
+
+#[tokio::test]
+async fn a_number_that_cannot_be_stored_is_a_409_never_a_500() {
+    let app = TestApp::spawn_shop().await;
+    let kettle = app.set_stock("K-001", 10).await;
+    let (customer, address) = app.customer().await;
+    crate::helpers::add_to_cart(&app, &customer, &kettle, 3).await;
+    let order: serde_json::Value =
+        crate::helpers::checkout(&app, &customer, &address).await.json().await.unwrap();
+    // Stock that only a direct write could have put there.
+    app.set_stock("K-001", i32::MAX - 1).await;
+
+    let cancel = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap()),
+            &customer.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(error_of(cancel, 409).await.code, "out_of_range");
+}
