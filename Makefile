@@ -3,7 +3,7 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint deny fuzz fuzz-api fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-login bench-startup bench-catalog bench-checkout bench-pipeline
+.PHONY: help dev test lint deny fuzz fuzz-api openapi-check fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-publish bench-login bench-startup bench-catalog bench-checkout bench-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ lint: ## rustfmt check and clippy with warnings as errors
 
 fuzz-api: ## schemathesis against the live API, every operation, customer and admin (FUZZ_MAX_EXAMPLES=100)
 	@scripts/fuzz-api.sh
+
+openapi-check: ## Lint the OpenAPI document and type-check a TypeScript client generated from it
+	@scripts/openapi-check.sh
 
 fuzz: ## cargo fuzz (libFuzzer) on the parsers facing strangers, FUZZ_SECONDS per target (60)
 	@scripts/fuzz.sh
@@ -48,15 +51,19 @@ sqlx-prepare: ## Refresh .sqlx/ (compile-checked queries) against a migrated dat
 sqlx-check: ## Fail if .sqlx/ does not match the queries and migrations
 	@scripts/sqlx-prepare.sh --check
 
-compose-check: ## Validate docker-compose.yml and lint the shell scripts
+compose-check: ## Validate docker-compose.yml, lint the shell scripts and the GitHub workflows (actionlint)
 	docker-compose config --quiet
-	shellcheck scripts/*.sh deploy/*.sh .ci/run
+	shellcheck scripts/*.sh deploy/*.sh bench/*.sh .ci/run
+	@scripts/actionlint.sh
 
-bench: ## Every hot path against its ceiling, one run: table in bench/results/ (release build)
+bench: ## Every hot path against its ceiling, one run: table in bench/results/local/ (release build)
 	@bench/suite.sh full
 
 bench-quick: ## The same, 4 s per measurement
 	@bench/suite.sh quick
+
+bench-publish: ## Publish the newest local run (or RUN=NAME) to bench/results/, latest.png and the README table
+	@bench/publish.sh $(RUN)
 
 bench-login: ## Logins/s against the argon2id ceiling, in one run (release build)
 	@bench/run.sh login

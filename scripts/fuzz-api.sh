@@ -10,6 +10,9 @@
 #
 # Uses DATABASE_URL when set, otherwise the private test cluster; the API
 # runs from a debug build on 127.0.0.1 with a fresh `gokart_fuzz` database.
+# Nothing is written to the clone: schemathesis runs in a temporary folder,
+# and its state (the last run's crash files, for `schemathesis replay`) and
+# Hypothesis' caches live under ~/.cache/gokart/fuzz-api/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -43,13 +46,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Schemathesis keeps its state in ./.schemathesis unless its configuration
+# names a directory (no command-line option does): here one per pass, emptied
+# at the start of every run, since each run has a database of its own and a
+# pass drops the crash files of the operations that passed in it. The last
+# run's crash files stay for `schemathesis replay`.
+state=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/fuzz-api
+rm -rf "$state/passes"
+mkdir -p "$state/passes" "$state/hypothesis"
+cat > "$work/schemathesis.toml" <<'TOML'
+[cache]
+directory = "${GOKART_FUZZ_STATE}"
+TOML
+export HYPOTHESIS_STORAGE_DIRECTORY=$state/hypothesis
+
 port=${FUZZ_PORT:-18180}
 api="http://127.0.0.1:$port"
 DATABASE_URL=$db RUST_LOG=warn "$bin/api" migrate
 DATABASE_URL=$db RUST_LOG=warn "$bin/api" seed
 # Generated sign-ins would otherwise lock the accounts out within seconds.
 DATABASE_URL=$db PORT=$port PUBLIC_URL=$api RUST_LOG=error RELAY_ENABLED=false \
-  MAINTENANCE_INTERVAL=off AUTH_RATE_LIMIT_PER_MINUTE=100000000 LOGIN_FAILURE_LIMIT=1000000 \
+  MAINTENANCE_INTERVAL=off AUTH_RATE_LIMIT_PER_MINUTE=100000000 LOGIN_FAILURE_LIMIT=1000000 LOGIN_ACCOUNT_FAILURE_LIMIT=1000000 \
   ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 "$bin/api" serve > "$work/api.log" 2>&1 & api_pid=$!
 for _ in $(seq 1 100); do PORT=$port "$bin/api" healthcheck 2>/dev/null && break; sleep 0.1; done
 
@@ -68,13 +85,14 @@ ending=(delete_account revoke_all_sessions revoke_session)
 # schema allows to succeed, and business rules the schema cannot state
 # (an address that exists, stock to sell, the current password) refuse most.
 run() {
-  "$venv/bin/schemathesis" run "$api/api/v1/openapi.json" \
+  (cd "$work" && GOKART_FUZZ_STATE="$state/passes/$2" "$venv/bin/schemathesis" \
+    --config-file "$work/schemathesis.toml" run "$api/api/v1/openapi.json" \
     --header "Authorization: Bearer $1" \
     --checks all --exclude-checks positive_data_acceptance \
     --max-examples "$examples" --seed 20261130 --workers 1 \
     --generation-database none --no-color --output-truncate true \
     --suppress-health-check too_slow,filter_too_much \
-    --report junit --report-dir "$work/report-$2" "${@:3}"
+    --report junit --report-dir "$work/report-$2" "${@:3}")
 }
 status=0
 echo "fuzz-api: as a customer, up to $examples examples per operation"
@@ -86,5 +104,7 @@ run "$customer" ending "${ending[@]/#/--include-operation-id=}" || status=1
 if [ "$status" -ne 0 ]; then
   echo "fuzz-api: failures above; the API's log:" >&2
   grep -E "ERROR|panicked" "$work/api.log" | tail -20 >&2 || true
+  echo "fuzz-api: crash files in $state/passes/*/crashes; against a running API:" \
+    "$venv/bin/schemathesis replay --url URL -H 'Authorization: Bearer TOKEN' DIR" >&2
 fi
 [ "$status" -eq 0 ]

@@ -38,7 +38,10 @@ else
   cargo test --workspace --no-fail-fast "$@"
 fi
 
-# A bounded run of `make fuzz-api`: schemathesis against the live API.
 if [ "$#" -eq 0 ]; then
+  # The OpenAPI document: a standard linter, and a TypeScript client
+  # generated from it that must type-check.
+  scripts/openapi-check.sh
+  # A bounded run of `make fuzz-api`: schemathesis against the live API.
   FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-5} scripts/fuzz-api.sh
 fi

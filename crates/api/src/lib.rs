@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod page;
 pub mod payments;
 pub mod routes;
+pub mod schemas;
 pub mod seed;
 pub mod shedding;
 pub mod startup;

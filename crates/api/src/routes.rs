@@ -48,7 +48,16 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
         (name = "admin", description = "Admin-only management"),
         (name = "internal", description = "Service-to-service calls (OIDC service tokens only)"),
     ),
-    components(schemas(gokart_edge::http::ErrorEnvelope, gokart_edge::http::ErrorDetail)),
+    servers((url = "/", description = "this API's own origin")),
+    components(schemas(
+        gokart_edge::http::ErrorEnvelope,
+        gokart_edge::http::ErrorDetail,
+        // Named only by query and header parameters, which utoipa does not
+        // collect schemas from.
+        gokart_domain::ProductSort,
+        crate::schemas::OptionalText<200>,
+        crate::schemas::IdempotencyKey,
+    )),
     modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
@@ -141,15 +150,14 @@ pub fn documented() -> OpenApiRouter<AppState> {
 /// binary itself (no CDN).
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let (routes, openapi) = documented().split_for_parts();
-    let openapi = with_common_responses(openapi);
+    let document = served_document(with_common_responses(openapi));
     let limits = shedding::RouteLimits::new(&state.config);
     // The docs page is HTML: its own scripts, styles and images may load.
-    let docs = Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi)).layer(
-        SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
-        ),
-    );
+    let docs = SwaggerUi::new(DOCS_PATH).external_url_unchecked(OPENAPI_PATH, document);
+    let docs = Router::from(docs).layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+    ));
     routes
         .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
         .merge(extra)
@@ -186,18 +194,56 @@ pub fn cors(config: &ApiConfig) -> Option<CorsLayer> {
     )
 }
 
-/// The OpenAPI document as served at [`OPENAPI_PATH`].
+/// The OpenAPI document as generated from the handlers, with the common
+/// answers added.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     with_common_responses(documented().into_openapi())
 }
 
+/// The OpenAPI document exactly as served at [`OPENAPI_PATH`] (and printed
+/// by `api openapi`).
+pub fn document() -> serde_json::Value {
+    served_document(openapi())
+}
+
+/// `openapi` as JSON, with what utoipa cannot say added: every optional
+/// query parameter takes an empty value (`?sort=`) as absent, which is how
+/// an HTML form sends a field left blank, so it says `allowEmptyValue`.
+fn served_document(openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut document = serde_json::to_value(openapi).unwrap_or_default();
+    let operations = document
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(parameters) =
+            operation.get_mut("parameters").and_then(serde_json::Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            let optional_query = parameter.get("in").and_then(serde_json::Value::as_str)
+                == Some("query")
+                && parameter.get("required").and_then(serde_json::Value::as_bool) != Some(true);
+            if optional_query {
+                parameter.insert("allowEmptyValue".to_owned(), serde_json::Value::Bool(true));
+            }
+        }
+    }
+    document
+}
+
 /// Adds the answers any operation can give, whatever its handler does, to
 /// each operation that lacks them: 400 for a malformed body or query, 401
-/// for a missing or bad credential where one is taken, 413 for a body over
-/// the limit, 431 for oversized headers, and 503 when load is shed or a
-/// dependency is down.
+/// for a missing or bad credential where one is taken (an operation whose
+/// requirements are all empty, `security: []`, takes none), 413 for a body
+/// over the limit, 431 for oversized headers, and 503 when load is shed or
+/// a dependency is down. Every 429 and 503 says it carries `Retry-After`.
 fn with_common_responses(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let error = |description: &str| {
         ResponseBuilder::new()
             .description(description)
@@ -235,7 +281,25 @@ fn with_common_responses(mut openapi: utoipa::openapi::OpenApi) -> utoipa::opena
                         .insert(status.to_owned(), error(description).into());
                 }
             }
+            for status in ["429", "503"] {
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) {
+                    response.headers.entry("Retry-After".to_owned()).or_insert_with(retry_after);
+                }
+            }
         }
     }
     openapi
+}
+
+/// The `Retry-After` header of 429 and 503 answers: whole seconds.
+fn retry_after() -> utoipa::openapi::header::Header {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let seconds = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(1));
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(seconds)
+        .description(Some("Seconds to wait before trying again"))
+        .build()
 }

@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::page::Page;
+use crate::schemas;
 use crate::state::AppState;
 
 /// An address in the caller's book.
@@ -37,6 +38,7 @@ pub struct AddressView {
     /// Postal code.
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 country code.
+    #[schema(value_type = schemas::CountryCode)]
     pub country: String,
     /// The default shipping address.
     pub is_default_shipping: bool,
@@ -70,25 +72,33 @@ impl From<AddressRow> for AddressView {
 pub struct AddressRequest {
     /// Recipient.
     #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<100>, required = true)]
     pub name: String,
     /// Phone number.
     #[serde(default)]
+    #[schema(value_type = schemas::Phone, required = true)]
     pub phone: String,
     /// Street and number.
     #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<200>, required = true)]
     pub street1: String,
-    /// Apartment, suite, building.
+    /// Apartment, suite, building; empty is none.
+    #[schema(value_type = Option<schemas::OptionalText<200>>)]
     pub street2: Option<String>,
     /// City.
     #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<100>, required = true)]
     pub city: String,
-    /// State, province or region.
+    /// State, province or region; empty is none.
+    #[schema(value_type = Option<schemas::OptionalText<100>>)]
     pub state: Option<String>,
     /// Postal code.
     #[serde(default)]
+    #[schema(value_type = schemas::PostalCode, required = true)]
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default)]
+    #[schema(value_type = schemas::CountryCode, required = true)]
     pub country: String,
     /// Make it the default shipping address (on creation).
     #[serde(default)]
@@ -118,11 +128,27 @@ impl AddressRequest {
 pub struct SetDefaultRequest {
     /// `shipping`, `billing` or `both`.
     #[serde(rename = "type")]
+    #[schema(value_type = DefaultKind)]
     pub kind: String,
 }
 
+// The document's name for the set-default `type`, which `set_default`
+// reads as a string and matches.
+/// Which default an address becomes.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DefaultKind {
+    /// The default shipping address.
+    Shipping,
+    /// The default billing address.
+    Billing,
+    /// Both defaults.
+    Both,
+}
+
 /// The caller's addresses, oldest first.
-#[utoipa::path(get, path = "/api/v1/addresses", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/addresses", tag = "addresses", operation_id = "list_addresses",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The address book", body = Page<AddressView>),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -136,7 +162,8 @@ pub async fn list(
 }
 
 /// Add an address (at most 20).
-#[utoipa::path(post, path = "/api/v1/addresses", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/addresses", tag = "addresses", operation_id = "create_address",
+    security(("bearer" = [])),
     request_body = AddressRequest,
     responses(
         (status = 201, description = "Added", body = AddressView),
@@ -157,7 +184,8 @@ pub async fn create(
 }
 
 /// One of the caller's addresses.
-#[utoipa::path(get, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/addresses/{id}", tag = "addresses", operation_id = "get_address",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     responses(
         (status = 200, description = "The address", body = AddressView),
@@ -173,7 +201,8 @@ pub async fn get(
 }
 
 /// Replace an address's fields.
-#[utoipa::path(put, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/addresses/{id}", tag = "addresses", operation_id = "update_address",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     request_body = AddressRequest,
     responses(
@@ -193,7 +222,8 @@ pub async fn update(
 }
 
 /// Delete an address.
-#[utoipa::path(delete, path = "/api/v1/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/addresses/{id}", tag = "addresses", operation_id = "delete_address",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -211,7 +241,7 @@ pub async fn delete(
 
 /// Make an address the default for shipping, billing or both.
 #[utoipa::path(put, path = "/api/v1/addresses/{id}/set-default", tag = "addresses",
-    security(("bearer" = [])),
+    operation_id = "set_default_address", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     request_body = SetDefaultRequest,
     responses(

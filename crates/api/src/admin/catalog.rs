@@ -3,33 +3,36 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use gokart_domain::catalog::{optional_text, required_text};
-use gokart_domain::{Currency, Money, Sku, Slug, Violations};
+use gokart_domain::{Currency, MAX_STOCK, Money, Sku, Slug, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::catalog_schemas::{NewCategoryRequest, NewProductRequest, Price};
 use crate::auth::AdminUser;
 use crate::catalog::handler::{CategoryView, ProductView};
 use crate::catalog::service::{self, ProductChanges, StockChange};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
+use crate::schemas;
 use crate::state::AppState;
 
 /// The highest price accepted, in minor units: 100 lines of 99 units each
 /// still add up far below the 64-bit limit.
 const MAX_PRICE: i64 = 10_000_000_000;
-/// The most units of one product a shop keeps.
-const MAX_STOCK: i32 = 1_000_000_000;
 
 /// A category to create, or changes to one (absent fields stay).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CategoryRequest {
     /// Name, 1 to 100 characters (required to create).
+    #[schema(value_type = Option<schemas::RequiredText<100>>)]
     pub name: Option<String>,
     /// URL slug; derived from the name when creating without one.
+    #[schema(value_type = Option<schemas::Slug>)]
     pub slug: Option<String>,
     /// Description.
+    #[schema(value_type = Option<schemas::OptionalText<2000>>)]
     pub description: Option<String>,
 }
 
@@ -38,34 +41,44 @@ pub struct CategoryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProductRequest {
     /// Name, 1 to 200 characters.
+    #[schema(value_type = Option<schemas::RequiredText<200>>)]
     pub name: Option<String>,
     /// Description, up to 5000 characters.
+    #[schema(value_type = Option<schemas::OptionalText<5000>>)]
     pub description: Option<String>,
     /// Brand.
+    #[schema(value_type = Option<schemas::OptionalText<100>>)]
     pub brand: Option<String>,
     /// Stock-keeping unit, unique for ever.
+    #[schema(value_type = Option<schemas::Sku>)]
     pub sku: Option<String>,
     /// Price in minor units and currency.
+    #[schema(value_type = Option<Price>)]
     pub price: Option<Money>,
-    /// Units available, 0 or more.
+    /// Units available, 0 to 1000000000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub stock_quantity: Option<i64>,
-    /// Category id.
+    /// An existing category's id.
+    #[schema(value_type = Option<Uuid>)]
     pub category_id: Option<String>,
     /// Image URLs (at most 20).
+    #[schema(value_type = Option<Vec<schemas::ImageUrl>>, max_items = 20)]
     pub images: Option<Vec<String>>,
     /// Thumbnail URL; empty clears it.
+    #[schema(value_type = Option<schemas::OptionalText<500>>)]
     pub thumbnail: Option<String>,
-    /// Dimensions and other attributes, as a JSON object.
+    /// Dimensions and other attributes, as a JSON object (no NUL characters).
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<serde_json::Value>,
     /// Warranty; empty clears it.
+    #[schema(value_type = Option<schemas::OptionalText<500>>)]
     pub warranty: Option<String>,
     /// Offered to shoppers.
     pub is_active: Option<bool>,
 }
 
 /// A stock adjustment: exactly one of `delta` and `quantity`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 pub struct StockRequest {
     /// Units to add (negative to remove); the result may not go below zero.
     pub delta: Option<i64>,
@@ -146,8 +159,9 @@ impl ProductRequest {
 }
 
 /// Create a product.
-#[utoipa::path(post, path = "/api/v1/admin/products", tag = "admin", security(("bearer" = [])),
-    request_body = ProductRequest,
+#[utoipa::path(post, path = "/api/v1/admin/products", tag = "admin",
+    operation_id = "admin_create_product", security(("bearer" = [])),
+    request_body = NewProductRequest,
     responses(
         (status = 201, description = "Created", body = ProductView),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -165,7 +179,8 @@ pub async fn create_product(
 }
 
 /// Change a product.
-#[utoipa::path(put, path = "/api/v1/admin/products/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/admin/products/{id}", tag = "admin",
+    operation_id = "admin_update_product", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
     request_body = ProductRequest,
     responses(
@@ -186,7 +201,8 @@ pub async fn update_product(
 }
 
 /// Delete a product: shoppers no longer see it; orders keep their copy.
-#[utoipa::path(delete, path = "/api/v1/admin/products/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/products/{id}", tag = "admin",
+    operation_id = "admin_delete_product", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -205,7 +221,7 @@ pub async fn delete_product(
 
 /// Adjust stock by `delta` or set it to `quantity`, atomically.
 #[utoipa::path(patch, path = "/api/v1/admin/products/{id}/stock", tag = "admin",
-    security(("bearer" = [])),
+    operation_id = "admin_adjust_stock", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
     request_body = StockRequest,
     responses(
@@ -266,8 +282,9 @@ fn category_fields(body: CategoryRequest, creating: bool) -> Result<CategoryFiel
 }
 
 /// Create a category.
-#[utoipa::path(post, path = "/api/v1/admin/categories", tag = "admin", security(("bearer" = [])),
-    request_body = CategoryRequest,
+#[utoipa::path(post, path = "/api/v1/admin/categories", tag = "admin",
+    operation_id = "admin_create_category", security(("bearer" = [])),
+    request_body = NewCategoryRequest,
     responses(
         (status = 201, description = "Created", body = CategoryView),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -291,7 +308,8 @@ pub async fn create_category(
 }
 
 /// Change a category.
-#[utoipa::path(put, path = "/api/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/admin/categories/{id}", tag = "admin",
+    operation_id = "admin_update_category", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Category id")),
     request_body = CategoryRequest,
     responses(
@@ -313,7 +331,8 @@ pub async fn update_category(
 }
 
 /// Delete a category that has no products.
-#[utoipa::path(delete, path = "/api/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/categories/{id}", tag = "admin",
+    operation_id = "admin_delete_category", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Category id")),
     responses(
         (status = 204, description = "Deleted"),

@@ -18,10 +18,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeadLetterQuery {
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
 }
 
@@ -33,7 +33,8 @@ pub struct Retried {
 }
 
 /// Outbox rows that used up their attempts, most recent first.
-#[utoipa::path(get, path = "/api/v1/admin/dead-letters", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/dead-letters", tag = "admin",
+    operation_id = "admin_list_dead_letters", security(("bearer" = [])),
     params(DeadLetterQuery),
     responses(
         (status = 200, description = "A page of dead letters", body = Page<DeadLetter>),
@@ -53,7 +54,7 @@ pub async fn list(
 
 /// Sends a dead letter again, with a fresh set of attempts.
 #[utoipa::path(post, path = "/api/v1/admin/dead-letters/{id}/retry", tag = "admin",
-    security(("bearer" = [])),
+    operation_id = "admin_retry_dead_letter", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Outbox row id")),
     responses(
         (status = 200, description = "Due again", body = Retried),

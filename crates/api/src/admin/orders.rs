@@ -20,24 +20,26 @@ use crate::state::AppState;
 /// Filters and paging for all orders.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AdminOrderQuery {
-    /// Order status.
+    /// Only orders in this status.
+    #[param(value_type = OrderStatus, required = false)]
     pub status: Option<String>,
-    /// Payment status.
+    /// Only orders whose payment is in this status.
+    #[param(value_type = PaymentStatus, required = false)]
     pub payment_status: Option<String>,
-    /// Customer id (blank: any customer).
-    #[param(
-        pattern = r"^\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
-    )]
+    /// Only this customer's orders (the hyphenated id).
+    #[param(value_type = Uuid, required = false)]
     pub user_id: Option<String>,
     /// Placed at or after (RFC 3339).
+    #[param(value_type = DateTime<Utc>, required = false)]
     pub from: Option<String>,
     /// Placed before (RFC 3339).
+    #[param(value_type = DateTime<Utc>, required = false)]
     pub to: Option<String>,
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
 }
 
@@ -93,7 +95,8 @@ impl AdminOrderQuery {
 }
 
 /// All orders, newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", operation_id = "admin_list_orders",
+    security(("bearer" = [])),
     params(AdminOrderQuery),
     responses(
         (status = 200, description = "A page of orders", body = Page<OrderSummary>),
@@ -112,7 +115,8 @@ pub async fn list(
 }
 
 /// Any order, with items and timeline.
-#[utoipa::path(get, path = "/api/v1/admin/orders/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/orders/{id}", tag = "admin", operation_id = "admin_get_order",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
@@ -129,7 +133,8 @@ pub async fn get(
 }
 
 /// Cancel any order before it ships (same rules as for customers).
-#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/cancel", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/cancel", tag = "admin",
+    operation_id = "admin_cancel_order", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),

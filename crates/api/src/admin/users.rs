@@ -12,6 +12,7 @@ use crate::auth::AdminUser;
 use crate::error::Result;
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
+use crate::schemas;
 use crate::state::AppState;
 use crate::users::handler::{RegisterRequest, UserView, parse_changes};
 use crate::users::service;
@@ -20,12 +21,13 @@ use crate::users::service;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UserListQuery {
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
     /// Text to find in names and emails.
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
     pub q: Option<String>,
 }
 
@@ -33,12 +35,16 @@ pub struct UserListQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUserRequest {
     /// Display name.
+    #[schema(value_type = schemas::PersonName)]
     pub name: String,
     /// Email.
+    #[schema(value_type = schemas::EmailAddress)]
     pub email: String,
     /// Initial password.
+    #[schema(value_type = schemas::NewPassword)]
     pub password: String,
-    /// `user` (default) or `admin`.
+    /// `user` when absent.
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
 }
 
@@ -46,15 +52,19 @@ pub struct NewUserRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserUpdateRequest {
     /// New display name.
+    #[schema(value_type = Option<schemas::PersonName>)]
     pub name: Option<String>,
     /// New email.
+    #[schema(value_type = Option<schemas::EmailAddress>)]
     pub email: Option<String>,
-    /// New role: `user` or `admin`.
+    /// New role.
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
 }
 
 /// List accounts, newest first.
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", operation_id = "admin_list_users",
+    security(("bearer" = [])),
     params(UserListQuery),
     responses(
         (status = 200, description = "A page of accounts", body = Page<UserView>),
@@ -79,7 +89,8 @@ pub async fn list(
 }
 
 /// Create an account of any role.
-#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", operation_id = "admin_create_user",
+    security(("bearer" = [])),
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "Created", body = UserView),
@@ -109,7 +120,8 @@ pub async fn create(
 }
 
 /// Change an account's name, email or role.
-#[utoipa::path(put, path = "/api/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}", tag = "admin", operation_id = "admin_update_user",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UserUpdateRequest,
     responses(
@@ -134,7 +146,8 @@ pub async fn update(
 }
 
 /// Delete an account; its past orders are kept, detached from it.
-#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin", operation_id = "admin_delete_user",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 204, description = "Deleted"),

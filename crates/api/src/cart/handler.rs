@@ -103,8 +103,10 @@ fn money_error(err: gokart_domain::MoneyError) -> Error {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AddItemRequest {
     /// Product id.
+    #[schema(value_type = Uuid)]
     pub product_id: String,
     /// Units to add, 1 to 99 (added to an existing line).
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i64,
 }
 
@@ -112,6 +114,7 @@ pub struct AddItemRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetQuantityRequest {
     /// Units, 0 to 99; 0 removes the line.
+    #[schema(minimum = 0, maximum = 99)]
     pub quantity: i64,
 }
 
@@ -135,7 +138,7 @@ fn quantity(raw: i64, min: i64) -> Result<i32> {
 }
 
 /// The cart: the signed-in user's, or the guest's behind the `cart_token` cookie.
-#[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
+#[utoipa::path(get, path = "/api/v1/cart", tag = "cart", operation_id = "get_cart",
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The cart (empty for a new visitor)", body = CartView),
@@ -146,10 +149,12 @@ pub async fn get(State(state): State<AppState>, owner: CartOwner) -> Result<Json
 }
 
 /// Add a product; a guest without a cart gets one and its `cart_token` cookie.
-#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart",
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", operation_id = "add_cart_item",
     security((), ("bearer" = [])), request_body = AddItemRequest,
     responses(
-        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 200, description = "The cart after the change", body = CartView,
+            headers(("Set-Cookie" = String,
+                description = "For a guest without a cart: `cart_token=...; Path=/api/v1; HttpOnly; SameSite=Lax`"))),
         (status = 404, description = "No such product on sale", body = ErrorEnvelope),
         (status = 409, description = "Not enough in stock", body = ErrorEnvelope),
         (status = 422, description = "Bad quantity, or the cart is full", body = ErrorEnvelope),
@@ -168,7 +173,7 @@ pub async fn add_item(
 
 /// Set a line's quantity; 0 removes it.
 #[utoipa::path(patch, path = "/api/v1/cart/items/{product_id}", tag = "cart",
-    security((), ("bearer" = [])),
+    operation_id = "set_cart_item_quantity", security((), ("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "Product id")),
     request_body = SetQuantityRequest,
     responses(
@@ -189,7 +194,7 @@ pub async fn set_quantity(
 
 /// Remove a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
-    security((), ("bearer" = [])),
+    operation_id = "remove_cart_item", security((), ("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The cart after the change", body = CartView),

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use gokart_domain::{Currency, Money, ProductQuery, RawProductQuery};
+use gokart_domain::{Currency, Money, ProductQuery, ProductSort, RawProductQuery};
 use gokart_edge::http::ErrorEnvelope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::etag::cached_json;
 use crate::extract::{Path, Query};
 use crate::page::Page;
+use crate::schemas;
 use crate::state::AppState;
 
 /// A product as shoppers see it.
@@ -110,37 +111,58 @@ impl From<CategoryRow> for CategoryView {
 pub struct ProductListParams {
     /// Full-text search; partial words match ("kett" finds "kettle"), and a
     /// search that finds nothing retries tolerating typos.
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
     pub q: Option<String>,
     /// Category slug, id or name.
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
     pub category: Option<String>,
-    /// Lowest price in minor units, inclusive.
-    #[param(value_type = Option<i64>, minimum = 0)]
+    /// Lowest price in minor units, inclusive (at most `max_price`).
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub min_price: Option<String>,
     /// Highest price in minor units, inclusive.
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub max_price: Option<String>,
     /// `true`: only in stock; `false`: only out of stock.
-    #[param(value_type = Option<bool>)]
+    #[param(value_type = bool, required = false)]
     pub in_stock: Option<String>,
-    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default otherwise).
-    #[param(pattern = r"^\s*(relevance|price_asc|price_desc|newest)?\s*$")]
+    /// The order: `relevance` by default with `q`, `newest` otherwise.
+    #[param(value_type = ProductSort, required = false)]
     pub sort: Option<String>,
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
-    /// Synonym of `page_size`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    /// Synonym of `page_size` (which wins when both are given).
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 
+/// The `If-None-Match` request header of the conditional GETs
+/// ([`crate::etag::cached_json`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatch {
+    /// `ETag`s of versions the client holds (or `*`); a match answers 304.
+    #[param(rename = "If-None-Match", required = false)]
+    pub if_none_match: String,
+}
+
 /// Browse and search products.
-#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ProductListParams),
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", operation_id = "list_products",
+    security(), params(ProductListParams, IfNoneMatch),
     responses(
-        (status = 200, description = "A page of products; `ETag` set", body = Page<ProductView>),
-        (status = 304, description = "Unchanged since the `If-None-Match` version"),
+        (status = 200, description = "A page of products", body = Page<ProductView>,
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
+        (status = 304, description = "Unchanged since the `If-None-Match` version",
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
         (status = 422, description = "A parameter is invalid", body = ErrorEnvelope),
     ))]
 pub async fn list_products(
@@ -165,11 +187,19 @@ pub async fn list_products(
 }
 
 /// One product.
-#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog",
-    params(("id" = Uuid, Path, description = "Product id")),
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", operation_id = "get_product",
+    security(), params(("id" = Uuid, Path, description = "Product id"), IfNoneMatch),
     responses(
-        (status = 200, description = "The product; `ETag` set", body = ProductView),
-        (status = 304, description = "Unchanged since the `If-None-Match` version"),
+        (status = 200, description = "The product", body = ProductView,
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
+        (status = 304, description = "Unchanged since the `If-None-Match` version",
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
         (status = 404, description = "No such product on sale", body = ErrorEnvelope),
     ))]
 pub async fn product(
@@ -182,8 +212,20 @@ pub async fn product(
 }
 
 /// Every category with its product count.
-#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
-    responses((status = 200, description = "All categories, by name", body = Page<CategoryView>)))]
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", operation_id = "list_categories",
+    security(), params(IfNoneMatch),
+    responses(
+        (status = 200, description = "All categories, by name", body = Page<CategoryView>,
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
+        (status = 304, description = "Unchanged since the `If-None-Match` version",
+            headers(
+                ("ETag" = String, description = "This version, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
+            )),
+    ))]
 pub async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     let items = service::categories(&state).await?.into_iter().map(CategoryView::from).collect();
     cached_json(&headers, &Page::whole(items))

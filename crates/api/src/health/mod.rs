@@ -23,14 +23,14 @@ pub struct Health {
 }
 
 /// Liveness: the process is up and serving.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz", security(),
     responses((status = 200, description = "The process is serving", body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+#[utoipa::path(get, path = "/readyz", tag = "health", operation_id = "readyz", security(), responses(
     (status = 200, description = "Ready to serve traffic", body = Health),
     (status = 503, description = "The database is unreachable", body = gokart_edge::http::ErrorEnvelope),
 ))]

@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// The worker reports that an order moved on (packed, shipped, out for
 /// delivery, delivered). Repeats are 200 no-ops; illegal moves are 409.
 #[utoipa::path(post, path = "/api/v1/internal/orders/{id}/status", tag = "internal",
-    security(("service_token" = [])),
+    operation_id = "report_order_status", security(("service_token" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     request_body = StatusReport,
     responses(
@@ -39,7 +39,7 @@ pub async fn report_status(
 /// Runs housekeeping once (Cloud Scheduler calls this; locally the API runs
 /// it on an interval too).
 #[utoipa::path(post, path = "/api/v1/internal/maintenance", tag = "internal",
-    security(("service_token" = [])),
+    operation_id = "run_maintenance", security(("service_token" = [])),
     responses(
         (status = 200, description = "What was done", body = MaintenanceReport),
         (status = 401, description = "No valid service token", body = ErrorEnvelope),

@@ -18,17 +18,35 @@ use crate::error::{Error, Result};
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
 use crate::payments::Provider;
+use crate::schemas;
 use crate::state::AppState;
 
 /// What to check out: the caller's cart, to these addresses.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CheckoutRequest {
     /// One of the caller's addresses.
+    #[schema(value_type = Uuid)]
     pub shipping_address_id: String,
     /// One of the caller's addresses.
+    #[schema(value_type = Uuid)]
     pub billing_address_id: String,
-    /// `manual` (payment accepted at once, like cash on delivery).
+    /// The payment method this shop is configured for (`PAYMENT_PROVIDER`);
+    /// the other one is refused.
+    #[schema(value_type = PaymentMethod)]
     pub payment_method: String,
+}
+
+// The document's name for `payment_method` (see `Provider::method`).
+/// How an order is paid: `manual` (accepted at once, like cash on
+/// delivery) or `stripe` (a card, confirmed in the browser with the
+/// order's `client_secret`). A shop takes the one it is configured for.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum PaymentMethod {
+    /// Accepted at once.
+    Manual,
+    /// Card payments through Stripe.
+    Stripe,
 }
 
 impl CheckoutRequest {
@@ -61,10 +79,10 @@ impl CheckoutRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrderListQuery {
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
 }
 
@@ -78,10 +96,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     }
 }
 
+/// The optional `Idempotency-Key` request header of checkout.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes retries safe: the same key and body answer with the same order
+    /// (kept for 24 hours).
+    #[param(rename = "Idempotency-Key", value_type = schemas::IdempotencyKey, required = false)]
+    pub idempotency_key: String,
+}
+
 /// Place an order from the cart.
-#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "Makes retries safe: the same key and body answer with the same order")),
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", operation_id = "checkout",
+    security(("bearer" = [])), params(IdempotencyKeyHeader),
     request_body = CheckoutRequest,
     responses(
         (status = 201, description = "The order", body = OrderView),
@@ -128,7 +155,8 @@ pub async fn checkout(
 }
 
 /// The caller's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", operation_id = "list_orders",
+    security(("bearer" = [])),
     params(OrderListQuery),
     responses(
         (status = 200, description = "A page of orders", body = Page<OrderSummary>),
@@ -147,7 +175,8 @@ pub async fn list(
 }
 
 /// One of the caller's orders, with items and timeline.
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", operation_id = "get_order",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
@@ -164,7 +193,8 @@ pub async fn get(
 
 /// Cancel one of the caller's orders before it ships: stock is returned and
 /// a taken payment refunded. Cancelling twice changes nothing.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", operation_id = "cancel_order",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
@@ -190,7 +220,8 @@ pub struct PaymentSecret {
 }
 
 /// The client secret to pay an unpaid Stripe order with (again).
-#[utoipa::path(post, path = "/api/v1/orders/{id}/payment", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payment", tag = "orders",
+    operation_id = "get_order_payment_secret", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The client secret", body = PaymentSecret),

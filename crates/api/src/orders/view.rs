@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::handler::PaymentMethod;
 use super::repository::{EventRow, ItemRow, OrderRow};
 use crate::error::{Error, Result};
+use crate::schemas;
 
 /// A bought line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -32,11 +34,36 @@ pub struct OrderItemView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
     /// Status reached.
+    #[schema(value_type = OrderStatus)]
     pub status: String,
     /// When.
     pub at: DateTime<Utc>,
     /// Why, when there is more to say.
     pub note: Option<String>,
+}
+
+// The document's shape of the JSON `service::address_snapshot` stores.
+/// An address as the order keeps it: a copy of the address book entry at
+/// checkout.
+#[derive(Debug, ToSchema)]
+pub struct OrderAddress {
+    /// Recipient.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Street and number.
+    pub street1: String,
+    /// Apartment, suite, building.
+    pub street2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State, province or region.
+    pub state: Option<String>,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(value_type = schemas::CountryCode)]
+    pub country: String,
 }
 
 /// An order with its items and timeline.
@@ -51,6 +78,7 @@ pub struct OrderView {
     /// Payment status.
     pub payment_status: PaymentStatus,
     /// How it is paid.
+    #[schema(value_type = PaymentMethod)]
     pub payment_method: String,
     /// Lines bought.
     pub items: Vec<OrderItemView>,
@@ -65,10 +93,10 @@ pub struct OrderView {
     /// Total charged.
     pub total: Money,
     /// Where it goes.
-    #[schema(value_type = Object)]
+    #[schema(value_type = OrderAddress)]
     pub shipping_address: serde_json::Value,
     /// Who pays.
-    #[schema(value_type = Object)]
+    #[schema(value_type = OrderAddress)]
     pub billing_address: serde_json::Value,
     /// Carrier tracking number, once shipped.
     pub tracking_number: Option<String>,

@@ -16,7 +16,8 @@ use crate::error::Result;
 pub struct DeadLetter {
     /// The outbox row's id.
     pub id: Uuid,
-    /// `warehouse`, `shipping`, `delivery`, `notification` or `payment.refund`.
+    /// What kind of work it is.
+    #[schema(value_type = DeadLetterKind)]
     pub kind: String,
     /// What the task was about.
     pub payload: serde_json::Value,
@@ -28,6 +29,28 @@ pub struct DeadLetter {
     pub created_at: DateTime<Utc>,
     /// When it was given up on.
     pub dead_at: DateTime<Utc>,
+}
+
+// The document's name for `DeadLetter::kind`: a `gokart_domain::TaskKind`
+// or `super::PAYMENT_REFUND`.
+/// What a dead letter was for: a fulfillment step, an email or a refund.
+#[derive(Debug, Clone, Copy, ToSchema)]
+pub enum DeadLetterKind {
+    /// Pack the order.
+    #[schema(rename = "warehouse")]
+    Warehouse,
+    /// Hand it to the carrier.
+    #[schema(rename = "shipping")]
+    Shipping,
+    /// Deliver it.
+    #[schema(rename = "delivery")]
+    Delivery,
+    /// Email the customer.
+    #[schema(rename = "notification")]
+    Notification,
+    /// Give a Stripe payment back.
+    #[schema(rename = "payment.refund")]
+    PaymentRefund,
 }
 
 /// A page of dead letters, most recent first, and how many there are.

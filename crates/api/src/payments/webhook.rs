@@ -114,8 +114,9 @@ pub struct Received {
 
 /// Receive a Stripe event.
 #[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "payments",
+    operation_id = "receive_stripe_webhook", security(),
     params(("Stripe-Signature" = String, Header, description = "Stripe's signature over the raw body")),
-    request_body(content = String, content_type = "application/json", description = "A Stripe event"),
+    request_body(content = Object, content_type = "application/json", description = "A Stripe event"),
     responses(
         (status = 200, description = "Handled (or a duplicate, or a type GoKart ignores)", body = Received),
         (status = 400, description = "No, bad or stale signature, or not an event", body = ErrorEnvelope),

@@ -1,0 +1,141 @@
+//! The OpenAPI document's shapes of admin catalog bodies, where they say
+//! more than the types the handlers in [`super::catalog`] read: the fields
+//! creating requires, the price a product may have, and a stock change as
+//! exactly one of two fields. The handlers' parsing is unchanged.
+
+use gokart_domain::MAX_STOCK;
+use utoipa::openapi::schema::{
+    AllOfBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::catalog::{CategoryRequest, ProductRequest, StockRequest};
+use crate::schemas;
+
+/// The body that creates a category: a [`CategoryRequest`] with a name
+/// (read as a `CategoryRequest`; [`super::catalog::create_category`]
+/// checks the name).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCategoryRequest;
+
+impl PartialSchema for NewCategoryRequest {
+    fn schema() -> RefOr<Schema> {
+        let name = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(100))
+            .pattern(Some("[A-Za-z0-9]"))
+            .description(Some(
+                "Required; without a `slug`, it must hold an ASCII letter or digit to derive one",
+            ));
+        AllOfBuilder::new()
+            .description(Some("A category to create: a `CategoryRequest` with a `name`"))
+            .item(Ref::from_schema_name(CategoryRequest::name()))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("name", name)
+                    .required("name"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for NewCategoryRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((CategoryRequest::name().into_owned(), CategoryRequest::schema()));
+        CategoryRequest::schemas(schemas);
+    }
+}
+
+/// The body that creates a product: a [`ProductRequest`] with its name,
+/// sku, price and category (read as a `ProductRequest`;
+/// `catalog::service::create_product` checks they are there).
+#[derive(Debug, Clone, Copy)]
+pub struct NewProductRequest;
+
+impl PartialSchema for NewProductRequest {
+    fn schema() -> RefOr<Schema> {
+        // Each required field once more, without `null`.
+        let uuid = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        AllOfBuilder::new()
+            .description(Some(
+                "A product to create: a `ProductRequest` with `name`, `sku`, `price` and \
+                 `category_id`",
+            ))
+            .item(Ref::from_schema_name(ProductRequest::name()))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("name", Ref::from_schema_name(schemas::RequiredText::<200>::name()))
+                    .property("sku", Ref::from_schema_name(schemas::Sku::name()))
+                    .property("price", Ref::from_schema_name(Price::name()))
+                    .property("category_id", uuid)
+                    .required("name")
+                    .required("sku")
+                    .required("price")
+                    .required("category_id"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for NewProductRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ProductRequest::name().into_owned(), ProductRequest::schema()));
+        ProductRequest::schemas(schemas);
+    }
+}
+
+// The document's name for `ProductRequest::price`, which is read as `Money`
+// and then held to 0..=MAX_PRICE minor units of the shop's currency.
+/// A product's price: whole minor units in the shop's currency.
+#[derive(Debug, ToSchema)]
+pub struct Price {
+    /// Minor units (cents), 0 to 10000000000.
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
+    pub amount: i64,
+    /// The shop's currency (accepted in any case).
+    pub currency: ShopCurrency,
+}
+
+/// The one currency the shop sells in.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ShopCurrency {
+    /// United States dollar.
+    Usd,
+}
+
+// Written out: "exactly one of" is a `oneOf` no derive states.
+impl PartialSchema for StockRequest {
+    fn schema() -> RefOr<Schema> {
+        let change = |field: &str, minimum: i32, description: &str| {
+            let count = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(minimum))
+                .maximum(Some(MAX_STOCK))
+                .description(Some(description));
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some(field))
+                .property(field, count)
+                .required(field)
+        };
+        OneOfBuilder::new()
+            .description(Some("A stock adjustment: exactly one of `delta` and `quantity`"))
+            .item(change(
+                "delta",
+                -MAX_STOCK,
+                "Units to add (negative to remove); the result may not go below zero (409) or \
+                 above 1000000000 (422)",
+            ))
+            .item(change("quantity", 0, "The new count"))
+            .into()
+    }
+}
+
+impl ToSchema for StockRequest {}
