@@ -208,9 +208,19 @@ pub fn document() -> serde_json::Value {
 
 /// `openapi` as JSON, with what utoipa cannot say added: every optional
 /// query parameter takes an empty value (`?sort=`) as absent, which is how
-/// an HTML form sends a field left blank, so it says `allowEmptyValue`.
+/// an HTML form sends a field left blank, so it says `allowEmptyValue`; and
+/// a new password is `not` one of the common passwords.
 fn served_document(openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut document = serde_json::to_value(openapi).unwrap_or_default();
+    if let Some(schema) = document
+        .pointer_mut("/components/schemas/NewPassword")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        schema.insert(
+            "not".to_owned(),
+            serde_json::json!({ "pattern": crate::schemas::common_password_pattern() }),
+        );
+    }
     let operations = document
         .get_mut("paths")
         .and_then(serde_json::Value::as_object_mut)

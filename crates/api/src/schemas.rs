@@ -38,6 +38,33 @@ fn visible_text_pattern(forbidden: &str) -> String {
     format!(r"^[^{forbidden}{HIDDEN}]*[^\s{CONTROLS}{HIDDEN}][^{forbidden}{HIDDEN}]*$")
 }
 
+/// A pattern matching exactly the common passwords a new password may not
+/// be, whatever their case; the document states it as the `NewPassword`
+/// schema's `not` (see `routes::served_document`).
+pub(crate) fn common_password_pattern() -> String {
+    let mut pattern = String::from("^(?:");
+    for (index, password) in gokart_domain::identity::common_passwords().iter().enumerate() {
+        if index > 0 {
+            pattern.push('|');
+        }
+        for c in password.chars() {
+            if c.is_ascii_alphabetic() {
+                pattern.push('[');
+                pattern.push(c.to_ascii_lowercase());
+                pattern.push(c.to_ascii_uppercase());
+                pattern.push(']');
+            } else if c.is_ascii_alphanumeric() {
+                pattern.push(c);
+            } else {
+                pattern.push('\\');
+                pattern.push(c);
+            }
+        }
+    }
+    pattern.push_str(")$");
+    pattern
+}
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }

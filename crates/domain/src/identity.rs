@@ -177,6 +177,12 @@ pub fn is_common_password(password: &str) -> bool {
     COMMON_PASSWORDS.binary_search(&lowered.as_str()).is_ok()
 }
 
+/// The passwords [`is_common_password`] refuses, lower-cased (the check
+/// ignores case).
+pub fn common_passwords() -> &'static [&'static str] {
+    COMMON_PASSWORDS
+}
+
 /// The most common passwords of at least eight characters from public
 /// breach corpora, sorted for binary search.
 const COMMON_PASSWORDS: &[&str] = &[

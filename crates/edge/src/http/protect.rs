@@ -151,7 +151,8 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|length| length > limits.max_bytes as u64) {
         return too_large(limits.max_bytes);
     }
-    if declared == Some(0) {
+    // No body at all (a GET, or a zero length): nothing to wait for.
+    if declared == Some(0) || axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
