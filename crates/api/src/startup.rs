@@ -73,7 +73,9 @@ async fn refuse_demo_admin_password(state: &AppState) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot check the admin accounts: {err}"))?;
     if let Some(email) = exposed.first() {
         anyhow::bail!(
-            "admin account {email} still has the development password; set a new one with              `api set-password {email}` (it reads the password from standard input)              before serving in production"
+            "admin account {email} still has the development password; set a new one with \
+             `api set-password {email}` (it reads the password from standard input) \
+             before serving in production"
         );
     }
     Ok(())

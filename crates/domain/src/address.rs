@@ -3,8 +3,10 @@
 use crate::catalog::{optional_text, required_text};
 use crate::validation::{Invalid, Violations};
 
-/// A validated postal address.
+/// A validated postal address; an order keeps a copy of one (the
+/// document calls that copy `OrderAddress`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderAddress))]
 pub struct Address {
     /// Recipient.
     pub name: String,
@@ -21,6 +23,7 @@ pub struct Address {
     /// Postal code.
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 country code, upper-case.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{2}$"))]
     pub country: String,
 }
 

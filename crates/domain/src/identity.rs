@@ -356,6 +356,7 @@ mod tests {
             "a.@example.com",
             "a..b@example.com",
             "a\u{202E}@example.com",
+            "admin\u{200B}@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
@@ -373,7 +374,14 @@ mod tests {
 
     #[test]
     fn names_refuse_invisible_formatting_but_keep_joiners() {
-        for bad in ["Eve\u{202E}gpj.exe", "\u{2066}Eve", "Eve\u{200F}", "Eve\u{FEFF}"] {
+        for bad in [
+            "Eve\u{202E}gpj.exe",
+            "\u{2066}Eve",
+            "Eve\u{200F}",
+            "Eve\u{FEFF}",
+            "E\u{200B}ve",
+            "E\u{AD}ve",
+        ] {
             assert!(PersonName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(PersonName::parse("👩\u{200D}💻 Ada").is_ok(), "emoji joiners stay");

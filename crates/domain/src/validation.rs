@@ -70,13 +70,22 @@ impl Violations {
 /// Invisible characters that change how the text around them is shown:
 /// bidirectional overrides, embeddings and isolates (which can make
 /// `evil.exe\u{202E}gpj.txt` read as a picture's name in an email), line and
-/// paragraph separators, the byte-order mark, invisible operators and
-/// interlinear annotations. Zero-width joiners stay allowed: scripts and
+/// paragraph separators, the byte-order mark, invisible operators,
+/// interlinear annotations, and the characters that show as nothing (zero
+/// width space, soft hyphen, combining grapheme joiner, Mongolian vowel
+/// separator, Hangul fillers), with which `admin\u{200B}@example.com` would
+/// pass for another account's address. Zero-width joiners stay allowed: scripts and
 /// emoji need them.
 pub fn is_hidden_formatting(c: char) -> bool {
     matches!(
         c,
-        '\u{061C}'
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
             | '\u{200E}'
             | '\u{200F}'
             | '\u{202A}'..='\u{202E}'
@@ -84,7 +93,9 @@ pub fn is_hidden_formatting(c: char) -> bool {
             | '\u{2028}'
             | '\u{2029}'
             | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
             | '\u{FEFF}'
+            | '\u{FFA0}'
             | '\u{FFF9}'..='\u{FFFB}'
     )
 }

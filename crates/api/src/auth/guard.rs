@@ -58,6 +58,23 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_hops: usize) -> IpA
         .unwrap_or(peer)
 }
 
+/// The part of an address one client controls: the whole IPv4 address
+/// (an IPv4-mapped IPv6 address counts as IPv4), or the /64 prefix of an
+/// IPv6 address, since one host or household is given a whole /64 and can
+/// rotate through it at will.
+pub fn client_source(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !u128::from(u64::MAX);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
 /// Counts attempts per client address in fixed one-minute windows. Kept in
 /// memory: each API instance limits on its own, which is enough to blunt
 /// bursts; per-account limits live in PostgreSQL and hold across instances.
@@ -75,8 +92,10 @@ impl AddressLimiter {
         AddressLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts an attempt from `address`; a 429 when over the limit.
+    /// Counts an attempt from `address` (an IPv6 address by its /64, see
+    /// [`client_source`]); a 429 when over the limit.
     pub fn check(&self, address: IpAddr) -> Result<(), Error> {
+        let address = client_source(address);
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() > 50_000 {

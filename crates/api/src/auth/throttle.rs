@@ -8,7 +8,10 @@
 //! - a browser that signed in to the account before (its `device_token`
 //!   cookie) has a budget of its own and is never slowed by other sources;
 //! - every untrusted source together gets `LOGIN_ACCOUNT_FAILURE_LIMIT`,
-//!   a much higher ceiling that stops a distributed guesser;
+//!   a much higher ceiling that stops a distributed guesser. Once a
+//!   guesser with that many sources has filled it, a browser the owner
+//!   never signed in from waits for the window like everyone unknown: the
+//!   price of stopping the guesser;
 //! - a signed-in session confirming its password has a budget of its own.
 //!
 //! An attempt is *reserved* before the password is verified, in the same
@@ -22,6 +25,7 @@ use std::net::IpAddr;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::guard::client_source;
 use super::repository;
 use super::tokens::hash_opaque_token;
 use crate::error::{Error, Result};
@@ -112,21 +116,12 @@ async fn known_device(
     Ok(Some(hash.iter().map(|byte| format!("{byte:02x}")).collect()))
 }
 
-/// The part of an address one client controls: the whole IPv4 address, or
-/// the /64 prefix of an IPv6 address (one household or host gets a /64).
+/// How a source appears in a throttle key: an IPv4 address, or an IPv6
+/// address's /64 prefix ([`client_source`]).
 fn source_of(address: IpAddr) -> String {
-    match address {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let segments = v6.segments();
-                format!(
-                    "{:x}:{:x}:{:x}:{:x}::/64",
-                    segments[0], segments[1], segments[2], segments[3]
-                )
-            }
-        },
+    match client_source(address) {
+        IpAddr::V6(prefix) => format!("{prefix}/64"),
+        v4 => v4.to_string(),
     }
 }
 

@@ -76,7 +76,12 @@ impl AccessTokens {
     /// same every time. Two tabs refreshing with one token at once both get
     /// the same replacement instead of one of them looking like a thief.
     pub fn refresh_successor(&self, presented: &str) -> String {
-        let tag = ring::hmac::sign(&self.successors, presented.as_bytes());
+        // Labelled, so that nothing else signed with this key (access
+        // tokens) can ever be taken for a successor.
+        let mut context = ring::hmac::Context::with_key(&self.successors);
+        context.update(b"gokart refresh successor\0");
+        context.update(presented.as_bytes());
+        let tag = context.sign();
         URL_SAFE_NO_PAD.encode(tag.as_ref())
     }
 

@@ -202,7 +202,9 @@ pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Re
             let mut tx = state.db.begin().await?;
             let current =
                 repository::lock_product(&mut *tx, id).await?.ok_or(Error::NotFound("product"))?;
-            if i64::from(current.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK) {
+            if delta > 0
+                && i64::from(current.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK)
+            {
                 return Err(Error::invalid(
                     "delta",
                     "would bring the stock above 1000000000, the most one product can hold",

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::handler::PaymentMethod;
 use super::repository::{EventRow, ItemRow, OrderRow};
 use crate::error::{Error, Result};
-use crate::schemas;
 
 /// A bought line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -42,30 +41,6 @@ pub struct TimelineEntry {
     pub note: Option<String>,
 }
 
-// The document's shape of the JSON `service::address_snapshot` stores.
-/// An address as the order keeps it: a copy of the address book entry at
-/// checkout.
-#[derive(Debug, ToSchema)]
-pub struct OrderAddress {
-    /// Recipient.
-    pub name: String,
-    /// Phone.
-    pub phone: String,
-    /// Street and number.
-    pub street1: String,
-    /// Apartment, suite, building.
-    pub street2: Option<String>,
-    /// City.
-    pub city: String,
-    /// State, province or region.
-    pub state: Option<String>,
-    /// Postal code.
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    #[schema(value_type = schemas::CountryCode)]
-    pub country: String,
-}
-
 /// An order with its items and timeline.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderView {
@@ -93,10 +68,10 @@ pub struct OrderView {
     /// Total charged.
     pub total: Money,
     /// Where it goes.
-    #[schema(value_type = OrderAddress)]
+    #[schema(value_type = gokart_domain::Address)]
     pub shipping_address: serde_json::Value,
     /// Who pays.
-    #[schema(value_type = OrderAddress)]
+    #[schema(value_type = gokart_domain::Address)]
     pub billing_address: serde_json::Value,
     /// Carrier tracking number, once shipped.
     pub tracking_number: Option<String>,

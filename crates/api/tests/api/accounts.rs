@@ -301,3 +301,13 @@ async fn names_that_flip_text_and_impossible_email_domains_are_refused_by_field(
     assert!(error_of(bad_domain, 422).await.fields.unwrap().contains_key("email"));
     assert_eq!(user_count(&app).await, 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn the_published_demo_password_cannot_be_chosen() {
+    let app = TestApp::spawn().await;
+
+    let response = app.register("Eve", "eve@example.com", "supersecretpassword").await;
+
+    assert!(error_of(response, 422).await.fields.unwrap().contains_key("password"));
+    assert_eq!(user_count(&app).await, 0);
+}

@@ -146,3 +146,28 @@ async fn a_stalled_body_gets_a_408_and_frees_its_slot() {
 async fn raw_exchange_owned(address: String, request: &'static str, wait: Duration) -> String {
     raw_exchange(&address, request.as_bytes(), wait).await
 }
+
+#[tokio::test]
+async fn a_browser_on_an_allowed_origin_can_read_its_413() {
+    let app = TestApp::spawn_with(
+        |env| {
+            env.set("REQUEST_BODY_LIMIT_BYTES", "4096");
+            env.set("CORS_ALLOW_ORIGINS", "https://shop.example.com");
+        },
+        Default::default(),
+    )
+    .await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("origin", "https://shop.example.com")
+        .header("content-type", "application/json")
+        .body(format!("{{\"email\": \"{}\"}}", "x".repeat(8192)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://shop.example.com");
+    assert_eq!(error_of(response, 413).await.code, "payload_too_large");
+}

@@ -123,15 +123,23 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
     assert_eq!(cart["items"].as_array().unwrap().len(), 100);
 }
 
+/// A customer's order of 3 of the 10 kettles in stock: the kettle's id and
+/// the customer's request to cancel that order.
+async fn three_kettles_ordered(app: &TestApp) -> (String, reqwest::RequestBuilder) {
+    let kettle = app.set_stock("K-001", 10).await;
+    let (customer, address) = app.customer().await;
+    crate::helpers::add_to_cart(app, &customer, &kettle, 3).await;
+    let order: serde_json::Value =
+        crate::helpers::checkout(app, &customer, &address).await.json().await.unwrap();
+    let cancel_path = format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap());
+    (kettle, app.authed(Method::POST, &cancel_path, &customer.access_token))
+}
+
 #[tokio::test]
 async fn stock_never_passes_its_cap_and_a_later_cancel_still_restocks() {
     let app = TestApp::spawn_shop().await;
     let admin = app.create_admin().await;
-    let kettle = app.set_stock("K-001", 10).await;
-    let (customer, address) = app.customer().await;
-    crate::helpers::add_to_cart(&app, &customer, &kettle, 3).await;
-    let order: serde_json::Value =
-        crate::helpers::checkout(&app, &customer, &address).await.json().await.unwrap();
+    let (kettle, cancel_order) = three_kettles_ordered(&app).await;
     let stock_path = format!("/api/v1/admin/products/{kettle}/stock");
     let adjust = |body: serde_json::Value| {
         app.authed(Method::PATCH, &stock_path, &admin.access_token).json(&body).send()
@@ -139,15 +147,7 @@ async fn stock_never_passes_its_cap_and_a_later_cancel_still_restocks() {
 
     let to_the_cap = adjust(json!({"delta": 1_000_000_000 - 7})).await.unwrap();
     let past_the_cap = adjust(json!({"delta": 1})).await.unwrap();
-    let cancel = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap()),
-            &customer.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let cancel = cancel_order.send().await.unwrap();
 
     assert_eq!(to_the_cap.status(), 200);
     let refused = error_of(past_the_cap, 422).await;
@@ -163,23 +163,11 @@ async fn stock_never_passes_its_cap_and_a_later_cancel_still_restocks() {
 #[tokio::test]
 async fn a_number_that_cannot_be_stored_is_a_409_never_a_500() {
     let app = TestApp::spawn_shop().await;
-    let kettle = app.set_stock("K-001", 10).await;
-    let (customer, address) = app.customer().await;
-    crate::helpers::add_to_cart(&app, &customer, &kettle, 3).await;
-    let order: serde_json::Value =
-        crate::helpers::checkout(&app, &customer, &address).await.json().await.unwrap();
+    let (_, cancel_order) = three_kettles_ordered(&app).await;
     // Stock that only a direct write could have put there.
     app.set_stock("K-001", i32::MAX - 1).await;
 
-    let cancel = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/orders/{}/cancel", order["id"].as_str().unwrap()),
-            &customer.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let cancel = cancel_order.send().await.unwrap();
 
     assert_eq!(error_of(cancel, 409).await.code, "out_of_range");
 }

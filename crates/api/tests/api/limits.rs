@@ -227,3 +227,29 @@ async fn behind_a_trusted_proxy_each_client_address_counts_alone() {
     );
     assert_eq!(other_client.status(), 401, "another client is not limited");
 }
+
+#[tokio::test]
+async fn addresses_of_one_ipv6_64_count_as_one_client() {
+    let app = TestApp::spawn_with(
+        |env| {
+            env.set("AUTH_RATE_LIMIT_PER_MINUTE", "2");
+            env.set("TRUSTED_PROXY_HOPS", "1");
+        },
+        Default::default(),
+    )
+    .await;
+    for host in ["2001:db8:7:7::1", "2001:db8:7:7::2"] {
+        assert_eq!(
+            login_from(&app, host, None, "a@example.com", "whatever it is").await.status(),
+            401
+        );
+    }
+
+    let same_64 =
+        login_from(&app, "2001:db8:7:7:ffff::3", None, "a@example.com", "whatever it is").await;
+    let other_64 =
+        login_from(&app, "2001:db8:7:8::1", None, "a@example.com", "whatever it is").await;
+
+    assert_eq!(same_64.status(), 429, "rotating through a /64 is one client");
+    assert_eq!(other_64.status(), 401);
+}

@@ -39,7 +39,17 @@ pub fn with_edge_layers(
     cors: Option<CorsLayer>,
     metrics: Option<Metrics>,
 ) -> Router {
-    let router = router.fallback(route_not_found).method_not_allowed_fallback(method_not_allowed);
+    let router = router
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Inside CORS, so that a browser on an allowed origin can read its 408 or 413.
+        .layer(from_fn_with_state(
+            protect::BodyLimits {
+                max_bytes: config.body_limit_bytes,
+                read_timeout: config.body_read_timeout,
+            },
+            protect::read_body,
+        ));
     let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
@@ -48,13 +58,6 @@ pub fn with_edge_layers(
     router
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(from_fn_with_state(
-            protect::BodyLimits {
-                max_bytes: config.body_limit_bytes,
-                read_timeout: config.body_read_timeout,
-            },
-            protect::read_body,
-        ))
         .layer(from_fn_with_state(in_flight, protect::shed))
         .layer(from_fn_with_state(config.header_limit_bytes, protect::header_limit))
         .layer(from_fn_with_state(
