@@ -49,20 +49,21 @@ impl AdminOrderQuery {
         let present = |value: &Option<String>| {
             value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
         };
-        let status = present(&self.status).filter(|s| {
-            let ok = s.parse::<OrderStatus>().is_ok();
-            if !ok {
+        let status = present(&self.status).and_then(|s| match s.parse::<OrderStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => {
                 v.add("status", "is not an order status");
+                None
             }
-            ok
         });
-        let payment_status = present(&self.payment_status).filter(|s| {
-            let ok = s.parse::<PaymentStatus>().is_ok();
-            if !ok {
-                v.add("payment_status", "must be pending, paid, failed or refunded");
-            }
-            ok
-        });
+        let payment_status =
+            present(&self.payment_status).and_then(|s| match s.parse::<PaymentStatus>() {
+                Ok(status) => Some(status),
+                Err(_) => {
+                    v.add("payment_status", "must be pending, paid, failed or refunded");
+                    None
+                }
+            });
         // Only the hyphenated form, the one ids are shown in.
         let hyphenated = |raw: &str| (raw.len() == 36).then(|| Uuid::parse_str(raw).ok()).flatten();
         let user_id = present(&self.user_id).and_then(|raw| match hyphenated(&raw) {

@@ -1,14 +1,14 @@
 //! Applying what the worker reports: the state machine decides, and the
 //! workflow queues what follows.
 
-use gokart_domain::{OrderStatus, PaymentStatus, StatusReport};
+use gokart_domain::{OrderStatus, StatusReport};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::orders::repository as orders;
-use crate::orders::workflow::{self, Transition};
+use crate::orders::workflow;
 use crate::state::AppState;
 
 /// The outcome of a status report.
@@ -35,39 +35,10 @@ pub async fn apply_report(
     report.validate()?;
     let mut tx = state.db.begin().await?;
     let order = orders::find(&mut *tx, id, None, true).await?.ok_or(Error::NotFound("order"))?;
-    let current: OrderStatus =
-        order.status.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))?;
-    if current.has_passed(report.status) {
-        return Ok(StatusApplied { order_id: id, status: current, applied: false });
+    let applied = workflow::apply_report(&mut tx, &order, report).await?;
+    if !applied {
+        return Ok(StatusApplied { order_id: id, status: order.status, applied: false });
     }
-    if !current.can_transition_to(report.status) {
-        return Err(Error::conflict(
-            "illegal_transition",
-            format!("an order that is {current} cannot become {}", report.status),
-        ));
-    }
-    let note = match (report.status, &report.tracking_number) {
-        (OrderStatus::Processing, _) => "packed in the warehouse".to_owned(),
-        (OrderStatus::Shipped, Some(tracking)) => format!("shipped, tracking number {tracking}"),
-        (OrderStatus::OutForDelivery, _) => "out for delivery".to_owned(),
-        _ => "delivered".to_owned(),
-    };
-    if report.status == OrderStatus::Shipped {
-        orders::set_shipment(
-            &mut *tx,
-            id,
-            report.tracking_number.as_deref(),
-            report.estimated_delivery_date,
-        )
-        .await?;
-    }
-    let payment = order.payment_status.parse().unwrap_or(PaymentStatus::Paid);
-    workflow::advance(
-        &mut tx,
-        id,
-        Transition { status: report.status, payment, actor: "fulfillment", note: &note },
-    )
-    .await?;
     tx.commit().await?;
     Ok(StatusApplied { order_id: id, status: report.status, applied: true })
 }

@@ -1,6 +1,7 @@
 //! SQL for orders, their items and events, and the stock they move.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use gokart_domain::{OrderStatus, PaymentStatus};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -16,9 +17,9 @@ pub struct OrderRow {
     /// Customer (None once they deleted their account).
     pub user_id: Option<Uuid>,
     /// Order status.
-    pub status: String,
+    pub status: OrderStatus,
     /// Payment status.
-    pub payment_status: String,
+    pub payment_status: PaymentStatus,
     /// `manual` or `stripe`.
     pub payment_method: String,
     /// Shipping address snapshot.
@@ -70,7 +71,7 @@ pub struct ItemRow {
 #[derive(Debug, Clone)]
 pub struct EventRow {
     /// Status reached.
-    pub status: String,
+    pub status: OrderStatus,
     /// Who moved it: customer, admin, system, worker, payment.
     pub actor: String,
     /// Why.
@@ -185,8 +186,8 @@ pub async fn insert_order(
         order.id,
         order.order_number,
         order.user_id,
-        order.status,
-        order.payment_status,
+        order.status as OrderStatus,
+        order.payment_status as PaymentStatus,
         order.payment_method,
         order.shipping_address,
         order.billing_address,
@@ -230,18 +231,18 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
     Ok(())
 }
 
-/// Appends a timeline entry.
-pub async fn add_event(
+/// Appends a timeline entry (only the workflow writes them).
+pub(super) async fn add_event(
     db: impl PgExecutor<'_>,
     order: Uuid,
-    status: &str,
+    status: OrderStatus,
     actor: &str,
     note: Option<&str>,
 ) -> Result<()> {
     sqlx::query!(
         "INSERT INTO order_events (order_id, status, actor, note) VALUES ($1, $2, $3, $4)",
         order,
-        status,
+        status as OrderStatus,
         actor,
         note
     )
@@ -250,18 +251,18 @@ pub async fn add_event(
     Ok(())
 }
 
-/// Sets an order's status and payment status.
-pub async fn set_status(
+/// Sets an order's status and payment status (only the workflow does).
+pub(super) async fn set_status(
     db: impl PgExecutor<'_>,
     order: Uuid,
-    status: &str,
-    payment_status: &str,
+    status: OrderStatus,
+    payment_status: PaymentStatus,
 ) -> Result<()> {
     sqlx::query!(
         "UPDATE orders SET status = $2, payment_status = $3 WHERE id = $1",
         order,
-        status,
-        payment_status
+        status as OrderStatus,
+        payment_status as PaymentStatus
     )
     .execute(db)
     .await?;
@@ -326,7 +327,8 @@ pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>>
 pub async fn events(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<EventRow>> {
     Ok(sqlx::query_as!(
         EventRow,
-        "SELECT status, actor, note, created_at FROM order_events WHERE order_id = $1 ORDER BY id",
+        r#"SELECT status AS "status: OrderStatus", actor, note, created_at
+           FROM order_events WHERE order_id = $1 ORDER BY id"#,
         order
     )
     .fetch_all(db)
@@ -339,9 +341,9 @@ pub struct OrderFilter {
     /// Only this customer's.
     pub user_id: Option<Uuid>,
     /// Only in this status.
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     /// Only in this payment status.
-    pub payment_status: Option<String>,
+    pub payment_status: Option<PaymentStatus>,
     /// Placed at or after.
     pub from: Option<DateTime<Utc>>,
     /// Placed before.
@@ -353,11 +355,11 @@ fn filtered<'a>(what: &str, filter: &'a OrderFilter) -> QueryBuilder<'a, Postgre
     if let Some(user) = filter.user_id {
         query.push(" AND user_id = ").push_bind(user);
     }
-    if let Some(status) = &filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status);
     }
-    if let Some(payment) = &filter.payment_status {
-        query.push(" AND payment_status = ").push_bind(payment.as_str());
+    if let Some(payment) = filter.payment_status {
+        query.push(" AND payment_status = ").push_bind(payment);
     }
     if let Some(from) = filter.from {
         query.push(" AND created_at >= ").push_bind(from);

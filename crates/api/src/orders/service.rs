@@ -10,8 +10,7 @@ use super::repository::{self as orders, CheckoutLine, ItemRow, OrderFilter, Orde
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
 use crate::error::{Error, Result};
-use crate::orders::workflow::{self, Transition};
-use crate::outbox;
+use crate::orders::workflow::{self, Refund};
 use crate::payments::Provider;
 use crate::state::AppState;
 
@@ -189,8 +188,8 @@ async fn place_order(
         id: Uuid::now_v7(),
         order_number: new_order_number(),
         user_id: Some(user),
-        status: OrderStatus::PendingPayment.as_str().to_owned(),
-        payment_status: PaymentStatus::Pending.as_str().to_owned(),
+        status: OrderStatus::PendingPayment,
+        payment_status: PaymentStatus::Pending,
         payment_method: provider.method().to_owned(),
         shipping_address: address_snapshot(&shipping),
         billing_address: address_snapshot(&billing),
@@ -233,28 +232,10 @@ async fn place_order(
         })
         .collect();
     orders::insert_items(&mut *tx, order.id, &items).await?;
-    orders::add_event(
-        &mut *tx,
-        order.id,
-        OrderStatus::PendingPayment.as_str(),
-        "customer",
-        Some("order placed"),
-    )
-    .await?;
-
+    workflow::placed(&mut tx, order.id).await?;
     if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
-        workflow::advance(
-            &mut tx,
-            order.id,
-            Transition {
-                status: OrderStatus::Confirmed,
-                payment: PaymentStatus::Paid,
-                actor: "payment",
-                note: "payment accepted",
-            },
-        )
-        .await?;
+        workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
     orders::clear_cart(&mut *tx, cart).await?;
 
@@ -323,7 +304,7 @@ pub async fn payment_secret(state: &AppState, user: Uuid, id: Uuid) -> Result<St
     let order =
         orders::find(&state.db, id, Some(user), false).await?.ok_or(Error::NotFound("order"))?;
     if order.payment_method != Provider::Stripe.method()
-        || order.status != OrderStatus::PendingPayment.as_str()
+        || order.status != OrderStatus::PendingPayment
     {
         return Err(Error::conflict("nothing_to_pay", "this order is not awaiting a card payment"));
     }
@@ -380,57 +361,21 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
     let mut tx = state.db.begin().await?;
     let order =
         orders::find(&mut *tx, id, actor.owner(), true).await?.ok_or(Error::NotFound("order"))?;
-    let status: OrderStatus =
-        order.status.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))?;
-    if actor == Actor::System && status != OrderStatus::PendingPayment {
+    if actor == Actor::System && order.status != OrderStatus::PendingPayment {
         // Paid (or cancelled) since it was picked for expiry: leave it be.
         return Err(Error::conflict(
             "order_not_pending",
             "the order is no longer awaiting payment",
         ));
     }
-    if status != OrderStatus::Cancelled {
-        if !status.is_cancellable() {
-            return Err(Error::conflict(
-                "order_not_cancellable",
-                format!("an order that is {status} can no longer be cancelled"),
-            ));
-        }
-        let items = orders::items(&mut *tx, id).await?;
-        let mut returned: Vec<(Uuid, i32)> =
-            items.iter().map(|item| (item.product_id, item.quantity)).collect();
-        returned.sort_unstable();
-        let ids: Vec<Uuid> = returned.iter().map(|(product, _)| *product).collect();
-        let quantities: Vec<i32> = returned.iter().map(|(_, quantity)| *quantity).collect();
-        orders::lock_products(&mut *tx, &ids).await?;
-        orders::move_stock(&mut *tx, &ids, &quantities).await?;
-        let paid = order.payment_status == PaymentStatus::Paid.as_str();
-        let by_stripe = order.payment_method == Provider::Stripe.method();
-        let current = order.payment_status.parse().unwrap_or(PaymentStatus::Pending);
-        // The manual provider holds no money elsewhere: its refund is
-        // immediate. A Stripe refund goes through the outbox, and the payment
-        // reads `refunded` once Stripe confirms it.
-        let payment = if paid && !by_stripe { PaymentStatus::Refunded } else { current };
-        if paid && by_stripe {
-            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": id})).await?;
-        }
-        let note = match (paid, by_stripe) {
-            (true, false) => format!("{reason}; payment refunded"),
-            (true, true) => format!("{reason}; refund requested"),
-            _ => reason.to_owned(),
-        };
-        workflow::advance(
-            &mut tx,
-            id,
-            Transition {
-                status: OrderStatus::Cancelled,
-                payment,
-                actor: actor.name(),
-                note: &note,
-            },
-        )
-        .await?;
-    }
+    // The manual provider holds no money elsewhere: its refund is
+    // immediate. A Stripe refund goes through the outbox.
+    let refund = if order.payment_method == Provider::Stripe.method() {
+        Refund::ByProvider
+    } else {
+        Refund::Immediate
+    };
+    workflow::cancel(&mut tx, &order, actor.name(), reason, refund).await?;
     tx.commit().await?;
     // Try the refund now; if Stripe is down, maintenance retries it.
     if let Err(err) = crate::payments::refunds::process_due(state, Some(id)).await {
@@ -457,7 +402,7 @@ pub async fn reconcile_stripe(state: &AppState) -> Result<u64> {
         if status == "succeeded" {
             let mut tx = state.db.begin().await?;
             if let Some(order) = orders::find_by_payment_reference(&mut *tx, &intent).await? {
-                crate::payments::webhook::payment_succeeded(&mut tx, &order).await?;
+                workflow::payment_succeeded(&mut tx, &order).await?;
                 reconciled += 1;
             }
             tx.commit().await?;

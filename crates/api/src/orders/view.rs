@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::handler::PaymentMethod;
 use super::repository::{EventRow, ItemRow, OrderRow};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A bought line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -33,8 +33,7 @@ pub struct OrderItemView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
     /// Status reached.
-    #[schema(value_type = OrderStatus)]
-    pub status: String,
+    pub status: OrderStatus,
     /// When.
     pub at: DateTime<Utc>,
     /// Why, when there is more to say.
@@ -108,10 +107,6 @@ pub struct OrderSummary {
     pub created_at: DateTime<Utc>,
 }
 
-fn parsed<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<T> {
-    raw.parse().map_err(|err: String| Error::Internal(anyhow::anyhow!(err)))
-}
-
 impl OrderSummary {
     /// The summary of `row`; `with_user` for admin lists.
     pub fn from_row(row: OrderRow, with_user: bool) -> Result<Self> {
@@ -119,8 +114,8 @@ impl OrderSummary {
         Ok(OrderSummary {
             id: row.id,
             order_number: row.order_number,
-            status: parsed(&row.status)?,
-            payment_status: parsed(&row.payment_status)?,
+            status: row.status,
+            payment_status: row.payment_status,
             total: Money::new(row.total_amount, currency),
             user_id: row.user_id.filter(|_| with_user),
             created_at: row.created_at,
@@ -136,8 +131,8 @@ impl OrderView {
         Ok(OrderView {
             id: row.id,
             order_number: row.order_number,
-            status: parsed(&row.status)?,
-            payment_status: parsed(&row.payment_status)?,
+            status: row.status,
+            payment_status: row.payment_status,
             payment_method: row.payment_method,
             items: items
                 .into_iter()

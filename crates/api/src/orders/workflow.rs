@@ -1,37 +1,40 @@
-//! The order workflow in one place: every status change is written with
-//! its timeline entry and the work it causes (the next fulfillment step and
-//! the customer's email) in the caller's transaction, so none of it can be
-//! lost or happen without the others.
+//! The order workflow: the one place an order's status or payment status
+//! changes. Each change is a named function that checks the domain's rules,
+//! then writes the new statuses with their timeline entry and the work they
+//! cause (the next fulfillment step, the customer's email, a refund) in the
+//! caller's transaction, so none of it can be lost or happen without the
+//! others. Payments, the worker's reports and maintenance call these; none
+//! of them writes a status itself (a test keeps it so).
 
-use gokart_domain::{OrderStatus, PaymentStatus, StepTask, TaskKind};
+use gokart_domain::{OrderStatus, PaymentStatus, StatusReport, StepTask, TaskKind};
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::error::Result;
-use crate::orders::repository as orders;
+use super::repository::{self as orders, OrderRow};
+use crate::error::{Error, Result};
 use crate::outbox;
 
 /// One change of an order's status.
 #[derive(Debug, Clone, Copy)]
-pub struct Transition<'a> {
+struct Transition<'a> {
     /// The status the order moves to.
-    pub status: OrderStatus,
+    status: OrderStatus,
     /// Its payment status afterwards.
-    pub payment: PaymentStatus,
+    payment: PaymentStatus,
     /// Who made the change, as the timeline shows it.
-    pub actor: &'a str,
+    actor: &'a str,
     /// Why, for the timeline.
-    pub note: &'a str,
+    note: &'a str,
 }
 
 /// Applies `transition` to the (locked) order `id`, appends it to the
 /// timeline, and queues the next fulfillment step and the customer's
 /// notification.
-pub async fn advance(tx: &mut PgConnection, id: Uuid, transition: Transition<'_>) -> Result<()> {
+async fn advance(tx: &mut PgConnection, id: Uuid, transition: Transition<'_>) -> Result<()> {
     let Transition { status, payment, actor, note } = transition;
-    orders::set_status(&mut *tx, id, status.as_str(), payment.as_str()).await?;
-    orders::add_event(&mut *tx, id, status.as_str(), actor, Some(note)).await?;
+    orders::set_status(&mut *tx, id, status, payment).await?;
+    orders::add_event(&mut *tx, id, status, actor, Some(note)).await?;
     if let Some(step) = TaskKind::after(status) {
         outbox::enqueue(&mut *tx, step.as_str(), &StepTask { order_id: id }).await?;
     }
@@ -42,4 +45,181 @@ pub async fn advance(tx: &mut PgConnection, id: Uuid, transition: Transition<'_>
     )
     .await?;
     Ok(())
+}
+
+/// Changes only the payment status of the (locked) `order`, with a timeline
+/// entry under its current status; nothing is queued.
+async fn set_payment(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    payment: PaymentStatus,
+    note: &str,
+) -> Result<()> {
+    orders::set_status(&mut *tx, order.id, order.status, payment).await?;
+    orders::add_event(&mut *tx, order.id, order.status, "payment", Some(note)).await
+}
+
+/// The first timeline entry of a new order.
+pub async fn placed(tx: &mut PgConnection, id: Uuid) -> Result<()> {
+    orders::add_event(&mut *tx, id, OrderStatus::PendingPayment, "customer", Some("order placed"))
+        .await
+}
+
+/// Confirms the (locked) `order`, awaiting payment, as paid, and starts
+/// fulfillment.
+pub async fn confirm_payment(tx: &mut PgConnection, order: &OrderRow, note: &str) -> Result<()> {
+    if !order.status.can_transition_to(OrderStatus::Confirmed) {
+        return Err(Error::conflict(
+            "illegal_transition",
+            format!("an order that is {} cannot be confirmed", order.status),
+        ));
+    }
+    let transition = Transition {
+        status: OrderStatus::Confirmed,
+        payment: PaymentStatus::Paid,
+        actor: "payment",
+        note,
+    };
+    advance(tx, order.id, transition).await
+}
+
+/// Applies a successful payment to the (locked) `order`: an order awaiting
+/// payment is confirmed and fulfillment queued; a cancelled one is marked
+/// paid and refunded, never revived (its stock may be sold again already);
+/// anything else has seen this payment already and is left alone.
+pub async fn payment_succeeded(tx: &mut PgConnection, order: &OrderRow) -> Result<()> {
+    match (order.status, order.payment_status) {
+        (OrderStatus::PendingPayment, _) => confirm_payment(tx, order, "payment received").await,
+        (OrderStatus::Cancelled, PaymentStatus::Pending | PaymentStatus::Failed) => {
+            let note = "payment arrived after cancellation; refunding it";
+            set_payment(tx, order, PaymentStatus::Paid, note).await?;
+            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
+                .await?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Records a failed payment on the (locked) `order` while it still awaits
+/// its first; a late or repeated failure changes nothing.
+pub async fn payment_failed(tx: &mut PgConnection, order: &OrderRow) -> Result<()> {
+    if (order.status, order.payment_status) == (OrderStatus::PendingPayment, PaymentStatus::Pending)
+    {
+        set_payment(tx, order, PaymentStatus::Failed, "payment failed").await?;
+    }
+    Ok(())
+}
+
+/// Records that the payment of the (locked) `order` was given back; a
+/// payment already refunded stays as it is. The order's status is kept.
+pub async fn record_refund(tx: &mut PgConnection, order: &OrderRow, note: &str) -> Result<()> {
+    if order.payment_status != PaymentStatus::Refunded {
+        set_payment(tx, order, PaymentStatus::Refunded, note).await?;
+    }
+    Ok(())
+}
+
+/// Applies what the worker reports about the (locked) `order`: a repeat of a
+/// transition the order has already made changes nothing (`false`); an
+/// illegal one is a conflict; a legal one moves the order on (`true`).
+pub async fn apply_report(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    report: &StatusReport,
+) -> Result<bool> {
+    let current = order.status;
+    if current.has_passed(report.status) {
+        return Ok(false);
+    }
+    if !current.can_transition_to(report.status) {
+        return Err(Error::conflict(
+            "illegal_transition",
+            format!("an order that is {current} cannot become {}", report.status),
+        ));
+    }
+    let note = match (report.status, &report.tracking_number) {
+        (OrderStatus::Processing, _) => "packed in the warehouse".to_owned(),
+        (OrderStatus::Shipped, Some(tracking)) => format!("shipped, tracking number {tracking}"),
+        (OrderStatus::OutForDelivery, _) => "out for delivery".to_owned(),
+        _ => "delivered".to_owned(),
+    };
+    if report.status == OrderStatus::Shipped {
+        orders::set_shipment(
+            &mut *tx,
+            order.id,
+            report.tracking_number.as_deref(),
+            report.estimated_delivery_date,
+        )
+        .await?;
+    }
+    let transition = Transition {
+        status: report.status,
+        payment: order.payment_status,
+        actor: "fulfillment",
+        note: &note,
+    };
+    advance(tx, order.id, transition).await?;
+    Ok(true)
+}
+
+/// How a cancelled order's payment is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refund {
+    /// Nothing was taken elsewhere (the manual provider): refunded at once.
+    Immediate,
+    /// Through the payment provider: queued, and the payment reads
+    /// `refunded` once the provider confirms.
+    ByProvider,
+}
+
+/// Cancels the (locked) `order`: its stock goes back on the shelf, a taken
+/// payment is refunded as `refund` says, and the timeline says who and why.
+/// Cancelling a cancelled order changes nothing; an order past the point of
+/// cancelling is a conflict.
+pub async fn cancel(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    actor: &str,
+    reason: &str,
+    refund: Refund,
+) -> Result<()> {
+    if order.status == OrderStatus::Cancelled {
+        return Ok(());
+    }
+    if !order.status.is_cancellable() {
+        return Err(Error::conflict(
+            "order_not_cancellable",
+            format!("an order that is {} can no longer be cancelled", order.status),
+        ));
+    }
+    restock(tx, order.id).await?;
+    let paid = order.payment_status == PaymentStatus::Paid;
+    let (payment, note) = match (paid, refund) {
+        (true, Refund::Immediate) => {
+            (PaymentStatus::Refunded, format!("{reason}; payment refunded"))
+        }
+        (true, Refund::ByProvider) => {
+            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
+                .await?;
+            (order.payment_status, format!("{reason}; refund requested"))
+        }
+        (false, _) => (order.payment_status, reason.to_owned()),
+    };
+    let transition = Transition { status: OrderStatus::Cancelled, payment, actor, note: &note };
+    advance(tx, order.id, transition).await
+}
+
+/// Puts the units of order `id` back into stock, locking the products in id
+/// order as checkout does.
+async fn restock(tx: &mut PgConnection, id: Uuid) -> Result<()> {
+    let mut returned: Vec<(Uuid, i32)> = orders::items(&mut *tx, id)
+        .await?
+        .iter()
+        .map(|item| (item.product_id, item.quantity))
+        .collect();
+    returned.sort_unstable();
+    let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
+    orders::lock_products(&mut *tx, &ids).await?;
+    orders::move_stock(&mut *tx, &ids, &quantities).await
 }

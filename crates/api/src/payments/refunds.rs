@@ -8,7 +8,10 @@
 use uuid::Uuid;
 
 use crate::error::Result;
+use gokart_domain::PaymentStatus;
+
 use crate::orders::repository as orders;
+use crate::orders::workflow;
 use crate::outbox::PAYMENT_REFUND;
 use crate::state::AppState;
 
@@ -63,17 +66,9 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
                 .execute(&mut *tx)
                 .await?;
                 if let Some(row) = orders::find(&mut *tx, order, None, true).await?
-                    && row.payment_status == "paid"
+                    && row.payment_status == PaymentStatus::Paid
                 {
-                    orders::set_status(&mut *tx, order, &row.status, "refunded").await?;
-                    orders::add_event(
-                        &mut *tx,
-                        order,
-                        &row.status,
-                        "payment",
-                        Some("refund accepted by Stripe"),
-                    )
-                    .await?;
+                    workflow::record_refund(&mut tx, &row, "refund accepted by Stripe").await?;
                 }
                 tx.commit().await?;
                 done += 1;

@@ -9,19 +9,16 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use gokart_domain::{OrderStatus, PaymentStatus};
 use gokart_edge::http::ErrorEnvelope;
 use ring::hmac;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::extract::Json;
 use crate::orders::repository as orders;
-use crate::orders::workflow::{self, Transition};
-use crate::outbox;
+use crate::orders::workflow;
 use crate::state::AppState;
 
 /// How old a signed timestamp may be.
@@ -180,29 +177,11 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
         None => None,
     };
     if let Some(order) = order {
-        match (event.kind.as_str(), order.status.as_str(), order.payment_status.as_str()) {
-            ("payment_intent.succeeded", _, _) => payment_succeeded(&mut tx, &order).await?,
-            ("payment_intent.payment_failed", "pending_payment", "pending") => {
-                orders::set_status(&mut *tx, order.id, "pending_payment", "failed").await?;
-                orders::add_event(
-                    &mut *tx,
-                    order.id,
-                    "pending_payment",
-                    "payment",
-                    Some("payment failed"),
-                )
-                .await?;
-            }
-            ("charge.refunded", _, "paid" | "pending" | "failed") => {
-                orders::set_status(&mut *tx, order.id, &order.status, "refunded").await?;
-                orders::add_event(
-                    &mut *tx,
-                    order.id,
-                    &order.status,
-                    "payment",
-                    Some("refund confirmed"),
-                )
-                .await?;
+        match event.kind.as_str() {
+            "payment_intent.succeeded" => workflow::payment_succeeded(&mut tx, &order).await?,
+            "payment_intent.payment_failed" => workflow::payment_failed(&mut tx, &order).await?,
+            "charge.refunded" => {
+                workflow::record_refund(&mut tx, &order, "refund confirmed").await?
             }
             // Late, repeated in effect, or out of order: nothing moves backwards.
             _ => {}
@@ -210,47 +189,6 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
     }
     tx.commit().await?;
     Ok(Json(Received { received: true, duplicate: false }))
-}
-
-/// Applies a successful payment to a locked order: a pending order is
-/// confirmed and fulfillment queued; a cancelled one is refunded, never
-/// revived; a paid one is left alone.
-pub(crate) async fn payment_succeeded(
-    tx: &mut sqlx::PgConnection,
-    order: &orders::OrderRow,
-) -> Result<()> {
-    match (order.status.as_str(), order.payment_status.as_str()) {
-        ("pending_payment", _) => {
-            workflow::advance(
-                &mut *tx,
-                order.id,
-                Transition {
-                    status: OrderStatus::Confirmed,
-                    payment: PaymentStatus::Paid,
-                    actor: "payment",
-                    note: "payment received",
-                },
-            )
-            .await?;
-        }
-        ("cancelled", "pending" | "failed") => {
-            // Paid after the order was cancelled and restocked: the stock may
-            // be sold again already, so give the money back.
-            orders::set_status(&mut *tx, order.id, "cancelled", "paid").await?;
-            orders::add_event(
-                &mut *tx,
-                order.id,
-                "cancelled",
-                "payment",
-                Some("payment arrived after cancellation; refunding it"),
-            )
-            .await?;
-            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
-                .await?;
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 #[cfg(test)]

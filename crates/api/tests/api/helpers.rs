@@ -511,3 +511,15 @@ impl TestApp {
         app
     }
 }
+
+/// Calls `check(path, text)` for every Rust source file below `dir`.
+pub fn visit_sources(dir: &std::path::Path, check: &mut dyn FnMut(&std::path::Path, &str)) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            visit_sources(&path, check);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            check(&path, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}

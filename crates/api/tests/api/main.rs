@@ -35,4 +35,5 @@ mod sessions;
 mod shutdown;
 mod stripe;
 mod stripe_standin;
+mod structure;
 mod tokens;

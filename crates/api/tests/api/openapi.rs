@@ -92,7 +92,7 @@ async fn every_documented_operation_is_routed() {
 fn every_route_is_registered_through_the_documented_router() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut offenders = Vec::new();
-    visit(&src, &mut |file, text| {
+    crate::helpers::visit_sources(&src, &mut |file, text| {
         for (number, line) in text.lines().enumerate() {
             let code = line.trim_start();
             if code.starts_with("//") {
@@ -142,17 +142,6 @@ fn fill_parameters(template: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
-}
-
-fn visit(dir: &std::path::Path, check: &mut dyn FnMut(&std::path::Path, &str)) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            visit(&path, check);
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            check(&path, &std::fs::read_to_string(&path).unwrap());
-        }
-    }
 }
 
 fn document() -> Value {
