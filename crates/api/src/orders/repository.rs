@@ -476,3 +476,52 @@ pub async fn pending_stripe_orders(
     .await?;
     Ok(rows.into_iter().map(|row| (row.id, row.payment_reference)).collect())
 }
+
+/// An order's status, if the order exists.
+pub async fn status(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OrderStatus>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT status AS "status: OrderStatus" FROM orders WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// What a customer's email about an order says, besides its items.
+#[derive(Debug, Clone)]
+pub struct NotificationFacts {
+    /// Public order number.
+    pub order_number: String,
+    /// Payment status now.
+    pub payment_status: PaymentStatus,
+    /// Currency of the amounts.
+    pub currency: String,
+    /// Total charged.
+    pub total_amount: i64,
+    /// Carrier tracking number.
+    pub tracking_number: Option<String>,
+    /// Expected delivery.
+    pub estimated_delivery_date: Option<NaiveDate>,
+    /// The customer's name; `None` once the account is deleted.
+    pub name: Option<String>,
+    /// The customer's email; `None` once the account is deleted.
+    pub email: Option<String>,
+}
+
+/// The facts of order `id` for the customer's email, if the order exists.
+pub async fn notification_facts(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<NotificationFacts>> {
+    Ok(sqlx::query_as!(
+        NotificationFacts,
+        r#"SELECT o.order_number, o.payment_status AS "payment_status: PaymentStatus", o.currency,
+                  o.total_amount, o.tracking_number, o.estimated_delivery_date,
+                  u.name AS "name?", u.email AS "email?"
+           FROM orders o LEFT JOIN users u ON u.id = o.user_id
+           WHERE o.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}

@@ -6,14 +6,13 @@
 //! others. Payments, the worker's reports and maintenance call these; none
 //! of them writes a status itself (a test keeps it so).
 
-use gokart_domain::{OrderStatus, PaymentStatus, StatusReport, StepTask, TaskKind};
-use serde_json::json;
+use gokart_domain::{OrderStatus, PaymentStatus, StatusReport, TaskKind};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::repository::{self as orders, OrderRow};
 use crate::error::{Error, Result};
-use crate::outbox;
+use crate::outbox::{self, OutboxMessage};
 
 /// One change of an order's status.
 #[derive(Debug, Clone, Copy)]
@@ -35,15 +34,10 @@ async fn advance(tx: &mut PgConnection, id: Uuid, transition: Transition<'_>) ->
     let Transition { status, payment, actor, note } = transition;
     orders::set_status(&mut *tx, id, status, payment).await?;
     orders::add_event(&mut *tx, id, status, actor, Some(note)).await?;
-    if let Some(step) = TaskKind::after(status) {
-        outbox::enqueue(&mut *tx, step.as_str(), &StepTask { order_id: id }).await?;
+    if let Some(step) = TaskKind::after(status).and_then(|kind| OutboxMessage::step(kind, id)) {
+        outbox::enqueue(&mut *tx, &step).await?;
     }
-    outbox::enqueue(
-        &mut *tx,
-        TaskKind::Notification.as_str(),
-        &json!({"order_id": id, "event": status}),
-    )
-    .await?;
+    outbox::enqueue(&mut *tx, &OutboxMessage::notification(id, status)).await?;
     Ok(())
 }
 
@@ -93,8 +87,7 @@ pub async fn payment_succeeded(tx: &mut PgConnection, order: &OrderRow) -> Resul
         (OrderStatus::Cancelled, PaymentStatus::Pending | PaymentStatus::Failed) => {
             let note = "payment arrived after cancellation; refunding it";
             set_payment(tx, order, PaymentStatus::Paid, note).await?;
-            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
-                .await?;
+            outbox::enqueue(&mut *tx, &OutboxMessage::refund(order.id)).await?;
             Ok(())
         }
         _ => Ok(()),
@@ -200,8 +193,7 @@ pub async fn cancel(
             (PaymentStatus::Refunded, format!("{reason}; payment refunded"))
         }
         (true, Refund::ByProvider) => {
-            outbox::enqueue(&mut *tx, outbox::PAYMENT_REFUND, &json!({"order_id": order.id}))
-                .await?;
+            outbox::enqueue(&mut *tx, &OutboxMessage::refund(order.id)).await?;
             (order.payment_status, format!("{reason}; refund requested"))
         }
         (false, _) => (order.payment_status, reason.to_owned()),

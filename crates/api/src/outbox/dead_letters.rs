@@ -32,7 +32,7 @@ pub struct DeadLetter {
 }
 
 // The document's name for `DeadLetter::kind`: a `gokart_domain::TaskKind`
-// or `super::PAYMENT_REFUND`.
+// or `super::REFUND_KIND`.
 /// What a dead letter was for: a fulfillment step, an email or a refund.
 #[derive(Debug, Clone, Copy, ToSchema)]
 pub enum DeadLetterKind {

@@ -3,36 +3,30 @@
 //! the same transaction as the change that causes it, so it can never be
 //! lost between the commit and a send.
 //!
-//! Rows whose kind is a worker task ([`gokart_domain::TaskKind`]) are
-//! delivered by the [`relay`] through a [`backend::TaskBackend`]; refunds
-//! are sent by [`crate::payments::refunds`]. Rows that use up their attempts
-//! stay in the table as dead letters ([`dead_letters`]).
+//! Each row is an [`OutboxMessage`]. Worker tasks are delivered by the
+//! [`relay`] through a [`backend::TaskBackend`]; refunds are sent by
+//! [`crate::payments::refunds`]. Rows that use up their attempts stay in
+//! the table as dead letters ([`dead_letters`]).
 
 pub mod backend;
 pub mod cloud_tasks;
 pub mod dead_letters;
+pub mod message;
 pub mod relay;
 mod task;
 
 use gokart_edge::http::{TraceId, current_trace_id};
-use serde::Serialize;
+pub use message::{OutboxMessage, REFUND_KIND};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// Give a Stripe payment back (sent by the refund sender, not the relay).
-pub const PAYMENT_REFUND: &str = "payment.refund";
-
-/// Writes a work item in the caller's transaction; the relay is woken when
-/// it commits.
-pub async fn enqueue(
-    db: impl PgExecutor<'_>,
-    kind: &str,
-    payload: &impl Serialize,
-) -> Result<Uuid> {
+/// Writes `message` in the caller's transaction; the relay is woken when it
+/// commits.
+pub async fn enqueue(db: impl PgExecutor<'_>, message: &OutboxMessage) -> Result<Uuid> {
     let id = Uuid::now_v7();
-    let payload = serde_json::to_value(payload).map_err(|err| Error::Internal(err.into()))?;
+    let (kind, payload) = message.to_columns().map_err(|err| Error::Internal(err.into()))?;
     // The task continues the trace of the request that queued it.
     let trace = current_trace_id();
     sqlx::query!(

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore};
 
-use super::PAYMENT_REFUND;
+use super::REFUND_KIND;
 use super::backend::TaskBackend;
 use super::task::{self, OutboxRow, Prepared};
 use crate::config::FulfillmentConfig;
@@ -119,7 +119,7 @@ impl Relay {
                           LIMIT $2
                           FOR UPDATE SKIP LOCKED)
              RETURNING id, kind, payload, attempts, trace_id",
-            PAYMENT_REFUND,
+            REFUND_KIND,
             i64::try_from(limit).unwrap_or(i64::MAX),
             self.lease.as_secs_f64()
         )

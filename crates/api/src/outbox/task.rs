@@ -2,16 +2,14 @@
 //! bodies are filled in here, from the order as it is when sent, so the
 //! worker needs no database.
 
-use gokart_domain::{
-    Currency, Money, NotificationLine, NotificationTask, OrderStatus, PaymentStatus, StepTask,
-    TaskKind,
-};
+use gokart_domain::{Currency, Money, NotificationLine, NotificationTask, OrderStatus};
 use gokart_edge::http::TraceId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::OutboxMessage;
 use super::backend::Task;
 use crate::error::{Error, Result};
 use crate::orders::repository as orders;
@@ -48,49 +46,39 @@ pub(super) fn task_name(outbox_id: Uuid) -> String {
 
 /// The task for `row`, or why there is none.
 pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
-    let Ok(kind) = row.kind.parse::<TaskKind>() else {
+    let message = match OutboxMessage::from_columns(&row.kind, &row.payload) {
+        Ok(message) => message,
+        Err(err) => return Ok(Prepared::Broken(format!("not an outbox message: {err}"))),
+    };
+    let Some(kind) = message.task_kind() else {
         return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
     };
-    let Some(order_id) =
-        row.payload.get("order_id").and_then(Value::as_str).and_then(|id| id.parse().ok())
-    else {
-        return Ok(Prepared::Broken("payload has no order_id".into()));
-    };
-    let body = match kind {
-        TaskKind::Notification => {
-            let Some(status) = row
-                .payload
-                .get("event")
-                .and_then(Value::as_str)
-                .and_then(|event| event.parse::<OrderStatus>().ok())
-            else {
-                return Ok(Prepared::Broken("notification without a valid event".into()));
-            };
-            match notification(db, order_id, status).await? {
+    let body = match &message {
+        OutboxMessage::Notification(event) => {
+            match notification(db, event.order_id, event.event).await? {
                 Some(notification) => serde_json::to_vec(&notification),
                 None => return Ok(Prepared::Skip("the order has no customer to tell".into())),
             }
         }
-        TaskKind::Warehouse | TaskKind::Shipping | TaskKind::Delivery => {
-            let status = sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1", order_id)
-                .fetch_optional(db)
-                .await?;
-            let status = status.as_deref().map(str::parse::<OrderStatus>);
+        OutboxMessage::Warehouse(step)
+        | OutboxMessage::Shipping(step)
+        | OutboxMessage::Delivery(step) => {
             // A step whose work is done needs no resending: the queue gave up
             // waiting for a slow run (past the dispatch deadline) that
             // finished anyway.
-            let done =
-                |status: OrderStatus| kind.reaches().is_some_and(|end| status.has_passed(end));
-            match status {
+            match orders::status(db, step.order_id).await? {
                 None => return Ok(Prepared::Broken("the order does not exist".into())),
-                Some(Ok(OrderStatus::Cancelled)) => {
+                Some(OrderStatus::Cancelled) => {
                     return Ok(Prepared::Skip("the order was cancelled".into()));
                 }
-                Some(Ok(status)) if done(status) => {
+                Some(status) if kind.reaches().is_some_and(|end| status.has_passed(end)) => {
                     return Ok(Prepared::Skip(format!("the order is already {status}")));
                 }
-                Some(_) => serde_json::to_vec(&StepTask { order_id }),
+                Some(_) => serde_json::to_vec(step),
             }
+        }
+        OutboxMessage::Refund(_) => {
+            return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
         }
     }
     .map_err(|err| Error::Internal(err.into()))?;
@@ -112,23 +100,13 @@ async fn notification(
     id: Uuid,
     status: OrderStatus,
 ) -> Result<Option<NotificationTask>> {
-    let Some(row) = sqlx::query!(
-        r#"SELECT o.order_number, o.payment_status, o.currency, o.total_amount,
-                  o.tracking_number, o.estimated_delivery_date,
-                  u.name AS "name?", u.email AS "email?"
-           FROM orders o LEFT JOIN users u ON u.id = o.user_id
-           WHERE o.id = $1"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?
-    else {
+    let Some(facts) = orders::notification_facts(db, id).await? else {
         return Ok(None);
     };
-    let (Some(name), Some(email)) = (row.name, row.email) else {
+    let (Some(name), Some(email)) = (facts.name, facts.email) else {
         return Ok(None);
     };
-    let currency = Currency::parse(&row.currency).map_err(|err| Error::Internal(err.into()))?;
+    let currency = Currency::parse(&facts.currency).map_err(|err| Error::Internal(err.into()))?;
     let items = orders::items(db, id)
         .await?
         .into_iter()
@@ -140,15 +118,15 @@ async fn notification(
         .collect();
     Ok(Some(NotificationTask {
         order_id: id,
-        order_number: row.order_number,
+        order_number: facts.order_number,
         status,
-        payment_status: row.payment_status.parse().unwrap_or(PaymentStatus::Pending),
+        payment_status: facts.payment_status,
         recipient_name: name,
         recipient_email: email,
         items,
-        total: Money::new(row.total_amount, currency),
-        tracking_number: row.tracking_number,
-        estimated_delivery_date: row.estimated_delivery_date,
+        total: Money::new(facts.total_amount, currency),
+        tracking_number: facts.tracking_number,
+        estimated_delivery_date: facts.estimated_delivery_date,
     }))
 }
 

@@ -12,7 +12,7 @@ use gokart_domain::PaymentStatus;
 
 use crate::orders::repository as orders;
 use crate::orders::workflow;
-use crate::outbox::PAYMENT_REFUND;
+use crate::outbox::{OutboxMessage, REFUND_KIND};
 use crate::state::AppState;
 
 /// Attempts before a refund is left for a person to look at.
@@ -35,7 +35,7 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
                              AND ($2::text IS NULL OR payload->>'order_id' = $2)
                            ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED)
                RETURNING id, payload, attempts"#,
-            PAYMENT_REFUND,
+            REFUND_KIND,
             only
         )
         .fetch_optional(&state.db)
@@ -43,11 +43,10 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
         let Some(task) = claimed else {
             return Ok(done);
         };
-        let order = task
-            .payload
-            .get("order_id")
-            .and_then(|id| id.as_str())
-            .and_then(|id| Uuid::parse_str(id).ok());
+        let order = match OutboxMessage::from_columns(REFUND_KIND, &task.payload) {
+            Ok(OutboxMessage::Refund(refund)) => Some(refund.order_id),
+            _ => None,
+        };
         let reference = match order {
             Some(order) => orders::payment_reference(&state.db, order).await?,
             None => None,
