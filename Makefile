@@ -62,7 +62,7 @@ bench: ## Every hot path against its ceiling, one run: table in bench/results/lo
 bench-quick: ## The same, 4 s per measurement
 	@bench/suite.sh quick
 
-bench-publish: ## Publish the newest local run (or RUN=NAME) to bench/results/, latest.png and the README table
+bench-publish: ## Publish the newest local run (or RUN=NAME) to bench/results/, latest.png and the docs/BENCHMARKS.md table
 	@bench/publish.sh $(RUN)
 
 bench-login: ## Logins/s against the argon2id ceiling, in one run (release build)

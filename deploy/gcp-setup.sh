@@ -26,7 +26,8 @@ API_SA_NAME=${API_SA_NAME:-gokart-api}
 WORKER_SA_NAME=${WORKER_SA_NAME:-gokart-worker}
 INVOKER_SA_NAME=${INVOKER_SA_NAME:-gokart-tasks-invoker}
 SCHEDULER_SA_NAME=${SCHEDULER_SA_NAME:-gokart-scheduler}
-# Optional: the account the deploy workflow impersonates (see README, Deploy).
+# Optional: the account the deploy workflow impersonates (see
+# docs/OPERATIONS.md, Deploy to Cloud Run).
 DEPLOY_SA_EMAIL=${DEPLOY_SA_EMAIL:-}
 
 ARTIFACT_REPOSITORY=${ARTIFACT_REPOSITORY:-gokart}
@@ -301,7 +302,7 @@ GitHub repository variables for .github/workflows/ci.yml and deploy.yml
   WORKER_URL=${WORKER_URL:-<after the first deploy>}
   RESEND_FROM_EMAIL=$RESEND_FROM_EMAIL
   CLOUD_SQL_INSTANCE=<PROJECT:REGION:INSTANCE of the Cloud SQL database>
-  GCP_WIF_PROVIDER, GCP_DEPLOY_SA: see README, Deploy
+  GCP_WIF_PROVIDER, GCP_DEPLOY_SA: see docs/OPERATIONS.md, Deploy to Cloud Run
 EOF
 
 if [ ${#pending[@]} -gt 0 ]; then

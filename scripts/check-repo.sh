@@ -5,7 +5,8 @@
 #      the job that publishes images needs lint, deny, test and images,
 #      and every job that calls the deploy workflow needs that job;
 #   2. with --clean, the work tree is as it was checked out: running the
-#      README's commands must not change or add a file that git sees.
+#      commands README.md and docs/OPERATIONS.md document must not change
+#      or add a file that git sees.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -6,7 +6,7 @@
 # status codes or content types, and any invalid input accepted.
 #
 #   scripts/fuzz-api.sh           FUZZ_MAX_EXAMPLES per operation (100)
-#   FUZZ_MAX_EXAMPLES=10 ...      the bounded run `make test` does
+#   FUZZ_MAX_EXAMPLES=5 ...       the bounded run `make test` does
 #
 # Uses DATABASE_URL when set, otherwise the private test cluster; the API
 # runs from a debug build on 127.0.0.1 with a fresh `gokart_fuzz` database.

@@ -2,7 +2,7 @@
 # `make fuzz`: coverage-guided fuzzing (cargo fuzz, libFuzzer) of the parsers
 # that face strangers: the Stripe signature check, access and service
 # tokens, product query values and `traceparent`. Each target runs for
-# FUZZ_SECONDS (default 60; `make test` runs 10). A crash stops the run and
+# FUZZ_SECONDS (default 60; .ci/run runs 10). A crash stops the run and
 # leaves its input in fuzz/artifacts/.
 #
 # Installs the pinned cargo-fuzz from crates.io into ~/.cache/gokart/tools
