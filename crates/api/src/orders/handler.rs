@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::idempotency::{self, Claim};
+use super::idempotency::IdempotencyKey;
 use super::repository::OrderFilter;
-use super::service::{self, Actor, Checkout};
+use super::service::{self, Actor, Checkout, CheckoutAnswer};
 use super::view::{OrderSummary, OrderView};
 use crate::auth::AuthUser;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
 use crate::payments::Provider;
@@ -86,16 +86,6 @@ pub struct OrderListQuery {
     pub page_size: Option<String>,
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match value.to_str() {
-        Ok(key) if idempotency::valid_key(key) => Ok(Some(key.to_owned())),
-        _ => Err(Error::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
-    }
-}
-
 /// The optional `Idempotency-Key` request header of checkout.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -123,35 +113,14 @@ pub async fn checkout(
     Json(body): Json<CheckoutRequest>,
 ) -> Result<Response> {
     let request = body.validate(state.config.payments.provider)?;
-    let key = idempotency_key(&headers)?;
-    if let Some(key) = &key {
-        let claim =
-            idempotency::claim(&state.db, user.id, key, &idempotency::fingerprint(&body)?).await?;
-        if let Claim::Replay { status, mut body } = claim {
-            // A Stripe order still awaiting payment gets its client secret
-            // again, even if the first answer was stored before it existed.
-            let awaiting =
-                body["payment_method"] == "stripe" && body["status"] == "pending_payment";
-            if let Some(order) = body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok())
-                && awaiting
-                && body.get("client_secret").is_none()
-                && let Ok(secret) = service::payment_secret(&state, user.id, order).await
-            {
-                body["client_secret"] = secret.into();
-            }
+    let key = IdempotencyKey::from_request(&headers, &body)?;
+    Ok(match service::checkout_once(&state, user.id, request, key).await? {
+        CheckoutAnswer::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
+        CheckoutAnswer::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            return Ok((status, Json(body)).into_response());
+            (status, Json(body)).into_response()
         }
-    }
-    match service::checkout(&state, user.id, request, key.as_deref()).await {
-        Ok(order) => Ok((StatusCode::CREATED, Json(order)).into_response()),
-        Err(err) => {
-            if let Some(key) = &key {
-                idempotency::release(&state.db, user.id, key).await?;
-            }
-            Err(err)
-        }
-    }
+    })
 }
 
 /// The caller's orders, newest first.

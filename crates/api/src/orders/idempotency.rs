@@ -26,8 +26,38 @@ pub enum Claim {
     },
 }
 
+/// A request's `Idempotency-Key` with the fingerprint of its body.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    /// The key as sent.
+    pub key: String,
+    /// A hash of the request body, to tell a replay from a reuse.
+    pub fingerprint: Vec<u8>,
+}
+
+impl IdempotencyKey {
+    /// The `Idempotency-Key` header of a request with `body`, if it has one;
+    /// a malformed key is a 422 naming the header.
+    pub fn from_request(
+        headers: &axum::http::HeaderMap,
+        body: &impl serde::Serialize,
+    ) -> Result<Option<Self>> {
+        let Some(value) = headers.get("idempotency-key") else {
+            return Ok(None);
+        };
+        match value.to_str() {
+            Ok(key) if valid_key(key) => {
+                Ok(Some(IdempotencyKey { key: key.to_owned(), fingerprint: fingerprint(body)? }))
+            }
+            _ => {
+                Err(Error::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+            }
+        }
+    }
+}
+
 /// Checks a key: 1 to 255 visible ASCII characters.
-pub fn valid_key(key: &str) -> bool {
+fn valid_key(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 

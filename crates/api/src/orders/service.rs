@@ -1,11 +1,12 @@
 //! Order use cases.
 
 use chrono::Utc;
-use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, Violations};
+use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, Totals, Violations};
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::idempotency;
+use super::idempotency::{self, Claim, IdempotencyKey};
 use super::repository::{self as orders, CheckoutLine, ItemRow, OrderFilter, OrderRow};
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
@@ -80,7 +81,7 @@ fn new_order_number() -> String {
 /// the commit, not for the whole checkout. Any refusal changes nothing. With
 /// `idempotency_key`, the answer is stored with it.
 #[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn checkout(
+async fn checkout(
     state: &AppState,
     user: Uuid,
     request: Checkout,
@@ -129,6 +130,66 @@ pub async fn checkout(
     Ok(view)
 }
 
+/// What a checkout answers.
+#[derive(Debug)]
+pub enum CheckoutAnswer {
+    /// A new order (201).
+    Placed(Box<OrderView>),
+    /// The answer stored with the same `Idempotency-Key` and body.
+    Replayed {
+        /// Its HTTP status.
+        status: u16,
+        /// Its body.
+        body: serde_json::Value,
+    },
+}
+
+/// Checkout as a client may safely retry it. With `key`, the first request
+/// claims the key and its answer is stored with the order; a replay gets
+/// that answer again; a checkout that fails frees the key for the retry.
+pub async fn checkout_once(
+    state: &AppState,
+    user: Uuid,
+    request: Checkout,
+    key: Option<IdempotencyKey>,
+) -> Result<CheckoutAnswer> {
+    let Some(key) = key else {
+        let order = checkout(state, user, request, None).await?;
+        return Ok(CheckoutAnswer::Placed(Box::new(order)));
+    };
+    match idempotency::claim(&state.db, user, &key.key, &key.fingerprint).await? {
+        Claim::Replay { status, body } => {
+            let body = with_payment_secret(state, user, body).await;
+            Ok(CheckoutAnswer::Replayed { status, body })
+        }
+        Claim::Fresh => match checkout(state, user, request, Some(&key.key)).await {
+            Ok(order) => Ok(CheckoutAnswer::Placed(Box::new(order))),
+            Err(err) => {
+                idempotency::release(&state.db, user, &key.key).await?;
+                Err(err)
+            }
+        },
+    }
+}
+
+/// A stored answer for a Stripe order still awaiting payment, with its
+/// client secret, even if the answer was stored before the secret existed.
+async fn with_payment_secret(
+    state: &AppState,
+    user: Uuid,
+    mut body: serde_json::Value,
+) -> serde_json::Value {
+    let awaiting = body["payment_method"] == "stripe" && body["status"] == "pending_payment";
+    if let Some(order) = body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok())
+        && awaiting
+        && body.get("client_secret").is_none()
+        && let Ok(secret) = payment_secret(state, user, order).await
+    {
+        body["client_secret"] = secret.into();
+    }
+    body
+}
+
 /// A committed order, and what paying for it needs.
 struct Placed {
     view: OrderView,
@@ -147,6 +208,38 @@ async fn place_order(
 ) -> Result<Option<Placed>> {
     let provider = state.config.payments.provider;
     let mut tx = state.db.begin().await?;
+    let (shipping, billing) = own_addresses(&mut tx, user, request).await?;
+    let (cart, lines) = cart_lines(&mut tx, user).await?;
+    let totals = price(state, &lines)?;
+    // Nothing to charge is paid at once, whatever the provider; Stripe
+    // refuses charges under 50 cents.
+    let pays_now = provider == Provider::Manual || totals.total.amount == 0;
+    if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
+        return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
+    }
+    let order = new_order(user, provider, &shipping, &billing, &totals);
+    let order = write_order(&mut tx, order, &lines).await?;
+    workflow::placed(&mut tx, order.id).await?;
+    if pays_now {
+        // The manual provider accepts payment at once, in this same transaction.
+        workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
+    }
+    orders::clear_cart(&mut *tx, cart).await?;
+    let view = answer(&mut tx, order.id, user, idempotency_key).await?;
+    if !take_stock(&mut tx, &lines).await? {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(Placed { view, pays_now, total: order.total_amount, currency: order.currency }))
+}
+
+/// The caller's shipping and billing addresses; one that is not in their
+/// book is a 422 naming it.
+async fn own_addresses(
+    tx: &mut PgConnection,
+    user: Uuid,
+    request: Checkout,
+) -> Result<(AddressRow, AddressRow)> {
     let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
     let billing = addresses::find(&mut *tx, user, request.billing_address_id).await?;
     let mut violations = Violations::new();
@@ -156,9 +249,15 @@ async fn place_order(
     if billing.is_none() {
         violations.add("billing_address_id", "no such address in your address book");
     }
-    let (Some(shipping), Some(billing)) = (shipping, billing) else {
-        return Err(violations.into());
-    };
+    match (shipping, billing) {
+        (Some(shipping), Some(billing)) => Ok((shipping, billing)),
+        _ => Err(violations.into()),
+    }
+}
+
+/// The caller's locked cart and its lines as read now (unlocked), each on
+/// sale and in stock, or a 409 saying what is not.
+async fn cart_lines(tx: &mut PgConnection, user: Uuid) -> Result<(Uuid, Vec<CheckoutLine>)> {
     let empty = || Error::conflict("cart_empty", "the cart is empty");
     let cart = orders::lock_cart(&mut *tx, user).await?.ok_or_else(empty)?;
     let lines = orders::checkout_lines(&mut *tx, cart).await?;
@@ -167,32 +266,41 @@ async fn place_order(
     }
     let read: Vec<_> = lines.iter().map(|line| (line, line.stock_quantity, line.on_sale)).collect();
     check_lines(&read)?;
+    Ok((cart, lines))
+}
 
-    let pricing = state.config.orders.pricing;
+/// What `lines` cost under the shop's pricing rules.
+fn price(state: &AppState, lines: &[CheckoutLine]) -> Result<Totals> {
     let priced: Vec<(Money, i64)> = lines
         .iter()
         .map(|line| (Money::new(line.price_amount, Currency::USD), i64::from(line.quantity)))
         .collect();
-    let totals = pricing
+    state
+        .config
+        .orders
+        .pricing
         .totals(&priced)
-        .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))?;
-    // Nothing to charge is paid at once, whatever the provider; Stripe
-    // refuses charges under 50 cents.
-    let pays_now = provider == Provider::Manual || totals.total.amount == 0;
-    if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
-        return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
-    }
+        .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))
+}
 
+/// A new order of `user`'s, awaiting payment, before it is stored.
+fn new_order(
+    user: Uuid,
+    provider: Provider,
+    shipping: &AddressRow,
+    billing: &AddressRow,
+    totals: &Totals,
+) -> OrderRow {
     let now = Utc::now(); // placeholder: the database stamps the stored row
-    let mut order = OrderRow {
+    OrderRow {
         id: Uuid::now_v7(),
         order_number: new_order_number(),
         user_id: Some(user),
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         payment_method: provider.method().to_owned(),
-        shipping_address: address_snapshot(&shipping),
-        billing_address: address_snapshot(&billing),
+        shipping_address: address_snapshot(shipping),
+        billing_address: address_snapshot(billing),
         currency: totals.total.currency.as_str().to_owned(),
         subtotal_amount: totals.subtotal.amount,
         tax_amount: totals.tax.amount,
@@ -203,12 +311,19 @@ async fn place_order(
         estimated_delivery_date: None,
         created_at: now,
         updated_at: now,
-    };
-    // 60 random bits make a collision all but impossible; if one happens,
-    // draw again instead of failing the checkout.
+    }
+}
+
+/// Stores `order` with the items of `lines`, drawing another order number
+/// in the rare case of a collision (60 random bits).
+async fn write_order(
+    tx: &mut PgConnection,
+    mut order: OrderRow,
+    lines: &[CheckoutLine],
+) -> Result<OrderRow> {
     let mut attempts = 0;
     loop {
-        match orders::insert_order_in_savepoint(&mut tx, &order).await {
+        match orders::insert_order_in_savepoint(&mut *tx, &order).await {
             Ok(()) => break,
             Err(sqlx::Error::Database(db))
                 if db.constraint() == Some("orders_order_number_key") && attempts < 5 =>
@@ -232,43 +347,49 @@ async fn place_order(
         })
         .collect();
     orders::insert_items(&mut *tx, order.id, &items).await?;
-    workflow::placed(&mut tx, order.id).await?;
-    if pays_now {
-        // The manual provider accepts payment at once, in this same transaction.
-        workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
-    }
-    orders::clear_cart(&mut *tx, cart).await?;
+    Ok(order)
+}
 
-    // Answer with the order exactly as a later GET will show it.
-    let stored =
-        orders::find(&mut *tx, order.id, None, false).await?.ok_or(Error::NotFound("order"))?;
-    let items = orders::items(&mut *tx, order.id).await?;
-    let events = orders::events(&mut *tx, order.id).await?;
+/// The order exactly as a later GET will show it, stored with the
+/// idempotency key when there is one.
+async fn answer(
+    tx: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    idempotency_key: Option<&str>,
+) -> Result<OrderView> {
+    let stored = orders::find(&mut *tx, id, None, false).await?.ok_or(Error::NotFound("order"))?;
+    let items = orders::items(&mut *tx, id).await?;
+    let events = orders::events(&mut *tx, id).await?;
     let view = OrderView::new(stored, items, events)?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
         idempotency::complete(&mut *tx, user, key, 201, &body).await?;
     }
+    Ok(view)
+}
 
-    // Last: lock the products, check them again, and take the stock.
+/// Last in the transaction: locks the products (in id order), checks them
+/// again and takes the stock; `false` when a price or availability moved
+/// since the lines were read.
+async fn take_stock(tx: &mut PgConnection, lines: &[CheckoutLine]) -> Result<bool> {
     let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
     let locked = orders::lock_products(&mut *tx, &ids).await?;
     let unchanged = locked.len() == lines.len()
-        && locked.iter().zip(&lines).all(|(now, then)| {
+        && locked.iter().zip(lines).all(|(now, then)| {
             now.id == then.product_id
                 && now.price_amount == then.price_amount
                 && now.on_sale == then.on_sale
         });
     if !unchanged {
-        return Ok(None);
+        return Ok(false);
     }
     let now: Vec<_> =
         lines.iter().zip(&locked).map(|(line, now)| (line, now.stock_quantity, true)).collect();
     check_lines(&now)?;
     let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
     orders::move_stock(&mut *tx, &ids, &taken).await?;
-    tx.commit().await?;
-    Ok(Some(Placed { view, pays_now, total: order.total_amount, currency: order.currency }))
+    Ok(true)
 }
 
 /// The order's PaymentIntent, created on first use (the order id is
