@@ -313,3 +313,27 @@ fn retry_after() -> utoipa::openapi::header::Header {
         .description(Some("Seconds to wait before trying again"))
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shedding::{CHECKOUT_ROUTES, PASSWORD_ROUTES};
+
+    #[test]
+    fn every_bounded_route_exists() {
+        let document = openapi();
+        for (method, path) in PASSWORD_ROUTES.iter().chain(CHECKOUT_ROUTES) {
+            let item = document.paths.paths.get(*path);
+            let operation = item.and_then(|item| match *method {
+                Method::POST => item.post.as_ref(),
+                Method::PUT => item.put.as_ref(),
+                Method::DELETE => item.delete.as_ref(),
+                _ => None,
+            });
+            assert!(
+                operation.is_some(),
+                "{method} {path} is not a route: its bound would never apply"
+            );
+        }
+    }
+}

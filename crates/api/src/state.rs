@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use gokart_edge::service_auth::TokenVerifier;
 use sqlx::PgPool;
 
-use crate::auth::guard::AddressLimiter;
+use crate::auth::limiter::AddressLimiter;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::AccessTokens;
 use crate::config::ApiConfig;

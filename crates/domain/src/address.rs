@@ -1,11 +1,13 @@
 //! Postal addresses for the address book and for order snapshots.
 
+use serde::Serialize;
+
 use crate::catalog::{optional_text, required_text};
 use crate::validation::{Invalid, Violations};
 
 /// A validated postal address; an order keeps a copy of one (the
 /// document calls that copy `OrderAddress`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderAddress))]
 pub struct Address {
     /// Recipient.

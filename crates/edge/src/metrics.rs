@@ -12,6 +12,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+// From the module itself, not the `http` facade, which needs `Metrics`.
+use crate::http::error::ErrorResponse;
+
 /// Labels of one served request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -84,7 +87,7 @@ impl Metrics {
         if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry)
         {
             tracing::error!(error = %err, "could not encode the metrics");
-            return super::http::ErrorResponse::internal().into_response();
+            return ErrorResponse::internal().into_response();
         }
         (
             [(

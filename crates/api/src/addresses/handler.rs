@@ -109,8 +109,9 @@ pub struct AddressRequest {
 }
 
 impl AddressRequest {
-    fn validate(&self) -> Result<Address, Violations> {
-        Address::parse(RawAddress {
+    /// The address fields as received, for [`Address::parse`].
+    pub fn as_raw(&self) -> RawAddress<'_> {
+        RawAddress {
             name: &self.name,
             phone: &self.phone,
             street1: &self.street1,
@@ -119,7 +120,11 @@ impl AddressRequest {
             state: self.state.as_deref(),
             postal_code: &self.postal_code,
             country: &self.country,
-        })
+        }
+    }
+
+    fn validate(&self) -> Result<Address, Violations> {
+        Address::parse(self.as_raw())
     }
 }
 

@@ -36,7 +36,26 @@ pub struct AddressRow {
     pub created_at: DateTime<Utc>,
 }
 
+// Stored addresses were parsed on the way in, so the row is copied as is.
+/// The postal address itself, without the book's id, defaults and
+/// timestamp: what an order keeps a copy of.
+impl From<&AddressRow> for Address {
+    fn from(row: &AddressRow) -> Self {
+        Address {
+            name: row.name.clone(),
+            phone: row.phone.clone(),
+            street1: row.street1.clone(),
+            street2: row.street2.clone(),
+            city: row.city.clone(),
+            state: row.state.clone(),
+            postal_code: row.postal_code.clone(),
+            country: row.country.clone(),
+        }
+    }
+}
+
 /// `user`'s addresses, oldest first.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn list(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<AddressRow>> {
     let rows = sqlx::query_as!(
         AddressRow,
@@ -51,6 +70,7 @@ pub async fn list(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<AddressRow>
 }
 
 /// One of `user`'s addresses.
+#[tracing::instrument(skip_all, fields(user = %user, address = %id))]
 pub async fn find(db: impl PgExecutor<'_>, user: Uuid, id: Uuid) -> Result<Option<AddressRow>> {
     let row = sqlx::query_as!(
         AddressRow,
@@ -66,6 +86,7 @@ pub async fn find(db: impl PgExecutor<'_>, user: Uuid, id: Uuid) -> Result<Optio
 }
 
 /// How many addresses `user` has.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn count(db: impl PgExecutor<'_>, user: Uuid) -> Result<i64> {
     let count = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM addresses WHERE user_id = $1"#,
@@ -77,6 +98,7 @@ pub async fn count(db: impl PgExecutor<'_>, user: Uuid) -> Result<i64> {
 }
 
 /// Adds an address for `user`.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -110,6 +132,7 @@ pub async fn insert(
 }
 
 /// Replaces an address's fields; `None` if it is not `user`'s.
+#[tracing::instrument(skip_all, fields(user = %user, address = %id))]
 pub async fn update(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -140,6 +163,7 @@ pub async fn update(
 }
 
 /// Deletes one of `user`'s addresses; whether it existed.
+#[tracing::instrument(skip_all, fields(user = %user, address = %id))]
 pub async fn delete(db: impl PgExecutor<'_>, user: Uuid, id: Uuid) -> Result<bool> {
     let done = sqlx::query!("DELETE FROM addresses WHERE user_id = $1 AND id = $2", user, id)
         .execute(db)
@@ -148,6 +172,7 @@ pub async fn delete(db: impl PgExecutor<'_>, user: Uuid, id: Uuid) -> Result<boo
 }
 
 /// Clears `user`'s current defaults of the given kinds.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn clear_defaults(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -169,6 +194,7 @@ pub async fn clear_defaults(
 }
 
 /// Makes an address the default of the given kinds; `None` if not `user`'s.
+#[tracing::instrument(skip_all, fields(user = %user, address = %id))]
 pub async fn set_defaults(
     db: impl PgExecutor<'_>,
     user: Uuid,

@@ -1,5 +1,5 @@
 //! The OpenAPI document's shapes of admin catalog bodies, where they say
-//! more than the types the handlers in [`super::catalog`] read: the fields
+//! more than the types in [`super::catalog_requests`] the handlers read: the fields
 //! creating requires, the price a product may have, and a stock change as
 //! exactly one of two fields. The handlers' parsing is unchanged.
 
@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::catalog::{CategoryRequest, ProductRequest, StockRequest};
+use super::catalog_requests::{CategoryRequest, Price, ProductRequest, StockRequest};
 use crate::schemas;
 
 /// The body that creates a category: a [`CategoryRequest`] with a name
@@ -87,26 +87,6 @@ impl ToSchema for NewProductRequest {
         schemas.push((ProductRequest::name().into_owned(), ProductRequest::schema()));
         ProductRequest::schemas(schemas);
     }
-}
-
-// The document's name for `ProductRequest::price`, which is read as `Money`
-// and then held to 0..=MAX_PRICE minor units of the shop's currency.
-/// A product's price: whole minor units in the shop's currency.
-#[derive(Debug, ToSchema)]
-pub struct Price {
-    /// Minor units (cents), 0 to 10000000000.
-    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
-    pub amount: i64,
-    /// The shop's currency (accepted in any case).
-    pub currency: ShopCurrency,
-}
-
-/// The one currency the shop sells in.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum ShopCurrency {
-    /// United States dollar.
-    Usd,
 }
 
 // Written out: "exactly one of" is a `oneOf` no derive states.

@@ -3,6 +3,7 @@
 //! anonymous callers 401.
 
 pub mod catalog;
+pub mod catalog_requests;
 pub mod catalog_schemas;
 pub mod dead_letters;
 pub mod orders;

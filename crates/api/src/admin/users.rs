@@ -14,8 +14,9 @@ use crate::extract::{Json, Path, Query};
 use crate::page::Page;
 use crate::schemas;
 use crate::state::AppState;
-use crate::users::handler::{RegisterRequest, UserView, parse_changes};
+use crate::users::handler::{RegisterRequest, parse_changes};
 use crate::users::service;
+use crate::users::view::UserView;
 
 /// Paging and search for the user list.
 #[derive(Debug, Deserialize, IntoParams)]

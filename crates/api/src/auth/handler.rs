@@ -1,7 +1,7 @@
 //! HTTP for `/api/v1/auth/*`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gokart_domain::Violations;
@@ -11,19 +11,18 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::cookies::{
-    DEVICE_COOKIE, REFRESH_COOKIE, clear_refresh_cookie, device_cookie, read_cookie, refresh_cookie,
+    DEVICE_COOKIE, REFRESH_COOKIE, clear_refresh_cookie, read_cookie, refresh_cookie,
 };
 use super::extract::AuthUser;
 use super::guard::{ClientAddress, check_origin};
-use super::service::{self, SessionTokens};
+use super::service;
+use super::session::{AccessTokenResponse, AuthResponse, no_store, signed_in, user_agent};
 use super::throttle::Caller;
-use crate::cart::owner::{clear_cart_cookie, guest_token};
+use crate::cart::owner::guest_token;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::page::Page;
 use crate::state::AppState;
-use crate::users::handler::UserView;
-use crate::users::repository::UserRow;
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,31 +33,6 @@ pub struct LoginRequest {
     /// Password.
     #[schema(min_length = 1)]
     pub password: String,
-}
-
-/// A started session: the access token and who it is for. The refresh
-/// token is set as the `refresh_token` cookie, never in the body.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthResponse {
-    /// JWT for `Authorization: Bearer ...`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// The signed-in user.
-    pub user: UserView,
-}
-
-/// A fresh access token.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccessTokenResponse {
-    /// JWT for `Authorization: Bearer ...`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until it expires.
-    pub expires_in: u64,
 }
 
 /// One signed-in device or browser.
@@ -74,48 +48,6 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     /// Whether this is the session making the request.
     pub current: bool,
-}
-
-/// The `User-Agent`, bounded, for the session list.
-pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
-    let agent = headers.get(header::USER_AGENT)?.to_str().ok()?;
-    let end = agent.char_indices().nth(512).map_or(agent.len(), |(i, _)| i);
-    Some(&agent[..end])
-}
-
-/// The response that starts a session: body, refresh cookie, no caching;
-/// and, when a guest cart was merged, the guest cart cookie cleared.
-pub(crate) fn signed_in(
-    state: &AppState,
-    status: StatusCode,
-    user: UserRow,
-    tokens: SessionTokens,
-    merged_guest_cart: bool,
-) -> Response {
-    let auth = &state.config.auth;
-    let cookie = refresh_cookie(&tokens.refresh_token, auth.refresh_token_ttl, auth.cookie_secure);
-    let tokens_device = tokens.device_token;
-    let body = AuthResponse {
-        access_token: tokens.access_token,
-        token_type: "Bearer",
-        expires_in: tokens.expires_in,
-        user: UserView::from(user),
-    };
-    let mut response =
-        (status, [(header::SET_COOKIE, cookie), no_store()], Json(body)).into_response();
-    if let Some(device) = &tokens_device {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, device_cookie(device, auth.cookie_secure));
-    }
-    if merged_guest_cart {
-        response.headers_mut().append(header::SET_COOKIE, clear_cart_cookie(auth.cookie_secure));
-    }
-    response
-}
-
-fn no_store() -> (header::HeaderName, HeaderValue) {
-    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 /// Sign in with email and password; a guest cart (`cart_token` cookie) is

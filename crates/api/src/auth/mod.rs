@@ -6,9 +6,11 @@ pub mod cookies;
 pub mod extract;
 pub mod guard;
 pub mod handler;
+pub mod limiter;
 pub mod password;
 pub mod repository;
 pub mod service;
+pub mod session;
 pub mod throttle;
 pub mod tokens;
 

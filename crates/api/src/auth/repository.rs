@@ -44,6 +44,7 @@ fn role(raw: &str) -> Role {
 }
 
 /// The role of `user` if `session` is theirs and still live.
+#[tracing::instrument(skip_all, fields(session = %session, user = %user))]
 pub async fn live_session_role(
     db: impl PgExecutor<'_>,
     session: Uuid,
@@ -61,6 +62,7 @@ pub async fn live_session_role(
 }
 
 /// Creates a session for `user`.
+#[tracing::instrument(skip_all, fields(session = %id, user = %user))]
 pub async fn create_session(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -81,6 +83,7 @@ pub async fn create_session(
 }
 
 /// Stores the hash of a new refresh token for `session`.
+#[tracing::instrument(skip_all, fields(session = %session))]
 pub async fn insert_refresh_token(
     db: impl PgExecutor<'_>,
     hash: &[u8],
@@ -97,6 +100,7 @@ pub async fn insert_refresh_token(
 }
 
 /// Revokes `user`'s live sessions beyond the `keep` newest.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn revoke_sessions_beyond(db: impl PgExecutor<'_>, user: Uuid, keep: i64) -> Result<u64> {
     let done = sqlx::query!(
         r#"UPDATE sessions SET revoked_at = now(), revoked_reason = 'session_limit'
@@ -117,6 +121,7 @@ pub async fn revoke_sessions_beyond(db: impl PgExecutor<'_>, user: Uuid, keep: i
 /// Looks up a refresh token by hash and locks it, so two refreshes with the
 /// same token are decided one after the other; `grace_secs` decides
 /// [`RefreshTokenRow::used_within_grace`].
+#[tracing::instrument(skip_all)]
 pub async fn find_refresh_token_for_update(
     db: impl PgExecutor<'_>,
     hash: &[u8],
@@ -149,6 +154,7 @@ pub async fn find_refresh_token_for_update(
 }
 
 /// Whether `hash` is a refresh token of `session` not yet rotated.
+#[tracing::instrument(skip_all, fields(session = %session))]
 pub async fn is_current_refresh_token(
     db: impl PgExecutor<'_>,
     hash: &[u8],
@@ -167,6 +173,7 @@ pub async fn is_current_refresh_token(
 }
 
 /// Marks a refresh token as rotated and the session as just used.
+#[tracing::instrument(skip_all, fields(session = %session))]
 pub async fn rotate_refresh_token(
     db: impl PgExecutor<'_>,
     old_hash: &[u8],
@@ -187,6 +194,7 @@ pub async fn rotate_refresh_token(
 }
 
 /// Revokes one session, whoever owns it; whether it was live.
+#[tracing::instrument(skip_all, fields(session = %session, reason = %reason))]
 pub async fn revoke_session(db: impl PgExecutor<'_>, session: Uuid, reason: &str) -> Result<bool> {
     let done = sqlx::query!(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $2
@@ -200,6 +208,7 @@ pub async fn revoke_session(db: impl PgExecutor<'_>, session: Uuid, reason: &str
 }
 
 /// Revokes one of `user`'s live sessions; false if there is no such session.
+#[tracing::instrument(skip_all, fields(user = %user, session = %session))]
 pub async fn revoke_own_session(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -217,6 +226,7 @@ pub async fn revoke_own_session(
 }
 
 /// Revokes all of `user`'s live sessions except `keep`, if given.
+#[tracing::instrument(skip_all, fields(user = %user, keep = ?keep, reason = %reason))]
 pub async fn revoke_all_sessions(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -236,6 +246,7 @@ pub async fn revoke_all_sessions(
 }
 
 /// `user`'s live sessions, newest first.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn live_sessions(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<SessionRow>> {
     let rows = sqlx::query_as!(
         SessionRow,
@@ -253,6 +264,7 @@ pub async fn live_sessions(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<Se
 /// `limit` attempts are already taken: in one statement, so concurrent
 /// callers are counted one after the other. Returns whether the attempt was
 /// granted and the seconds until the window starts again.
+#[tracing::instrument(skip_all)]
 pub async fn reserve_attempt(
     db: impl PgExecutor<'_>,
     key: &str,
@@ -281,6 +293,7 @@ pub async fn reserve_attempt(
 }
 
 /// Gives back one attempt taken under `key`.
+#[tracing::instrument(skip_all)]
 pub async fn release_attempt(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
     sqlx::query!(
         "UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $1",
@@ -292,12 +305,14 @@ pub async fn release_attempt(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
 }
 
 /// Forgets every attempt taken under `key`.
+#[tracing::instrument(skip_all)]
 pub async fn forget_attempts(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
     sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key).execute(db).await?;
     Ok(())
 }
 
 /// Whether `hash` is a device token of `user`'s.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn is_known_device(db: impl PgExecutor<'_>, hash: &[u8], user: Uuid) -> Result<bool> {
     let known = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM login_devices WHERE token_hash = $1 AND user_id = $2)
@@ -311,6 +326,7 @@ pub async fn is_known_device(db: impl PgExecutor<'_>, hash: &[u8], user: Uuid) -
 }
 
 /// Remembers a device `user` signed in from, keeping the `keep` newest.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn remember_device(
     db: impl PgExecutor<'_>,
     hash: &[u8],
@@ -333,6 +349,7 @@ pub async fn remember_device(
 }
 
 /// Revokes the session a refresh token belongs to (logout).
+#[tracing::instrument(skip_all)]
 pub async fn revoke_session_of_token(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<bool> {
     let done = sqlx::query!(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'

@@ -25,7 +25,7 @@ use std::net::IpAddr;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::guard::client_source;
+use super::limiter::client_source;
 use super::repository;
 use super::tokens::hash_opaque_token;
 use crate::error::{Error, Result};

@@ -34,6 +34,7 @@ pub struct ProductStock {
 }
 
 /// The user's cart id, if they have one.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1", user)
         .fetch_optional(db)
@@ -41,6 +42,7 @@ pub async fn user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uui
 }
 
 /// The guest cart with this token hash, if any.
+#[tracing::instrument(skip_all)]
 pub async fn guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE token_hash = $1", token_hash)
         .fetch_optional(db)
@@ -48,6 +50,7 @@ pub async fn guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Op
 }
 
 /// The user's cart, created if missing, locked until the transaction ends.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn open_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Uuid> {
     let id = sqlx::query_scalar!(
         "INSERT INTO carts (id, user_id) VALUES ($1, $2)
@@ -62,6 +65,7 @@ pub async fn open_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Uuid>
 }
 
 /// The user's cart, if any, locked until the transaction ends.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn lock_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
         .fetch_optional(db)
@@ -69,6 +73,7 @@ pub async fn lock_user_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Optio
 }
 
 /// The guest cart with this token hash, locked until the transaction ends.
+#[tracing::instrument(skip_all)]
 pub async fn lock_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!(
         "UPDATE carts SET updated_at = now() WHERE token_hash = $1 AND user_id IS NULL RETURNING id",
@@ -79,6 +84,7 @@ pub async fn lock_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Resu
 }
 
 /// Creates a guest cart for a token hash.
+#[tracing::instrument(skip_all)]
 pub async fn create_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Uuid> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO carts (id, token_hash) VALUES ($1, $2) RETURNING id",
@@ -90,6 +96,7 @@ pub async fn create_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Re
 }
 
 /// The stock of a product shoppers can buy, if it is on sale.
+#[tracing::instrument(skip_all, fields(product = %product))]
 pub async fn product_on_sale(
     db: impl PgExecutor<'_>,
     product: Uuid,
@@ -104,6 +111,7 @@ pub async fn product_on_sale(
 }
 
 /// The quantity of a product in a cart, if it has a line.
+#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
 pub async fn line_quantity(
     db: impl PgExecutor<'_>,
     cart: Uuid,
@@ -119,6 +127,7 @@ pub async fn line_quantity(
 }
 
 /// How many lines a cart has.
+#[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn line_count(db: impl PgExecutor<'_>, cart: Uuid) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM cart_items WHERE cart_id = $1"#,
@@ -129,6 +138,7 @@ pub async fn line_count(db: impl PgExecutor<'_>, cart: Uuid) -> Result<i64> {
 }
 
 /// Sets a line's quantity, adding the line if missing.
+#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
 pub async fn put_line(
     db: impl PgExecutor<'_>,
     cart: Uuid,
@@ -148,6 +158,7 @@ pub async fn put_line(
 }
 
 /// Removes a line; whether it existed.
+#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
 pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, product: Uuid) -> Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2",
@@ -160,6 +171,7 @@ pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, product: Uuid) -> 
 }
 
 /// A cart's lines with current product data, in the order they were added.
+#[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> {
     Ok(sqlx::query_as!(
         LineRow,
@@ -179,6 +191,7 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
 /// products no longer on sale or out of stock are dropped, new lines stop at
 /// the cart's line limit (oldest guest lines first), and the guest cart is
 /// deleted.
+#[tracing::instrument(skip_all, fields(guest_cart = %guest, cart = %user_cart))]
 pub async fn merge(
     db: &mut PgConnection,
     guest: Uuid,
@@ -214,6 +227,7 @@ pub async fn merge(
 }
 
 /// Deletes guest carts untouched for `idle_secs`; how many went.
+#[tracing::instrument(skip_all)]
 pub async fn delete_idle_guest_carts(db: impl PgExecutor<'_>, idle_secs: f64) -> Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM carts WHERE user_id IS NULL AND updated_at < now() - make_interval(secs => $1)",

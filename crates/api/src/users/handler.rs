@@ -3,54 +3,22 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use gokart_domain::{Email, NewPassword, PersonName, Role, Violations};
+use gokart_domain::{Email, NewPassword, PersonName, Violations};
 use gokart_edge::http::ErrorEnvelope;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::repository::UserRow;
 use super::service::{self, AccountChanges, Registration};
+use super::view::UserView;
 use crate::auth::AuthUser;
 use crate::auth::cookies::clear_refresh_cookie;
 use crate::auth::guard::ClientAddress;
-use crate::auth::handler::{AuthResponse, signed_in, user_agent};
+use crate::auth::session::{AuthResponse, signed_in, user_agent};
 use crate::cart::owner::guest_token;
 use crate::error::Result;
 use crate::extract::Json;
 use crate::schemas;
 use crate::state::AppState;
-
-/// An account as its owner and admins see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    /// Id.
-    pub id: Uuid,
-    /// Display name.
-    pub name: String,
-    /// Email, lower-cased.
-    pub email: String,
-    /// `user` or `admin`.
-    pub role: Role,
-    /// Registered at.
-    pub created_at: DateTime<Utc>,
-    /// Last changed at.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<UserRow> for UserView {
-    fn from(user: UserRow) -> Self {
-        UserView {
-            id: user.id,
-            name: user.name,
-            email: user.email,
-            role: user.role,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        }
-    }
-}
 
 /// Sign-up details.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,3 +4,4 @@
 pub mod handler;
 pub mod repository;
 pub mod service;
+pub mod view;

@@ -56,6 +56,7 @@ fn email_taken() -> Error {
 }
 
 /// Inserts an account; a taken email is a 409.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     name: &PersonName,
@@ -80,6 +81,7 @@ pub async fn insert(
 }
 
 /// Inserts an account unless the email exists; whether it was inserted.
+#[tracing::instrument(skip_all)]
 pub async fn insert_if_missing(
     db: impl PgExecutor<'_>,
     name: &PersonName,
@@ -102,6 +104,7 @@ pub async fn insert_if_missing(
 }
 
 /// The account with `email` (already normalised).
+#[tracing::instrument(skip_all)]
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>> {
     let raw = sqlx::query_as!(
         Raw,
@@ -118,6 +121,7 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Optio
 /// UPDATE` serialises changes to the account without blocking the foreign-key
 /// checks of rows that merely reference it (an order being placed), so
 /// sign-in and checkout of one user cannot deadlock.
+#[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
     let raw = sqlx::query_as!(
         Raw,
@@ -131,6 +135,7 @@ pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> 
 }
 
 /// The account with `id`.
+#[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
     let raw = sqlx::query_as!(
         Raw,
@@ -144,6 +149,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> 
 }
 
 /// Changes name, email and role at once; a taken email is a 409.
+#[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn update(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -167,12 +173,14 @@ pub async fn update(
 }
 
 /// Replaces the password hash.
+#[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> Result<()> {
     sqlx::query!("UPDATE users SET password_hash = $2 WHERE id = $1", id, hash).execute(db).await?;
     Ok(())
 }
 
 /// Deletes the account; its sessions go with it.
+#[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
     let done = sqlx::query!("DELETE FROM users WHERE id = $1", id).execute(db).await?;
     Ok(done.rows_affected() == 1)
@@ -181,6 +189,7 @@ pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
 /// Locks every admin row and returns their ids: whoever changes the set of
 /// admins holds these locks, so two admins demoting each other at once
 /// cannot leave none.
+#[tracing::instrument(skip_all)]
 pub async fn lock_admins(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>> {
     let ids =
         sqlx::query_scalar!("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE")
@@ -190,6 +199,7 @@ pub async fn lock_admins(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>> {
 }
 
 /// Every admin's email and password hash.
+#[tracing::instrument(skip_all)]
 pub async fn admin_password_hashes(db: impl PgExecutor<'_>) -> Result<Vec<(String, String)>> {
     let rows =
         sqlx::query!("SELECT email, password_hash FROM users WHERE role = 'admin' ORDER BY email")
@@ -199,6 +209,7 @@ pub async fn admin_password_hashes(db: impl PgExecutor<'_>) -> Result<Vec<(Strin
 }
 
 /// A page of accounts matching `search` in name or email, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     search: Option<&str>,
@@ -222,6 +233,7 @@ pub async fn list(
 }
 
 /// How many accounts match `search`.
+#[tracing::instrument(skip_all)]
 pub async fn count(db: impl PgExecutor<'_>, search: Option<&str>) -> Result<i64> {
     let pattern = search.map(like_pattern);
     let total = sqlx::query_scalar!(

@@ -8,7 +8,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::observe::current_request_id;
+use super::context::current_request_id;
 
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize)]

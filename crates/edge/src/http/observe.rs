@@ -12,119 +12,21 @@
 //! elsewhere (a task, a callback) carries the same trace id onward, so one
 //! order's journey through both services is one trace.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use super::context::{
+    CURRENT_REQUEST_ID, CURRENT_TRACE_ID, REQUEST_ID_HEADER, RequestId, TRACEPARENT_HEADER, TraceId,
+};
 use super::error::ErrorResponse;
 use crate::metrics::Metrics;
-
-/// The header carrying the request id in both directions.
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the request being served, also stored in request extensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub Arc<str>);
-
-/// The W3C trace context header.
-pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
-
-tokio::task_local! {
-    static CURRENT_REQUEST_ID: RequestId;
-    static CURRENT_TRACE_ID: TraceId;
-}
-
-/// A W3C trace id: 32 lowercase hex digits, not all zero.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceId(Arc<str>);
-
-impl TraceId {
-    /// A new random trace id.
-    pub fn random() -> TraceId {
-        TraceId(Arc::from(format!("{:032x}", uuid::Uuid::new_v4().as_u128())))
-    }
-
-    /// `text` if it is a valid trace id.
-    pub fn parse(text: &str) -> Option<TraceId> {
-        let valid = text.len() == 32
-            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            && text.bytes().any(|b| b != b'0');
-        valid.then(|| TraceId(Arc::from(text)))
-    }
-
-    /// The trace id of a `traceparent` header value (version `00`, or a
-    /// later version read as `00` requires), if it is well formed.
-    pub fn from_traceparent(value: &str) -> Option<TraceId> {
-        let mut parts = value.split('-');
-        let (version, trace, parent, flags) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let hex = |part: &str, len: usize| {
-            part.len() == len
-                && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        };
-        let rest_allowed = version != "00" || parts.next().is_none();
-        let valid = hex(version, 2)
-            && version != "ff"
-            && hex(parent, 16)
-            && parent.bytes().any(|b| b != b'0')
-            && hex(flags, 2)
-            && rest_allowed;
-        valid.then(|| TraceId::parse(trace)).flatten()
-    }
-
-    /// The hex digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A `traceparent` for a call made within this trace: this trace id and
-    /// a new span id, sampled.
-    pub fn traceparent(&self) -> String {
-        let span = (uuid::Uuid::new_v4().as_u128() as u64).max(1);
-        format!("00-{}-{span:016x}-01", self.0)
-    }
-}
-
-/// The trace of the request this task is serving, if any.
-pub fn current_trace_id() -> Option<TraceId> {
-    CURRENT_TRACE_ID.try_with(Clone::clone).ok()
-}
-
-/// Spawns `work` as a task of its own that keeps this request's id, trace
-/// and span: it runs to its end even if the client stops waiting and the
-/// request is dropped.
-pub fn spawn_with_request_context<F>(work: F) -> tokio::task::JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let span = tracing::Span::current();
-    let request_id = CURRENT_REQUEST_ID.try_with(Clone::clone).ok();
-    let trace_id = current_trace_id();
-    tokio::spawn(async move {
-        let work = work.instrument(span);
-        match (request_id, trace_id) {
-            (Some(id), Some(trace)) => {
-                CURRENT_REQUEST_ID.scope(id, CURRENT_TRACE_ID.scope(trace, work)).await
-            }
-            (Some(id), None) => CURRENT_REQUEST_ID.scope(id, work).await,
-            (None, Some(trace)) => CURRENT_TRACE_ID.scope(trace, work).await,
-            (None, None) => work.await,
-        }
-    })
-}
-
-/// The id of the request this task is serving, if any.
-pub fn current_request_id() -> Option<String> {
-    CURRENT_REQUEST_ID.try_with(|id| id.0.to_string()).ok()
-}
 
 fn accepted_request_id(value: Option<&HeaderValue>) -> Option<String> {
     let text = value?.to_str().ok()?;
@@ -219,38 +121,6 @@ pub(crate) async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_valid_traceparent_is_joined_and_a_broken_one_is_not() {
-        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-        let joined = TraceId::from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01"));
-        assert_eq!(joined.as_ref().map(TraceId::as_str), Some(trace));
-        let future = TraceId::from_traceparent(&format!("01-{trace}-00f067aa0ba902b7-01-extra"));
-        assert_eq!(
-            future.as_ref().map(TraceId::as_str),
-            Some(trace),
-            "later versions may add fields"
-        );
-        for broken in [
-            format!("00-{trace}-00f067aa0ba902b7-01-extra"),
-            format!("ff-{trace}-00f067aa0ba902b7-01"),
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01".to_owned(),
-            format!("00-{trace}-0000000000000000-01"),
-            format!("00-{}-00f067aa0ba902b7-01", trace.to_uppercase()),
-            format!("00-{trace}-00f067aa0ba902b7"),
-            String::new(),
-        ] {
-            assert_eq!(TraceId::from_traceparent(&broken), None, "{broken}");
-        }
-    }
-
-    #[test]
-    fn outgoing_traceparents_keep_the_trace_and_are_themselves_valid() {
-        let trace = TraceId::random();
-        let outgoing = trace.traceparent();
-        assert_eq!(TraceId::from_traceparent(&outgoing), Some(trace.clone()));
-        assert_ne!(outgoing, trace.traceparent(), "each call gets its own span id");
-    }
 
     #[test]
     fn printable_client_ids_are_kept() {

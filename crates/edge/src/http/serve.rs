@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::cors::CorsLayer;
 
-use super::with_edge_layers;
+use super::layers::with_edge_layers;
 use crate::ServerConfig;
 use crate::metrics::Metrics;
 

@@ -6,7 +6,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 
-use super::{ServiceAuthError, TokenVerifier};
+use super::verify::{ServiceAuthError, TokenVerifier};
 use crate::http::ErrorResponse;
 
 /// A verified service caller. Handlers that take one are reachable only

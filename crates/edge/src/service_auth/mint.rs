@@ -8,7 +8,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
-use super::{LOCAL_ISSUER, ServiceAuthConfig, ServiceAuthMode, ServiceClaims, normalise_url};
+use super::claims::{LOCAL_ISSUER, ServiceClaims, normalise_url};
+use super::config::{ServiceAuthConfig, ServiceAuthMode};
 
 /// How long a locally minted token lives (Google's last an hour too).
 const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(3600);

@@ -8,45 +8,14 @@
 //! (the receiving service's own URL), expiry, and that the caller's email
 //! is verified and on the allow-list.
 
+mod claims;
 mod config;
 mod extract;
 mod mint;
 mod verify;
 
-use serde::{Deserialize, Serialize};
-
+pub use claims::{GOOGLE_ISSUER, LOCAL_ISSUER, ServiceClaims};
 pub use config::{DEV_SERVICE_AUTH_SECRET, ServiceAuthConfig, ServiceAuthMode};
 pub use extract::ServiceCaller;
 pub use mint::{MintError, TokenMinter};
 pub use verify::{ServiceAuthError, TokenVerifier};
-
-/// The issuer of Google-signed ID tokens.
-pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
-/// The issuer of locally signed service tokens.
-pub const LOCAL_ISSUER: &str = "gokart-local";
-
-/// The claims of a service ID token (the subset of Google's we rely on).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceClaims {
-    /// Who signed it.
-    pub iss: String,
-    /// The URL of the service it was minted for.
-    pub aud: String,
-    /// The caller's stable id.
-    pub sub: String,
-    /// The caller's service-account email.
-    #[serde(default)]
-    pub email: String,
-    /// Whether the issuer vouches for `email`.
-    #[serde(default)]
-    pub email_verified: bool,
-    /// Issued at, seconds since the epoch.
-    pub iat: u64,
-    /// Expires at, seconds since the epoch.
-    pub exp: u64,
-}
-
-/// `url` without trailing slashes: audiences compare in this form.
-pub(crate) fn normalise_url(url: &str) -> &str {
-    url.trim_end_matches('/')
-}

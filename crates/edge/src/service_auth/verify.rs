@@ -8,9 +8,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use tokio::sync::{Mutex, RwLock};
 
-use super::{
-    GOOGLE_ISSUER, LOCAL_ISSUER, ServiceAuthConfig, ServiceAuthMode, ServiceClaims, normalise_url,
-};
+use super::claims::{GOOGLE_ISSUER, LOCAL_ISSUER, ServiceClaims, normalise_url};
+use super::config::{ServiceAuthConfig, ServiceAuthMode};
 
 /// Keys are refetched at least this often, as Google rotates them.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);

@@ -21,6 +21,7 @@ pub struct CategoryRow {
 }
 
 /// Live categories with their live product counts, by name.
+#[tracing::instrument(skip_all)]
 pub async fn categories(db: impl PgExecutor<'_>) -> Result<Vec<CategoryRow>> {
     let rows = sqlx::query_as!(
         CategoryRow,
@@ -37,6 +38,7 @@ pub async fn categories(db: impl PgExecutor<'_>) -> Result<Vec<CategoryRow>> {
 }
 
 /// The category named by `key`: its id, slug, or name in any case.
+#[tracing::instrument(skip_all)]
 pub async fn resolve_category(db: impl PgExecutor<'_>, key: &str) -> Result<Option<Uuid>> {
     let as_id = Uuid::parse_str(key).ok();
     let id = sqlx::query_scalar!(
@@ -65,6 +67,7 @@ fn category_conflict(err: sqlx::Error) -> Error {
 }
 
 /// Creates a category.
+#[tracing::instrument(skip_all)]
 pub async fn insert_category(
     db: impl PgExecutor<'_>,
     name: &str,
@@ -87,6 +90,7 @@ pub async fn insert_category(
 }
 
 /// Changes a category.
+#[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn update_category(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -112,6 +116,7 @@ pub async fn update_category(
 }
 
 /// A category, locked until the transaction ends.
+#[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn lock_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<CategoryRow>> {
     let row = sqlx::query_as!(
         CategoryRow,
@@ -125,6 +130,7 @@ pub async fn lock_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<C
 }
 
 /// Products not deleted in a category (active or not).
+#[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn products_in_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64> {
     let count = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM products WHERE category_id = $1 AND deleted_at IS NULL"#,
@@ -136,6 +142,7 @@ pub async fn products_in_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<i
 }
 
 /// Deletes a category, detaching deleted products that still pointed at it.
+#[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn delete_category(db: &mut sqlx::PgConnection, id: Uuid) -> Result<()> {
     sqlx::query!(
         "UPDATE products SET category_id = NULL WHERE category_id = $1 AND deleted_at IS NOT NULL",

@@ -98,6 +98,7 @@ fn page_query<'a>(
 }
 
 /// One page of visible products matching `filter`.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     filter: &ListFilter<'_>,
@@ -113,6 +114,7 @@ pub async fn list(
 }
 
 /// How many visible products match `filter`.
+#[tracing::instrument(skip_all)]
 pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>) -> Result<i64> {
     let total = filtered("", "count(*)", filter).build_query_scalar::<i64>().fetch_one(db).await?;
     Ok(total)
@@ -120,6 +122,7 @@ pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>) -> Result<i
 
 /// The query plan PostgreSQL chooses for a page of `filter`, one line per
 /// plan node (for checking that lists use indexes).
+#[tracing::instrument(skip_all)]
 pub async fn explain_list(
     db: impl PgExecutor<'_>,
     filter: &ListFilter<'_>,

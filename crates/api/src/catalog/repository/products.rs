@@ -98,6 +98,7 @@ pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, br
     currency, stock_quantity, images, thumbnail, attributes, warranty, is_active, created_at, updated_at";
 
 /// A product shoppers can see.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn visible_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProductRow>> {
     let row = sqlx::query_as!(
         ProductRow,
@@ -112,6 +113,7 @@ pub async fn visible_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option
 }
 
 /// A product that is not deleted (admins see inactive ones), locked.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn lock_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProductRow>> {
     let row = sqlx::query_as!(
         ProductRow,
@@ -139,6 +141,7 @@ fn product_conflict(err: sqlx::Error) -> Error {
 }
 
 /// Creates a product.
+#[tracing::instrument(skip_all)]
 pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Result<ProductRow> {
     sqlx::query_as!(
         ProductRow,
@@ -168,6 +171,7 @@ pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Resul
 }
 
 /// Replaces a product's fields.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn update_product(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -203,6 +207,7 @@ pub async fn update_product(
 }
 
 /// Hides a product from shoppers for good, keeping it for order history.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn soft_delete_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
     let done = sqlx::query!(
         "UPDATE products SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL",
@@ -228,6 +233,7 @@ fn stock_conflict(err: sqlx::Error) -> Error {
 
 /// Adds `delta` (possibly negative) to the stock in one statement; going
 /// below zero is refused by the database and reported as a 409.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn add_stock(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -247,6 +253,7 @@ pub async fn add_stock(
 }
 
 /// Sets the stock to `quantity`.
+#[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn set_stock(
     db: impl PgExecutor<'_>,
     id: Uuid,
