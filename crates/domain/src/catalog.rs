@@ -9,6 +9,10 @@ use crate::validation::{Invalid, Violations, visible_text};
 /// the 32-bit column above it.
 pub const MAX_STOCK: i32 = 1_000_000_000;
 
+/// The highest price a product may have, in minor units: 100 lines of 99
+/// units each still add up far below the 64-bit limit.
+pub const MAX_PRICE: i64 = 10_000_000_000;
+
 /// Required text: trimmed, 1 to `max` characters, no control characters
 /// other than line breaks and tabs.
 pub fn required_text(raw: &str, max: usize) -> Result<String, Invalid> {

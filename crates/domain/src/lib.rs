@@ -14,7 +14,9 @@ pub mod tasks;
 pub mod validation;
 
 pub use address::{Address, RawAddress};
-pub use catalog::{MAX_STOCK, ProductQuery, ProductSort, RawProductQuery, SearchTerms, Sku, Slug};
+pub use catalog::{
+    MAX_PRICE, MAX_STOCK, ProductQuery, ProductSort, RawProductQuery, SearchTerms, Sku, Slug,
+};
 pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
 pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};

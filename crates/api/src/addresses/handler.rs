@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::repository::{self, AddressRow};
+use super::repository::AddressRow;
 use super::service::{self, Defaults};
 use crate::auth::AuthUser;
 use crate::error::{Error, Result};
@@ -162,7 +162,7 @@ pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<Page<AddressView>>> {
-    let rows = repository::list(&state.db, user.id).await?;
+    let rows = service::list(&state, user.id).await?;
     Ok(Json(Page::whole(rows.into_iter().map(AddressView::from).collect())))
 }
 

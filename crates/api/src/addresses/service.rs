@@ -74,6 +74,11 @@ pub async fn set_default(
     Ok(row)
 }
 
+/// The user's address book.
+pub async fn list(state: &AppState, user: Uuid) -> Result<Vec<AddressRow>> {
+    repository::list(&state.db, user).await
+}
+
 /// One of the user's addresses.
 pub async fn find(state: &AppState, user: Uuid, id: Uuid) -> Result<AddressRow> {
     repository::find(&state.db, user, id).await?.ok_or(Error::NotFound("address"))

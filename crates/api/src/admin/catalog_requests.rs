@@ -3,17 +3,13 @@
 //! adjustment. Their fuller OpenAPI shapes are in [`super::catalog_schemas`].
 
 use gokart_domain::catalog::{optional_text, required_text};
-use gokart_domain::{Currency, MAX_STOCK, Money, Sku, Slug, Violations};
+use gokart_domain::{Currency, MAX_PRICE, MAX_STOCK, Money, Sku, Slug, Violations};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::catalog::service::ProductChanges;
 use crate::schemas;
-
-/// The highest price accepted, in minor units: 100 lines of 99 units each
-/// still add up far below the 64-bit limit.
-const MAX_PRICE: i64 = 10_000_000_000;
 
 /// A category to create, or changes to one (absent fields stay).
 #[derive(Debug, Deserialize, ToSchema)]

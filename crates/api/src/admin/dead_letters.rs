@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::AdminUser;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::extract::{Json, Path, Query};
 use crate::outbox::dead_letters::{self, DeadLetter};
 use crate::page::Page;
@@ -48,7 +48,7 @@ pub async fn list(
     Query(query): Query<DeadLetterQuery>,
 ) -> Result<Json<Page<DeadLetter>>> {
     let page = PageRequest::from_query(query.page.as_deref(), query.page_size.as_deref())?;
-    let (items, total) = dead_letters::list(&state.db, page).await?;
+    let (items, total) = dead_letters::list(&state, page).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -67,9 +67,6 @@ pub async fn retry(
     _admin: AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Retried>> {
-    if dead_letters::retry(&state.db, id).await? {
-        Ok(Json(Retried { id }))
-    } else {
-        Err(Error::NotFound("dead letter"))
-    }
+    dead_letters::retry(&state, id).await?;
+    Ok(Json(Retried { id }))
 }

@@ -68,6 +68,7 @@ pub fn fingerprint(body: &impl serde::Serialize) -> Result<Vec<u8>> {
 }
 
 /// Claims `key` for `user`, or says how it was used before.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn claim(
     db: impl PgExecutor<'_> + Copy,
     user: Uuid,
@@ -116,6 +117,7 @@ pub async fn claim(
 }
 
 /// Stores the answer for `key` (in the transaction that made it).
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn complete(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -137,6 +139,7 @@ pub async fn complete(
 }
 
 /// Frees `key` after a request that changed nothing, so it can be retried.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn release(db: impl PgExecutor<'_>, user: Uuid, key: &str) -> Result<()> {
     sqlx::query!(
         "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND response_status IS NULL",

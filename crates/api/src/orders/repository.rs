@@ -104,6 +104,7 @@ pub struct CheckoutLine {
 }
 
 /// The user's cart id, locked, so one user's checkouts run one at a time.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
         .fetch_optional(db)
@@ -112,6 +113,7 @@ pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uui
 
 /// The cart's lines with their products as they are now, unlocked: checkout
 /// prices from this read and locks the products only at the end.
+#[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
     Ok(sqlx::query_as!(
         CheckoutLine,
@@ -142,6 +144,7 @@ pub struct LockedStock {
 /// Locks products in id order, so concurrent transactions over the same
 /// products never deadlock. `FOR NO KEY UPDATE` (what a stock update takes
 /// anyway) leaves other orders free to reference the rows meanwhile.
+#[tracing::instrument(skip_all)]
 pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<LockedStock>> {
     Ok(sqlx::query_as!(
         LockedStock,
@@ -155,6 +158,7 @@ pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<
 }
 
 /// Adds `deltas[i]` (negative to take) to the stock of `ids[i]`.
+#[tracing::instrument(skip_all)]
 pub async fn move_stock(db: impl PgExecutor<'_>, ids: &[Uuid], deltas: &[i32]) -> Result<()> {
     sqlx::query!(
         "UPDATE products p SET stock_quantity = p.stock_quantity + x.delta
@@ -168,12 +172,14 @@ pub async fn move_stock(db: impl PgExecutor<'_>, ids: &[Uuid], deltas: &[i32]) -
 }
 
 /// Empties a cart.
+#[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn clear_cart(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
     sqlx::query!("DELETE FROM cart_items WHERE cart_id = $1", cart).execute(db).await?;
     Ok(())
 }
 
 /// Stores a new order (its timestamps are the transaction's).
+#[tracing::instrument(skip_all)]
 pub async fn insert_order(
     db: impl PgExecutor<'_>,
     order: &OrderRow,
@@ -204,6 +210,7 @@ pub async fn insert_order(
 }
 
 /// Stores an order's items.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow]) -> Result<()> {
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
     let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
@@ -232,6 +239,7 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
 }
 
 /// Appends a timeline entry (only the workflow writes them).
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub(super) async fn add_event(
     db: impl PgExecutor<'_>,
     order: Uuid,
@@ -252,6 +260,7 @@ pub(super) async fn add_event(
 }
 
 /// Sets an order's status and payment status (only the workflow does).
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub(super) async fn set_status(
     db: impl PgExecutor<'_>,
     order: Uuid,
@@ -270,6 +279,7 @@ pub(super) async fn set_status(
 }
 
 /// Records the carrier's tracking number and delivery estimate.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn set_shipment(
     db: impl PgExecutor<'_>,
     order: Uuid,
@@ -293,6 +303,7 @@ const ORDER_COLUMNS: &str = "id, order_number, user_id, status, payment_status, 
 
 /// An order, if it exists and (when `owner` is given) is theirs; locked
 /// with `lock`.
+#[tracing::instrument(skip_all, fields(order = %id))]
 pub async fn find(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -312,6 +323,7 @@ pub async fn find(
 }
 
 /// An order's items.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>> {
     Ok(sqlx::query_as!(
         ItemRow,
@@ -324,6 +336,7 @@ pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>>
 }
 
 /// An order's timeline, oldest first.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn events(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<EventRow>> {
     Ok(sqlx::query_as!(
         EventRow,
@@ -371,6 +384,7 @@ fn filtered<'a>(what: &str, filter: &'a OrderFilter) -> QueryBuilder<'a, Postgre
 }
 
 /// A page of orders matching `filter`, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     filter: &OrderFilter,
@@ -384,11 +398,13 @@ pub async fn list(
 }
 
 /// How many orders match `filter`.
+#[tracing::instrument(skip_all)]
 pub async fn count(db: impl PgExecutor<'_>, filter: &OrderFilter) -> Result<i64> {
     Ok(filtered("count(*)", filter).build_query_scalar::<i64>().fetch_one(db).await?)
 }
 
 /// Unpaid orders placed before `older_than_secs` ago, oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn expired_pending(
     db: impl PgExecutor<'_>,
     older_than_secs: f64,
@@ -407,6 +423,7 @@ pub async fn expired_pending(
 
 /// Stores a new order inside a savepoint of `tx`, so a colliding order
 /// number can be retried without aborting the whole transaction.
+#[tracing::instrument(skip_all)]
 pub async fn insert_order_in_savepoint(
     tx: &mut PgConnection,
     order: &OrderRow,
@@ -425,6 +442,7 @@ pub async fn insert_order_in_savepoint(
 }
 
 /// The order paid by a PaymentIntent, locked.
+#[tracing::instrument(skip_all)]
 pub async fn find_by_payment_reference(
     db: impl PgExecutor<'_>,
     intent: &str,
@@ -437,6 +455,7 @@ pub async fn find_by_payment_reference(
 }
 
 /// Records the PaymentIntent of an order.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn set_payment_reference(
     db: impl PgExecutor<'_>,
     order: Uuid,
@@ -449,6 +468,7 @@ pub async fn set_payment_reference(
 }
 
 /// The PaymentIntent of an order, if it has one.
+#[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn payment_reference(db: impl PgExecutor<'_>, order: Uuid) -> Result<Option<String>> {
     Ok(sqlx::query_scalar!("SELECT payment_reference FROM orders WHERE id = $1", order)
         .fetch_optional(db)
@@ -459,6 +479,7 @@ pub async fn payment_reference(db: impl PgExecutor<'_>, order: Uuid) -> Result<O
 /// Stripe orders with a PaymentIntent and no payment yet: those awaiting it,
 /// and recently cancelled ones, whose customer may still have paid (a paid
 /// cancelled order is refunded).
+#[tracing::instrument(skip_all)]
 pub async fn pending_stripe_orders(
     db: impl PgExecutor<'_>,
     limit: i64,
@@ -478,6 +499,7 @@ pub async fn pending_stripe_orders(
 }
 
 /// An order's status, if the order exists.
+#[tracing::instrument(skip_all, fields(order = %id))]
 pub async fn status(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OrderStatus>> {
     Ok(sqlx::query_scalar!(
         r#"SELECT status AS "status: OrderStatus" FROM orders WHERE id = $1"#,
@@ -509,6 +531,7 @@ pub struct NotificationFacts {
 }
 
 /// The facts of order `id` for the customer's email, if the order exists.
+#[tracing::instrument(skip_all, fields(order = %id))]
 pub async fn notification_facts(
     db: impl PgExecutor<'_>,
     id: Uuid,

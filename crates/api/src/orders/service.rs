@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, Totals, Violations};
-use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -55,12 +54,10 @@ impl Actor {
     }
 }
 
-fn address_snapshot(address: &AddressRow) -> serde_json::Value {
-    json!({
-        "name": address.name, "phone": address.phone, "street1": address.street1,
-        "street2": address.street2, "city": address.city, "state": address.state,
-        "postal_code": address.postal_code, "country": address.country,
-    })
+/// The copy of an address book entry an order keeps.
+fn address_snapshot(address: &AddressRow) -> Result<serde_json::Value> {
+    serde_json::to_value(gokart_domain::Address::from(address))
+        .map_err(|err| Error::Internal(err.into()))
 }
 
 /// A public order number: `GK-` and twelve random characters (60 bits) from
@@ -217,7 +214,7 @@ async fn place_order(
     if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
         return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
     }
-    let order = new_order(user, provider, &shipping, &billing, &totals);
+    let order = new_order(user, provider, &shipping, &billing, &totals)?;
     let order = write_order(&mut tx, order, &lines).await?;
     workflow::placed(&mut tx, order.id).await?;
     if pays_now {
@@ -290,17 +287,17 @@ fn new_order(
     shipping: &AddressRow,
     billing: &AddressRow,
     totals: &Totals,
-) -> OrderRow {
+) -> Result<OrderRow> {
     let now = Utc::now(); // placeholder: the database stamps the stored row
-    OrderRow {
+    Ok(OrderRow {
         id: Uuid::now_v7(),
         order_number: new_order_number(),
         user_id: Some(user),
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         payment_method: provider.method().to_owned(),
-        shipping_address: address_snapshot(shipping),
-        billing_address: address_snapshot(billing),
+        shipping_address: address_snapshot(shipping)?,
+        billing_address: address_snapshot(billing)?,
         currency: totals.total.currency.as_str().to_owned(),
         subtotal_amount: totals.subtotal.amount,
         tax_amount: totals.tax.amount,
@@ -311,7 +308,7 @@ fn new_order(
         estimated_delivery_date: None,
         created_at: now,
         updated_at: now,
-    }
+    })
 }
 
 /// Stores `order` with the items of `lines`, drawing another order number

@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 use gokart_domain::PageRequest;
 use serde::Serialize;
-use sqlx::PgExecutor;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::state::AppState;
 
 /// A row the relay gave up on.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,10 +54,9 @@ pub enum DeadLetterKind {
 }
 
 /// A page of dead letters, most recent first, and how many there are.
-pub async fn list(
-    db: impl PgExecutor<'_> + Copy,
-    page: PageRequest,
-) -> Result<(Vec<DeadLetter>, i64)> {
+#[tracing::instrument(skip_all)]
+pub async fn list(state: &AppState, page: PageRequest) -> Result<(Vec<DeadLetter>, i64)> {
+    let db = &state.db;
     let items = sqlx::query_as!(
         DeadLetter,
         r#"SELECT id, kind, payload, attempts, last_error, created_at, dead_at AS "dead_at!"
@@ -75,9 +74,11 @@ pub async fn list(
     Ok((items, total))
 }
 
-/// Puts a dead letter back in line with fresh attempts; `false` if `id` is
-/// not a dead letter.
-pub async fn retry(db: impl PgExecutor<'_> + Copy, id: Uuid) -> Result<bool> {
+/// Puts dead letter `id` back in line with fresh attempts; a 404 if there
+/// is no such dead letter.
+#[tracing::instrument(skip_all, fields(outbox = %id))]
+pub async fn retry(state: &AppState, id: Uuid) -> Result<()> {
+    let db = &state.db;
     let revived = sqlx::query!(
         "UPDATE outbox SET dead_at = NULL, attempts = 0, available_at = now()
          WHERE id = $1 AND dead_at IS NOT NULL",
@@ -86,9 +87,10 @@ pub async fn retry(db: impl PgExecutor<'_> + Copy, id: Uuid) -> Result<bool> {
     .execute(db)
     .await?
     .rows_affected();
-    if revived > 0 {
-        // Wake the relays now rather than at their next sweep.
-        sqlx::query!("SELECT pg_notify('outbox', '')").execute(db).await?;
+    if revived == 0 {
+        return Err(Error::NotFound("dead letter"));
     }
-    Ok(revived > 0)
+    // Wake the relays now rather than at their next sweep.
+    sqlx::query!("SELECT pg_notify('outbox', '')").execute(db).await?;
+    Ok(())
 }

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 
 /// Writes `message` in the caller's transaction; the relay is woken when it
 /// commits.
+#[tracing::instrument(skip_all)]
 pub async fn enqueue(db: impl PgExecutor<'_>, message: &OutboxMessage) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let (kind, payload) = message.to_columns().map_err(|err| Error::Internal(err.into()))?;
