@@ -11,7 +11,7 @@ use gokart_edge::service_auth::TokenMinter;
 use crate::config::{ApiConfig, DEV_ADMIN_PASSWORD, TaskBackendKind};
 use crate::db;
 use crate::metrics::{self, ApiMetrics, Scrape};
-use crate::outbox::backend::{LocalDispatcher, TaskBackend};
+use crate::outbox::backend::{LocalDispatcher, RefundBackend, TaskBackend};
 use crate::outbox::cloud_tasks::CloudTasks;
 use crate::outbox::relay::Relay;
 use crate::routes;
@@ -99,5 +99,6 @@ async fn relay(state: &AppState, metrics: ApiMetrics) -> anyhow::Result<Relay> {
     let connections = u32::try_from(config.relay_concurrency.div_ceil(8)).unwrap_or(4).clamp(2, 8);
     // One more for the LISTEN connection, which stays checked out.
     let pool = db::relay_pool(&state.config.database, connections + 1)?;
-    Ok(Relay::new(pool, backend, config, metrics))
+    let refunds = state.stripe.clone().map(|stripe| -> Arc<dyn RefundBackend> { Arc::new(stripe) });
+    Ok(Relay::new(pool, backend, refunds, config, metrics))
 }

@@ -38,6 +38,17 @@ pub trait TaskBackend: Debug + Send + Sync {
     fn send<'a>(&'a self, task: &'a Task) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
 }
 
+/// Gives payments back through the payment provider.
+pub trait RefundBackend: Debug + Send + Sync {
+    /// Refunds the payment `intent` of `order` in full; the same order is
+    /// never refunded twice, however often this is called.
+    fn refund<'a>(
+        &'a self,
+        order: uuid::Uuid,
+        intent: &'a str,
+    ) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
+}
+
 /// The `local` backend: delivers each task to the worker over HTTP with the
 /// headers Cloud Tasks sends and a service token for the worker's URL.
 #[derive(Debug)]

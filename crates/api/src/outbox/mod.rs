@@ -3,13 +3,15 @@
 //! the same transaction as the change that causes it, so it can never be
 //! lost between the commit and a send.
 //!
-//! Each row is an [`OutboxMessage`]. Worker tasks are delivered by the
-//! [`relay`] through a [`backend::TaskBackend`]; refunds are sent by
-//! [`crate::payments::refunds`]. Rows that use up their attempts stay in
-//! the table as dead letters ([`dead_letters`]).
+//! Each row is an [`OutboxMessage`]. The [`relay`] delivers every kind
+//! through its [`courier`]: worker tasks to a [`backend::TaskBackend`],
+//! refunds to a [`backend::RefundBackend`] (Stripe), with one lease, backoff
+//! and dead-letter policy. Rows that use up their attempts stay in the
+//! table as dead letters ([`dead_letters`]).
 
 pub mod backend;
 pub mod cloud_tasks;
+pub mod courier;
 pub mod dead_letters;
 pub mod message;
 pub mod relay;

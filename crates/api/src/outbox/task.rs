@@ -31,6 +31,13 @@ pub(super) struct OutboxRow {
 pub(super) enum Prepared {
     /// Send this task.
     Send(Task),
+    /// Refund this order's payment through the payment provider.
+    Refund {
+        /// The order.
+        order: Uuid,
+        /// The provider's reference of its payment.
+        intent: String,
+    },
     /// Nothing to send any more (say why in the row).
     Skip(String),
     /// The row can never be sent: a dead letter at once.
@@ -50,8 +57,15 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
         Ok(message) => message,
         Err(err) => return Ok(Prepared::Broken(format!("not an outbox message: {err}"))),
     };
-    let Some(kind) = message.task_kind() else {
-        return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
+    let kind = match (&message, message.task_kind()) {
+        (_, Some(kind)) => kind,
+        (OutboxMessage::Refund(refund), None) => {
+            return Ok(match orders::payment_reference(db, refund.order_id).await? {
+                Some(intent) => Prepared::Refund { order: refund.order_id, intent },
+                None => Prepared::Broken("a refund of an order with no payment reference".into()),
+            });
+        }
+        (_, None) => return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind))),
     };
     let body = match &message {
         OutboxMessage::Notification(event) => {
@@ -78,7 +92,7 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
             }
         }
         OutboxMessage::Refund(_) => {
-            return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
+            return Ok(Prepared::Broken("a refund is not a worker task".into()));
         }
     }
     .map_err(|err| Error::Internal(err.into()))?;

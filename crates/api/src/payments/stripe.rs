@@ -99,3 +99,17 @@ impl Stripe {
         Ok(())
     }
 }
+
+impl crate::outbox::backend::RefundBackend for Stripe {
+    fn refund<'a>(
+        &'a self,
+        order: Uuid,
+        intent: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = crate::outbox::backend::SendResult> + Send + 'a>,
+    > {
+        Box::pin(
+            async move { Stripe::refund(self, order, intent).await.map_err(|err| err.to_string()) },
+        )
+    }
+}

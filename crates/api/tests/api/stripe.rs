@@ -11,6 +11,13 @@ use gokart_api::payments::webhook::sign;
 const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
 async fn shop(stripe: &StripeStandIn) -> TestApp {
+    shop_with(stripe, |_| {}).await
+}
+
+async fn shop_with(
+    stripe: &StripeStandIn,
+    configure: impl FnOnce(&mut gokart_edge::Env),
+) -> TestApp {
     let base = stripe.url.clone();
     let app = TestApp::spawn_with(
         move |env| {
@@ -18,6 +25,7 @@ async fn shop(stripe: &StripeStandIn) -> TestApp {
             env.set("STRIPE_SECRET_KEY", "sk_test_standin");
             env.set("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
             env.set("STRIPE_API_BASE", base);
+            configure(env);
         },
         Default::default(),
     )
@@ -293,6 +301,49 @@ async fn a_refund_is_retried_after_stripe_fails() {
     );
     assert_eq!(stripe.refunds_created(), 1);
     assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
+}
+
+#[tokio::test]
+async fn the_relay_sends_a_refund_stripe_refused_again_until_it_is_taken() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop_with(&stripe, |env| {
+        env.set("RELAY_ENABLED", "true");
+        env.set("RELAY_SWEEP_INTERVAL", "100ms");
+        env.set("RELAY_BACKOFF_MIN", "100ms");
+        env.set("RELAY_BACKOFF_MAX", "200ms");
+        env.set("MAINTENANCE_INTERVAL", "off");
+    })
+    .await;
+    let (user, order) = stripe_order(&app).await;
+    let intent = intent_of(&app, &order).await;
+    let id = order["id"].as_str().unwrap();
+    deliver(&app, &event("evt_9", "payment_intent.succeeded", json!({"id": intent})), now()).await;
+    stripe.fail_refunds(1);
+
+    let cancelled = app
+        .authed(Method::POST, &format!("/api/v1/orders/{id}/cancel"), &user.access_token)
+        .send()
+        .await
+        .unwrap();
+    let mut state = order_state(&app, &order).await;
+    for _ in 0..100 {
+        if state.1 == "refunded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        state = order_state(&app, &order).await;
+    }
+
+    assert_eq!(cancelled.status(), 200);
+    assert_eq!(state, ("cancelled".into(), "refunded".into()), "the relay retried it");
+    assert_eq!(stripe.refunds_created(), 1);
+    let (attempts, sent): (i32, bool) = sqlx::query_as(
+        "SELECT attempts, sent_at IS NOT NULL FROM outbox WHERE kind = 'payment.refund'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((attempts, sent), (2, true), "one refusal, one send, by the one courier");
 }
 
 #[tokio::test]
