@@ -206,6 +206,41 @@ pub fn document() -> serde_json::Value {
     served_document(openapi())
 }
 
+/// An operation that takes `If-None-Match` answers 200 with `ETag` and
+/// `Cache-Control`, and 304 with the same headers when nothing changed:
+/// said here once rather than on each cached handler.
+fn declare_revalidation(operation: &mut serde_json::Value) {
+    let revalidates = operation["parameters"]
+        .as_array()
+        .is_some_and(|parameters| parameters.iter().any(|p| p["name"] == "If-None-Match"));
+    if !revalidates {
+        return;
+    }
+    let headers = serde_json::json!({
+        "ETag": {"description": "This version, for `If-None-Match`", "schema": {"type": "string"}},
+        "Cache-Control": {
+            "description": "`no-cache`: revalidate before reuse",
+            "schema": {"type": "string"}
+        }
+    });
+    if let Some(ok) =
+        operation.pointer_mut("/responses/200").and_then(serde_json::Value::as_object_mut)
+    {
+        ok.insert("headers".to_owned(), headers.clone());
+    }
+    if let Some(responses) =
+        operation.get_mut("responses").and_then(serde_json::Value::as_object_mut)
+    {
+        responses.insert(
+            "304".to_owned(),
+            serde_json::json!({
+                "description": "Unchanged since the `If-None-Match` version",
+                "headers": headers
+            }),
+        );
+    }
+}
+
 /// `openapi` as JSON, with what utoipa cannot say added: every optional
 /// query parameter takes an empty value (`?sort=`) as absent, which is how
 /// an HTML form sends a field left blank, so it says `allowEmptyValue`; and
@@ -229,6 +264,7 @@ fn served_document(openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
         .filter_map(serde_json::Value::as_object_mut)
         .flat_map(|item| item.values_mut());
     for operation in operations {
+        declare_revalidation(operation);
         let Some(parameters) =
             operation.get_mut("parameters").and_then(serde_json::Value::as_array_mut)
         else {

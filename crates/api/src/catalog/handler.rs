@@ -153,16 +153,7 @@ pub struct IfNoneMatch {
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", operation_id = "list_products",
     security(), params(ProductListParams, IfNoneMatch),
     responses(
-        (status = 200, description = "A page of products", body = Page<ProductView>,
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
-        (status = 304, description = "Unchanged since the `If-None-Match` version",
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
+        (status = 200, description = "A page of products", body = Page<ProductView>),
         (status = 422, description = "A parameter is invalid", body = ErrorEnvelope),
     ))]
 pub async fn list_products(
@@ -190,16 +181,7 @@ pub async fn list_products(
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", operation_id = "get_product",
     security(), params(("id" = Uuid, Path, description = "Product id"), IfNoneMatch),
     responses(
-        (status = 200, description = "The product", body = ProductView,
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
-        (status = 304, description = "Unchanged since the `If-None-Match` version",
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
+        (status = 200, description = "The product", body = ProductView),
         (status = 404, description = "No such product on sale", body = ErrorEnvelope),
     ))]
 pub async fn product(
@@ -215,16 +197,7 @@ pub async fn product(
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", operation_id = "list_categories",
     security(), params(IfNoneMatch),
     responses(
-        (status = 200, description = "All categories, by name", body = Page<CategoryView>,
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
-        (status = 304, description = "Unchanged since the `If-None-Match` version",
-            headers(
-                ("ETag" = String, description = "This version, for `If-None-Match`"),
-                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"),
-            )),
+        (status = 200, description = "All categories, by name", body = Page<CategoryView>),
     ))]
 pub async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     let items = service::categories(&state).await?.into_iter().map(CategoryView::from).collect();
