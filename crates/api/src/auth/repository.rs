@@ -260,36 +260,96 @@ pub async fn live_sessions(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<Se
     Ok(rows)
 }
 
-/// Takes one attempt under `key` within a window of `window_secs`, unless
-/// `limit` attempts are already taken: in one statement, so concurrent
-/// callers are counted one after the other. Returns whether the attempt was
-/// granted and the seconds until the window starts again.
+/// What a reservation of sign-in attempts found.
+#[derive(Debug, Clone, Copy)]
+pub struct Reserved {
+    /// The caller's own key had an attempt left (and now has one fewer).
+    pub own_granted: bool,
+    /// Seconds until the caller's own window starts again.
+    pub own_retry_after: u64,
+    /// The account-wide key's answer, when one was asked for and the own
+    /// key granted: whether it had an attempt left, and its wait.
+    pub account: Option<(bool, u64)>,
+}
+
+/// Takes one attempt under `own` (at most `own_limit` per window of
+/// `window_secs`) and, if that was granted and `account` is given, one under
+/// the account-wide key (at most `account_limit`), in one statement, so
+/// concurrent callers are counted one after the other. An attempt refused
+/// by its limit is not counted past it.
 #[tracing::instrument(skip_all)]
-pub async fn reserve_attempt(
+pub async fn reserve_attempts(
     db: impl PgExecutor<'_>,
-    key: &str,
+    own: &str,
+    own_limit: i32,
+    account: Option<(&str, i32)>,
     window_secs: f64,
-    limit: i32,
-) -> Result<(bool, u64)> {
+) -> Result<Reserved> {
+    let (account_key, account_limit) = account.unzip();
     let row = sqlx::query!(
-        r#"INSERT INTO login_throttle AS t (key, attempts, window_started_at)
-           VALUES ($1, 1, now())
-           ON CONFLICT (key) DO UPDATE SET
-               attempts = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2)
-                               THEN 1 ELSE least(t.attempts + 1, $3 + 1) END,
-               window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2)
-                                        THEN now() ELSE t.window_started_at END
-           RETURNING attempts <= $3 AS "granted!",
-                     greatest(1, ceil(extract(epoch FROM
-                         window_started_at + make_interval(secs => $2) - now())))::bigint
-                         AS "retry_after!""#,
-        key,
+        r#"WITH own AS (
+               INSERT INTO login_throttle AS t (key, attempts, window_started_at)
+               VALUES ($1, 1, now())
+               ON CONFLICT (key) DO UPDATE SET
+                   attempts = CASE WHEN t.window_started_at <= now() - make_interval(secs => $3)
+                                   THEN 1 ELSE least(t.attempts + 1, $4 + 1) END,
+                   window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => $3)
+                                            THEN now() ELSE t.window_started_at END
+               RETURNING attempts <= $4 AS granted, window_started_at
+           ), account AS (
+               INSERT INTO login_throttle AS t (key, attempts, window_started_at)
+               SELECT $2::text, 1, now() FROM own WHERE own.granted AND $2::text IS NOT NULL
+               ON CONFLICT (key) DO UPDATE SET
+                   attempts = CASE WHEN t.window_started_at <= now() - make_interval(secs => $3)
+                                   THEN 1 ELSE least(t.attempts + 1, $5 + 1) END,
+                   window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => $3)
+                                            THEN now() ELSE t.window_started_at END
+               RETURNING attempts <= $5 AS granted, window_started_at
+           )
+           SELECT own.granted AS "own_granted!",
+                  greatest(1, ceil(extract(epoch FROM
+                      own.window_started_at + make_interval(secs => $3) - now())))::bigint
+                      AS "own_retry_after!",
+                  account.granted AS "account_granted?",
+                  greatest(1, ceil(extract(epoch FROM
+                      account.window_started_at + make_interval(secs => $3) - now())))::bigint
+                      AS "account_retry_after?"
+           FROM own LEFT JOIN account ON true"#,
+        own,
+        account_key,
         window_secs,
-        limit
+        own_limit,
+        account_limit.unwrap_or(i32::MAX - 1)
     )
     .fetch_one(db)
     .await?;
-    Ok((row.granted, u64::try_from(row.retry_after).unwrap_or(1)))
+    let seconds = |raw: i64| u64::try_from(raw).unwrap_or(1);
+    Ok(Reserved {
+        own_granted: row.own_granted,
+        own_retry_after: seconds(row.own_retry_after),
+        account: row
+            .account_granted
+            .map(|granted| (granted, seconds(row.account_retry_after.unwrap_or(1)))),
+    })
+}
+
+/// After a right password: forgets every attempt under `own` and gives back
+/// the one taken under `account`, in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn settle_success(
+    db: impl PgExecutor<'_>,
+    own: &str,
+    account: Option<&str>,
+) -> Result<()> {
+    sqlx::query!(
+        "WITH forgotten AS (DELETE FROM login_throttle WHERE key = $1)
+         UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $2",
+        own,
+        account
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Gives back one attempt taken under `key`.
@@ -301,13 +361,6 @@ pub async fn release_attempt(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
     )
     .execute(db)
     .await?;
-    Ok(())
-}
-
-/// Forgets every attempt taken under `key`.
-#[tracing::instrument(skip_all)]
-pub async fn forget_attempts(db: impl PgExecutor<'_>, key: &str) -> Result<()> {
-    sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key).execute(db).await?;
     Ok(())
 }
 

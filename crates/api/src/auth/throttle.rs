@@ -70,36 +70,34 @@ pub async fn reserve(
             None => (format!("source:{email}:{}", source_of(address)), false),
         },
     };
-    let limit = i32::try_from(limits.failure_limit).unwrap_or(i32::MAX);
-    take(&state.db, &own, window, limit).await?;
-    if trusted {
-        return Ok(Reservation { own, account: None });
+    let limit = i32::try_from(limits.failure_limit).unwrap_or(i32::MAX - 1);
+    let ceiling = i32::try_from(limits.account_failure_limit).unwrap_or(i32::MAX - 1);
+    let account = (!trusted).then(|| format!("account:{email}"));
+    let reserved = repository::reserve_attempts(
+        &state.db,
+        &own,
+        limit,
+        account.as_deref().map(|key| (key, ceiling)),
+        window,
+    )
+    .await?;
+    if !reserved.own_granted {
+        return Err(Error::RateLimited(reserved.own_retry_after));
     }
-    let account = format!("account:{email}");
-    let ceiling = i32::try_from(limits.account_failure_limit).unwrap_or(i32::MAX);
-    if let Err(refused) = take(&state.db, &account, window, ceiling).await {
+    if let Some((false, wait)) = reserved.account {
         repository::release_attempt(&state.db, &own).await?;
         tracing::warn!("account-wide sign-in ceiling reached");
-        return Err(refused);
+        return Err(Error::RateLimited(wait));
     }
-    Ok(Reservation { own, account: Some(account) })
+    Ok(Reservation { own, account })
 }
 
 impl Reservation {
     /// The password was right: the caller's own count starts again and the
     /// account-wide count forgets this attempt.
-    pub async fn succeeded(self, db: impl PgExecutor<'_> + Copy) -> Result<()> {
-        repository::forget_attempts(db, &self.own).await?;
-        if let Some(account) = &self.account {
-            repository::release_attempt(db, account).await?;
-        }
-        Ok(())
+    pub async fn succeeded(self, db: impl PgExecutor<'_>) -> Result<()> {
+        repository::settle_success(db, &self.own, self.account.as_deref()).await
     }
-}
-
-async fn take(db: impl PgExecutor<'_>, key: &str, window: f64, limit: i32) -> Result<()> {
-    let (granted, retry_after) = repository::reserve_attempt(db, key, window, limit).await?;
-    if granted { Ok(()) } else { Err(Error::RateLimited(retry_after)) }
 }
 
 /// The hex hash of `device` if it is a browser that signed in to `user`.
