@@ -197,28 +197,23 @@ async fn bursts_from_one_address_are_limited() {
     assert_eq!(error_of(fourth, 429).await.code, "rate_limited");
 }
 
+/// Two sign-in attempts per client a minute, behind one trusted proxy.
+fn two_a_minute_behind_a_proxy(env: &mut gokart_edge::Env) {
+    env.set("AUTH_RATE_LIMIT_PER_MINUTE", "2");
+    env.set("TRUSTED_PROXY_HOPS", "1");
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_counts_alone() {
-    let app = TestApp::spawn_with(
-        |env| {
-            env.set("AUTH_RATE_LIMIT_PER_MINUTE", "2");
-            env.set("TRUSTED_PROXY_HOPS", "1");
-        },
-        Default::default(),
-    )
-    .await;
-    let login_from = |forwarded: &'static str| {
-        app.client
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", forwarded)
-            .json(&serde_json::json!({"email": "a@example.com", "password": "whatever it is"}))
-            .send()
+    let app = TestApp::spawn_with(two_a_minute_behind_a_proxy, Default::default()).await;
+    let attempt = |forwarded: &'static str| {
+        login_from(&app, forwarded, None, "a@example.com", "whatever it is")
     };
-    assert_eq!(login_from("203.0.113.1").await.unwrap().status(), 401);
-    assert_eq!(login_from("203.0.113.1").await.unwrap().status(), 401);
+    assert_eq!(attempt("203.0.113.1").await.status(), 401);
+    assert_eq!(attempt("203.0.113.1").await.status(), 401);
 
-    let spoofed = login_from("198.51.100.9, 203.0.113.1").await.unwrap();
-    let other_client = login_from("203.0.113.2").await.unwrap();
+    let spoofed = attempt("198.51.100.9, 203.0.113.1").await;
+    let other_client = attempt("203.0.113.2").await;
 
     assert_eq!(
         spoofed.status(),
@@ -230,14 +225,7 @@ async fn behind_a_trusted_proxy_each_client_address_counts_alone() {
 
 #[tokio::test]
 async fn addresses_of_one_ipv6_64_count_as_one_client() {
-    let app = TestApp::spawn_with(
-        |env| {
-            env.set("AUTH_RATE_LIMIT_PER_MINUTE", "2");
-            env.set("TRUSTED_PROXY_HOPS", "1");
-        },
-        Default::default(),
-    )
-    .await;
+    let app = TestApp::spawn_with(two_a_minute_behind_a_proxy, Default::default()).await;
     for host in ["2001:db8:7:7::1", "2001:db8:7:7::2"] {
         assert_eq!(
             login_from(&app, host, None, "a@example.com", "whatever it is").await.status(),
