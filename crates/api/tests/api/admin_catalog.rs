@@ -264,14 +264,53 @@ async fn concurrent_decrements_never_oversell() {
             .unwrap();
     let url = app.url(&format!("/api/v1/admin/products/{}/stock", created["id"].as_str().unwrap()));
 
+    let statuses = race_stock_deltas(&app, &admin, &url, -1, 25).await;
+
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15);
+    assert_eq!(stock_of(&app, "KIT-900").await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_increments_never_pass_the_stock_cap() {
+    let (app, admin) = shop().await;
+    let kitchen = category_id(&app, "kitchen").await;
+    let created: Value =
+        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
+            .await
+            .json()
+            .await
+            .unwrap();
+    sqlx::query("UPDATE products SET stock_quantity = $1 WHERE sku = 'KIT-900'")
+        .bind(gokart_domain::MAX_STOCK - 10)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let url = app.url(&format!("/api/v1/admin/products/{}/stock", created["id"].as_str().unwrap()));
+
+    let statuses = race_stock_deltas(&app, &admin, &url, 1, 25).await;
+
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 15);
+    assert_eq!(stock_of(&app, "KIT-900").await, gokart_domain::MAX_STOCK);
+}
+
+/// Sends `count` stock changes of `delta` to `url` at once; their statuses.
+async fn race_stock_deltas(
+    app: &TestApp,
+    admin: &TestUser,
+    url: &str,
+    delta: i64,
+    count: usize,
+) -> Vec<u16> {
     let mut attempts = tokio::task::JoinSet::new();
-    for _ in 0..25 {
-        let (client, url, token) = (app.client.clone(), url.clone(), admin.access_token.clone());
+    for _ in 0..count {
+        let (client, url, token) = (app.client.clone(), url.to_owned(), admin.access_token.clone());
         attempts.spawn(async move {
             client
                 .patch(url)
                 .bearer_auth(token)
-                .json(&json!({"delta": -1}))
+                .json(&json!({ "delta": delta }))
                 .send()
                 .await
                 .unwrap()
@@ -279,16 +318,15 @@ async fn concurrent_decrements_never_oversell() {
                 .as_u16()
         });
     }
-    let statuses = attempts.join_all().await;
+    attempts.join_all().await
+}
 
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15);
-    let stock: i32 =
-        sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = 'KIT-900'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(stock, 0);
+async fn stock_of(app: &TestApp, sku: &str) -> i32 {
+    sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = $1")
+        .bind(sku)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
