@@ -89,7 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).context("cannot read the new password")?;
             let password =
-                crate::users::handler::chosen_password(line.trim_end_matches(['\r', '\n']))
+                crate::users::service::chosen_password(line.trim_end_matches(['\r', '\n']))
                     .map_err(|why| anyhow::anyhow!("the new password {why}"))?;
             let config = configure(&env)?;
             let pool = db::connect(&config.database).await?;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gokart_domain::{Email, NewPassword, PersonName, Violations};
+use gokart_domain::{Email, PersonName, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -34,22 +34,12 @@ pub struct RegisterRequest {
     pub password: String,
 }
 
-/// A password being chosen: the policy, and never the demo admin password
-/// that the README publishes (production refuses to serve while an admin
-/// has it).
-pub(crate) fn chosen_password(raw: &str) -> Result<NewPassword, gokart_domain::Invalid> {
-    if raw == crate::config::DEV_ADMIN_PASSWORD {
-        return Err(gokart_domain::Invalid::new("is the published demo password; choose another"));
-    }
-    NewPassword::parse(raw)
-}
-
 impl RegisterRequest {
     /// Validates every field, recording each bad one in `violations`.
     pub fn validate_into(&self, violations: &mut Violations) -> Option<Registration> {
         let name = violations.check("name", PersonName::parse(&self.name));
         let email = violations.check("email", Email::parse(&self.email));
-        let password = violations.check("password", chosen_password(&self.password));
+        let password = violations.check("password", service::chosen_password(&self.password));
         Some(Registration { name: name?, email: email?, password: password? })
     }
 }
@@ -179,7 +169,7 @@ pub async fn change_password(
     if body.current_password.is_empty() {
         violations.add("current_password", "is required");
     }
-    let new = violations.check("new_password", chosen_password(&body.new_password));
+    let new = violations.check("new_password", service::chosen_password(&body.new_password));
     violations.into_result()?;
     if let Some(new) = new {
         service::change_password(&state, &user, &body.current_password, new).await?;

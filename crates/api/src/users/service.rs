@@ -143,6 +143,16 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// A password being chosen: the policy, and never the demo admin password
+/// that the README publishes (production refuses to serve while an admin
+/// has it).
+pub fn chosen_password(raw: &str) -> Result<NewPassword, gokart_domain::Invalid> {
+    if raw == crate::config::DEV_ADMIN_PASSWORD {
+        return Err(gokart_domain::Invalid::new("is the published demo password; choose another"));
+    }
+    NewPassword::parse(raw)
+}
+
 /// Sets a new password for the account with `email` (the operator's
 /// `api set-password`) and signs out every session of it.
 #[tracing::instrument(skip_all)]
