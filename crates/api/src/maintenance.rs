@@ -51,37 +51,42 @@ pub fn spawn_interval(state: AppState, interval: std::time::Duration) {
 /// Runs every housekeeping task once.
 #[tracing::instrument(skip_all)]
 pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
+    // Reconcile first: an order paid without its webhook must not expire.
+    let payments_reconciled = orders::service::reconcile_stripe(state).await?;
+    let refunds_sent = crate::payments::refunds::process_due(state, None).await?;
+    let orders_expired = orders::service::expire_unpaid(state).await?;
+    let guest_carts_deleted =
+        cart::service::delete_idle_guest_carts(state, state.config.guest_cart_max_idle).await?;
+    let purged = sqlx::query!(
+        r#"WITH ended_sessions AS (
+               DELETE FROM sessions
+               WHERE expires_at < now() OR revoked_at < now() - interval '30 days' RETURNING 1),
+           old_keys AS (
+               DELETE FROM idempotency_keys
+               WHERE created_at < now() - interval '24 hours' RETURNING 1),
+           old_attempts AS (
+               DELETE FROM login_throttle
+               WHERE window_started_at < now() - make_interval(secs => $1) RETURNING 1),
+           sent AS (
+               DELETE FROM outbox WHERE sent_at < now() - interval '7 days' RETURNING 1)
+           SELECT (SELECT count(*) FROM ended_sessions) AS "sessions!",
+                  (SELECT count(*) FROM old_keys) AS "keys!",
+                  (SELECT count(*) FROM old_attempts) AS "attempts!",
+                  (SELECT count(*) FROM sent) AS "outbox!""#,
+        state.config.auth.limits.failure_window.as_secs_f64()
+    )
+    .fetch_one(&state.db)
+    .await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or_default();
     let report = MaintenanceReport {
-        // Reconcile first: an order paid without its webhook must not expire.
-        payments_reconciled: orders::service::reconcile_stripe(state).await?,
-        refunds_sent: crate::payments::refunds::process_due(state, None).await?,
-        orders_expired: orders::service::expire_unpaid(state).await?,
-        guest_carts_deleted: cart::service::delete_idle_guest_carts(state, state.config.guest_cart_max_idle).await?,
-        sessions_purged: sqlx::query!(
-            "DELETE FROM sessions WHERE expires_at < now() OR revoked_at < now() - interval '30 days'"
-        )
-        .execute(&state.db)
-        .await?
-        .rows_affected(),
-        idempotency_keys_purged: sqlx::query!(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"
-        )
-        .execute(&state.db)
-        .await?
-        .rows_affected(),
-        login_attempts_purged: sqlx::query!(
-            "DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)",
-            state.config.auth.limits.failure_window.as_secs_f64()
-        )
-        .execute(&state.db)
-        .await?
-        .rows_affected(),
-        outbox_purged: sqlx::query!(
-            "DELETE FROM outbox WHERE sent_at < now() - interval '7 days'"
-        )
-        .execute(&state.db)
-        .await?
-        .rows_affected(),
+        orders_expired,
+        guest_carts_deleted,
+        sessions_purged: count(purged.sessions),
+        idempotency_keys_purged: count(purged.keys),
+        login_attempts_purged: count(purged.attempts),
+        payments_reconciled,
+        refunds_sent,
+        outbox_purged: count(purged.outbox),
     };
     tracing::info!(?report, "maintenance done");
     Ok(report)

@@ -5,10 +5,10 @@ use serde::Serialize;
 use crate::catalog::{optional_text, required_text};
 use crate::validation::{Invalid, Violations};
 
-/// A validated postal address; an order keeps a copy of one (the
-/// document calls that copy `OrderAddress`).
+/// A validated postal address: an address-book entry shows one, and an
+/// order keeps a copy of one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderAddress))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PostalAddress))]
 pub struct Address {
     /// Recipient.
     pub name: String,

@@ -23,23 +23,9 @@ use crate::state::AppState;
 pub struct AddressView {
     /// Id.
     pub id: Uuid,
-    /// Recipient.
-    pub name: String,
-    /// Phone.
-    pub phone: String,
-    /// Street and number.
-    pub street1: String,
-    /// Apartment, suite, building.
-    pub street2: Option<String>,
-    /// City.
-    pub city: String,
-    /// State, province or region.
-    pub state: Option<String>,
-    /// Postal code.
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    #[schema(value_type = schemas::CountryCode)]
-    pub country: String,
+    /// The postal address.
+    #[serde(flatten)]
+    pub address: Address,
     /// The default shipping address.
     pub is_default_shipping: bool,
     /// The default billing address.
@@ -52,14 +38,7 @@ impl From<AddressRow> for AddressView {
     fn from(row: AddressRow) -> Self {
         AddressView {
             id: row.id,
-            name: row.name,
-            phone: row.phone,
-            street1: row.street1,
-            street2: row.street2,
-            city: row.city,
-            state: row.state,
-            postal_code: row.postal_code,
-            country: row.country,
+            address: Address::from(&row),
             is_default_shipping: row.is_default_shipping,
             is_default_billing: row.is_default_billing,
             created_at: row.created_at,

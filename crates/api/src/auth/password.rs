@@ -146,10 +146,14 @@ mod tests {
         Passwords::new(Argon2Config { memory_kib: 256, iterations: 1, parallelism: 1 }).unwrap()
     }
 
+    fn sample() -> NewPassword {
+        NewPassword::parse("correct horse battery").unwrap()
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_only_its_own_password() {
         let passwords = cheap();
-        let password = NewPassword::parse("correct horse battery").unwrap();
+        let password = sample();
 
         let hash = passwords.hash(&password).await.unwrap();
 
@@ -162,11 +166,23 @@ mod tests {
     #[tokio::test]
     async fn the_same_password_hashes_differently_each_time() {
         let passwords = cheap();
-        let password = NewPassword::parse("correct horse battery").unwrap();
+        let password = sample();
         assert_ne!(
             passwords.hash(&password).await.unwrap(),
             passwords.hash(&password).await.unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn the_working_areas_are_reused() {
+        let passwords = cheap();
+        let password = sample();
+        for _ in 0..5 {
+            passwords.hash(&password).await.unwrap();
+        }
+        let pool = passwords.memory.lock().unwrap();
+        assert!(pool.len() <= std::thread::available_parallelism().map_or(2, usize::from));
+        assert!(!pool.is_empty());
     }
 
     #[tokio::test]
@@ -184,18 +200,6 @@ mod tests {
 
         assert!(passwords.verify("older password", &standard).await.unwrap());
         assert!(!passwords.verify("other password", &standard).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn the_working_areas_are_reused() {
-        let passwords = cheap();
-        let password = NewPassword::parse("correct horse battery").unwrap();
-        for _ in 0..5 {
-            passwords.hash(&password).await.unwrap();
-        }
-        let pool = passwords.memory.lock().unwrap();
-        assert!(pool.len() <= std::thread::available_parallelism().map_or(2, usize::from));
-        assert!(!pool.is_empty());
     }
 
     #[tokio::test]

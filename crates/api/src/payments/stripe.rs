@@ -4,6 +4,7 @@
 
 use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use secrecy::{ExposeSecret, SecretString};
+use stripe_core::PaymentIntent;
 use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
 use uuid::Uuid;
@@ -17,6 +18,16 @@ pub struct Intent {
     pub client_secret: Option<String>,
     /// Stripe's status, e.g. `succeeded`.
     pub status: String,
+}
+
+impl From<PaymentIntent> for Intent {
+    fn from(intent: PaymentIntent) -> Self {
+        Intent {
+            id: intent.id.to_string(),
+            client_secret: intent.client_secret,
+            status: intent.status.to_string(),
+        }
+    }
 }
 
 /// A configured Stripe client.
@@ -67,11 +78,7 @@ impl Stripe {
             .send(&self.client)
             .await
             .map_err(|err| anyhow::anyhow!("Stripe refused the PaymentIntent: {err}"))?;
-        Ok(Intent {
-            id: intent.id.to_string(),
-            client_secret: intent.client_secret,
-            status: intent.status.to_string(),
-        })
+        Ok(intent.into())
     }
 
     /// The current state of a PaymentIntent.
@@ -80,11 +87,7 @@ impl Stripe {
             .send(&self.client)
             .await
             .map_err(|err| anyhow::anyhow!("Stripe could not find {id}: {err}"))?;
-        Ok(Intent {
-            id: intent.id.to_string(),
-            client_secret: intent.client_secret,
-            status: intent.status.to_string(),
-        })
+        Ok(intent.into())
     }
 
     /// Refunds a PaymentIntent in full, once per order whatever the retries.

@@ -26,31 +26,6 @@ pub struct UserRow {
     pub updated_at: DateTime<Utc>,
 }
 
-struct Raw {
-    id: Uuid,
-    name: String,
-    email: String,
-    role: String,
-    password_hash: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Raw> for UserRow {
-    fn from(raw: Raw) -> Self {
-        UserRow {
-            id: raw.id,
-            name: raw.name,
-            email: raw.email,
-            // The column's CHECK constraint allows only these two values.
-            role: if raw.role == "admin" { Role::Admin } else { Role::User },
-            password_hash: raw.password_hash,
-            created_at: raw.created_at,
-            updated_at: raw.updated_at,
-        }
-    }
-}
-
 fn email_taken() -> Error {
     Error::conflict("email_taken", "an account with this email already exists")
 }
@@ -64,20 +39,20 @@ pub async fn insert(
     password_hash: &str,
     role: Role,
 ) -> Result<UserRow> {
-    let raw = sqlx::query_as!(
-        Raw,
-        "INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, name, email, role, password_hash, created_at, updated_at",
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at"#,
         Uuid::now_v7(),
         name.as_str(),
         email.as_str(),
         password_hash,
-        role.as_str()
+        role as Role
     )
     .fetch_one(db)
     .await
     .on_constraint("users_email_key", email_taken)?;
-    Ok(raw.into())
+    Ok(row)
 }
 
 /// Inserts an account unless the email exists; whether it was inserted.
@@ -96,7 +71,7 @@ pub async fn insert_if_missing(
         name.as_str(),
         email.as_str(),
         password_hash,
-        role.as_str()
+        role as Role
     )
     .execute(db)
     .await?;
@@ -106,15 +81,14 @@ pub async fn insert_if_missing(
 /// The account with `email` (already normalised).
 #[tracing::instrument(skip_all)]
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>> {
-    let raw = sqlx::query_as!(
-        Raw,
-        "SELECT id, name, email, role, password_hash, created_at, updated_at
-         FROM users WHERE email = $1",
+    Ok(sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+         FROM users WHERE email = $1"#,
         email
     )
     .fetch_optional(db)
-    .await?;
-    Ok(raw.map(UserRow::from))
+    .await?)
 }
 
 /// The account with `id`, locked until the transaction ends. `NO KEY
@@ -123,29 +97,27 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Optio
 /// sign-in and checkout of one user cannot deadlock.
 #[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
-    let raw = sqlx::query_as!(
-        Raw,
-        "SELECT id, name, email, role, password_hash, created_at, updated_at
-         FROM users WHERE id = $1 FOR NO KEY UPDATE",
+    Ok(sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+         FROM users WHERE id = $1 FOR NO KEY UPDATE"#,
         id
     )
     .fetch_optional(db)
-    .await?;
-    Ok(raw.map(UserRow::from))
+    .await?)
 }
 
 /// The account with `id`.
 #[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
-    let raw = sqlx::query_as!(
-        Raw,
-        "SELECT id, name, email, role, password_hash, created_at, updated_at
-         FROM users WHERE id = $1",
+    Ok(sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+         FROM users WHERE id = $1"#,
         id
     )
     .fetch_optional(db)
-    .await?;
-    Ok(raw.map(UserRow::from))
+    .await?)
 }
 
 /// Changes name, email and role at once; a taken email is a 409.
@@ -157,19 +129,19 @@ pub async fn update(
     email: &str,
     role: Role,
 ) -> Result<UserRow> {
-    let raw = sqlx::query_as!(
-        Raw,
-        "UPDATE users SET name = $2, email = $3, role = $4 WHERE id = $1
-         RETURNING id, name, email, role, password_hash, created_at, updated_at",
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"UPDATE users SET name = $2, email = $3, role = $4 WHERE id = $1
+         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at"#,
         id,
         name,
         email,
-        role.as_str()
+        role as Role
     )
     .fetch_optional(db)
     .await
     .on_constraint("users_email_key", email_taken)?;
-    raw.map(UserRow::from).ok_or(Error::NotFound("user"))
+    row.ok_or(Error::NotFound("user"))
 }
 
 /// Replaces the password hash.
@@ -218,8 +190,9 @@ pub async fn list(
 ) -> Result<Vec<UserRow>> {
     let pattern = search.map(like_pattern);
     let rows = sqlx::query_as!(
-        Raw,
-        r#"SELECT id, name, email, role, password_hash, created_at, updated_at FROM users
+        UserRow,
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+           FROM users
            WHERE $1::text IS NULL OR email ILIKE $1 OR name ILIKE $1
            ORDER BY created_at DESC, id DESC
            LIMIT $2 OFFSET $3"#,
@@ -229,7 +202,7 @@ pub async fn list(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(UserRow::from).collect())
+    Ok(rows)
 }
 
 /// How many accounts match `search`.

@@ -89,18 +89,7 @@ pub async fn change_password(
     current: &str,
     new: NewPassword,
 ) -> Result<()> {
-    let user = find(state, caller.id).await?;
-    if !auth::check_password(
-        state,
-        &user.email,
-        Some(&user),
-        current,
-        Caller::Session(caller.session_id),
-    )
-    .await?
-    {
-        return Err(Error::invalid("current_password", "is incorrect"));
-    }
+    let user = reauthenticate(state, caller, current, "current_password").await?;
     let hash = state.passwords.hash(&new).await?;
     let mut tx = state.db.begin().await?;
     repository::set_password_hash(&mut *tx, user.id, &hash).await?;
@@ -114,19 +103,25 @@ pub async fn change_password(
 /// with it; past orders stay, detached from the person.
 #[tracing::instrument(skip_all, fields(user = %caller.id))]
 pub async fn delete_own_account(state: &AppState, caller: &AuthUser, password: &str) -> Result<()> {
-    let user = find(state, caller.id).await?;
-    if !auth::check_password(
-        state,
-        &user.email,
-        Some(&user),
-        password,
-        Caller::Session(caller.session_id),
-    )
-    .await?
-    {
-        return Err(Error::invalid("password", "is incorrect"));
-    }
+    let user = reauthenticate(state, caller, password, "password").await?;
     delete(state, user.id).await
+}
+
+/// The caller's account once `password` (sent as `field`) proves it is
+/// them, under the same throttle as signing in.
+async fn reauthenticate(
+    state: &AppState,
+    caller: &AuthUser,
+    password: &str,
+    field: &'static str,
+) -> Result<UserRow> {
+    let user = find(state, caller.id).await?;
+    let session = Caller::Session(caller.session_id);
+    if auth::check_password(state, &user.email, Some(&user), password, session).await? {
+        Ok(user)
+    } else {
+        Err(Error::invalid(field, "is incorrect"))
+    }
 }
 
 /// Deletes account `id`, refusing with a 409 to delete the last admin.

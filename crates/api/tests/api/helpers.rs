@@ -513,6 +513,14 @@ impl TestApp {
 }
 
 /// Calls `check(path, text)` for every Rust source file below `dir`.
+/// The API crate's `src/`, located when the test runs: a test binary reused
+/// from another checkout must still read this one.
+pub fn source_dir() -> std::path::PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), std::path::PathBuf::from);
+    crate_dir.join("src")
+}
+
 pub fn visit_sources(dir: &std::path::Path, check: &mut dyn FnMut(&std::path::Path, &str)) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -90,7 +90,7 @@ async fn every_documented_operation_is_routed() {
 /// as it routes them; a plain `.route(` call would add an undocumented one.
 #[test]
 fn every_route_is_registered_through_the_documented_router() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = crate::helpers::source_dir();
     let mut offenders = Vec::new();
     crate::helpers::visit_sources(&src, &mut |file, text| {
         for (number, line) in text.lines().enumerate() {

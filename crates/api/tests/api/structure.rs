@@ -1,14 +1,12 @@
 //! Rules about where code lives that the compiler cannot check.
 
-use std::path::Path;
-
 use crate::helpers::visit_sources;
 
 /// Every change of an order's status, payment status or timeline goes
 /// through `orders/workflow.rs`: no SQL outside `orders/` writes them.
 #[test]
 fn only_the_orders_module_writes_order_statuses_and_timelines() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = crate::helpers::source_dir();
     let orders = src.join("orders");
     let mut offenders = Vec::new();
 
