@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::idempotency::IdempotencyKey;
 use super::repository::OrderFilter;
 use super::service::{self, Actor, Checkout, CheckoutAnswer};
-use super::view::{OrderSummary, OrderView};
+use super::view::{OrderSummary, OrderView, PaymentMethod};
 use crate::auth::AuthUser;
 use crate::error::Result;
 use crate::extract::{Json, Path, Query};
@@ -34,19 +34,6 @@ pub struct CheckoutRequest {
     /// the other one is refused.
     #[schema(value_type = PaymentMethod)]
     pub payment_method: String,
-}
-
-// The document's name for `payment_method` (see `Provider::method`).
-/// How an order is paid: `manual` (accepted at once, like cash on
-/// delivery) or `stripe` (a card, confirmed in the browser with the
-/// order's `client_secret`). A shop takes the one it is configured for.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum PaymentMethod {
-    /// Accepted at once.
-    Manual,
-    /// Card payments through Stripe.
-    Stripe,
 }
 
 impl CheckoutRequest {

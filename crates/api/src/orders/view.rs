@@ -6,9 +6,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::handler::PaymentMethod;
 use super::repository::{EventRow, ItemRow, OrderRow};
 use crate::error::Result;
+
+// The document's name for `payment_method` (see `Provider::method`).
+/// How an order is paid: `manual` (accepted at once, like cash on
+/// delivery) or `stripe` (a card, confirmed in the browser with the
+/// order's `client_secret`). A shop takes the one it is configured for.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum PaymentMethod {
+    /// Accepted at once.
+    Manual,
+    /// Card payments through Stripe.
+    Stripe,
+}
 
 /// A bought line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
