@@ -71,7 +71,7 @@ case "$scenario" in
     ;;
   catalog)
     DATABASE_URL=$bench_url RUST_LOG=warn "$bin/api" seed --synthetic-products "${BENCH_PRODUCTS:-100000}"
-    psql "$bench_url" -qc "VACUUM ANALYZE products"
+    psql "$bench_url" -qc "VACUUM ANALYZE products" -c "VACUUM ANALYZE product_variants"
     "$bin/gokart-bench" catalog --seconds "$seconds"
     ;;
   checkout)

@@ -3,7 +3,8 @@
 DROP TABLE IF EXISTS bench_product_ids, bench_category_ids, bench_words;
 CREATE TABLE bench_product_ids (n integer PRIMARY KEY, id uuid NOT NULL);
 INSERT INTO bench_product_ids
-SELECT row_number() OVER (ORDER BY id), id FROM products WHERE deleted_at IS NULL AND is_active;
+SELECT row_number() OVER (ORDER BY id), id FROM products
+WHERE deleted_at IS NULL AND is_active AND price_min IS NOT NULL;
 CREATE TABLE bench_category_ids (n integer PRIMARY KEY, id uuid NOT NULL, slug text NOT NULL);
 INSERT INTO bench_category_ids
 SELECT row_number() OVER (ORDER BY id), id, slug FROM categories;

@@ -30,6 +30,18 @@ pub enum Error {
         /// Explanation for the client.
         message: String,
     },
+    /// 422 with its own code: the request names something that cannot be
+    /// used that way, e.g. `variant_required` for a product with several
+    /// variants where one must be chosen.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// The field it is about.
+        field: &'static str,
+        /// Explanation for the client.
+        message: String,
+    },
     /// 400: the request itself is malformed (code, message).
     #[error("{1}")]
     BadRequest(&'static str, &'static str),
@@ -59,6 +71,16 @@ impl Error {
         Error::Conflict { code, message: message.into() }
     }
 
+    /// A 422 `variant_required` about `field`: the product has several
+    /// variants and the request must name one.
+    pub fn variant_required(field: &'static str) -> Self {
+        Error::Unprocessable {
+            code: "variant_required",
+            field,
+            message: "this product comes in several variants; name the variant".to_owned(),
+        }
+    }
+
     /// A 422 for one field.
     pub fn invalid(field: &str, message: &str) -> Self {
         Error::Validation(Violations::single(field, message))
@@ -72,6 +94,9 @@ impl Error {
             Error::Validation(violations) => ErrorResponse::validation(violations.fields().clone()),
             Error::Conflict { code, message } => {
                 ErrorResponse::new(StatusCode::CONFLICT, code, message)
+            }
+            Error::Unprocessable { code, field, message } => {
+                ErrorResponse::unprocessable(code, field, message)
             }
             Error::BadRequest(code, message) => {
                 ErrorResponse::new(StatusCode::BAD_REQUEST, code, message)

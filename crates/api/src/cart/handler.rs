@@ -33,6 +33,8 @@ pub enum Availability {
 pub struct CartLine {
     /// Product id.
     pub product_id: Uuid,
+    /// The variant of the product in the cart.
+    pub variant_id: Uuid,
     /// Product name now.
     pub name: String,
     /// Unit price now.
@@ -82,6 +84,7 @@ impl CartView {
             item_count += i64::from(line.quantity);
             items.push(CartLine {
                 product_id: line.product_id,
+                variant_id: line.variant_id,
                 name: line.name,
                 price,
                 thumbnail: line.thumbnail,

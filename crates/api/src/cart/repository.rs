@@ -5,11 +5,13 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
-/// A cart line with the product as it is now.
+/// A cart line with the variant and its product as they are now.
 #[derive(Debug, Clone)]
 pub struct LineRow {
     /// Product id.
     pub product_id: Uuid,
+    /// Variant id.
+    pub variant_id: Uuid,
     /// Quantity wanted.
     pub quantity: i32,
     /// Product name now.
@@ -22,13 +24,15 @@ pub struct LineRow {
     pub thumbnail: Option<String>,
     /// Units in stock now.
     pub stock_quantity: i32,
-    /// Still on sale (not deleted, active).
+    /// Still on sale (variant and product not deleted, active).
     pub on_sale: bool,
 }
 
-/// A product as the cart needs it.
+/// A variant as the cart needs it.
 #[derive(Debug, Clone, Copy)]
-pub struct ProductStock {
+pub struct VariantStock {
+    /// Variant id.
+    pub id: Uuid,
     /// Units in stock.
     pub stock_quantity: i32,
 }
@@ -95,32 +99,48 @@ pub async fn create_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Re
     .await?)
 }
 
-/// The stock of a product shoppers can buy, if it is on sale.
-#[tracing::instrument(skip_all, fields(product = %product))]
-pub async fn product_on_sale(
-    db: impl PgExecutor<'_>,
-    product: Uuid,
-) -> Result<Option<ProductStock>> {
+/// The variants on sale that `id` names: the variant with that id, or every
+/// variant on sale of the product with that id.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn variants_on_sale(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<VariantStock>> {
     Ok(sqlx::query_as!(
-        ProductStock,
-        "SELECT stock_quantity FROM products WHERE id = $1 AND deleted_at IS NULL AND is_active",
-        product
+        VariantStock,
+        "SELECT v.id, v.stock_quantity FROM product_variants v JOIN products p ON p.id = v.product_id
+         WHERE (v.id = $1 OR v.product_id = $1)
+           AND v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active
+         ORDER BY v.position, v.id",
+        id
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?)
 }
 
-/// The quantity of a product in a cart, if it has a line.
-#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
+/// The variants of a cart's lines that `id` names: the line's own variant
+/// id, or its product's id.
+#[tracing::instrument(skip_all, fields(cart = %cart, id = %id))]
+pub async fn lines_named(db: impl PgExecutor<'_>, cart: Uuid, id: Uuid) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT i.variant_id FROM cart_items i JOIN product_variants v ON v.id = i.variant_id
+         WHERE i.cart_id = $1 AND (v.id = $2 OR v.product_id = $2)
+         ORDER BY i.added_at, i.variant_id",
+        cart,
+        id
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The quantity of a variant in a cart, if it has a line.
+#[tracing::instrument(skip_all, fields(cart = %cart, variant = %variant))]
 pub async fn line_quantity(
     db: impl PgExecutor<'_>,
     cart: Uuid,
-    product: Uuid,
+    variant: Uuid,
 ) -> Result<Option<i32>> {
     Ok(sqlx::query_scalar!(
-        "SELECT quantity FROM cart_items WHERE cart_id = $1 AND product_id = $2",
+        "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
         cart,
-        product
+        variant
     )
     .fetch_optional(db)
     .await?)
@@ -138,18 +158,18 @@ pub async fn line_count(db: impl PgExecutor<'_>, cart: Uuid) -> Result<i64> {
 }
 
 /// Sets a line's quantity, adding the line if missing.
-#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
+#[tracing::instrument(skip_all, fields(cart = %cart, variant = %variant))]
 pub async fn put_line(
     db: impl PgExecutor<'_>,
     cart: Uuid,
-    product: Uuid,
+    variant: Uuid,
     quantity: i32,
 ) -> Result<()> {
     sqlx::query!(
-        "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)
-         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+        "INSERT INTO cart_items (cart_id, variant_id, quantity) VALUES ($1, $2, $3)
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = EXCLUDED.quantity",
         cart,
-        product,
+        variant,
         quantity
     )
     .execute(db)
@@ -158,12 +178,12 @@ pub async fn put_line(
 }
 
 /// Removes a line; whether it existed.
-#[tracing::instrument(skip_all, fields(cart = %cart, product = %product))]
-pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, product: Uuid) -> Result<bool> {
+#[tracing::instrument(skip_all, fields(cart = %cart, variant = %variant))]
+pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, variant: Uuid) -> Result<bool> {
     let done = sqlx::query!(
-        "DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2",
+        "DELETE FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
         cart,
-        product
+        variant
     )
     .execute(db)
     .await?;
@@ -175,11 +195,15 @@ pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, product: Uuid) -> 
 pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> {
     Ok(sqlx::query_as!(
         LineRow,
-        r#"SELECT i.product_id, i.quantity, p.name, p.price_amount, p.currency, p.thumbnail,
-                  p.stock_quantity, (p.deleted_at IS NULL AND p.is_active) AS "on_sale!"
-           FROM cart_items i JOIN products p ON p.id = i.product_id
+        r#"SELECT v.product_id, i.variant_id, i.quantity, p.name, v.price_amount, p.currency,
+                  p.thumbnail, v.stock_quantity,
+                  (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
+                      AS "on_sale!"
+           FROM cart_items i
+           JOIN product_variants v ON v.id = i.variant_id
+           JOIN products p ON p.id = v.product_id
            WHERE i.cart_id = $1
-           ORDER BY i.added_at, i.product_id"#,
+           ORDER BY i.added_at, i.variant_id"#,
         cart
     )
     .fetch_all(db)
@@ -187,8 +211,8 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
 }
 
 /// Moves a guest cart's lines into the user's (locked) cart: quantities of
-/// products in both are summed, everything is capped at the stock and at 99,
-/// products no longer on sale or out of stock are dropped, new lines stop at
+/// variants in both are summed, everything is capped at the stock and at 99,
+/// variants no longer on sale or out of stock are dropped, new lines stop at
 /// the cart's line limit (oldest guest lines first), and the guest cart is
 /// deleted.
 #[tracing::instrument(skip_all, fields(guest_cart = %guest, cart = %user_cart))]
@@ -199,22 +223,29 @@ pub async fn merge(
     max_lines: i64,
 ) -> Result<()> {
     sqlx::query!(
-        "UPDATE cart_items u SET quantity = LEAST(u.quantity + g.quantity, 99, p.stock_quantity)
-         FROM cart_items g JOIN products p ON p.id = g.product_id
-         WHERE u.cart_id = $2 AND g.cart_id = $1 AND g.product_id = u.product_id
-           AND p.deleted_at IS NULL AND p.is_active AND p.stock_quantity > 0",
+        "UPDATE cart_items u SET quantity = LEAST(u.quantity + g.quantity, 99, v.stock_quantity)
+         FROM cart_items g
+         JOIN product_variants v ON v.id = g.variant_id
+         JOIN products p ON p.id = v.product_id
+         WHERE u.cart_id = $2 AND g.cart_id = $1 AND g.variant_id = u.variant_id
+           AND v.deleted_at IS NULL AND v.is_active AND v.stock_quantity > 0
+           AND p.deleted_at IS NULL AND p.is_active",
         guest,
         user_cart
     )
     .execute(&mut *db)
     .await?;
     sqlx::query!(
-        "INSERT INTO cart_items (cart_id, product_id, quantity)
-         SELECT $2, g.product_id, LEAST(g.quantity, 99, p.stock_quantity)
-         FROM cart_items g JOIN products p ON p.id = g.product_id
-         WHERE g.cart_id = $1 AND p.deleted_at IS NULL AND p.is_active AND p.stock_quantity > 0
-           AND NOT EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $2 AND u.product_id = g.product_id)
-         ORDER BY g.added_at, g.product_id
+        "INSERT INTO cart_items (cart_id, variant_id, quantity)
+         SELECT $2, g.variant_id, LEAST(g.quantity, 99, v.stock_quantity)
+         FROM cart_items g
+         JOIN product_variants v ON v.id = g.variant_id
+         JOIN products p ON p.id = v.product_id
+         WHERE g.cart_id = $1
+           AND v.deleted_at IS NULL AND v.is_active AND v.stock_quantity > 0
+           AND p.deleted_at IS NULL AND p.is_active
+           AND NOT EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $2 AND u.variant_id = g.variant_id)
+         ORDER BY g.added_at, g.variant_id
          LIMIT GREATEST(0, $3 - (SELECT count(*) FROM cart_items WHERE cart_id = $2))",
         guest,
         user_cart,

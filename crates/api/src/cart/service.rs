@@ -75,64 +75,69 @@ fn check_quantity(wanted: i32, stock: i32) -> Result<()> {
     Ok(())
 }
 
-/// Adds `quantity` of a product, to its existing line if there is one.
-#[tracing::instrument(skip_all, fields(product = %product))]
-pub async fn add(
-    state: &AppState,
-    owner: &CartOwner,
-    product: Uuid,
-    quantity: i32,
-) -> Result<Changed> {
+/// The one item of `items` that `id` names, or why there is none.
+fn one_of<T: Copy>(items: &[T], field: &'static str, missing: &'static str) -> Result<T> {
+    match items {
+        [] => Err(Error::NotFound(missing)),
+        [one] => Ok(*one),
+        _ => Err(Error::variant_required(field)),
+    }
+}
+
+/// Adds `quantity` of a variant (named by its id, or by its product's id
+/// when the product has one variant on sale), to its existing line if there
+/// is one.
+#[tracing::instrument(skip_all, fields(item = %id))]
+pub async fn add(state: &AppState, owner: &CartOwner, id: Uuid, quantity: i32) -> Result<Changed> {
     let mut tx = state.db.begin().await?;
-    let stock =
-        repository::product_on_sale(&mut *tx, product).await?.ok_or(Error::NotFound("product"))?;
+    let variants = repository::variants_on_sale(&mut *tx, id).await?;
+    let variant = one_of(&variants, "product_id", "product")?;
     let (cart, new_guest_token) = open_cart(&mut tx, owner).await?;
-    let current = repository::line_quantity(&mut *tx, cart, product).await?;
+    let current = repository::line_quantity(&mut *tx, cart, variant.id).await?;
     if current.is_none() && repository::line_count(&mut *tx, cart).await? >= MAX_LINES {
         return Err(Error::invalid("product_id", "a cart holds at most 100 different products"));
     }
     let wanted = current.unwrap_or(0).saturating_add(quantity);
-    check_quantity(wanted, stock.stock_quantity)?;
-    repository::put_line(&mut *tx, cart, product, wanted).await?;
+    check_quantity(wanted, variant.stock_quantity)?;
+    repository::put_line(&mut *tx, cart, variant.id, wanted).await?;
     let lines = repository::lines(&mut *tx, cart).await?;
     tx.commit().await?;
     Ok(Changed { lines, new_guest_token })
 }
 
-/// Sets a line's quantity; 0 removes the line.
-#[tracing::instrument(skip_all, fields(product = %product))]
+/// Sets a line's quantity; 0 removes the line. `id` names the line's
+/// variant, or its product when the cart holds one variant of it.
+#[tracing::instrument(skip_all, fields(item = %id))]
 pub async fn set_quantity(
     state: &AppState,
     owner: &CartOwner,
-    product: Uuid,
+    id: Uuid,
     quantity: i32,
 ) -> Result<Vec<LineRow>> {
     let mut tx = state.db.begin().await?;
     let cart = lock_existing(&mut tx, owner).await?;
-    repository::line_quantity(&mut *tx, cart, product)
-        .await?
-        .ok_or(Error::NotFound("cart item"))?;
+    let named = repository::lines_named(&mut *tx, cart, id).await?;
+    let variant = one_of(&named, "product_id", "cart item")?;
     if quantity == 0 {
-        repository::delete_line(&mut *tx, cart, product).await?;
+        repository::delete_line(&mut *tx, cart, variant).await?;
     } else {
-        let stock = repository::product_on_sale(&mut *tx, product)
-            .await?
-            .ok_or(Error::NotFound("product"))?;
+        let on_sale = repository::variants_on_sale(&mut *tx, variant).await?;
+        let stock = one_of(&on_sale, "product_id", "product")?;
         check_quantity(quantity, stock.stock_quantity)?;
-        repository::put_line(&mut *tx, cart, product, quantity).await?;
+        repository::put_line(&mut *tx, cart, variant, quantity).await?;
     }
     let lines = repository::lines(&mut *tx, cart).await?;
     tx.commit().await?;
     Ok(lines)
 }
 
-/// Removes a product's line.
-pub async fn remove(state: &AppState, owner: &CartOwner, product: Uuid) -> Result<Vec<LineRow>> {
+/// Removes a line, named as for [`set_quantity`].
+pub async fn remove(state: &AppState, owner: &CartOwner, id: Uuid) -> Result<Vec<LineRow>> {
     let mut tx = state.db.begin().await?;
     let cart = lock_existing(&mut tx, owner).await?;
-    if !repository::delete_line(&mut *tx, cart, product).await? {
-        return Err(Error::NotFound("cart item"));
-    }
+    let named = repository::lines_named(&mut *tx, cart, id).await?;
+    let variant = one_of(&named, "product_id", "cart item")?;
+    repository::delete_line(&mut *tx, cart, variant).await?;
     let lines = repository::lines(&mut *tx, cart).await?;
     tx.commit().await?;
     Ok(lines)

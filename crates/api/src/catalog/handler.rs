@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::repository::{CategoryRow, ProductRow};
+use super::repository::{CategoryRow, Product};
 use super::service;
 use crate::error::Result;
 use crate::etag::cached_json;
@@ -30,12 +30,12 @@ pub struct ProductView {
     pub description: String,
     /// Brand.
     pub brand: String,
-    /// Stock-keeping unit.
+    /// Stock-keeping unit (of the first variant).
     pub sku: String,
-    /// Current price.
+    /// The lowest price of a variant on sale.
     pub price: Money,
-    /// Units available now.
-    pub stock_quantity: i32,
+    /// Units available now, over every variant on sale.
+    pub stock_quantity: i64,
     /// Category.
     pub category_id: Option<Uuid>,
     /// Image URLs.
@@ -55,18 +55,24 @@ pub struct ProductView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ProductRow> for ProductView {
-    fn from(row: ProductRow) -> Self {
+impl From<Product> for ProductView {
+    fn from(Product { row, variants }: Product) -> Self {
         // The column's CHECK constraint admits only three lower-case letters.
         let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
+        let on_sale = || variants.iter().filter(|v| v.is_active);
+        // Admins also see products with nothing on sale: their lowest price.
+        let lowest = on_sale()
+            .map(|v| v.price_amount)
+            .min()
+            .or_else(|| variants.iter().map(|v| v.price_amount).min());
         ProductView {
             id: row.id,
             name: row.name,
             description: row.description,
             brand: row.brand,
-            sku: row.sku,
-            price: Money::new(row.price_amount, currency),
-            stock_quantity: row.stock_quantity,
+            sku: variants.first().map(|v| v.sku.clone()).unwrap_or_default(),
+            price: Money::new(lowest.unwrap_or_default(), currency),
+            stock_quantity: on_sale().map(|v| i64::from(v.stock_quantity)).sum(),
             category_id: row.category_id,
             images: row.images,
             thumbnail: row.thumbnail,

@@ -67,11 +67,16 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
         let category = ids.get(&product.category).with_context(|| {
             format!("product {} names unknown category {}", product.sku, product.category)
         })?;
+        // A product whose SKU is already taken was seeded before.
         added += sqlx::query!(
-            "INSERT INTO products (id, category_id, name, description, brand, sku, price_amount,
-                                   stock_quantity, images, thumbnail, warranty)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (sku) DO NOTHING",
+            "WITH product AS (
+                 INSERT INTO products (id, category_id, name, description, brand, images,
+                                       thumbnail, warranty)
+                 SELECT $1, $2, $3, $4, $5, $9, $10, $11
+                 WHERE NOT EXISTS (SELECT 1 FROM product_variants WHERE sku = $6)
+                 RETURNING id)
+             INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
+             SELECT $12, id, $6, $7, $8 FROM product",
             Uuid::now_v7(),
             category,
             product.name,
@@ -82,7 +87,8 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
             product.stock_quantity,
             &product.images,
             product.thumbnail,
-            product.warranty
+            product.warranty,
+            Uuid::now_v7()
         )
         .execute(&mut *tx)
         .await?
@@ -108,21 +114,25 @@ pub async fn synthetic_products(db: &PgPool, count: i64) -> anyhow::Result<u64> 
                             'Headphones','Monitor','Mat','Stove','Pen','Desk'] AS nouns,
                       ARRAY['Brightline','Sonora','Trailhead','Deskcraft','Ironform','Inkwell',
                             'Forgewell','Voltcraft','Northbound','Flowstate'] AS brands
-           ), cats AS (SELECT array_agg(id ORDER BY slug) AS ids FROM categories)
-           INSERT INTO products (id, category_id, name, description, brand, sku, price_amount,
-                                 stock_quantity, created_at)
-           SELECT gen_random_uuid(),
+           ), cats AS (SELECT array_agg(id ORDER BY slug) AS ids FROM categories),
+           generated AS (
+               SELECT gen_random_uuid() AS id, n FROM generate_series(1, $2::bigint) AS n
+           ), products_added AS (
+           INSERT INTO products (id, category_id, name, description, brand, created_at)
+           SELECT id,
                   cats.ids[1 + n % cardinality(cats.ids)],
                   adjectives[1 + n % 14] || ' ' || nouns[1 + (n / 14) % 20] || ' ' || n,
                   'A ' || lower(adjectives[1 + n % 14]) || ' ' || lower(nouns[1 + (n / 14) % 20])
                       || ' made for everyday use, model ' || n || '.',
                   brands[1 + n % 10],
-                  'SYN-' || $1::text || '-' || n,
-                  99 + (n * 7919) % 99900,
-                  (n * 31) % 200,
                   now() - make_interval(secs => n)
-           FROM generate_series(1, $2::bigint) AS n, words, cats
-           WHERE cardinality(cats.ids) > 0"#,
+           FROM generated, words, cats
+           WHERE cardinality(cats.ids) > 0
+           RETURNING id)
+           INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
+           SELECT gen_random_uuid(), g.id, 'SYN-' || $1::text || '-' || g.n,
+                  99 + (g.n * 7919) % 99900, (g.n * 31) % 200
+           FROM generated g JOIN products_added USING (id)"#,
         run,
         count
     )

@@ -3,7 +3,9 @@
 use gokart_domain::{MAX_STOCK, Money, ProductQuery};
 use uuid::Uuid;
 
-use super::repository::{self, CategoryRow, ListFilter, Matching, ProductFields, ProductRow};
+use super::repository::{
+    self, CategoryRow, ListFilter, Matching, Product, ProductFields, VariantFields, VariantRow,
+};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -11,10 +13,7 @@ use crate::state::AppState;
 /// A search that matches no word falls back to typo-tolerant matching on
 /// product names.
 #[tracing::instrument(skip_all)]
-pub async fn list_products(
-    state: &AppState,
-    query: &ProductQuery,
-) -> Result<(Vec<ProductRow>, i64)> {
+pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Vec<Product>, i64)> {
     let category_id = match &query.category {
         None => None,
         Some(key) => match repository::resolve_category(&state.db, key).await? {
@@ -41,12 +40,13 @@ pub async fn list_products(
         return Ok((Vec::new(), total));
     }
     let rows = repository::list(&state.db, &filter, query.sort, limit, offset).await?;
-    Ok((rows, total))
+    Ok((repository::attach_variants(&state.db, rows).await?, total))
 }
 
 /// A product shoppers can see.
-pub async fn product(state: &AppState, id: Uuid) -> Result<ProductRow> {
-    repository::visible_product(&state.db, id).await?.ok_or(Error::NotFound("product"))
+pub async fn product(state: &AppState, id: Uuid) -> Result<Product> {
+    let mut db = state.db.acquire().await?;
+    repository::visible_product(&mut db, id).await?.ok_or(Error::NotFound("product"))
 }
 
 /// Every category with its live product count.
@@ -84,6 +84,24 @@ pub struct ProductChanges {
 }
 
 impl ProductChanges {
+    /// Whether it changes what only a variant holds.
+    fn touches_variant(&self) -> bool {
+        self.sku.is_some() || self.price.is_some() || self.stock_quantity.is_some()
+    }
+
+    fn apply_to_variant(&self, mut fields: VariantFields) -> VariantFields {
+        if let Some(sku) = &self.sku {
+            fields.sku.clone_from(sku);
+        }
+        if let Some(price) = self.price {
+            fields.price_amount = price.amount;
+        }
+        if let Some(stock) = self.stock_quantity {
+            fields.stock_quantity = stock;
+        }
+        fields
+    }
+
     fn apply(self, mut fields: ProductFields) -> ProductFields {
         let non_empty = |text: String| Some(text).filter(|t| !t.is_empty());
         if let Some(category_id) = self.category_id {
@@ -98,15 +116,8 @@ impl ProductChanges {
         if let Some(brand) = self.brand {
             fields.brand = brand;
         }
-        if let Some(sku) = self.sku {
-            fields.sku = sku;
-        }
         if let Some(price) = self.price {
-            fields.price_amount = price.amount;
             fields.currency = price.currency.as_str().to_owned();
-        }
-        if let Some(stock) = self.stock_quantity {
-            fields.stock_quantity = stock;
         }
         if let Some(images) = self.images {
             fields.images = images;
@@ -127,9 +138,10 @@ impl ProductChanges {
     }
 }
 
-/// Creates a product; name, SKU, price and category are required.
+/// Creates a product and its one variant; name, SKU, price and category
+/// are required.
 #[tracing::instrument(skip_all)]
-pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result<ProductRow> {
+pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result<Product> {
     let mut missing = gokart_domain::Violations::new();
     for (field, absent) in [
         ("name", changes.name.is_none()),
@@ -147,17 +159,30 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         name: String::new(),
         description: String::new(),
         brand: String::new(),
-        sku: String::new(),
-        price_amount: 0,
         currency: "usd".to_owned(),
-        stock_quantity: 0,
         images: Vec::new(),
         thumbnail: None,
         attributes: serde_json::json!({}),
         warranty: None,
         is_active: true,
     };
-    repository::insert_product(&state.db, &changes.apply(blank)).await
+    let no_variant = VariantFields { sku: String::new(), price_amount: 0, stock_quantity: 0 };
+    let variant = changes.apply_to_variant(no_variant);
+    let mut tx = state.db.begin().await?;
+    let id = repository::insert_product(&mut *tx, &changes.apply(blank)).await?;
+    repository::insert_variant(&mut *tx, id, &variant).await?;
+    let created = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The one variant of `product` that a product-level change (SKU, price,
+/// stock) applies to; a product with several must be changed per variant.
+fn only_variant(product: &Product, field: &'static str) -> Result<VariantRow> {
+    match product.variants.as_slice() {
+        [only] => Ok(only.clone()),
+        _ => Err(Error::variant_required(field)),
+    }
 }
 
 /// Applies `changes` to product `id`.
@@ -166,11 +191,23 @@ pub async fn update_product(
     state: &AppState,
     id: Uuid,
     changes: ProductChanges,
-) -> Result<ProductRow> {
+) -> Result<Product> {
     let mut tx = state.db.begin().await?;
-    let current =
-        repository::lock_product(&mut *tx, id).await?.ok_or(Error::NotFound("product"))?;
-    let updated = repository::update_product(&mut *tx, id, &changes.apply(current.into())).await?;
+    let current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    if changes.touches_variant() {
+        let field = if changes.sku.is_some() {
+            "sku"
+        } else if changes.price.is_some() {
+            "price"
+        } else {
+            "stock_quantity"
+        };
+        let variant = only_variant(&current, field)?;
+        let fields = changes.apply_to_variant(VariantFields::from(&variant));
+        repository::update_variant(&mut *tx, variant.id, &fields).await?;
+    }
+    repository::update_product(&mut *tx, id, &changes.apply(current.row.into())).await?;
+    let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -193,30 +230,36 @@ pub enum StockChange {
     Quantity(i32),
 }
 
-/// Adjusts stock atomically; going below zero is a 409, past
-/// [`MAX_STOCK`] a 422 naming `delta`.
+/// Adjusts the stock of a product's one variant atomically; going below
+/// zero is a 409, past [`MAX_STOCK`] a 422 naming `delta`.
 #[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Result<ProductRow> {
-    let updated = match change {
+pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Result<Product> {
+    let mut tx = state.db.begin().await?;
+    let current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    let field = match change {
+        StockChange::Delta(_) => "delta",
+        StockChange::Quantity(_) => "quantity",
+    };
+    let variant = only_variant(&current, field)?;
+    match change {
         StockChange::Delta(delta) => {
-            let mut tx = state.db.begin().await?;
-            let current =
-                repository::lock_product(&mut *tx, id).await?.ok_or(Error::NotFound("product"))?;
             if delta > 0
-                && i64::from(current.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK)
+                && i64::from(variant.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK)
             {
                 return Err(Error::invalid(
                     "delta",
                     "would bring the stock above 1000000000, the most one product can hold",
                 ));
             }
-            let updated = repository::add_stock(&mut *tx, id, delta).await?;
-            tx.commit().await?;
-            updated
+            repository::add_stock(&mut *tx, variant.id, delta).await?;
         }
-        StockChange::Quantity(quantity) => repository::set_stock(&state.db, id, quantity).await?,
-    };
-    updated.ok_or(Error::NotFound("product"))
+        StockChange::Quantity(quantity) => {
+            repository::set_stock(&mut *tx, variant.id, quantity).await?;
+        }
+    }
+    let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// Creates a category.

@@ -53,10 +53,14 @@ pub struct OrderRow {
 pub struct ItemRow {
     /// Product.
     pub product_id: Uuid,
+    /// Variant.
+    pub variant_id: Uuid,
     /// Name then.
     pub name: String,
     /// SKU then.
     pub sku: String,
+    /// The variant's option values then, by option name.
+    pub options: serde_json::Value,
     /// Image then.
     pub image: Option<String>,
     /// Unit price then.
@@ -85,6 +89,10 @@ pub struct EventRow {
 pub struct CheckoutLine {
     /// Product.
     pub product_id: Uuid,
+    /// Variant.
+    pub variant_id: Uuid,
+    /// Option values by option name.
+    pub options: serde_json::Value,
     /// Units wanted.
     pub quantity: i32,
     /// Name now.
@@ -111,27 +119,34 @@ pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uui
         .await?)
 }
 
-/// The cart's lines with their products as they are now, unlocked: checkout
-/// prices from this read and locks the products only at the end.
+/// The cart's lines with their variants as they are now, unlocked: checkout
+/// prices from this read and locks the variants only at the end.
 #[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
     Ok(sqlx::query_as!(
         CheckoutLine,
-        r#"SELECT p.id AS product_id, i.quantity, p.name, p.sku, p.thumbnail, p.price_amount,
-                  p.currency, p.stock_quantity, (p.deleted_at IS NULL AND p.is_active) AS "on_sale!"
-           FROM cart_items i JOIN products p ON p.id = i.product_id
+        r#"SELECT v.product_id, v.id AS variant_id,
+                  (SELECT coalesce(jsonb_object_agg(o.name, v.option_values[o.position + 1]), '{}')
+                   FROM product_options o WHERE o.product_id = v.product_id) AS "options!",
+                  i.quantity, p.name, v.sku, p.thumbnail, v.price_amount, p.currency,
+                  v.stock_quantity,
+                  (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
+                      AS "on_sale!"
+           FROM cart_items i
+           JOIN product_variants v ON v.id = i.variant_id
+           JOIN products p ON p.id = v.product_id
            WHERE i.cart_id = $1
-           ORDER BY p.id"#,
+           ORDER BY v.id"#,
         cart
     )
     .fetch_all(db)
     .await?)
 }
 
-/// A product's stock, price and availability, read under its row lock.
+/// A variant's stock, price and availability, read under its row lock.
 #[derive(Debug, Clone)]
 pub struct LockedStock {
-    /// Product.
+    /// Variant.
     pub id: Uuid,
     /// Stock now.
     pub stock_quantity: i32,
@@ -141,16 +156,20 @@ pub struct LockedStock {
     pub on_sale: bool,
 }
 
-/// Locks products in id order, so concurrent transactions over the same
-/// products never deadlock. `FOR NO KEY UPDATE` (what a stock update takes
-/// anyway) leaves other orders free to reference the rows meanwhile.
+/// Locks variants in id order, so concurrent transactions over the same
+/// variants never deadlock. `FOR NO KEY UPDATE` (what a stock update takes
+/// anyway) leaves other orders free to reference the rows meanwhile. The
+/// products are read, not locked: buying two variants of one product at
+/// once never waits.
 #[tracing::instrument(skip_all)]
-pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<LockedStock>> {
+pub async fn lock_variants(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<LockedStock>> {
     Ok(sqlx::query_as!(
         LockedStock,
-        r#"SELECT id, stock_quantity, price_amount,
-                  (deleted_at IS NULL AND is_active) AS "on_sale!"
-           FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE"#,
+        r#"SELECT v.id, v.stock_quantity, v.price_amount,
+                  (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
+                      AS "on_sale!"
+           FROM product_variants v JOIN products p ON p.id = v.product_id
+           WHERE v.id = ANY($1) ORDER BY v.id FOR NO KEY UPDATE OF v"#,
         ids
     )
     .fetch_all(db)
@@ -161,8 +180,8 @@ pub async fn lock_products(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<
 #[tracing::instrument(skip_all)]
 pub async fn move_stock(db: impl PgExecutor<'_>, ids: &[Uuid], deltas: &[i32]) -> Result<()> {
     sqlx::query!(
-        "UPDATE products p SET stock_quantity = p.stock_quantity + x.delta
-         FROM unnest($1::uuid[], $2::int4[]) AS x(id, delta) WHERE p.id = x.id",
+        "UPDATE product_variants v SET stock_quantity = v.stock_quantity + x.delta
+         FROM unnest($1::uuid[], $2::int4[]) AS x(id, delta) WHERE v.id = x.id",
         ids,
         deltas
     )
@@ -213,6 +232,8 @@ pub async fn insert_order(
 #[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow]) -> Result<()> {
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+    let variants: Vec<Uuid> = items.iter().map(|i| i.variant_id).collect();
+    let options: Vec<serde_json::Value> = items.iter().map(|i| i.options.clone()).collect();
     let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
     let skus: Vec<String> = items.iter().map(|i| i.sku.clone()).collect();
     let images: Vec<Option<String>> = items.iter().map(|i| i.image.clone()).collect();
@@ -220,12 +241,14 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
     let quantities: Vec<i32> = items.iter().map(|i| i.quantity).collect();
     let totals: Vec<i64> = items.iter().map(|i| i.line_total_amount).collect();
     sqlx::query!(
-        "INSERT INTO order_items (order_id, product_id, name, sku, image, unit_price_amount, quantity,
-                                  line_total_amount)
-         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[],
-                                  $7::int4[], $8::int8[])",
+        "INSERT INTO order_items (order_id, product_id, variant_id, options, name, sku, image,
+                                  unit_price_amount, quantity, line_total_amount)
+         SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[],
+                                  $7::text[], $8::int8[], $9::int4[], $10::int8[])",
         order,
         &ids,
+        &variants,
+        &options,
         &names,
         &skus,
         &images as &[Option<String>],
@@ -327,8 +350,9 @@ pub async fn find(
 pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>> {
     Ok(sqlx::query_as!(
         ItemRow,
-        "SELECT product_id, name, sku, image, unit_price_amount, quantity, line_total_amount
-         FROM order_items WHERE order_id = $1 ORDER BY name, product_id",
+        "SELECT product_id, variant_id, name, sku, options, image, unit_price_amount, quantity,
+                line_total_amount
+         FROM order_items WHERE order_id = $1 ORDER BY name, variant_id",
         order
     )
     .fetch_all(db)

@@ -73,7 +73,7 @@ fn new_order_number() -> String {
 /// Turns the caller's cart into an order in one transaction: prices are
 /// copied, the totals computed, the order written, the cart emptied, and
 /// (with the manual provider) the payment accepted and fulfillment queued in
-/// the outbox. Only then are the products locked (in id order), checked again
+/// the outbox. Only then are the variants locked (in id order), checked again
 /// and their stock taken, so a best-seller stays locked for two statements and
 /// the commit, not for the whole checkout. Any refusal changes nothing. With
 /// `idempotency_key`, the answer is stored with it.
@@ -335,8 +335,10 @@ async fn write_order(
         .iter()
         .map(|line| ItemRow {
             product_id: line.product_id,
+            variant_id: line.variant_id,
             name: line.name.clone(),
             sku: line.sku.clone(),
+            options: line.options.clone(),
             image: line.thumbnail.clone(),
             unit_price_amount: line.price_amount,
             quantity: line.quantity,
@@ -366,15 +368,15 @@ async fn answer(
     Ok(view)
 }
 
-/// Last in the transaction: locks the products (in id order), checks them
+/// Last in the transaction: locks the variants (in id order), checks them
 /// again and takes the stock; `false` when a price or availability moved
 /// since the lines were read.
 async fn take_stock(tx: &mut PgConnection, lines: &[CheckoutLine]) -> Result<bool> {
-    let ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
-    let locked = orders::lock_products(&mut *tx, &ids).await?;
+    let ids: Vec<Uuid> = lines.iter().map(|line| line.variant_id).collect();
+    let locked = orders::lock_variants(&mut *tx, &ids).await?;
     let unchanged = locked.len() == lines.len()
         && locked.iter().zip(lines).all(|(now, then)| {
-            now.id == then.product_id
+            now.id == then.variant_id
                 && now.price_amount == then.price_amount
                 && now.on_sale == then.on_sale
         });

@@ -1,5 +1,7 @@
 //! The order as clients see it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus};
 use serde::{Deserialize, Serialize};
@@ -27,10 +29,14 @@ pub enum PaymentMethod {
 pub struct OrderItemView {
     /// Product.
     pub product_id: Uuid,
+    /// Variant.
+    pub variant_id: Uuid,
     /// Name when bought.
     pub name: String,
     /// SKU when bought.
     pub sku: String,
+    /// The variant's option values when bought, by option name.
+    pub options: BTreeMap<String, String>,
     /// Image when bought.
     pub image: Option<String>,
     /// Unit price when bought.
@@ -150,8 +156,11 @@ impl OrderView {
                 .into_iter()
                 .map(|item| OrderItemView {
                     product_id: item.product_id,
+                    variant_id: item.variant_id,
                     name: item.name,
                     sku: item.sku,
+                    // Written by checkout as an object of strings.
+                    options: serde_json::from_value(item.options).unwrap_or_default(),
                     image: item.image,
                     unit_price: money(item.unit_price_amount),
                     quantity: item.quantity,

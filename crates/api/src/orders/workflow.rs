@@ -202,16 +202,16 @@ pub async fn cancel(
     advance(tx, order.id, transition).await
 }
 
-/// Puts the units of order `id` back into stock, locking the products in id
+/// Puts the units of order `id` back into stock, locking the variants in id
 /// order as checkout does.
 async fn restock(tx: &mut PgConnection, id: Uuid) -> Result<()> {
     let mut returned: Vec<(Uuid, i32)> = orders::items(&mut *tx, id)
         .await?
         .iter()
-        .map(|item| (item.product_id, item.quantity))
+        .map(|item| (item.variant_id, item.quantity))
         .collect();
     returned.sort_unstable();
     let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
-    orders::lock_products(&mut *tx, &ids).await?;
+    orders::lock_variants(&mut *tx, &ids).await?;
     orders::move_stock(&mut *tx, &ids, &quantities).await
 }

@@ -281,7 +281,7 @@ async fn concurrent_increments_never_pass_the_stock_cap() {
             .json()
             .await
             .unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = $1 WHERE sku = 'KIT-900'")
+    sqlx::query("UPDATE product_variants SET stock_quantity = $1 WHERE sku = 'KIT-900'")
         .bind(gokart_domain::MAX_STOCK - 10)
         .execute(&app.db)
         .await
@@ -322,7 +322,7 @@ async fn race_stock_deltas(
 }
 
 async fn stock_of(app: &TestApp, sku: &str) -> i32 {
-    sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = $1")
+    sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = $1")
         .bind(sku)
         .fetch_one(&app.db)
         .await
@@ -450,9 +450,10 @@ async fn a_category_whose_products_were_all_deleted_can_go() {
 
     assert_eq!(deleted.status(), 204);
     assert_eq!(missing.status(), 404);
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM products WHERE sku = 'KIT-900'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM product_variants WHERE sku = 'KIT-900'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(kept, 1, "the deleted product stays for order history");
 }

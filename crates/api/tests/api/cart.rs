@@ -192,14 +192,16 @@ async fn deleted_and_inactive_products_cannot_be_added_and_show_as_unavailable()
     let skillet = app.set_stock("K-002", 10).await;
     let token = cart_token(&guest_add(&app, None, &kettle, 2).await).unwrap();
     guest_add(&app, Some(&token), &skillet, 4).await;
-    sqlx::query("UPDATE products SET deleted_at = now() WHERE sku = 'K-001'")
+    sqlx::query("UPDATE products SET deleted_at = now() WHERE id = (SELECT product_id FROM product_variants WHERE sku = 'K-001')")
         .execute(&app.db)
         .await
         .unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = 1, price_amount = 4500 WHERE sku = 'K-002'")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE product_variants SET stock_quantity = 1, price_amount = 4500 WHERE sku = 'K-002'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     let add_deleted = guest_add(&app, Some(&token), &kettle, 1).await;
     let cart = guest_cart(&app, &token).await;
@@ -258,7 +260,7 @@ async fn signing_in_merges_the_guest_cart_with_caps() {
             .await
             .unwrap();
     }
-    sqlx::query("UPDATE products SET stock_quantity = 200 WHERE sku = 'K-002'")
+    sqlx::query("UPDATE product_variants SET stock_quantity = 200 WHERE sku = 'K-002'")
         .execute(&app.db)
         .await
         .unwrap();
@@ -399,11 +401,12 @@ async fn idle_guest_carts_are_cleared_by_housekeeping() {
 #[tokio::test]
 async fn a_cart_holds_at_most_a_hundred_different_products() {
     let app = TestApp::spawn_shop().await;
-    sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku LIMIT 101")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE product_variants SET stock_quantity = 10").execute(&app.db).await.unwrap();
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT product_id FROM product_variants ORDER BY sku LIMIT 101")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     let user = app.register_user().await;
     for id in &ids[..100] {
         let response = app

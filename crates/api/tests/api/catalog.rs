@@ -323,11 +323,13 @@ async fn an_unchanged_product_or_list_answers_304() {
         .send()
         .await
         .unwrap();
-    sqlx::query("UPDATE products SET price_amount = price_amount + 1 WHERE id = $1::uuid")
-        .bind(&id)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE product_variants SET price_amount = price_amount + 1 WHERE product_id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let changed = app
         .client
         .get(app.url(&format!("/api/v1/products/{id}")))

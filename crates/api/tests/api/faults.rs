@@ -69,14 +69,15 @@ async fn assert_stock_adds_up(
     customers: usize,
     units: i64,
 ) {
-    let left: i64 = sqlx::query_scalar("SELECT stock_quantity::int8 FROM products WHERE sku = $1")
-        .bind(sku)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT stock_quantity::int8 FROM product_variants WHERE sku = $1")
+            .bind(sku)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let sold: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(sum(quantity), 0)::int8 FROM order_items i JOIN products p ON p.id = i.product_id
-         WHERE p.sku = $1",
+        "SELECT COALESCE(sum(quantity), 0)::int8 FROM order_items i JOIN product_variants v ON v.id = i.variant_id
+         WHERE v.sku = $1",
     )
     .bind(sku)
     .fetch_one(&app.db)

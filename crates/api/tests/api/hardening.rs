@@ -35,7 +35,7 @@ async fn checkouts_past_their_bound_are_turned_away_and_the_held_one_completes()
     add_to_cart(&app, &second, &kettle, 1).await;
     // Hold the product so the first checkout waits inside its slot.
     let mut holder = app.db.begin().await.unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = stock_quantity WHERE sku = 'K-001'")
+    sqlx::query("UPDATE product_variants SET stock_quantity = stock_quantity WHERE sku = 'K-001'")
         .execute(&mut *holder)
         .await
         .unwrap();

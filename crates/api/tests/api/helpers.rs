@@ -48,6 +48,14 @@ impl TestApp {
         TestApp::start(url, Some(database), configure, extra).await
     }
 
+    /// The API on `database`, which the caller has migrated.
+    #[allow(dead_code, reason = "only the upgrade tests bring their own database")]
+    pub async fn on_database(database: TestDatabase) -> TestApp {
+        init_test_logging();
+        let url = database.url.clone();
+        TestApp::start(url, Some(database), |_| {}, Router::new()).await
+    }
+
     /// A second API instance on the same database, as when Cloud Run scales out.
     pub async fn spawn_sibling(&self, configure: impl FnOnce(&mut Env)) -> TestApp {
         TestApp::start(self.database_url.clone(), None, configure, Router::new()).await
@@ -245,7 +253,7 @@ impl TestApp {
     /// Sets the stock of the product with `sku`; returns the product's id.
     pub async fn set_stock(&self, sku: &str, stock: i32) -> String {
         let id: uuid::Uuid = sqlx::query_scalar(
-            "UPDATE products SET stock_quantity = $2 WHERE sku = $1 RETURNING id",
+            "UPDATE product_variants SET stock_quantity = $2 WHERE sku = $1 RETURNING product_id",
         )
         .bind(sku)
         .bind(stock)
@@ -387,6 +395,22 @@ impl TestDatabase {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         admin
             .execute(format!(r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#).as_str())
+            .await
+            .expect("test database created");
+        admin.close().await.ok();
+        TestDatabase { url: with_database(&admin_url, &name), name, admin_url }
+    }
+}
+
+impl TestDatabase {
+    /// A fresh database with no migrations applied.
+    #[allow(dead_code, reason = "only the upgrade tests start from nothing")]
+    pub async fn empty() -> TestDatabase {
+        let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the server");
+        let mut admin = PgConnection::connect(&admin_url).await.expect("server reachable");
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#).as_str())
             .await
             .expect("test database created");
         admin.close().await.ok();

@@ -78,11 +78,12 @@ async fn absurd_prices_stock_and_attributes_are_refused() {
 #[tokio::test]
 async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
     let app = TestApp::spawn_shop().await;
-    sqlx::query("UPDATE products SET stock_quantity = 10").execute(&app.db).await.unwrap();
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY sku")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE product_variants SET stock_quantity = 10").execute(&app.db).await.unwrap();
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT product_id FROM product_variants ORDER BY sku")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     let user = app.register_user().await;
     for id in &ids[..99] {
         app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
@@ -153,10 +154,11 @@ async fn stock_never_passes_its_cap_and_a_later_cancel_still_restocks() {
     let refused = error_of(past_the_cap, 422).await;
     assert!(refused.fields.unwrap().contains_key("delta"));
     assert_eq!(cancel.status(), 200, "the returned units go back on the shelf");
-    let stock: i32 = sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = 'K-001'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stock: i32 =
+        sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(stock, 1_000_000_003);
 }
 

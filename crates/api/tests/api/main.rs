@@ -37,3 +37,4 @@ mod stripe;
 mod stripe_standin;
 mod structure;
 mod tokens;
+mod upgrades;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, add_to_cart, checkout, checkout_body, error_of};
 
 async fn stock(app: &TestApp, sku: &str) -> i32 {
-    sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = $1")
+    sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = $1")
         .bind(sku)
         .fetch_one(&app.db)
         .await
@@ -111,12 +111,12 @@ async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
         .send()
         .await
         .unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = 2 WHERE sku = 'K-001'")
+    sqlx::query("UPDATE product_variants SET stock_quantity = 2 WHERE sku = 'K-001'")
         .execute(&app.db)
         .await
         .unwrap();
     let short = checkout(&app, &user, &address).await;
-    sqlx::query("UPDATE products SET stock_quantity = 5, is_active = false WHERE sku = 'K-001'")
+    sqlx::query("WITH v AS (UPDATE product_variants SET stock_quantity = 5 WHERE sku = 'K-001' RETURNING product_id) UPDATE products SET is_active = false WHERE id = (SELECT product_id FROM v)")
         .execute(&app.db)
         .await
         .unwrap();
@@ -206,7 +206,7 @@ async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
         &app,
         &user,
         &address,
-        "UPDATE products SET price_amount = 5999 WHERE sku = 'K-001'",
+        "UPDATE product_variants SET price_amount = 5999 WHERE sku = 'K-001'",
     )
     .await;
 
@@ -230,7 +230,7 @@ async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
         &app,
         &user,
         &address,
-        "UPDATE products SET stock_quantity = 1 WHERE sku = 'K-001'",
+        "UPDATE product_variants SET stock_quantity = 1 WHERE sku = 'K-001'",
     )
     .await;
 

@@ -31,7 +31,7 @@ async fn shop_with(
     )
     .await;
     gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
-    sqlx::query("UPDATE products SET stock_quantity = 10 WHERE sku = 'K-001'")
+    sqlx::query("UPDATE product_variants SET stock_quantity = 10 WHERE sku = 'K-001'")
         .execute(&app.db)
         .await
         .unwrap();
@@ -41,10 +41,11 @@ async fn shop_with(
 /// A customer who has put 2 kettles in the cart and checked out with Stripe.
 async fn stripe_order(app: &TestApp) -> (TestUser, Value) {
     let (user, address) = app.customer().await;
-    let kettle: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE sku = 'K-001'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let kettle: uuid::Uuid =
+        sqlx::query_scalar("SELECT product_id FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
         .json(&json!({"product_id": kettle, "quantity": 2}))
         .send()
@@ -251,10 +252,11 @@ async fn a_payment_after_cancellation_is_refunded_never_revived() {
     assert_eq!(refund.form["payment_intent"], intent);
     assert_eq!(refund.idempotency_key.as_deref(), Some(format!("refund-{id}").as_str()));
     assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
-    let stock: i32 = sqlx::query_scalar("SELECT stock_quantity FROM products WHERE sku = 'K-001'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stock: i32 =
+        sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(stock, 10, "the returned stock is not shipped");
 }
 
@@ -403,10 +405,11 @@ async fn a_replayed_stripe_checkout_answers_with_the_same_client_secret() {
         .json()
         .await
         .unwrap();
-    let kettle: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE sku = 'K-001'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let kettle: uuid::Uuid =
+        sqlx::query_scalar("SELECT product_id FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
         .json(&json!({"product_id": kettle, "quantity": 1}))
         .send()

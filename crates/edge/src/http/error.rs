@@ -69,6 +69,14 @@ impl ErrorResponse {
         error
     }
 
+    /// A 422 with its own `code`, naming the one `field` it is about.
+    pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut error = ErrorResponse::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone());
+        error.detail.fields = Some(BTreeMap::from([(field.to_owned(), message)]));
+        error
+    }
+
     /// A 500 that says nothing about its cause; log the cause before.
     pub fn internal() -> Self {
         ErrorResponse::new(

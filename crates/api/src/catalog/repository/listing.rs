@@ -36,7 +36,8 @@ pub struct ListFilter<'a> {
 /// every value bound.
 fn filtered<'a>(prefix: &str, what: &str, filter: &ListFilter<'a>) -> QueryBuilder<'a, Postgres> {
     let mut query = QueryBuilder::new(format!(
-        "{prefix}SELECT {what} FROM products WHERE deleted_at IS NULL AND is_active"
+        "{prefix}SELECT {what} FROM products \
+         WHERE deleted_at IS NULL AND is_active AND price_min IS NOT NULL"
     ));
     match filter.search {
         Some((terms, Matching::FullText)) => {
@@ -51,17 +52,32 @@ fn filtered<'a>(prefix: &str, what: &str, filter: &ListFilter<'a>) -> QueryBuild
     if let Some(category) = filter.category_id {
         query.push(" AND category_id = ").push_bind(category);
     }
+    // A price bound matches a product when one of its variants on sale is
+    // priced within it; the range columns narrow the search first.
     if let Some(min) = filter.min_price {
-        query.push(" AND price_amount >= ").push_bind(min);
+        query.push(" AND price_max >= ").push_bind(min);
     }
     if let Some(max) = filter.max_price {
-        query.push(" AND price_amount <= ").push_bind(max);
+        query.push(" AND price_min <= ").push_bind(max);
     }
-    match filter.in_stock {
-        Some(true) => query.push(" AND stock_quantity > 0"),
-        Some(false) => query.push(" AND stock_quantity = 0"),
-        None => &mut query,
-    };
+    if filter.min_price.is_some() || filter.max_price.is_some() {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id");
+        query.push(" AND v.is_active AND v.deleted_at IS NULL");
+        if let Some(min) = filter.min_price {
+            query.push(" AND v.price_amount >= ").push_bind(min);
+        }
+        if let Some(max) = filter.max_price {
+            query.push(" AND v.price_amount <= ").push_bind(max);
+        }
+        query.push(")");
+    }
+    // In stock: some variant on sale has units.
+    if let Some(in_stock) = filter.in_stock {
+        query.push(if in_stock { " AND EXISTS" } else { " AND NOT EXISTS" });
+        query.push(" (SELECT 1 FROM product_variants v WHERE v.product_id = products.id");
+        query.push(" AND v.is_active AND v.deleted_at IS NULL AND v.stock_quantity > 0)");
+    }
     query
 }
 
@@ -84,10 +100,10 @@ fn page_query<'a>(
             query.push(", name) DESC, id");
         }
         (ProductSort::PriceAsc, _) => {
-            query.push(" ORDER BY price_amount, id");
+            query.push(" ORDER BY price_min, id");
         }
         (ProductSort::PriceDesc, _) => {
-            query.push(" ORDER BY price_amount DESC, id DESC");
+            query.push(" ORDER BY price_min DESC, id DESC");
         }
         (ProductSort::Newest | ProductSort::Relevance, _) => {
             query.push(" ORDER BY created_at DESC, id DESC");

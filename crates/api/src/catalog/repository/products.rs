@@ -1,12 +1,15 @@
 //! SQL for products: rows, admin changes and stock.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// A stored product.
+/// A stored product: what it is and how it is shown. What is sold, with
+/// its SKU, price and stock, is its variants ([`VariantRow`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProductRow {
     /// Id.
@@ -19,14 +22,8 @@ pub struct ProductRow {
     pub description: String,
     /// Brand.
     pub brand: String,
-    /// SKU.
-    pub sku: String,
-    /// Price in minor units.
-    pub price_amount: i64,
-    /// ISO 4217 code, lower-case.
+    /// ISO 4217 code, lower-case; every variant is priced in it.
     pub currency: String,
-    /// Units available.
-    pub stock_quantity: i32,
     /// Image URLs.
     pub images: Vec<String>,
     /// Thumbnail URL.
@@ -43,7 +40,35 @@ pub struct ProductRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Every stored field of a product, as written by create and update.
+/// A stored variant: one buyable combination of a product's options.
+#[derive(Debug, Clone)]
+pub struct VariantRow {
+    /// Id.
+    pub id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// SKU, unique for good.
+    pub sku: String,
+    /// One value per option, in the options' order.
+    pub option_values: Vec<String>,
+    /// Price in minor units of the product's currency.
+    pub price_amount: i64,
+    /// Units available.
+    pub stock_quantity: i32,
+    /// For sale (when its product is).
+    pub is_active: bool,
+}
+
+/// A product with its live variants, first listed first.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// The product.
+    pub row: ProductRow,
+    /// Its variants that are not deleted.
+    pub variants: Vec<VariantRow>,
+}
+
+/// What an admin writes about a product itself.
 #[derive(Debug, Clone)]
 pub struct ProductFields {
     /// Category.
@@ -54,14 +79,8 @@ pub struct ProductFields {
     pub description: String,
     /// Brand.
     pub brand: String,
-    /// SKU.
-    pub sku: String,
-    /// Price in minor units.
-    pub price_amount: i64,
     /// Currency code.
     pub currency: String,
-    /// Units available.
-    pub stock_quantity: i32,
     /// Image URLs.
     pub images: Vec<String>,
     /// Thumbnail URL.
@@ -74,6 +93,17 @@ pub struct ProductFields {
     pub is_active: bool,
 }
 
+/// What an admin writes about a variant.
+#[derive(Debug, Clone)]
+pub struct VariantFields {
+    /// SKU.
+    pub sku: String,
+    /// Price in minor units.
+    pub price_amount: i64,
+    /// Units available.
+    pub stock_quantity: i32,
+}
+
 impl From<ProductRow> for ProductFields {
     fn from(row: ProductRow) -> Self {
         ProductFields {
@@ -81,10 +111,7 @@ impl From<ProductRow> for ProductFields {
             name: row.name,
             description: row.description,
             brand: row.brand,
-            sku: row.sku,
-            price_amount: row.price_amount,
             currency: row.currency,
-            stock_quantity: row.stock_quantity,
             images: row.images,
             thumbnail: row.thumbnail,
             attributes: row.attributes,
@@ -94,43 +121,95 @@ impl From<ProductRow> for ProductFields {
     }
 }
 
-pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, brand, sku, price_amount, \
-    currency, stock_quantity, images, thumbnail, attributes, warranty, is_active, created_at, updated_at";
+impl From<&VariantRow> for VariantFields {
+    fn from(row: &VariantRow) -> Self {
+        VariantFields {
+            sku: row.sku.clone(),
+            price_amount: row.price_amount,
+            stock_quantity: row.stock_quantity,
+        }
+    }
+}
+
+pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, brand, currency, \
+    images, thumbnail, attributes, warranty, is_active, created_at, updated_at";
 
 /// A product shoppers can see.
 #[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn visible_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProductRow>> {
+pub async fn visible_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
     let row = sqlx::query_as!(
         ProductRow,
-        "SELECT id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                images, thumbnail, attributes, warranty, is_active, created_at, updated_at
-         FROM products WHERE id = $1 AND deleted_at IS NULL AND is_active",
+        "SELECT id, category_id, name, description, brand, currency, images, thumbnail,
+                attributes, warranty, is_active, created_at, updated_at
+         FROM products
+         WHERE id = $1 AND deleted_at IS NULL AND is_active AND price_min IS NOT NULL",
         id
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
-    Ok(row)
+    with_variants(db, row).await
 }
 
-/// A product that is not deleted (admins see inactive ones), locked.
+/// A product that is not deleted (admins see inactive ones), locked: every
+/// admin change to a product or its variants takes this lock first.
 #[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn lock_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProductRow>> {
+pub async fn lock_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
     let row = sqlx::query_as!(
         ProductRow,
-        "SELECT id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                images, thumbnail, attributes, warranty, is_active, created_at, updated_at
+        "SELECT id, category_id, name, description, brand, currency, images, thumbnail,
+                attributes, warranty, is_active, created_at, updated_at
          FROM products WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
         id
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
-    Ok(row)
+    with_variants(db, row).await
+}
+
+async fn with_variants(db: &mut PgConnection, row: Option<ProductRow>) -> Result<Option<Product>> {
+    let Some(row) = row else { return Ok(None) };
+    let variants = variants_of(db, &[row.id]).await?;
+    Ok(Some(Product { row, variants }))
+}
+
+/// The variants (not deleted) of `products`, by product, then as listed.
+#[tracing::instrument(skip_all)]
+pub async fn variants_of(db: impl PgExecutor<'_>, products: &[Uuid]) -> Result<Vec<VariantRow>> {
+    Ok(sqlx::query_as!(
+        VariantRow,
+        "SELECT id, product_id, sku, option_values, price_amount, stock_quantity, is_active
+         FROM product_variants
+         WHERE product_id = ANY($1) AND deleted_at IS NULL
+         ORDER BY product_id, position, id",
+        products
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Gives each of `rows` its variants.
+pub async fn attach_variants(
+    db: impl PgExecutor<'_>,
+    rows: Vec<ProductRow>,
+) -> Result<Vec<Product>> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut by_product: HashMap<Uuid, Vec<VariantRow>> = HashMap::new();
+    for variant in variants_of(db, &ids).await? {
+        by_product.entry(variant.product_id).or_default().push(variant);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let variants = by_product.remove(&row.id).unwrap_or_default();
+            Product { row, variants }
+        })
+        .collect())
 }
 
 fn product_conflict(err: sqlx::Error) -> Error {
     match &err {
         sqlx::Error::Database(db) => match db.constraint() {
-            Some("products_sku_key") => {
+            Some("product_variants_sku_key") => {
                 Error::conflict("sku_taken", "another product has this SKU (SKUs are never reused)")
             }
             Some("products_category_id_fkey") => Error::invalid("category_id", "no such category"),
@@ -140,25 +219,20 @@ fn product_conflict(err: sqlx::Error) -> Error {
     }
 }
 
-/// Creates a product.
+/// Creates a product; its id.
 #[tracing::instrument(skip_all)]
-pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Result<ProductRow> {
-    sqlx::query_as!(
-        ProductRow,
-        "INSERT INTO products (id, category_id, name, description, brand, sku, price_amount, currency,
-                               stock_quantity, images, thumbnail, attributes, warranty, is_active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         RETURNING id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                   images, thumbnail, attributes, warranty, is_active, created_at, updated_at",
+pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO products (id, category_id, name, description, brand, currency, images,
+                               thumbnail, attributes, warranty, is_active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         RETURNING id",
         Uuid::now_v7(),
         p.category_id,
         p.name,
         p.description,
         p.brand,
-        p.sku,
-        p.price_amount,
         p.currency,
-        p.stock_quantity,
         &p.images,
         p.thumbnail,
         p.attributes,
@@ -170,43 +244,73 @@ pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Resul
     .map_err(product_conflict)
 }
 
-/// Replaces a product's fields.
+/// Replaces a product's own fields.
 #[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn update_product(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    p: &ProductFields,
-) -> Result<ProductRow> {
-    sqlx::query_as!(
-        ProductRow,
-        "UPDATE products SET category_id = $2, name = $3, description = $4, brand = $5, sku = $6,
-                price_amount = $7, currency = $8, stock_quantity = $9, images = $10, thumbnail = $11,
-                attributes = $12, warranty = $13, is_active = $14
-         WHERE id = $1 AND deleted_at IS NULL
-         RETURNING id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                   images, thumbnail, attributes, warranty, is_active, created_at, updated_at",
+pub async fn update_product(db: impl PgExecutor<'_>, id: Uuid, p: &ProductFields) -> Result<()> {
+    let done = sqlx::query!(
+        "UPDATE products SET category_id = $2, name = $3, description = $4, brand = $5,
+                currency = $6, images = $7, thumbnail = $8, attributes = $9, warranty = $10,
+                is_active = $11
+         WHERE id = $1 AND deleted_at IS NULL",
         id,
         p.category_id,
         p.name,
         p.description,
         p.brand,
-        p.sku,
-        p.price_amount,
         p.currency,
-        p.stock_quantity,
         &p.images,
         p.thumbnail,
         p.attributes,
         p.warranty,
         p.is_active
     )
-    .fetch_optional(db)
+    .execute(db)
     .await
-    .map_err(product_conflict)?
-    .ok_or(Error::NotFound("product"))
+    .map_err(product_conflict)?;
+    if done.rows_affected() == 1 { Ok(()) } else { Err(Error::NotFound("product")) }
 }
 
-/// Hides a product from shoppers for good, keeping it for order history.
+/// Adds a variant to `product`; its id.
+#[tracing::instrument(skip_all, fields(product = %product))]
+pub async fn insert_variant(
+    db: impl PgExecutor<'_>,
+    product: Uuid,
+    v: &VariantFields,
+) -> Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
+         VALUES ($1, $2, $3, $4, $5)
+         RETURNING id",
+        Uuid::now_v7(),
+        product,
+        v.sku,
+        v.price_amount,
+        v.stock_quantity
+    )
+    .fetch_one(db)
+    .await
+    .map_err(product_conflict)
+}
+
+/// Replaces a variant's SKU, price and stock.
+#[tracing::instrument(skip_all, fields(variant = %id))]
+pub async fn update_variant(db: impl PgExecutor<'_>, id: Uuid, v: &VariantFields) -> Result<()> {
+    sqlx::query!(
+        "UPDATE product_variants SET sku = $2, price_amount = $3, stock_quantity = $4
+         WHERE id = $1 AND deleted_at IS NULL",
+        id,
+        v.sku,
+        v.price_amount,
+        v.stock_quantity
+    )
+    .execute(db)
+    .await
+    .map_err(product_conflict)?;
+    Ok(())
+}
+
+/// Hides a product from shoppers for good, keeping it and its variants for
+/// order history.
 #[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn soft_delete_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
     let done = sqlx::query!(
@@ -220,7 +324,9 @@ pub async fn soft_delete_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<bo
 
 fn stock_conflict(err: sqlx::Error) -> Error {
     match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("products_stock_quantity_check") => {
+        sqlx::Error::Database(db)
+            if db.constraint() == Some("product_variants_stock_quantity_check") =>
+        {
             Error::conflict("insufficient_stock", "stock cannot go below zero")
         }
         // numeric_value_out_of_range: the count would not fit.
@@ -231,43 +337,32 @@ fn stock_conflict(err: sqlx::Error) -> Error {
     }
 }
 
-/// Adds `delta` (possibly negative) to the stock in one statement; going
-/// below zero is refused by the database and reported as a 409.
-#[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn add_stock(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    delta: i32,
-) -> Result<Option<ProductRow>> {
-    sqlx::query_as!(
-        ProductRow,
-        "UPDATE products SET stock_quantity = stock_quantity + $2 WHERE id = $1 AND deleted_at IS NULL
-         RETURNING id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                   images, thumbnail, attributes, warranty, is_active, created_at, updated_at",
+/// Adds `delta` (possibly negative) to a variant's stock in one statement;
+/// going below zero is refused by the database and reported as a 409.
+#[tracing::instrument(skip_all, fields(variant = %id))]
+pub async fn add_stock(db: impl PgExecutor<'_>, id: Uuid, delta: i32) -> Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE product_variants SET stock_quantity = stock_quantity + $2
+         WHERE id = $1 AND deleted_at IS NULL",
         id,
         delta
     )
-    .fetch_optional(db)
+    .execute(db)
     .await
-    .map_err(stock_conflict)
+    .map_err(stock_conflict)?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Sets the stock to `quantity`.
-#[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn set_stock(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    quantity: i32,
-) -> Result<Option<ProductRow>> {
-    sqlx::query_as!(
-        ProductRow,
-        "UPDATE products SET stock_quantity = $2 WHERE id = $1 AND deleted_at IS NULL
-         RETURNING id, category_id, name, description, brand, sku, price_amount, currency, stock_quantity,
-                   images, thumbnail, attributes, warranty, is_active, created_at, updated_at",
+/// Sets a variant's stock to `quantity`.
+#[tracing::instrument(skip_all, fields(variant = %id))]
+pub async fn set_stock(db: impl PgExecutor<'_>, id: Uuid, quantity: i32) -> Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE product_variants SET stock_quantity = $2 WHERE id = $1 AND deleted_at IS NULL",
         id,
         quantity
     )
-    .fetch_optional(db)
+    .execute(db)
     .await
-    .map_err(stock_conflict)
+    .map_err(stock_conflict)?;
+    Ok(done.rows_affected() == 1)
 }
