@@ -12,6 +12,7 @@ pub mod orders;
 pub mod paging;
 pub mod tasks;
 pub mod validation;
+pub mod variants;
 
 pub use address::{Address, RawAddress};
 pub use catalog::{
@@ -23,3 +24,4 @@ pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};
 pub use paging::PageRequest;
 pub use tasks::{NotificationLine, NotificationTask, StatusReport, StepTask, TaskKind};
 pub use validation::{Invalid, Violations};
+pub use variants::{Options, ProductOption};

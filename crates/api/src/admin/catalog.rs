@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use gokart_domain::MAX_STOCK;
 use gokart_edge::http::ErrorEnvelope;
 use uuid::Uuid;
 
@@ -12,7 +11,7 @@ use super::catalog_requests::{
 use super::catalog_schemas::{NewCategoryRequest, NewProductRequest};
 use crate::auth::AdminUser;
 use crate::catalog::handler::{CategoryView, ProductView};
-use crate::catalog::service::{self, StockChange};
+use crate::catalog::service;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
@@ -97,20 +96,7 @@ pub async fn adjust_stock(
     Path(id): Path<Uuid>,
     Json(body): Json<StockRequest>,
 ) -> Result<Json<ProductView>> {
-    let change = match (body.delta, body.quantity) {
-        (Some(delta), None) => i32::try_from(delta)
-            .ok()
-            .filter(|d| (-MAX_STOCK..=MAX_STOCK).contains(d))
-            .map(StockChange::Delta)
-            .ok_or(Error::invalid("delta", "must be between -1000000000 and 1000000000"))?,
-        (None, Some(quantity)) => i32::try_from(quantity)
-            .ok()
-            .filter(|q| (0..=MAX_STOCK).contains(q))
-            .map(StockChange::Quantity)
-            .ok_or(Error::invalid("quantity", "must be between 0 and 1000000000"))?,
-        _ => return Err(Error::invalid("delta", "give exactly one of delta and quantity")),
-    };
-    Ok(Json(service::adjust_stock(&state, id, change).await?.into()))
+    Ok(Json(service::adjust_stock(&state, id, body.change()?).await?.into()))
 }
 
 /// Create a category.

@@ -3,12 +3,16 @@
 //! adjustment. Their fuller OpenAPI shapes are in [`super::catalog_schemas`].
 
 use gokart_domain::catalog::{optional_text, required_text};
-use gokart_domain::{Currency, MAX_PRICE, MAX_STOCK, Money, Sku, Slug, Violations};
+use std::collections::BTreeMap;
+
+use gokart_domain::variants::MAX_VARIANTS;
+use gokart_domain::{Currency, MAX_PRICE, MAX_STOCK, Money, Options, Sku, Slug, Violations};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::catalog::service::ProductChanges;
+use crate::catalog::variants::{StockChange, VariantChanges};
 use crate::schemas;
 
 /// A category to create, or changes to one (absent fields stay).
@@ -64,6 +68,135 @@ pub struct ProductRequest {
     pub warranty: Option<String>,
     /// Offered to shoppers.
     pub is_active: Option<bool>,
+    /// Up to 3 options (e.g. Size, Color). When creating, every variant
+    /// picks one value of each; when changing, an option with an `id` is
+    /// that option (renamed, values added or removed), one without is new
+    /// (every variant takes its first value), and one left out is removed.
+    #[schema(max_items = 3)]
+    pub options: Option<Vec<OptionRequest>>,
+    /// Creating only: the variants, 1 to 100, instead of a product-level
+    /// `sku`, `price` and `stock_quantity`.
+    #[schema(max_items = 100)]
+    pub variants: Option<Vec<VariantRequest>>,
+}
+
+/// An option of a product.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OptionRequest {
+    /// The option's id, to keep an existing option when changing a product.
+    #[schema(value_type = Option<Uuid>)]
+    pub id: Option<String>,
+    /// Name, 1 to 50 characters, distinct in any case.
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<50>, required = true)]
+    pub name: String,
+    /// Values, 1 to 100, distinct in any case.
+    #[serde(default)]
+    #[schema(value_type = Vec<schemas::RequiredText<50>>, min_items = 1, max_items = 100, required = true)]
+    pub values: Vec<String>,
+}
+
+/// A variant to create (sku and price required), or changes to one
+/// (absent fields stay).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct VariantRequest {
+    /// Stock-keeping unit, unique for ever.
+    #[schema(value_type = Option<schemas::Sku>)]
+    pub sku: Option<String>,
+    /// One value of each of the product's options, by option name.
+    pub options: Option<BTreeMap<String, String>>,
+    /// Price in minor units and currency.
+    #[schema(value_type = Option<Price>)]
+    pub price: Option<Money>,
+    /// The former price, shown struck through; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Price>, nullable)]
+    pub compare_at_price: Option<Option<Money>>,
+    /// Units available, 0 to 1000000000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub stock_quantity: Option<i64>,
+    /// Shipping weight in grams, 0 to 1000000000; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 1_000_000_000)]
+    pub weight_grams: Option<Option<i64>>,
+    /// Offered to shoppers.
+    pub is_active: Option<bool>,
+}
+
+/// A field that may be sent as `null` to clear it: absent is `None`,
+/// `null` is `Some(None)`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn price_in_range(v: &mut Violations, field: &str, price: Option<Money>) -> Option<i64> {
+    let price = price?;
+    if !(0..=MAX_PRICE).contains(&price.amount) {
+        v.add(field, "must be between 0 and 10000000000 minor units");
+        return None;
+    }
+    if price.currency != Currency::USD {
+        v.add(format!("{field}.currency"), "must be usd, the shop's currency");
+        return None;
+    }
+    Some(price.amount)
+}
+
+fn count_in_range(v: &mut Violations, field: &str, raw: Option<i64>) -> Option<i32> {
+    raw.and_then(|n| match i32::try_from(n) {
+        Ok(n) if (0..=MAX_STOCK).contains(&n) => Some(n),
+        _ => {
+            v.add(field, "must be between 0 and 1000000000");
+            None
+        }
+    })
+}
+
+impl VariantRequest {
+    /// Checks every field, recording bad ones under `at` (`""` for a body of
+    /// its own, `variants[2].` inside a product).
+    pub fn check(self, at: &str, v: &mut Violations) -> VariantChanges {
+        let sku = self
+            .sku
+            .and_then(|raw| v.check(&format!("{at}sku"), Sku::parse(&raw)))
+            .map(|s| s.as_str().to_owned());
+        let options = self.options.filter(|chosen| {
+            let bad = chosen.len() > gokart_domain::variants::MAX_OPTIONS
+                || chosen.iter().any(|(name, value)| name.len() > 200 || value.len() > 200);
+            if bad {
+                v.add(format!("{at}options"), "pick one value of each of the product's options");
+            }
+            !bad
+        });
+        let price = price_in_range(v, &format!("{at}price"), self.price);
+        let compare_at = self
+            .compare_at_price
+            .map(|price| price_in_range(v, &format!("{at}compare_at_price"), price));
+        let stock_quantity = count_in_range(v, &format!("{at}stock_quantity"), self.stock_quantity);
+        let weight_grams =
+            self.weight_grams.map(|w| count_in_range(v, &format!("{at}weight_grams"), w));
+        VariantChanges {
+            sku,
+            options,
+            price,
+            compare_at,
+            stock_quantity,
+            weight_grams,
+            is_active: self.is_active,
+        }
+    }
+
+    /// The changes this body asks for, or why each bad field is refused.
+    pub(super) fn validate(self) -> Result<VariantChanges, Violations> {
+        let mut v = Violations::new();
+        let changes = self.check("", &mut v);
+        v.into_result()?;
+        Ok(changes)
+    }
 }
 
 /// A stock adjustment: exactly one of `delta` and `quantity`.
@@ -73,6 +206,26 @@ pub struct StockRequest {
     pub delta: Option<i64>,
     /// The new count, 0 or more.
     pub quantity: Option<i64>,
+}
+
+impl StockRequest {
+    /// The change asked for: exactly one of `delta` and `quantity`, in range.
+    pub(super) fn change(&self) -> crate::error::Result<StockChange> {
+        use crate::error::Error;
+        match (self.delta, self.quantity) {
+            (Some(delta), None) => i32::try_from(delta)
+                .ok()
+                .filter(|d| (-MAX_STOCK..=MAX_STOCK).contains(d))
+                .map(StockChange::Delta)
+                .ok_or(Error::invalid("delta", "must be between -1000000000 and 1000000000")),
+            (None, Some(quantity)) => i32::try_from(quantity)
+                .ok()
+                .filter(|q| (0..=MAX_STOCK).contains(q))
+                .map(StockChange::Quantity)
+                .ok_or(Error::invalid("quantity", "must be between 0 and 1000000000")),
+            _ => Err(Error::invalid("delta", "give exactly one of delta and quantity")),
+        }
+    }
 }
 
 impl ProductRequest {
@@ -96,18 +249,35 @@ impl ProductRequest {
             .sku
             .and_then(|raw| v.check("sku", Sku::parse(&raw)))
             .map(|s| s.as_str().to_owned());
-        if self.price.is_some_and(|price| !(0..=MAX_PRICE).contains(&price.amount)) {
-            v.add("price", "must be between 0 and 10000000000 minor units");
-        }
-        if self.price.is_some_and(|price| price.currency != Currency::USD) {
-            v.add("price.currency", "must be usd, the shop's currency");
-        }
-        let stock_quantity = self.stock_quantity.and_then(|stock| match i32::try_from(stock) {
-            Ok(stock) if (0..=MAX_STOCK).contains(&stock) => Some(stock),
-            _ => {
-                v.add("stock_quantity", "must be between 0 and 1000000000");
-                None
+        let price = price_in_range(&mut v, "price", self.price);
+        let stock_quantity = count_in_range(&mut v, "stock_quantity", self.stock_quantity);
+        let options = self.options.map(|raw| {
+            let ids: Vec<Option<Uuid>> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, option)| {
+                    option.id.as_deref().and_then(|id| match Uuid::parse_str(id.trim()) {
+                        Ok(id) => Some(id),
+                        Err(_) => {
+                            v.add(format!("options[{i}].id"), "no such option");
+                            None
+                        }
+                    })
+                })
+                .collect();
+            let named: Vec<(String, Vec<String>)> =
+                raw.into_iter().map(|option| (option.name, option.values)).collect();
+            let checked = Options::parse("options", &named, &mut v).unwrap_or_default();
+            ids.into_iter().zip(checked.as_slice().iter().cloned()).collect::<Vec<_>>()
+        });
+        let variants = self.variants.map(|raw| {
+            if raw.is_empty() || raw.len() > MAX_VARIANTS {
+                v.add("variants", format!("give 1 to {MAX_VARIANTS} variants"));
             }
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, variant)| variant.check(&format!("variants[{i}]."), &mut v))
+                .collect::<Vec<_>>()
         });
         let category_id = self.category_id.and_then(|raw| match Uuid::parse_str(raw.trim()) {
             Ok(id) => Some(id),
@@ -137,13 +307,15 @@ impl ProductRequest {
             description,
             brand,
             sku,
-            price: self.price,
+            price,
             stock_quantity,
             images: self.images,
             thumbnail,
             attributes: self.attributes,
             warranty,
             is_active: self.is_active,
+            options,
+            variants,
         })
     }
 }

@@ -5,12 +5,14 @@
 
 use gokart_domain::MAX_STOCK;
 use utoipa::openapi::schema::{
-    AllOfBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+    AllOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
 };
 use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::catalog_requests::{CategoryRequest, Price, ProductRequest, StockRequest};
+use super::catalog_requests::{
+    CategoryRequest, Price, ProductRequest, StockRequest, VariantRequest,
+};
 use crate::schemas;
 
 /// The body that creates a category: a [`CategoryRequest`] with a name
@@ -60,24 +62,40 @@ impl PartialSchema for NewProductRequest {
         let uuid = ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        let simple = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .title(Some("one variant"))
+            .property("sku", Ref::from_schema_name(schemas::Sku::name()))
+            .property("price", Ref::from_schema_name(Price::name()))
+            .required("sku")
+            .required("price");
+        let with_variants = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .title(Some("variants"))
+            .property(
+                "variants",
+                ArrayBuilder::new()
+                    .items(Ref::from_schema_name(VariantRequest::name()))
+                    .min_items(Some(1))
+                    .max_items(Some(100)),
+            )
+            .required("variants");
         AllOfBuilder::new()
             .description(Some(
-                "A product to create: a `ProductRequest` with `name`, `sku`, `price` and \
-                 `category_id`",
+                "A product to create: a `ProductRequest` with `name` and `category_id`, and \
+                 either `sku` and `price` (a product with one variant) or `variants`, each \
+                 with its `sku`, `price` and one value of every option",
             ))
             .item(Ref::from_schema_name(ProductRequest::name()))
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::Object)
                     .property("name", Ref::from_schema_name(schemas::RequiredText::<200>::name()))
-                    .property("sku", Ref::from_schema_name(schemas::Sku::name()))
-                    .property("price", Ref::from_schema_name(Price::name()))
                     .property("category_id", uuid)
                     .required("name")
-                    .required("sku")
-                    .required("price")
                     .required("category_id"),
             )
+            .item(OneOfBuilder::new().item(simple).item(with_variants))
             .into()
     }
 }
@@ -86,6 +104,40 @@ impl ToSchema for NewProductRequest {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((ProductRequest::name().into_owned(), ProductRequest::schema()));
         ProductRequest::schemas(schemas);
+    }
+}
+
+/// The body that adds a variant: a [`VariantRequest`] with its sku and
+/// price (read as a `VariantRequest`; `catalog::variants::create` checks
+/// they are there, and that `options` picks one value of each of the
+/// product's options).
+#[derive(Debug, Clone, Copy)]
+pub struct NewVariantRequest;
+
+impl PartialSchema for NewVariantRequest {
+    fn schema() -> RefOr<Schema> {
+        AllOfBuilder::new()
+            .description(Some(
+                "A variant to add: a `VariantRequest` with `sku`, `price` and, for a product \
+                 with options, one value of each in `options`",
+            ))
+            .item(Ref::from_schema_name(VariantRequest::name()))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("sku", Ref::from_schema_name(schemas::Sku::name()))
+                    .property("price", Ref::from_schema_name(Price::name()))
+                    .required("sku")
+                    .required("price"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for NewVariantRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((VariantRequest::name().into_owned(), VariantRequest::schema()));
+        VariantRequest::schemas(schemas);
     }
 }
 

@@ -8,3 +8,4 @@ pub mod catalog_schemas;
 pub mod dead_letters;
 pub mod orders;
 pub mod users;
+pub mod variants;

@@ -3,14 +3,20 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gokart_domain::{Currency, Money};
+use gokart_domain::{Currency, Money, Violations};
 use gokart_edge::http::ErrorEnvelope;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::owner::{CartOwner, cart_cookie};
-use super::repository::LineRow;
+use super::repository::{Item, LineRow};
 use super::service::{self, Changed};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
@@ -35,6 +41,8 @@ pub struct CartLine {
     pub product_id: Uuid,
     /// The variant of the product in the cart.
     pub variant_id: Uuid,
+    /// The variant's value of each option, by option name.
+    pub options: BTreeMap<String, String>,
     /// Product name now.
     pub name: String,
     /// Unit price now.
@@ -85,6 +93,8 @@ impl CartView {
             items.push(CartLine {
                 product_id: line.product_id,
                 variant_id: line.variant_id,
+                // Built by the query as an object of strings.
+                options: serde_json::from_value(line.options).unwrap_or_default(),
                 name: line.name,
                 price,
                 thumbnail: line.thumbnail,
@@ -102,16 +112,56 @@ fn money_error(err: gokart_domain::MoneyError) -> Error {
     Error::Internal(anyhow::anyhow!("cart total: {err}"))
 }
 
-/// A product to put in the cart.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A variant to put in the cart: its `variant_id`, or the `product_id` of a
+/// product with one variant on sale.
+#[derive(Debug, Deserialize)]
 pub struct AddItemRequest {
+    /// Variant id.
+    pub variant_id: Option<String>,
     /// Product id.
-    #[schema(value_type = Uuid)]
-    pub product_id: String,
+    pub product_id: Option<String>,
     /// Units to add, 1 to 99 (added to an existing line).
-    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i64,
 }
+
+// Written out: "exactly one of" is a `oneOf` no derive states.
+impl PartialSchema for AddItemRequest {
+    fn schema() -> RefOr<Schema> {
+        let pick = |field: &str, description: &str| {
+            let id = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .description(Some(description));
+            let quantity = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(99))
+                .description(Some("Units to add, 1 to 99 (added to an existing line)"));
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some(field))
+                .property(field, id)
+                .property("quantity", quantity)
+                .required(field)
+                .required("quantity")
+                // Each branch names its own id only, so no body matches both.
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "A variant to put in the cart: exactly one of `variant_id` and `product_id`",
+            ))
+            .item(pick("variant_id", "The variant"))
+            .item(pick(
+                "product_id",
+                "A product with one variant on sale; with several, 422 `variant_required`",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AddItemRequest {}
 
 /// A new quantity for a line.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,17 +217,27 @@ pub async fn add_item(
     owner: CartOwner,
     Json(body): Json<AddItemRequest>,
 ) -> Result<Response> {
-    let product =
-        Uuid::parse_str(body.product_id.trim()).map_err(|_| Error::NotFound("product"))?;
+    let id = |raw: &str, what| Uuid::parse_str(raw.trim()).map_err(|_| Error::NotFound(what));
+    let item = match (&body.variant_id, &body.product_id) {
+        (Some(variant), None) => Item::Variant(id(variant, "variant")?),
+        (None, Some(product)) => Item::Product(id(product, "product")?),
+        _ => {
+            let mut v = Violations::new();
+            for field in ["variant_id", "product_id"] {
+                v.add(field, "give exactly one of variant_id and product_id");
+            }
+            return Err(Error::Validation(v));
+        }
+    };
     let quantity = quantity(body.quantity, 1)?;
-    let changed = service::add(&state, &owner, product, quantity).await?;
+    let changed = service::add(&state, &owner, item, quantity).await?;
     respond(&state, changed)
 }
 
 /// Set a line's quantity; 0 removes it.
-#[utoipa::path(patch, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+#[utoipa::path(patch, path = "/api/v1/cart/items/{variant_id}", tag = "cart",
     operation_id = "set_cart_item_quantity", security((), ("bearer" = [])),
-    params(("product_id" = Uuid, Path, description = "Product id")),
+    params(("variant_id" = Uuid, Path, description = "The line's variant (or its product, when the cart holds one variant of it)")),
     request_body = SetQuantityRequest,
     responses(
         (status = 200, description = "The cart after the change", body = CartView),
@@ -196,9 +256,9 @@ pub async fn set_quantity(
 }
 
 /// Remove a line.
-#[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+#[utoipa::path(delete, path = "/api/v1/cart/items/{variant_id}", tag = "cart",
     operation_id = "remove_cart_item", security((), ("bearer" = [])),
-    params(("product_id" = Uuid, Path, description = "Product id")),
+    params(("variant_id" = Uuid, Path, description = "The line's variant (or its product, when the cart holds one variant of it)")),
     responses(
         (status = 200, description = "The cart after the change", body = CartView),
         (status = 404, description = "No such line in your cart", body = ErrorEnvelope),

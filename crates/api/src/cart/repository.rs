@@ -12,6 +12,8 @@ pub struct LineRow {
     pub product_id: Uuid,
     /// Variant id.
     pub variant_id: Uuid,
+    /// The variant's option values by option name.
+    pub options: serde_json::Value,
     /// Quantity wanted.
     pub quantity: i32,
     /// Product name now.
@@ -99,20 +101,47 @@ pub async fn create_guest_cart(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Re
     .await?)
 }
 
-/// The variants on sale that `id` names: the variant with that id, or every
-/// variant on sale of the product with that id.
-#[tracing::instrument(skip_all, fields(id = %id))]
-pub async fn variants_on_sale(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<VariantStock>> {
-    Ok(sqlx::query_as!(
-        VariantStock,
-        "SELECT v.id, v.stock_quantity FROM product_variants v JOIN products p ON p.id = v.product_id
-         WHERE (v.id = $1 OR v.product_id = $1)
-           AND v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active
-         ORDER BY v.position, v.id",
-        id
-    )
-    .fetch_all(db)
-    .await?)
+/// What an add-to-cart request names.
+#[derive(Debug, Clone, Copy)]
+pub enum Item {
+    /// A variant, by id.
+    Variant(Uuid),
+    /// A product, by id: its one variant on sale.
+    Product(Uuid),
+}
+
+/// The variants on sale that `item` names: the variant, or every variant on
+/// sale of the product.
+#[tracing::instrument(skip_all, fields(item = ?item))]
+pub async fn variants_on_sale(db: impl PgExecutor<'_>, item: Item) -> Result<Vec<VariantStock>> {
+    let rows = match item {
+        Item::Variant(id) => {
+            sqlx::query_as!(
+                VariantStock,
+                "SELECT v.id, v.stock_quantity
+                 FROM product_variants v JOIN products p ON p.id = v.product_id
+                 WHERE v.id = $1 AND v.deleted_at IS NULL AND v.is_active
+                   AND p.deleted_at IS NULL AND p.is_active",
+                id
+            )
+            .fetch_all(db)
+            .await?
+        }
+        Item::Product(id) => {
+            sqlx::query_as!(
+                VariantStock,
+                "SELECT v.id, v.stock_quantity
+                 FROM product_variants v JOIN products p ON p.id = v.product_id
+                 WHERE v.product_id = $1 AND v.deleted_at IS NULL AND v.is_active
+                   AND p.deleted_at IS NULL AND p.is_active
+                 ORDER BY v.position, v.id",
+                id
+            )
+            .fetch_all(db)
+            .await?
+        }
+    };
+    Ok(rows)
 }
 
 /// The variants of a cart's lines that `id` names: the line's own variant
@@ -195,7 +224,10 @@ pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, variant: Uuid) -> 
 pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> {
     Ok(sqlx::query_as!(
         LineRow,
-        r#"SELECT v.product_id, i.variant_id, i.quantity, p.name, v.price_amount, p.currency,
+        r#"SELECT v.product_id, i.variant_id,
+                  (SELECT coalesce(jsonb_object_agg(o.name, v.option_values[o.position + 1]), '{}')
+                   FROM product_options o WHERE o.product_id = v.product_id) AS "options!",
+                  i.quantity, p.name, v.price_amount, p.currency,
                   p.thumbnail, v.stock_quantity,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
                       AS "on_sale!"

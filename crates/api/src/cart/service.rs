@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::owner::CartOwner;
-use super::repository::{self, LineRow};
+use super::repository::{self, Item, LineRow};
 use crate::auth::tokens::{hash_opaque_token as hash_token, new_opaque_token as new_token};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -86,11 +86,17 @@ fn one_of<T: Copy>(items: &[T], field: &'static str, missing: &'static str) -> R
 
 /// Adds `quantity` of a variant (named by its id, or by its product's id
 /// when the product has one variant on sale), to its existing line if there
-/// is one.
-#[tracing::instrument(skip_all, fields(item = %id))]
-pub async fn add(state: &AppState, owner: &CartOwner, id: Uuid, quantity: i32) -> Result<Changed> {
+/// is one. A product with several variants on sale is a 422
+/// `variant_required`.
+#[tracing::instrument(skip_all, fields(item = ?item))]
+pub async fn add(
+    state: &AppState,
+    owner: &CartOwner,
+    item: Item,
+    quantity: i32,
+) -> Result<Changed> {
     let mut tx = state.db.begin().await?;
-    let variants = repository::variants_on_sale(&mut *tx, id).await?;
+    let variants = repository::variants_on_sale(&mut *tx, item).await?;
     let variant = one_of(&variants, "product_id", "product")?;
     let (cart, new_guest_token) = open_cart(&mut tx, owner).await?;
     let current = repository::line_quantity(&mut *tx, cart, variant.id).await?;
@@ -121,7 +127,7 @@ pub async fn set_quantity(
     if quantity == 0 {
         repository::delete_line(&mut *tx, cart, variant).await?;
     } else {
-        let on_sale = repository::variants_on_sale(&mut *tx, variant).await?;
+        let on_sale = repository::variants_on_sale(&mut *tx, Item::Variant(variant)).await?;
         let stock = one_of(&on_sale, "product_id", "product")?;
         check_quantity(quantity, stock.stock_quantity)?;
         repository::put_line(&mut *tx, cart, variant, quantity).await?;

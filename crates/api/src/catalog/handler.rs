@@ -1,5 +1,7 @@
 //! HTTP for the public catalog: `/api/v1/categories`, `/api/v1/products*`.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -53,25 +55,102 @@ pub struct ProductView {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// The options its variants choose from, in order.
+    pub options: Vec<OptionView>,
+    /// What can be bought (shoppers see those on sale; admins all).
+    pub variants: Vec<VariantView>,
+    /// The lowest and highest price of its variants on sale.
+    pub price_range: PriceRange,
+}
+
+/// An option of a product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionView {
+    /// Id (give it back to keep the option when changing the product).
+    pub id: Uuid,
+    /// Name, e.g. `Size`.
+    pub name: String,
+    /// Values, in order.
+    pub values: Vec<String>,
+}
+
+/// One buyable combination of a product's options.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariantView {
+    /// Id: what a cart line names.
+    pub id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// Its value of each option, by option name.
+    pub options: BTreeMap<String, String>,
+    /// Price.
+    pub price: Money,
+    /// The former price, shown struck through.
+    pub compare_at_price: Option<Money>,
+    /// Units available now.
+    pub stock_quantity: i32,
+    /// Shipping weight in grams.
+    pub weight_grams: Option<i32>,
+    /// Photos of this variant among the product's media.
+    pub media_ids: Vec<Uuid>,
+    /// Offered to shoppers.
+    pub is_active: bool,
+}
+
+/// The lowest and highest price.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceRange {
+    /// Lowest.
+    pub min: Money,
+    /// Highest.
+    pub max: Money,
+}
+
+impl VariantView {
+    /// Variant `id` of `product`, when it has one.
+    pub fn of(product: &Product, id: Uuid) -> Option<Self> {
+        let currency = Currency::parse(&product.row.currency).unwrap_or(Currency::USD);
+        let options = product.option_set();
+        let variant = product.variants.iter().find(|v| v.id == id)?;
+        Some(VariantView {
+            id: variant.id,
+            product_id: variant.product_id,
+            sku: variant.sku.clone(),
+            options: options.named(&variant.option_values),
+            price: Money::new(variant.price_amount, currency),
+            compare_at_price: variant.compare_at_amount.map(|amount| Money::new(amount, currency)),
+            stock_quantity: variant.stock_quantity,
+            weight_grams: variant.weight_grams,
+            media_ids: Vec::new(),
+            is_active: variant.is_active,
+        })
+    }
 }
 
 impl From<Product> for ProductView {
-    fn from(Product { row, variants }: Product) -> Self {
+    fn from(product: Product) -> Self {
+        let variants =
+            product.variants.iter().filter_map(|v| VariantView::of(&product, v.id)).collect();
+        let Product { row, options, variants: rows } = product;
         // The column's CHECK constraint admits only three lower-case letters.
         let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
-        let on_sale = || variants.iter().filter(|v| v.is_active);
-        // Admins also see products with nothing on sale: their lowest price.
-        let lowest = on_sale()
-            .map(|v| v.price_amount)
-            .min()
-            .or_else(|| variants.iter().map(|v| v.price_amount).min());
+        let on_sale = || rows.iter().filter(|v| v.is_active);
+        let mut prices: Vec<i64> = on_sale().map(|v| v.price_amount).collect();
+        if prices.is_empty() {
+            // Admins also see products with nothing on sale: their prices.
+            prices = rows.iter().map(|v| v.price_amount).collect();
+        }
+        let lowest = prices.iter().min().copied().unwrap_or_default();
+        let highest = prices.iter().max().copied().unwrap_or_default();
         ProductView {
             id: row.id,
             name: row.name,
             description: row.description,
             brand: row.brand,
-            sku: variants.first().map(|v| v.sku.clone()).unwrap_or_default(),
-            price: Money::new(lowest.unwrap_or_default(), currency),
+            sku: rows.first().map(|v| v.sku.clone()).unwrap_or_default(),
+            price: Money::new(lowest, currency),
             stock_quantity: on_sale().map(|v| i64::from(v.stock_quantity)).sum(),
             category_id: row.category_id,
             images: row.images,
@@ -81,6 +160,15 @@ impl From<Product> for ProductView {
             is_active: row.is_active,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            options: options
+                .into_iter()
+                .map(|o| OptionView { id: o.id, name: o.name, values: o.values })
+                .collect(),
+            variants,
+            price_range: PriceRange {
+                min: Money::new(lowest, currency),
+                max: Money::new(highest, currency),
+            },
         }
     }
 }

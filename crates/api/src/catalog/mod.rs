@@ -7,3 +7,4 @@ pub mod handler;
 pub mod repository;
 pub mod seed;
 pub mod service;
+pub mod variants;

@@ -1,11 +1,13 @@
 //! Catalog use cases.
 
-use gokart_domain::{MAX_STOCK, Money, ProductQuery};
+use gokart_domain::variants::first_clash;
+use gokart_domain::{Options, ProductOption, ProductQuery, Violations};
 use uuid::Uuid;
 
 use super::repository::{
     self, CategoryRow, ListFilter, Matching, Product, ProductFields, VariantFields, VariantRow,
 };
+use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -40,13 +42,22 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
         return Ok((Vec::new(), total));
     }
     let rows = repository::list(&state.db, &filter, query.sort, limit, offset).await?;
-    Ok((repository::attach_variants(&state.db, rows).await?, total))
+    let mut db = state.db.acquire().await?;
+    let mut products = repository::complete(&mut db, rows).await?;
+    for product in &mut products {
+        product.variants.retain(|v| v.is_active);
+    }
+    Ok((products, total))
 }
 
 /// A product shoppers can see.
 pub async fn product(state: &AppState, id: Uuid) -> Result<Product> {
     let mut db = state.db.acquire().await?;
-    repository::visible_product(&mut db, id).await?.ok_or(Error::NotFound("product"))
+    let mut product =
+        repository::visible_product(&mut db, id).await?.ok_or(Error::NotFound("product"))?;
+    // Shoppers see the variants on sale.
+    product.variants.retain(|v| v.is_active);
+    Ok(product)
 }
 
 /// Every category with its live product count.
@@ -65,11 +76,11 @@ pub struct ProductChanges {
     pub description: Option<String>,
     /// Brand.
     pub brand: Option<String>,
-    /// SKU.
+    /// SKU of the product's one variant.
     pub sku: Option<String>,
-    /// Price.
-    pub price: Option<Money>,
-    /// Units available.
+    /// Price of the product's one variant, in minor units.
+    pub price: Option<i64>,
+    /// Units of the product's one variant.
     pub stock_quantity: Option<i32>,
     /// Image URLs.
     pub images: Option<Vec<String>>,
@@ -81,54 +92,60 @@ pub struct ProductChanges {
     pub warranty: Option<String>,
     /// Offered to shoppers.
     pub is_active: Option<bool>,
+    /// The options, each with its id when it is an existing one.
+    pub options: Option<Vec<(Option<Uuid>, ProductOption)>>,
+    /// Creating only: the variants.
+    pub variants: Option<Vec<VariantChanges>>,
 }
 
 impl ProductChanges {
-    /// Whether it changes what only a variant holds.
-    fn touches_variant(&self) -> bool {
-        self.sku.is_some() || self.price.is_some() || self.stock_quantity.is_some()
+    /// The product-level field that changes what only a variant holds.
+    fn variant_field(&self) -> Option<&'static str> {
+        if self.sku.is_some() {
+            Some("sku")
+        } else if self.price.is_some() {
+            Some("price")
+        } else if self.stock_quantity.is_some() {
+            Some("stock_quantity")
+        } else {
+            None
+        }
     }
 
-    fn apply_to_variant(&self, mut fields: VariantFields) -> VariantFields {
-        if let Some(sku) = &self.sku {
-            fields.sku.clone_from(sku);
+    /// The product-level SKU, price and stock as changes to one variant.
+    fn as_variant(&self) -> VariantChanges {
+        VariantChanges {
+            sku: self.sku.clone(),
+            price: self.price,
+            stock_quantity: self.stock_quantity,
+            ..VariantChanges::default()
         }
-        if let Some(price) = self.price {
-            fields.price_amount = price.amount;
-        }
-        if let Some(stock) = self.stock_quantity {
-            fields.stock_quantity = stock;
-        }
-        fields
     }
 
-    fn apply(self, mut fields: ProductFields) -> ProductFields {
-        let non_empty = |text: String| Some(text).filter(|t| !t.is_empty());
+    fn apply(&self, mut fields: ProductFields) -> ProductFields {
+        let non_empty = |text: &String| Some(text.clone()).filter(|t| !t.is_empty());
         if let Some(category_id) = self.category_id {
             fields.category_id = category_id;
         }
-        if let Some(name) = self.name {
-            fields.name = name;
+        if let Some(name) = &self.name {
+            fields.name.clone_from(name);
         }
-        if let Some(description) = self.description {
-            fields.description = description;
+        if let Some(description) = &self.description {
+            fields.description.clone_from(description);
         }
-        if let Some(brand) = self.brand {
-            fields.brand = brand;
+        if let Some(brand) = &self.brand {
+            fields.brand.clone_from(brand);
         }
-        if let Some(price) = self.price {
-            fields.currency = price.currency.as_str().to_owned();
+        if let Some(images) = &self.images {
+            fields.images.clone_from(images);
         }
-        if let Some(images) = self.images {
-            fields.images = images;
-        }
-        if let Some(thumbnail) = self.thumbnail {
+        if let Some(thumbnail) = &self.thumbnail {
             fields.thumbnail = non_empty(thumbnail);
         }
-        if let Some(attributes) = self.attributes {
-            fields.attributes = attributes;
+        if let Some(attributes) = &self.attributes {
+            fields.attributes = attributes.clone();
         }
-        if let Some(warranty) = self.warranty {
+        if let Some(warranty) = &self.warranty {
             fields.warranty = non_empty(warranty);
         }
         if let Some(is_active) = self.is_active {
@@ -138,22 +155,59 @@ impl ProductChanges {
     }
 }
 
-/// Creates a product and its one variant; name, SKU, price and category
-/// are required.
+/// Creates a product with its options and variants in one transaction.
+/// Name and category are required, and either variants (each with a SKU,
+/// a price and one value of every option) or, for a product without
+/// options, a product-level SKU and price for its one variant.
 #[tracing::instrument(skip_all)]
 pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result<Product> {
-    let mut missing = gokart_domain::Violations::new();
-    for (field, absent) in [
-        ("name", changes.name.is_none()),
-        ("sku", changes.sku.is_none()),
-        ("price", changes.price.is_none()),
-        ("category_id", changes.category_id.is_none()),
-    ] {
+    let mut v = Violations::new();
+    for (field, absent) in
+        [("name", changes.name.is_none()), ("category_id", changes.category_id.is_none())]
+    {
         if absent {
-            missing.add(field, "is required");
+            v.add(field, "is required");
         }
     }
-    missing.into_result()?;
+    let options: Vec<(Option<Uuid>, ProductOption)> = changes.options.clone().unwrap_or_default();
+    let option_set = Options::from_stored(options.iter().map(|(_, o)| o.clone()).collect());
+    let drafts = match &changes.variants {
+        Some(variants) => {
+            if let Some(field) = changes.variant_field() {
+                v.add(field, "give it per variant, in variants");
+            }
+            variants.clone()
+        }
+        None => {
+            if !option_set.is_empty() {
+                v.add("variants", "is required when the product has options");
+            }
+            vec![changes.as_variant()]
+        }
+    };
+    let prefix = |i: usize| {
+        if changes.variants.is_some() { format!("variants[{i}].") } else { String::new() }
+    };
+    let mut variants = Vec::with_capacity(drafts.len());
+    for (i, draft) in drafts.into_iter().enumerate() {
+        if draft.sku.is_none() {
+            v.add(format!("{}sku", prefix(i)), "is required");
+        }
+        if draft.price.is_none() {
+            v.add(format!("{}price", prefix(i)), "is required");
+        }
+        let chosen = draft.options.clone().unwrap_or_default();
+        let combination =
+            v.check(&format!("{}options", prefix(i)), option_set.combination(&chosen));
+        variants.push(draft.apply(blank_variant(combination.unwrap_or_default())));
+    }
+    let combinations: Vec<Vec<String>> = variants.iter().map(|f| f.option_values.clone()).collect();
+    if v.is_empty()
+        && let Some((first, again)) = first_clash(&combinations)
+    {
+        v.add(format!("variants[{again}].options"), format!("repeats variants[{first}]"));
+    }
+    v.into_result()?;
     let blank = ProductFields {
         category_id: Uuid::nil(),
         name: String::new(),
@@ -166,11 +220,12 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         warranty: None,
         is_active: true,
     };
-    let no_variant = VariantFields { sku: String::new(), price_amount: 0, stock_quantity: 0 };
-    let variant = changes.apply_to_variant(no_variant);
     let mut tx = state.db.begin().await?;
     let id = repository::insert_product(&mut *tx, &changes.apply(blank)).await?;
-    repository::insert_variant(&mut *tx, id, &variant).await?;
+    repository::replace_options(&mut tx, id, &options).await?;
+    for variant in &variants {
+        repository::insert_variant(&mut *tx, id, variant).await?;
+    }
     let created = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     tx.commit().await?;
     Ok(created)
@@ -178,33 +233,37 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
 
 /// The one variant of `product` that a product-level change (SKU, price,
 /// stock) applies to; a product with several must be changed per variant.
-fn only_variant(product: &Product, field: &'static str) -> Result<VariantRow> {
+pub(super) fn only_variant(product: &Product, field: &'static str) -> Result<VariantRow> {
     match product.variants.as_slice() {
         [only] => Ok(only.clone()),
         _ => Err(Error::variant_required(field)),
     }
 }
 
-/// Applies `changes` to product `id`.
+/// Applies `changes` to product `id`: its own fields, its options (see
+/// [`super::variants::change_options`]) and, for a product with one
+/// variant, that variant's SKU, price and stock.
 #[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn update_product(
     state: &AppState,
     id: Uuid,
     changes: ProductChanges,
 ) -> Result<Product> {
+    if changes.variants.is_some() {
+        return Err(Error::invalid(
+            "variants",
+            "change variants through /api/v1/admin/products/{id}/variants and /api/v1/admin/variants/{id}",
+        ));
+    }
     let mut tx = state.db.begin().await?;
     let current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
-    if changes.touches_variant() {
-        let field = if changes.sku.is_some() {
-            "sku"
-        } else if changes.price.is_some() {
-            "price"
-        } else {
-            "stock_quantity"
-        };
+    if let Some(field) = changes.variant_field() {
         let variant = only_variant(&current, field)?;
-        let fields = changes.apply_to_variant(VariantFields::from(&variant));
+        let fields = changes.as_variant().apply(VariantFields::from(&variant));
         repository::update_variant(&mut *tx, variant.id, &fields).await?;
+    }
+    if let Some(options) = &changes.options {
+        variants::change_options(&mut tx, &current, options).await?;
     }
     repository::update_product(&mut *tx, id, &changes.apply(current.row.into())).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
@@ -221,15 +280,6 @@ pub async fn delete_product(state: &AppState, id: Uuid) -> Result<()> {
     }
 }
 
-/// A stock adjustment.
-#[derive(Debug, Clone, Copy)]
-pub enum StockChange {
-    /// Add (or, negative, remove) units; never below zero.
-    Delta(i32),
-    /// Set the count outright.
-    Quantity(i32),
-}
-
 /// Adjusts the stock of a product's one variant atomically; going below
 /// zero is a 409, past [`MAX_STOCK`] a 422 naming `delta`.
 #[tracing::instrument(skip_all, fields(product = %id))]
@@ -241,22 +291,7 @@ pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Re
         StockChange::Quantity(_) => "quantity",
     };
     let variant = only_variant(&current, field)?;
-    match change {
-        StockChange::Delta(delta) => {
-            if delta > 0
-                && i64::from(variant.stock_quantity) + i64::from(delta) > i64::from(MAX_STOCK)
-            {
-                return Err(Error::invalid(
-                    "delta",
-                    "would bring the stock above 1000000000, the most one product can hold",
-                ));
-            }
-            repository::add_stock(&mut *tx, variant.id, delta).await?;
-        }
-        StockChange::Quantity(quantity) => {
-            repository::set_stock(&mut *tx, variant.id, quantity).await?;
-        }
-    }
+    move_stock(&mut tx, &variant, change).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     tx.commit().await?;
     Ok(updated)

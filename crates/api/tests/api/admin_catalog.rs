@@ -268,7 +268,7 @@ async fn concurrent_decrements_never_oversell() {
 
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15);
-    assert_eq!(stock_of(&app, "KIT-900").await, 0);
+    assert_eq!(app.stock_of("KIT-900").await, 0);
 }
 
 #[tokio::test]
@@ -292,7 +292,7 @@ async fn concurrent_increments_never_pass_the_stock_cap() {
 
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 15);
-    assert_eq!(stock_of(&app, "KIT-900").await, gokart_domain::MAX_STOCK);
+    assert_eq!(app.stock_of("KIT-900").await, gokart_domain::MAX_STOCK);
 }
 
 /// Sends `count` stock changes of `delta` to `url` at once; their statuses.
@@ -319,14 +319,6 @@ async fn race_stock_deltas(
         });
     }
     attempts.join_all().await
-}
-
-async fn stock_of(app: &TestApp, sku: &str) -> i32 {
-    sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = $1")
-        .bind(sku)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

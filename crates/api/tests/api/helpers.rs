@@ -250,6 +250,15 @@ impl TestApp {
         TestApp::spawn_shop_with(|_| {}).await
     }
 
+    /// The stock of the variant with `sku`.
+    pub async fn stock_of(&self, sku: &str) -> i32 {
+        sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = $1")
+            .bind(sku)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
     /// Sets the stock of the product with `sku`; returns the product's id.
     pub async fn set_stock(&self, sku: &str, stock: i32) -> String {
         let id: uuid::Uuid = sqlx::query_scalar(

@@ -38,3 +38,4 @@ mod stripe_standin;
 mod structure;
 mod tokens;
 mod upgrades;
+mod variants;

@@ -6,14 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, add_to_cart, checkout, checkout_body, error_of};
 
-async fn stock(app: &TestApp, sku: &str) -> i32 {
-    sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = $1")
-        .bind(sku)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.db).await.unwrap()
 }
@@ -71,7 +63,7 @@ async fn checkout_turns_the_cart_into_a_paid_order_in_one_step() {
     assert_eq!(kettle_line["line_total"]["amount"], 9998);
     assert_eq!(order["shipping_address"]["city"], "Springfield");
     assert_eq!(statuses(&order), ["pending_payment", "confirmed"]);
-    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-007").await), (8, 9));
+    assert_eq!((app.stock_of("K-001").await, app.stock_of("K-007").await), (8, 9));
     assert_eq!(count(&app, "cart_items").await, 0, "the cart is emptied");
     let queued: Vec<String> = sqlx::query_scalar("SELECT kind FROM outbox ORDER BY kind")
         .fetch_all(&app.db)
@@ -128,7 +120,7 @@ async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
     assert!(fields.contains_key("billing_address_id") && fields.contains_key("payment_method"));
     assert_eq!(error_of(short, 409).await.code, "insufficient_stock");
     assert_eq!(error_of(unavailable, 409).await.code, "product_unavailable");
-    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (5, 5));
+    assert_eq!((app.stock_of("K-001").await, app.stock_of("K-002").await), (5, 5));
     assert_eq!(count(&app, "cart_items").await, 2);
     assert_eq!(count(&app, "orders").await, 0);
     assert_eq!(count(&app, "outbox").await, 0);
@@ -149,7 +141,7 @@ async fn thirty_buyers_for_five_units_make_five_orders() {
 
     assert_eq!(results.iter().filter(|s| **s == 201).count(), 5, "{results:?}");
     assert_eq!(results.iter().filter(|s| **s == 409).count(), 25, "{results:?}");
-    assert_eq!(stock(&app, "K-001").await, 0);
+    assert_eq!(app.stock_of("K-001").await, 0);
     assert_eq!(count(&app, "orders").await, 5);
 }
 
@@ -170,7 +162,7 @@ async fn carts_with_the_same_products_in_opposite_orders_never_deadlock() {
     let results = checkout_all(&app, buyers).await;
 
     assert!(results.iter().all(|s| *s == 201), "{results:?}");
-    assert_eq!((stock(&app, "K-001").await, stock(&app, "K-002").await), (1000 - 40, 1000 - 40));
+    assert_eq!((app.stock_of("K-001").await, app.stock_of("K-002").await), (1000 - 40, 1000 - 40));
 }
 
 /// A checkout by `user` that runs while another transaction holds the
@@ -214,7 +206,7 @@ async fn a_price_change_during_checkout_is_charged_at_the_new_price() {
     let order: Value = response.json().await.unwrap();
     assert_eq!(order["items"][0]["unit_price"]["amount"], 5999, "the new price, not the old");
     assert_eq!(order["subtotal"]["amount"], 5999);
-    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(app.stock_of("K-001").await, 9);
     assert_eq!(count(&app, "orders").await, 1, "the stale attempt left nothing behind");
     assert_eq!(count(&app, "order_items").await, 1);
 }
@@ -235,7 +227,7 @@ async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
     .await;
 
     assert_eq!(error_of(response, 409).await.code, "insufficient_stock");
-    assert_eq!(stock(&app, "K-001").await, 1);
+    assert_eq!(app.stock_of("K-001").await, 1);
     assert_eq!(count(&app, "orders").await, 0);
     assert_eq!(count(&app, "outbox").await, 0);
     assert_eq!(count(&app, "cart_items").await, 1, "the cart is kept");
@@ -266,7 +258,7 @@ async fn a_replayed_idempotency_key_answers_with_the_same_order() {
         (first.json().await.unwrap(), replay.json().await.unwrap());
     assert_eq!(first, replay, "the same answer, byte for byte");
     assert_eq!(count(&app, "orders").await, 1);
-    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(app.stock_of("K-001").await, 9);
     assert_eq!(reused.status(), 422);
 }
 
@@ -353,7 +345,7 @@ async fn customers_see_only_their_own_orders() {
     assert_eq!(bobs["total"], 0);
     assert_eq!(error_of(peek, 404).await.code, "not_found");
     assert_eq!(cancel.status(), 404);
-    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(app.stock_of("K-001").await, 9);
 }
 
 #[tokio::test]
@@ -378,7 +370,7 @@ async fn cancelling_restocks_refunds_and_is_a_no_op_the_second_time() {
     assert_eq!(second.status(), 200);
     let again: Value = second.json().await.unwrap();
     assert_eq!(statuses(&again).len(), 3, "no second entry");
-    assert_eq!(stock(&app, "K-001").await, 10, "restocked exactly once");
+    assert_eq!(app.stock_of("K-001").await, 10, "restocked exactly once");
 }
 
 #[tokio::test]
@@ -401,7 +393,7 @@ async fn a_shipped_order_cannot_be_cancelled() {
         .unwrap();
 
     assert_eq!(error_of(response, 409).await.code, "order_not_cancellable");
-    assert_eq!(stock(&app, "K-001").await, 9);
+    assert_eq!(app.stock_of("K-001").await, 9);
 }
 
 #[tokio::test]
@@ -493,7 +485,7 @@ async fn maintenance_expires_unpaid_orders_and_restocks_exactly_once() {
     let second = gokart_api::maintenance::run(&state).await.unwrap();
 
     assert_eq!((first.orders_expired, second.orders_expired), (1, 0));
-    assert_eq!(stock(&app, "K-001").await, 10);
+    assert_eq!(app.stock_of("K-001").await, 10);
     let (status, payment): (String, String) =
         sqlx::query_as("SELECT status, payment_status FROM orders")
             .fetch_one(&app.db)

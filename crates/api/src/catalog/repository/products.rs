@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use gokart_domain::{Options, ProductOption};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -53,19 +54,52 @@ pub struct VariantRow {
     pub option_values: Vec<String>,
     /// Price in minor units of the product's currency.
     pub price_amount: i64,
+    /// The price it was, shown struck through.
+    pub compare_at_amount: Option<i64>,
     /// Units available.
     pub stock_quantity: i32,
+    /// Shipping weight.
+    pub weight_grams: Option<i32>,
     /// For sale (when its product is).
     pub is_active: bool,
+    /// Where it is listed among its product's variants.
+    pub position: i32,
 }
 
-/// A product with its live variants, first listed first.
+/// A stored option of a product.
+#[derive(Debug, Clone)]
+pub struct OptionRow {
+    /// Id.
+    pub id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// Name, e.g. `Size`.
+    pub name: String,
+    /// Values, in order.
+    pub values: Vec<String>,
+}
+
+/// A product with its options and live variants, each in order.
 #[derive(Debug, Clone)]
 pub struct Product {
     /// The product.
     pub row: ProductRow,
+    /// Its options.
+    pub options: Vec<OptionRow>,
     /// Its variants that are not deleted.
     pub variants: Vec<VariantRow>,
+}
+
+impl Product {
+    /// The options as the domain checks combinations against them.
+    pub fn option_set(&self) -> Options {
+        Options::from_stored(
+            self.options
+                .iter()
+                .map(|o| ProductOption { name: o.name.clone(), values: o.values.clone() })
+                .collect(),
+        )
+    }
 }
 
 /// What an admin writes about a product itself.
@@ -98,10 +132,18 @@ pub struct ProductFields {
 pub struct VariantFields {
     /// SKU.
     pub sku: String,
+    /// One value per option, in order.
+    pub option_values: Vec<String>,
     /// Price in minor units.
     pub price_amount: i64,
+    /// Former price, shown struck through.
+    pub compare_at_amount: Option<i64>,
     /// Units available.
     pub stock_quantity: i32,
+    /// Shipping weight.
+    pub weight_grams: Option<i32>,
+    /// For sale.
+    pub is_active: bool,
 }
 
 impl From<ProductRow> for ProductFields {
@@ -125,8 +167,12 @@ impl From<&VariantRow> for VariantFields {
     fn from(row: &VariantRow) -> Self {
         VariantFields {
             sku: row.sku.clone(),
+            option_values: row.option_values.clone(),
             price_amount: row.price_amount,
+            compare_at_amount: row.compare_at_amount,
             stock_quantity: row.stock_quantity,
+            weight_grams: row.weight_grams,
+            is_active: row.is_active,
         }
     }
 }
@@ -168,8 +214,7 @@ pub async fn lock_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Prod
 
 async fn with_variants(db: &mut PgConnection, row: Option<ProductRow>) -> Result<Option<Product>> {
     let Some(row) = row else { return Ok(None) };
-    let variants = variants_of(db, &[row.id]).await?;
-    Ok(Some(Product { row, variants }))
+    Ok(complete(db, vec![row]).await?.pop())
 }
 
 /// The variants (not deleted) of `products`, by product, then as listed.
@@ -177,7 +222,8 @@ async fn with_variants(db: &mut PgConnection, row: Option<ProductRow>) -> Result
 pub async fn variants_of(db: impl PgExecutor<'_>, products: &[Uuid]) -> Result<Vec<VariantRow>> {
     Ok(sqlx::query_as!(
         VariantRow,
-        "SELECT id, product_id, sku, option_values, price_amount, stock_quantity, is_active
+        "SELECT id, product_id, sku, option_values, price_amount, compare_at_amount, stock_quantity,
+                weight_grams, is_active, position
          FROM product_variants
          WHERE product_id = ANY($1) AND deleted_at IS NULL
          ORDER BY product_id, position, id",
@@ -187,23 +233,66 @@ pub async fn variants_of(db: impl PgExecutor<'_>, products: &[Uuid]) -> Result<V
     .await?)
 }
 
-/// Gives each of `rows` its variants.
-pub async fn attach_variants(
-    db: impl PgExecutor<'_>,
-    rows: Vec<ProductRow>,
-) -> Result<Vec<Product>> {
+/// The options of `products`, by product, then in order.
+#[tracing::instrument(skip_all)]
+pub async fn options_of(db: impl PgExecutor<'_>, products: &[Uuid]) -> Result<Vec<OptionRow>> {
+    Ok(sqlx::query_as!(
+        OptionRow,
+        r#"SELECT id, product_id, name, "values" AS values
+           FROM product_options WHERE product_id = ANY($1)
+           ORDER BY product_id, position"#,
+        products
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Gives each of `rows` its options and variants.
+pub async fn complete(db: &mut PgConnection, rows: Vec<ProductRow>) -> Result<Vec<Product>> {
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let mut by_product: HashMap<Uuid, Vec<VariantRow>> = HashMap::new();
-    for variant in variants_of(db, &ids).await? {
-        by_product.entry(variant.product_id).or_default().push(variant);
+    let mut variants: HashMap<Uuid, Vec<VariantRow>> = HashMap::new();
+    for variant in variants_of(&mut *db, &ids).await? {
+        variants.entry(variant.product_id).or_default().push(variant);
+    }
+    let mut options: HashMap<Uuid, Vec<OptionRow>> = HashMap::new();
+    for option in options_of(&mut *db, &ids).await? {
+        options.entry(option.product_id).or_default().push(option);
     }
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let variants = by_product.remove(&row.id).unwrap_or_default();
-            Product { row, variants }
+        .map(|row| Product {
+            options: options.remove(&row.id).unwrap_or_default(),
+            variants: variants.remove(&row.id).unwrap_or_default(),
+            row,
         })
         .collect())
+}
+
+/// Replaces a product's options with `options` (in order); an option keeps
+/// its id when given one.
+#[tracing::instrument(skip_all, fields(product = %product))]
+pub async fn replace_options(
+    db: &mut PgConnection,
+    product: Uuid,
+    options: &[(Option<Uuid>, ProductOption)],
+) -> Result<()> {
+    sqlx::query!("DELETE FROM product_options WHERE product_id = $1", product)
+        .execute(&mut *db)
+        .await?;
+    for (position, (id, option)) in (0_i16..).zip(options) {
+        sqlx::query!(
+            r#"INSERT INTO product_options (id, product_id, position, name, "values")
+               VALUES ($1, $2, $3, $4, $5)"#,
+            id.unwrap_or_else(Uuid::now_v7),
+            product,
+            position,
+            option.name,
+            &option.values
+        )
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(())
 }
 
 fn product_conflict(err: sqlx::Error) -> Error {
@@ -212,6 +301,10 @@ fn product_conflict(err: sqlx::Error) -> Error {
             Some("product_variants_sku_key") => {
                 Error::conflict("sku_taken", "another product has this SKU (SKUs are never reused)")
             }
+            Some("product_variants_combination") => Error::conflict(
+                "variant_exists",
+                "another variant of this product has these option values",
+            ),
             Some("products_category_id_fkey") => Error::invalid("category_id", "no such category"),
             _ => Error::Database(err),
         },
@@ -270,7 +363,7 @@ pub async fn update_product(db: impl PgExecutor<'_>, id: Uuid, p: &ProductFields
     if done.rows_affected() == 1 { Ok(()) } else { Err(Error::NotFound("product")) }
 }
 
-/// Adds a variant to `product`; its id.
+/// Adds a variant to `product`, listed after the others; its id.
 #[tracing::instrument(skip_all, fields(product = %product))]
 pub async fn insert_variant(
     db: impl PgExecutor<'_>,
@@ -278,34 +371,70 @@ pub async fn insert_variant(
     v: &VariantFields,
 ) -> Result<Uuid> {
     sqlx::query_scalar!(
-        "INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO product_variants (id, product_id, sku, option_values, price_amount,
+                                       compare_at_amount, stock_quantity, weight_grams, is_active,
+                                       position)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
+                coalesce((SELECT max(position) + 1 FROM product_variants WHERE product_id = $2), 0)
          RETURNING id",
         Uuid::now_v7(),
         product,
         v.sku,
+        &v.option_values,
         v.price_amount,
-        v.stock_quantity
+        v.compare_at_amount,
+        v.stock_quantity,
+        v.weight_grams,
+        v.is_active
     )
     .fetch_one(db)
     .await
     .map_err(product_conflict)
 }
 
-/// Replaces a variant's SKU, price and stock.
+/// Replaces a variant's fields.
 #[tracing::instrument(skip_all, fields(variant = %id))]
 pub async fn update_variant(db: impl PgExecutor<'_>, id: Uuid, v: &VariantFields) -> Result<()> {
     sqlx::query!(
-        "UPDATE product_variants SET sku = $2, price_amount = $3, stock_quantity = $4
+        "UPDATE product_variants SET sku = $2, option_values = $3, price_amount = $4,
+                compare_at_amount = $5, stock_quantity = $6, weight_grams = $7, is_active = $8
          WHERE id = $1 AND deleted_at IS NULL",
         id,
         v.sku,
+        &v.option_values,
         v.price_amount,
-        v.stock_quantity
+        v.compare_at_amount,
+        v.stock_quantity,
+        v.weight_grams,
+        v.is_active
     )
     .execute(db)
     .await
     .map_err(product_conflict)?;
+    Ok(())
+}
+
+/// The product of a variant that is not deleted.
+#[tracing::instrument(skip_all, fields(variant = %id))]
+pub async fn variant_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT v.product_id FROM product_variants v JOIN products p ON p.id = v.product_id
+         WHERE v.id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL",
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Deletes a variant for shoppers for good, keeping it for order history.
+#[tracing::instrument(skip_all, fields(variant = %id))]
+pub async fn soft_delete_variant(db: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE product_variants SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL",
+        id
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
