@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod cli;
+pub mod collections;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -2,12 +2,30 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Ref, RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use gokart_domain::PageRequest;
+
+/// Paging for a list: `page` and `page_size` in the query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
+    pub page_size: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for, or which value is wrong.
+    pub fn request(&self) -> Result<PageRequest, gokart_domain::Violations> {
+        PageRequest::from_query(self.page.as_deref(), self.page_size.as_deref())
+    }
+}
 
 /// One page of a list: `{items, page, page_size, total}`.
 #[derive(Debug, Serialize)]

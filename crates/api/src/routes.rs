@@ -20,7 +20,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::ApiConfig;
 use crate::state::AppState;
 use crate::{
-    addresses, admin, auth, cart, catalog, health, internal, orders, payments, shedding, users,
+    addresses, admin, auth, cart, catalog, collections, health, internal, orders, payments,
+    shedding, users,
 };
 
 /// Where the OpenAPI document is served.
@@ -124,6 +125,10 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::variants::create))
         .routes(routes!(admin::variants::update, admin::variants::delete))
         .routes(routes!(admin::variants::adjust_stock))
+        .routes(routes!(collections::handler::list))
+        .routes(routes!(collections::handler::show))
+        .routes(routes!(admin::collections::create))
+        .routes(routes!(admin::collections::update, admin::collections::delete))
         .routes(routes!(cart::handler::get))
         .routes(routes!(cart::handler::add_item))
         .routes(routes!(cart::handler::set_quantity, cart::handler::remove_item))

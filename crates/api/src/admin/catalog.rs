@@ -5,9 +5,7 @@ use axum::http::StatusCode;
 use gokart_edge::http::ErrorEnvelope;
 use uuid::Uuid;
 
-use super::catalog_requests::{
-    CategoryFields, CategoryRequest, ProductRequest, StockRequest, category_fields,
-};
+use super::catalog_requests::{CategoryRequest, ProductRequest, StockRequest, category_fields};
 use super::catalog_schemas::{NewCategoryRequest, NewProductRequest};
 use crate::auth::AdminUser;
 use crate::catalog::handler::{CategoryView, ProductView};
@@ -115,13 +113,11 @@ pub async fn create_category(
     _admin: AdminUser,
     Json(body): Json<CategoryRequest>,
 ) -> Result<(StatusCode, Json<CategoryView>)> {
-    let CategoryFields { name, slug, description } = category_fields(body, true)?;
-    let (Some(name), Some(slug)) = (name, slug) else {
+    let changes = category_fields(body, true)?;
+    if changes.name.is_none() || changes.slug.is_none() {
         return Err(Error::invalid("name", "is required"));
-    };
-    let created =
-        service::create_category(&state, &name, &slug, description.as_deref().unwrap_or(""))
-            .await?;
+    }
+    let created = service::create_category(&state, changes).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -135,7 +131,7 @@ pub async fn create_category(
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
         (status = 403, description = "Not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such category", body = ErrorEnvelope),
-        (status = 409, description = "The name or slug is taken", body = ErrorEnvelope),
+        (status = 409, description = "The name or slug is taken, or the new parent is inside it", body = ErrorEnvelope),
         (status = 422, description = "A field is invalid", body = ErrorEnvelope),
     ))]
 pub async fn update_category(
@@ -144,11 +140,11 @@ pub async fn update_category(
     Path(id): Path<Uuid>,
     Json(body): Json<CategoryRequest>,
 ) -> Result<Json<CategoryView>> {
-    let CategoryFields { name, slug, description } = category_fields(body, false)?;
-    Ok(Json(service::update_category(&state, id, name, slug, description).await?.into()))
+    let changes = category_fields(body, false)?;
+    Ok(Json(service::update_category(&state, id, changes).await?.into()))
 }
 
-/// Delete a category that has no products.
+/// Delete a category that has no products and no subcategories.
 #[utoipa::path(delete, path = "/api/v1/admin/categories/{id}", tag = "admin",
     operation_id = "admin_delete_category", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Category id")),
@@ -157,7 +153,7 @@ pub async fn update_category(
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
         (status = 403, description = "Not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such category", body = ErrorEnvelope),
-        (status = 409, description = "It still has products", body = ErrorEnvelope),
+        (status = 409, description = "It still has products or subcategories", body = ErrorEnvelope),
     ))]
 pub async fn delete_category(
     State(state): State<AppState>,

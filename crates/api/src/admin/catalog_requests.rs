@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::catalog::service::ProductChanges;
+use crate::catalog::service::{CategoryChanges, ProductChanges};
 use crate::catalog::variants::{StockChange, VariantChanges};
 use crate::schemas;
 
@@ -27,6 +27,10 @@ pub struct CategoryRequest {
     /// Description.
     #[schema(value_type = Option<schemas::OptionalText<2000>>)]
     pub description: Option<String>,
+    /// The category it sits in; `null` makes it top-level.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub parent_id: Option<Option<String>>,
 }
 
 /// A product to create (name, sku, price and category_id required), or
@@ -340,19 +344,12 @@ pub enum ShopCurrency {
     Usd,
 }
 
-/// Validated category fields; `None` where not given.
-pub(super) struct CategoryFields {
-    pub(super) name: Option<String>,
-    pub(super) slug: Option<String>,
-    pub(super) description: Option<String>,
-}
-
 /// Checks a category body; `creating` requires a name and derives a
 /// missing slug from it.
 pub(super) fn category_fields(
     body: CategoryRequest,
     creating: bool,
-) -> Result<CategoryFields, Violations> {
+) -> Result<CategoryChanges, Violations> {
     let mut v = Violations::new();
     let name = body.name.and_then(|raw| v.check("name", required_text(&raw, 100)));
     if creating && name.is_none() && !v.fields().contains_key("name") {
@@ -368,6 +365,15 @@ pub(super) fn category_fields(
     };
     let description =
         body.description.and_then(|raw| v.check("description", optional_text(&raw, 2000)));
+    let parent_id = body.parent_id.map(|raw| {
+        raw.and_then(|raw| match Uuid::parse_str(raw.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                v.add("parent_id", "no such category");
+                None
+            }
+        })
+    });
     v.into_result()?;
-    Ok(CategoryFields { name, slug, description })
+    Ok(CategoryChanges { name, slug, description, parent_id })
 }

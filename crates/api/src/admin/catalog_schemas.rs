@@ -23,24 +23,30 @@ pub struct NewCategoryRequest;
 
 impl PartialSchema for NewCategoryRequest {
     fn schema() -> RefOr<Schema> {
-        let name = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .max_length(Some(100))
-            .pattern(Some("[A-Za-z0-9]"))
-            .description(Some(
-                "Required; without a `slug`, it must hold an ASCII letter or digit to derive one",
-            ));
-        AllOfBuilder::new()
-            .description(Some("A category to create: a `CategoryRequest` with a `name`"))
-            .item(Ref::from_schema_name(CategoryRequest::name()))
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .property("name", name)
-                    .required("name"),
-            )
-            .into()
+        with_required_name(&CategoryRequest::name(), "name", 100, "slug")
     }
+}
+
+/// `base` with `field` (at most `max` characters) required: it must hold an
+/// ASCII letter or digit, from which a missing `derived` field is made.
+pub(super) fn with_required_name(
+    base: &str,
+    field: &str,
+    max: usize,
+    derived: &str,
+) -> RefOr<Schema> {
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max))
+        .pattern(Some("[A-Za-z0-9]"))
+        .description(Some(format!(
+            "Required; without a `{derived}`, it must hold an ASCII letter or digit to derive one"
+        )));
+    AllOfBuilder::new()
+        .description(Some(format!("A `{base}` with a `{field}`")))
+        .item(Ref::from_schema_name(base))
+        .item(ObjectBuilder::new().schema_type(Type::Object).property(field, name).required(field))
+        .into()
 }
 
 impl ToSchema for NewCategoryRequest {

@@ -1,29 +1,17 @@
 //! HTTP for `/api/v1/admin/dead-letters*`: outbox work the relay gave up on.
 
 use axum::extract::State;
-use gokart_domain::PageRequest;
 use gokart_edge::http::ErrorEnvelope;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::AdminUser;
 use crate::error::Result;
 use crate::extract::{Json, Path, Query};
 use crate::outbox::dead_letters::{self, DeadLetter};
-use crate::page::Page;
+use crate::page::{Page, PageQuery};
 use crate::state::AppState;
-
-/// Paging for dead letters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct DeadLetterQuery {
-    /// Page number, from 1.
-    #[param(value_type = u32, required = false, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
-    pub page_size: Option<String>,
-}
 
 /// The answer to a retry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,7 +23,7 @@ pub struct Retried {
 /// Outbox rows that used up their attempts, most recent first.
 #[utoipa::path(get, path = "/api/v1/admin/dead-letters", tag = "admin",
     operation_id = "admin_list_dead_letters", security(("bearer" = [])),
-    params(DeadLetterQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of dead letters", body = Page<DeadLetter>),
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
@@ -45,9 +33,9 @@ pub struct Retried {
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Query(query): Query<DeadLetterQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<DeadLetter>>> {
-    let page = PageRequest::from_query(query.page.as_deref(), query.page_size.as_deref())?;
+    let page = query.request()?;
     let (items, total) = dead_letters::list(&state, page).await?;
     Ok(Json(Page::new(items, page, total)))
 }

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod catalog_requests;
 pub mod catalog_schemas;
+pub mod collections;
 pub mod dead_letters;
 pub mod orders;
 pub mod users;

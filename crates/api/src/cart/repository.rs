@@ -225,8 +225,7 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
     Ok(sqlx::query_as!(
         LineRow,
         r#"SELECT v.product_id, i.variant_id,
-                  (SELECT coalesce(jsonb_object_agg(o.name, v.option_values[o.position + 1]), '{}')
-                   FROM product_options o WHERE o.product_id = v.product_id) AS "options!",
+                  variant_options(v) AS "options!",
                   i.quantity, p.name, v.price_amount, p.currency,
                   p.thumbnail, v.stock_quantity,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::repository::{CategoryRow, Product};
-use super::service;
+use super::repository::Product;
+use super::service::{self, Category};
 use crate::error::Result;
 use crate::etag::cached_json;
 use crate::extract::{Path, Query};
@@ -184,17 +184,37 @@ pub struct CategoryView {
     pub slug: String,
     /// Description.
     pub description: String,
-    /// Visible products in it.
+    /// The category it sits in; none for a top-level one.
+    pub parent_id: Option<Uuid>,
+    /// From the top-level category down to this one.
+    pub path: Vec<CategoryCrumb>,
+    /// Visible products directly in it.
     pub product_count: i64,
 }
 
-impl From<CategoryRow> for CategoryView {
-    fn from(row: CategoryRow) -> Self {
+/// One step of a category's path.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryCrumb {
+    /// Id.
+    pub id: Uuid,
+    /// URL slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+}
+
+impl From<Category> for CategoryView {
+    fn from(Category { row, path }: Category) -> Self {
         CategoryView {
             id: row.id,
             name: row.name,
             slug: row.slug,
             description: row.description,
+            parent_id: row.parent_id,
+            path: path
+                .into_iter()
+                .map(|c| CategoryCrumb { id: c.id, slug: c.slug, name: c.name })
+                .collect(),
             product_count: row.product_count,
         }
     }
@@ -207,7 +227,7 @@ pub struct ProductListParams {
     /// search that finds nothing retries tolerating typos.
     #[param(value_type = schemas::OptionalText<200>, required = false)]
     pub q: Option<String>,
-    /// Category slug, id or name.
+    /// Category slug, id or name; its subcategories' products are listed too.
     #[param(value_type = schemas::OptionalText<200>, required = false)]
     pub category: Option<String>,
     /// Lowest price in minor units, inclusive (at most `max_price`).

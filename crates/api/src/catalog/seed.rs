@@ -118,14 +118,20 @@ pub async fn synthetic_products(db: &PgPool, count: i64) -> anyhow::Result<u64> 
            generated AS (
                SELECT gen_random_uuid() AS id, n FROM generate_series(1, $2::bigint) AS n
            ), products_added AS (
-           INSERT INTO products (id, category_id, name, description, brand, created_at)
+           -- The copies the variant trigger keeps, written up front so that
+           -- it finds nothing to change for each of the many rows.
+           INSERT INTO products (id, category_id, name, description, brand, created_at,
+                                 price_min, price_max, variant_terms)
            SELECT id,
                   cats.ids[1 + n % cardinality(cats.ids)],
                   adjectives[1 + n % 14] || ' ' || nouns[1 + (n / 14) % 20] || ' ' || n,
                   'A ' || lower(adjectives[1 + n % 14]) || ' ' || lower(nouns[1 + (n / 14) % 20])
                       || ' made for everyday use, model ' || n || '.',
                   brands[1 + n % 10],
-                  now() - make_interval(secs => n)
+                  now() - make_interval(secs => n),
+                  99 + (n * 7919) % 99900,
+                  99 + (n * 7919) % 99900,
+                  ' SYN-' || $1::text || '-' || n
            FROM generated, words, cats
            WHERE cardinality(cats.ids) > 0
            RETURNING id)

@@ -1,11 +1,14 @@
 //! Catalog use cases.
 
+use std::collections::HashMap;
+
 use gokart_domain::variants::first_clash;
 use gokart_domain::{Options, ProductOption, ProductQuery, Violations};
 use uuid::Uuid;
 
 use super::repository::{
-    self, CategoryRow, ListFilter, Matching, Product, ProductFields, VariantFields, VariantRow,
+    self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductFields, VariantFields,
+    VariantRow,
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
 use crate::error::{Error, Result};
@@ -16,16 +19,17 @@ use crate::state::AppState;
 /// product names.
 #[tracing::instrument(skip_all)]
 pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Vec<Product>, i64)> {
-    let category_id = match &query.category {
+    // A category lists the products of its subcategories too.
+    let category_ids = match &query.category {
         None => None,
         Some(key) => match repository::resolve_category(&state.db, key).await? {
-            Some(id) => Some(id),
+            Some(id) => Some(repository::with_descendants(&state.db, id).await?),
             None => return Ok((Vec::new(), 0)),
         },
     };
     let mut filter = ListFilter {
         search: query.search.as_ref().map(|terms| (terms, Matching::FullText)),
-        category_id,
+        category_ids,
         min_price: query.min_price,
         max_price: query.max_price,
         in_stock: query.in_stock,
@@ -58,11 +62,6 @@ pub async fn product(state: &AppState, id: Uuid) -> Result<Product> {
     // Shoppers see the variants on sale.
     product.variants.retain(|v| v.is_active);
     Ok(product)
-}
-
-/// Every category with its live product count.
-pub async fn categories(state: &AppState) -> Result<Vec<CategoryRow>> {
-    repository::categories(&state.db).await
 }
 
 /// Product changes from an admin; `None` leaves a field as it is.
@@ -297,40 +296,104 @@ pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Re
     Ok(updated)
 }
 
-/// Creates a category.
-pub async fn create_category(
-    state: &AppState,
-    name: &str,
-    slug: &str,
-    description: &str,
-) -> Result<CategoryRow> {
-    repository::insert_category(&state.db, name, slug, description).await
+/// A category with its place in the tree.
+#[derive(Debug, Clone)]
+pub struct Category {
+    /// The category.
+    pub row: CategoryRow,
+    /// From the top-level category down to this one.
+    pub path: Vec<CategoryRow>,
 }
 
-/// Changes a category; `None` leaves a field as it is.
+/// Every category with its path from the top, by name.
+pub async fn categories(state: &AppState) -> Result<Vec<Category>> {
+    let rows = repository::categories(&state.db).await?;
+    let by_id: HashMap<Uuid, &CategoryRow> = rows.iter().map(|row| (row.id, row)).collect();
+    let path = |row: &CategoryRow| {
+        let mut path = vec![row.clone()];
+        // The database refuses loops; the bound keeps a bad row from hanging us.
+        while let Some(parent) = path.last().and_then(|c| c.parent_id).and_then(|id| by_id.get(&id))
+            && path.len() <= rows.len()
+        {
+            path.push((*parent).clone());
+        }
+        path.reverse();
+        path
+    };
+    Ok(rows.iter().map(|row| Category { row: row.clone(), path: path(row) }).collect())
+}
+
+async fn category(state: &AppState, id: Uuid) -> Result<Category> {
+    let all = categories(state).await?;
+    all.into_iter().find(|c| c.row.id == id).ok_or(Error::NotFound("category"))
+}
+
+/// Category changes from an admin; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryChanges {
+    /// Name.
+    pub name: Option<String>,
+    /// URL slug.
+    pub slug: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Parent; `Some(None)` makes it top-level.
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+impl CategoryChanges {
+    fn apply(self, mut values: CategoryValues) -> CategoryValues {
+        if let Some(name) = self.name {
+            values.name = name;
+        }
+        if let Some(slug) = self.slug {
+            values.slug = slug;
+        }
+        if let Some(description) = self.description {
+            values.description = description;
+        }
+        if let Some(parent_id) = self.parent_id {
+            values.parent_id = parent_id;
+        }
+        values
+    }
+}
+
+/// Creates a category (name and slug required), inside `parent_id` when given.
+pub async fn create_category(state: &AppState, changes: CategoryChanges) -> Result<Category> {
+    let blank = CategoryValues {
+        name: String::new(),
+        slug: String::new(),
+        description: String::new(),
+        parent_id: None,
+    };
+    let id = repository::insert_category(&state.db, &changes.apply(blank)).await?;
+    category(state, id).await
+}
+
+/// Changes a category; moving it under one of its own subcategories is a
+/// 409 `category_cycle`.
 pub async fn update_category(
     state: &AppState,
     id: Uuid,
-    name: Option<String>,
-    slug: Option<String>,
-    description: Option<String>,
-) -> Result<CategoryRow> {
+    changes: CategoryChanges,
+) -> Result<Category> {
     let mut tx = state.db.begin().await?;
     let current =
         repository::lock_category(&mut *tx, id).await?.ok_or(Error::NotFound("category"))?;
-    let updated = repository::update_category(
-        &mut *tx,
-        id,
-        name.as_deref().unwrap_or(&current.name),
-        slug.as_deref().unwrap_or(&current.slug),
-        description.as_deref().unwrap_or(&current.description),
-    )
-    .await?;
+    let values = CategoryValues {
+        name: current.name,
+        slug: current.slug,
+        description: current.description,
+        parent_id: current.parent_id,
+    };
+    repository::update_category(&mut *tx, id, &changes.apply(values)).await?;
     tx.commit().await?;
-    Ok(updated)
+    category(state, id).await
 }
 
-/// Deletes a category that has no products left (deleted ones aside).
+/// Deletes a category that has no subcategories and no products left
+/// (deleted ones aside).
 #[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn delete_category(state: &AppState, id: Uuid) -> Result<()> {
     let mut tx = state.db.begin().await?;
@@ -340,6 +403,13 @@ pub async fn delete_category(state: &AppState, id: Uuid) -> Result<()> {
         return Err(Error::conflict(
             "category_not_empty",
             format!("the category still has {products} products; move or delete them first"),
+        ));
+    }
+    let children = repository::subcategories(&mut *tx, id).await?;
+    if children > 0 {
+        return Err(Error::conflict(
+            "category_not_empty",
+            format!("the category still has {children} subcategories; move or delete them first"),
         ));
     }
     repository::delete_category(&mut tx, id).await?;

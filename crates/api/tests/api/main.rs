@@ -12,6 +12,7 @@ mod bodies;
 mod cart;
 mod catalog;
 mod cloud_tasks;
+mod collections;
 mod commands;
 mod errors;
 mod faults;

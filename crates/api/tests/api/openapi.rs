@@ -301,6 +301,8 @@ fn every_operation_says_which_credentials_it_takes() {
         "register",
         "login",
         "list_categories",
+        "list_collections",
+        "get_collection",
         "list_products",
         "get_product",
         "receive_stripe_webhook",

@@ -20,11 +20,16 @@ async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_product
             .fetch_one(&app.db)
             .await
             .unwrap();
+    let two: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM categories ORDER BY slug LIMIT 2")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     let kett = SearchTerms::parse("kett").unwrap().unwrap();
     let typo = SearchTerms::parse("binoculers").unwrap().unwrap();
     let all = ListFilter {
         search: None,
-        category_id: None,
+        category_ids: None,
         min_price: None,
         max_price: None,
         in_stock: None,
@@ -33,13 +38,18 @@ async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_product
         ("newest", ListFilter { ..all.clone() }, ProductSort::Newest),
         (
             "category",
-            ListFilter { category_id: Some(category), ..all.clone() },
+            ListFilter { category_ids: Some(vec![category]), ..all.clone() },
             ProductSort::Newest,
         ),
         ("price", ListFilter { ..all.clone() }, ProductSort::PriceAsc),
         (
+            "a category with a subcategory",
+            ListFilter { category_ids: Some(two.clone()), ..all.clone() },
+            ProductSort::Newest,
+        ),
+        (
             "category by price",
-            ListFilter { category_id: Some(category), ..all.clone() },
+            ListFilter { category_ids: Some(vec![category]), ..all.clone() },
             ProductSort::PriceDesc,
         ),
         (

@@ -16,8 +16,23 @@ pub struct CategoryRow {
     pub slug: String,
     /// Description.
     pub description: String,
+    /// The category it sits in; none for a top-level one.
+    pub parent_id: Option<Uuid>,
     /// Live products in it.
     pub product_count: i64,
+}
+
+/// What an admin writes about a category.
+#[derive(Debug, Clone)]
+pub struct CategoryValues {
+    /// Name.
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+    /// Description.
+    pub description: String,
+    /// Parent category.
+    pub parent_id: Option<Uuid>,
 }
 
 /// Live categories with their live product counts, by name.
@@ -25,7 +40,7 @@ pub struct CategoryRow {
 pub async fn categories(db: impl PgExecutor<'_>) -> Result<Vec<CategoryRow>> {
     let rows = sqlx::query_as!(
         CategoryRow,
-        r#"SELECT c.id, c.name, c.slug, c.description,
+        r#"SELECT c.id, c.name, c.slug, c.description, c.parent_id,
                   count(p.id) AS "product_count!"
            FROM categories c
            LEFT JOIN products p ON p.category_id = c.id AND p.deleted_at IS NULL AND p.is_active
@@ -60,59 +75,78 @@ fn category_conflict(err: sqlx::Error) -> Error {
             Some("categories_name_key") => {
                 Error::conflict("name_taken", "another category has this name")
             }
+            Some("categories_parent_id_fkey") => Error::invalid("parent_id", "no such category"),
+            Some("categories_no_cycle") => Error::conflict(
+                "category_cycle",
+                "a category cannot sit inside itself or one of its subcategories",
+            ),
             _ => Error::Database(err),
         },
         _ => Error::Database(err),
     }
 }
 
-/// Creates a category.
+/// Creates a category; its id.
 #[tracing::instrument(skip_all)]
-pub async fn insert_category(
-    db: impl PgExecutor<'_>,
-    name: &str,
-    slug: &str,
-    description: &str,
-) -> Result<CategoryRow> {
-    let row = sqlx::query_as!(
-        CategoryRow,
-        r#"INSERT INTO categories (id, name, slug, description) VALUES ($1, $2, $3, $4)
-           RETURNING id, name, slug, description, 0::bigint AS "product_count!""#,
+pub async fn insert_category(db: impl PgExecutor<'_>, c: &CategoryValues) -> Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO categories (id, name, slug, description, parent_id) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id",
         Uuid::now_v7(),
-        name,
-        slug,
-        description
+        c.name,
+        c.slug,
+        c.description,
+        c.parent_id
     )
     .fetch_one(db)
     .await
-    .map_err(category_conflict)?;
-    Ok(row)
+    .map_err(category_conflict)
 }
 
 /// Changes a category.
 #[tracing::instrument(skip_all, fields(category = %id))]
-pub async fn update_category(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    name: &str,
-    slug: &str,
-    description: &str,
-) -> Result<CategoryRow> {
-    let row = sqlx::query_as!(
-        CategoryRow,
-        r#"UPDATE categories SET name = $2, slug = $3, description = $4 WHERE id = $1
-           RETURNING id, name, slug, description,
-               (SELECT count(*) FROM products p
-                WHERE p.category_id = $1 AND p.deleted_at IS NULL AND p.is_active) AS "product_count!""#,
+pub async fn update_category(db: impl PgExecutor<'_>, id: Uuid, c: &CategoryValues) -> Result<()> {
+    sqlx::query!(
+        "UPDATE categories SET name = $2, slug = $3, description = $4, parent_id = $5
+         WHERE id = $1",
         id,
-        name,
-        slug,
-        description
+        c.name,
+        c.slug,
+        c.description,
+        c.parent_id
     )
-    .fetch_optional(db)
+    .execute(db)
     .await
     .map_err(category_conflict)?;
-    row.ok_or(Error::NotFound("category"))
+    Ok(())
+}
+
+/// Category `id` and every category below it.
+#[tracing::instrument(skip_all, fields(category = %id))]
+pub async fn with_descendants(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Uuid>> {
+    let ids = sqlx::query_scalar!(
+        r#"WITH RECURSIVE down (id) AS (
+               SELECT id FROM categories WHERE id = $1
+               UNION
+               SELECT c.id FROM categories c JOIN down ON c.parent_id = down.id
+           )
+           SELECT id AS "id!" FROM down"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(ids)
+}
+
+/// How many categories sit directly in `id`.
+#[tracing::instrument(skip_all, fields(category = %id))]
+pub async fn subcategories(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM categories WHERE parent_id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// A category, locked until the transaction ends.
@@ -120,7 +154,7 @@ pub async fn update_category(
 pub async fn lock_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<CategoryRow>> {
     let row = sqlx::query_as!(
         CategoryRow,
-        r#"SELECT id, name, slug, description, 0::bigint AS "product_count!"
+        r#"SELECT id, name, slug, description, parent_id, 0::bigint AS "product_count!"
            FROM categories WHERE id = $1 FOR UPDATE"#,
         id
     )

@@ -22,8 +22,8 @@ pub enum Matching {
 pub struct ListFilter<'a> {
     /// Search terms and how to match them.
     pub search: Option<(&'a SearchTerms, Matching)>,
-    /// Category id.
-    pub category_id: Option<Uuid>,
+    /// Category ids (a category and its subcategories).
+    pub category_ids: Option<Vec<Uuid>>,
     /// Lowest price, inclusive.
     pub min_price: Option<i64>,
     /// Highest price, inclusive.
@@ -49,8 +49,14 @@ fn filtered<'a>(prefix: &str, what: &str, filter: &ListFilter<'a>) -> QueryBuild
         }
         None => {}
     }
-    if let Some(category) = filter.category_id {
-        query.push(" AND category_id = ").push_bind(category);
+    match filter.category_ids.as_deref() {
+        Some([one]) => {
+            query.push(" AND category_id = ").push_bind(*one);
+        }
+        Some(many) => {
+            query.push(" AND category_id = ANY(").push_bind(many.to_vec()).push(")");
+        }
+        None => {}
     }
     // A price bound matches a product when one of its variants on sale is
     // priced within it; the range columns narrow the search first.
