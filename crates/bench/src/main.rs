@@ -387,8 +387,8 @@ fn loopback_client(url: &str, concurrency: usize) -> anyhow::Result<reqwest::Cli
     Ok(reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?)
 }
 
-/// Up to `count` product ids, each with stock raised out of reach (as the
-/// demo admin).
+/// Up to `count` variant ids (the first of each product), each with stock
+/// raised out of reach (as the demo admin).
 async fn stocked_products(
     client: &reqwest::Client,
     url: &str,
@@ -408,14 +408,20 @@ async fn stocked_products(
         .await?
         .json()
         .await?;
+    // What a cart holds is a variant: each product's first.
     let products: Vec<String> = page["items"]
         .as_array()
-        .map(|items| items.iter().filter_map(|p| p["id"].as_str().map(str::to_owned)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|p| p["variants"][0]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     ensure!(!products.is_empty(), "the catalog is empty: seed it first");
-    for product in &products {
+    for variant in &products {
         let response = client
-            .patch(format!("{url}/api/v1/admin/products/{product}/stock"))
+            .patch(format!("{url}/api/v1/admin/variants/{variant}/stock"))
             .bearer_auth(&admin_token)
             .json(&serde_json::json!({"quantity": 1_000_000_000}))
             .send()
@@ -465,7 +471,7 @@ async fn place_order(
     let added = client
         .post(format!("{url}/api/v1/cart/items"))
         .bearer_auth(token)
-        .json(&serde_json::json!({"product_id": product, "quantity": 1}))
+        .json(&serde_json::json!({"variant_id": product, "quantity": 1}))
         .send()
         .await
         .ok()?;
@@ -601,7 +607,7 @@ async fn cart(url: &str, concurrency: usize, duration: Duration) -> anyhow::Resu
         client
             .post(format!("{base}/api/v1/cart/items"))
             .bearer_auth(token)
-            .json(&serde_json::json!({"product_id": products[(n / tokens.len()) % products.len()],
+            .json(&serde_json::json!({"variant_id": products[(n / tokens.len()) % products.len()],
                 "quantity": 1}))
     })
     .await;

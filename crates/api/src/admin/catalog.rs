@@ -44,7 +44,7 @@ pub async fn create_product(
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
         (status = 403, description = "Not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such product", body = ErrorEnvelope),
-        (status = 409, description = "The SKU is taken", body = ErrorEnvelope),
+        (status = 409, description = "The SKU is taken, sku, price or stock was sent for a product with several variants (`variant_required`), or an option change would break a variant", body = ErrorEnvelope),
         (status = 422, description = "A field is invalid", body = ErrorEnvelope),
     ))]
 pub async fn update_product(
@@ -85,7 +85,7 @@ pub async fn delete_product(
         (status = 401, description = "Not signed in", body = ErrorEnvelope),
         (status = 403, description = "Not an admin", body = ErrorEnvelope),
         (status = 404, description = "No such product", body = ErrorEnvelope),
-        (status = 409, description = "Stock would go below zero", body = ErrorEnvelope),
+        (status = 409, description = "Stock would go below zero, or the product has several variants (`variant_required`)", body = ErrorEnvelope),
         (status = 422, description = "Neither or both of delta and quantity", body = ErrorEnvelope),
     ))]
 pub async fn adjust_stock(

@@ -18,6 +18,8 @@ pub struct LineRow {
     pub quantity: i32,
     /// Product name now.
     pub name: String,
+    /// SKU.
+    pub sku: String,
     /// Unit price now, minor units.
     pub price_amount: i64,
     /// Currency.
@@ -226,7 +228,7 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
         LineRow,
         r#"SELECT v.product_id, i.variant_id,
                   variant_options(v) AS "options!",
-                  i.quantity, p.name, v.price_amount, p.currency,
+                  i.quantity, p.name, v.sku, v.price_amount, p.currency,
                   p.thumbnail, v.stock_quantity,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
                       AS "on_sale!"
@@ -285,6 +287,13 @@ pub async fn merge(
     .execute(&mut *db)
     .await?;
     sqlx::query!("DELETE FROM carts WHERE id = $1", guest).execute(&mut *db).await?;
+    Ok(())
+}
+
+/// Empties a cart.
+#[tracing::instrument(skip_all, fields(cart = %cart))]
+pub async fn clear(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM cart_items WHERE cart_id = $1", cart).execute(db).await?;
     Ok(())
 }
 

@@ -5,9 +5,12 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
+use gokart_domain::ProductOption;
 use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use super::repository::{self, ProductRow, VariantFields};
 
 const CATALOG: &str = include_str!("../../data/catalog.json");
 
@@ -22,6 +25,8 @@ struct SeedCategory {
     name: String,
     slug: String,
     description: String,
+    /// The slug of the category it sits in.
+    parent: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +41,68 @@ struct SeedProduct {
     images: Vec<String>,
     thumbnail: String,
     warranty: Option<String>,
+    /// Options; a product with some gets one variant per combination.
+    #[serde(default)]
+    options: Vec<SeedOption>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedOption {
+    name: String,
+    values: Vec<String>,
+}
+
+impl SeedProduct {
+    /// One variant per combination of option values (the product's SKU
+    /// alone without options), each with a SKU of its own, XL a little
+    /// dearer, and stock that varies as a shop's does.
+    fn variants(&self) -> Vec<VariantFields> {
+        let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
+        for option in &self.options {
+            combinations = combinations
+                .iter()
+                .flat_map(|picked| {
+                    option.values.iter().map(move |value| {
+                        let mut next = picked.clone();
+                        next.push(value.clone());
+                        next
+                    })
+                })
+                .collect();
+        }
+        combinations
+            .into_iter()
+            .enumerate()
+            .map(|(i, values)| {
+                let mut sku = self.sku.clone();
+                for value in &values {
+                    let code: String = value
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .take(8)
+                        .map(|c| c.to_ascii_uppercase())
+                        .collect();
+                    sku.push('-');
+                    sku.push_str(&code);
+                }
+                let upcharge = if values.iter().any(|v| v == "XL") { 200 } else { 0 };
+                let stock = if self.options.is_empty() {
+                    self.stock_quantity
+                } else {
+                    i32::try_from((i * 7 + 3) % 17).unwrap_or_default()
+                };
+                VariantFields {
+                    sku,
+                    option_values: values,
+                    price_amount: self.price + upcharge,
+                    compare_at_amount: None,
+                    stock_quantity: stock,
+                    weight_grams: None,
+                    is_active: true,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Loads the demo catalog; rows that exist (by slug or SKU) are left alone.
@@ -56,6 +123,18 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
         .execute(&mut *tx)
         .await?;
     }
+    for category in &catalog.categories {
+        if let Some(parent) = &category.parent {
+            sqlx::query!(
+                "UPDATE categories SET parent_id = (SELECT id FROM categories WHERE slug = $2)
+                 WHERE slug = $1 AND parent_id IS NULL",
+                category.slug,
+                parent
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     let ids: HashMap<String, Uuid> = sqlx::query!("SELECT slug, id FROM categories")
         .fetch_all(&mut *tx)
         .await?
@@ -67,32 +146,44 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
         let category = ids.get(&product.category).with_context(|| {
             format!("product {} names unknown category {}", product.sku, product.category)
         })?;
-        // A product whose SKU is already taken was seeded before.
-        added += sqlx::query!(
-            "WITH product AS (
-                 INSERT INTO products (id, category_id, name, description, brand, images,
-                                       thumbnail, warranty)
-                 SELECT $1, $2, $3, $4, $5, $9, $10, $11
-                 WHERE NOT EXISTS (SELECT 1 FROM product_variants WHERE sku = $6)
-                 RETURNING id)
-             INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
-             SELECT $12, id, $6, $7, $8 FROM product",
-            Uuid::now_v7(),
-            category,
-            product.name,
-            product.description,
-            product.brand,
-            product.sku,
-            product.price,
-            product.stock_quantity,
-            &product.images,
-            product.thumbnail,
-            product.warranty,
-            Uuid::now_v7()
+        let variants = product.variants();
+        let first = variants.first().map(|v| v.sku.as_str()).unwrap_or_default();
+        let seeded = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM product_variants WHERE sku = $1) AS "seeded!""#,
+            first
         )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_one(&mut *tx)
+        .await?;
+        if seeded {
+            continue;
+        }
+        let now = chrono::Utc::now(); // placeholder: the database stamps the row
+        let row = ProductRow {
+            id: Uuid::now_v7(),
+            category_id: Some(*category),
+            name: product.name.clone(),
+            description: product.description.clone(),
+            brand: product.brand.clone(),
+            currency: "usd".to_owned(),
+            images: product.images.clone(),
+            thumbnail: Some(product.thumbnail.clone()),
+            attributes: serde_json::json!({}),
+            warranty: product.warranty.clone(),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let options: Vec<(Option<Uuid>, ProductOption)> = product
+            .options
+            .iter()
+            .map(|o| (None, ProductOption { name: o.name.clone(), values: o.values.clone() }))
+            .collect();
+        let id = repository::insert_product(&mut *tx, &row).await?;
+        repository::replace_options(&mut tx, id, &options).await?;
+        for variant in &variants {
+            repository::insert_variant(&mut *tx, id, variant).await?;
+        }
+        added += 1;
     }
     tx.commit().await?;
     Ok(added)

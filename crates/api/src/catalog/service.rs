@@ -7,7 +7,7 @@ use gokart_domain::{Options, ProductOption, ProductQuery, Violations};
 use uuid::Uuid;
 
 use super::repository::{
-    self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductFields, VariantFields,
+    self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductRow, VariantFields,
     VariantRow,
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
@@ -121,10 +121,10 @@ impl ProductChanges {
         }
     }
 
-    fn apply(&self, mut fields: ProductFields) -> ProductFields {
+    fn apply(&self, mut fields: ProductRow) -> ProductRow {
         let non_empty = |text: &String| Some(text.clone()).filter(|t| !t.is_empty());
         if let Some(category_id) = self.category_id {
-            fields.category_id = category_id;
+            fields.category_id = Some(category_id);
         }
         if let Some(name) = &self.name {
             fields.name.clone_from(name);
@@ -207,8 +207,10 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         v.add(format!("variants[{again}].options"), format!("repeats variants[{first}]"));
     }
     v.into_result()?;
-    let blank = ProductFields {
-        category_id: Uuid::nil(),
+    let now = chrono::Utc::now(); // placeholder: the database stamps the row
+    let blank = ProductRow {
+        id: Uuid::now_v7(),
+        category_id: None,
         name: String::new(),
         description: String::new(),
         brand: String::new(),
@@ -218,6 +220,8 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         attributes: serde_json::json!({}),
         warranty: None,
         is_active: true,
+        created_at: now,
+        updated_at: now,
     };
     let mut tx = state.db.begin().await?;
     let id = repository::insert_product(&mut *tx, &changes.apply(blank)).await?;
@@ -231,11 +235,18 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
 }
 
 /// The one variant of `product` that a product-level change (SKU, price,
-/// stock) applies to; a product with several must be changed per variant.
+/// stock) applies to; a product with several must be changed per variant,
+/// a 409 `variant_required` naming `field`.
 pub(super) fn only_variant(product: &Product, field: &'static str) -> Result<VariantRow> {
     match product.variants.as_slice() {
         [only] => Ok(only.clone()),
-        _ => Err(Error::variant_required(field)),
+        _ => Err(Error::conflict(
+            "variant_required",
+            format!(
+                "this product comes in several variants; change {field} on each through \
+                 /api/v1/admin/variants/{{id}}"
+            ),
+        )),
     }
 }
 
@@ -264,7 +275,7 @@ pub async fn update_product(
     if let Some(options) = &changes.options {
         variants::change_options(&mut tx, &current, options).await?;
     }
-    repository::update_product(&mut *tx, id, &changes.apply(current.row.into())).await?;
+    repository::update_product(&mut *tx, &changes.apply(current.row)).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     tx.commit().await?;
     Ok(updated)

@@ -84,64 +84,6 @@ pub struct EventRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A cart line at checkout, with its product as it was read.
-#[derive(Debug, Clone)]
-pub struct CheckoutLine {
-    /// Product.
-    pub product_id: Uuid,
-    /// Variant.
-    pub variant_id: Uuid,
-    /// Option values by option name.
-    pub options: serde_json::Value,
-    /// Units wanted.
-    pub quantity: i32,
-    /// Name now.
-    pub name: String,
-    /// SKU.
-    pub sku: String,
-    /// Thumbnail.
-    pub thumbnail: Option<String>,
-    /// Price now.
-    pub price_amount: i64,
-    /// Currency.
-    pub currency: String,
-    /// Stock now.
-    pub stock_quantity: i32,
-    /// Still on sale.
-    pub on_sale: bool,
-}
-
-/// The user's cart id, locked, so one user's checkouts run one at a time.
-#[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn lock_cart(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Uuid>> {
-    Ok(sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
-        .fetch_optional(db)
-        .await?)
-}
-
-/// The cart's lines with their variants as they are now, unlocked: checkout
-/// prices from this read and locks the variants only at the end.
-#[tracing::instrument(skip_all, fields(cart = %cart))]
-pub async fn checkout_lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<CheckoutLine>> {
-    Ok(sqlx::query_as!(
-        CheckoutLine,
-        r#"SELECT v.product_id, v.id AS variant_id,
-                  variant_options(v) AS "options!",
-                  i.quantity, p.name, v.sku, p.thumbnail, v.price_amount, p.currency,
-                  v.stock_quantity,
-                  (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
-                      AS "on_sale!"
-           FROM cart_items i
-           JOIN product_variants v ON v.id = i.variant_id
-           JOIN products p ON p.id = v.product_id
-           WHERE i.cart_id = $1
-           ORDER BY v.id"#,
-        cart
-    )
-    .fetch_all(db)
-    .await?)
-}
-
 /// A variant's stock, price and availability, read under its row lock.
 #[derive(Debug, Clone)]
 pub struct LockedStock {
@@ -186,13 +128,6 @@ pub async fn move_stock(db: impl PgExecutor<'_>, ids: &[Uuid], deltas: &[i32]) -
     )
     .execute(db)
     .await?;
-    Ok(())
-}
-
-/// Empties a cart.
-#[tracing::instrument(skip_all, fields(cart = %cart))]
-pub async fn clear_cart(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM cart_items WHERE cart_id = $1", cart).execute(db).await?;
     Ok(())
 }
 

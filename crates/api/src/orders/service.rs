@@ -6,9 +6,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim, IdempotencyKey};
-use super::repository::{self as orders, CheckoutLine, ItemRow, OrderFilter, OrderRow};
+use super::repository::{self as orders, ItemRow, OrderFilter, OrderRow};
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
+use crate::cart::repository::{self as carts, LineRow};
 use crate::error::{Error, Result};
 use crate::orders::workflow::{self, Refund};
 use crate::payments::Provider;
@@ -221,7 +222,7 @@ async fn place_order(
         // The manual provider accepts payment at once, in this same transaction.
         workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
-    orders::clear_cart(&mut *tx, cart).await?;
+    carts::clear(&mut *tx, cart).await?;
     let view = answer(&mut tx, order.id, user, idempotency_key).await?;
     if !take_stock(&mut tx, &lines).await? {
         return Ok(None);
@@ -254,10 +255,14 @@ async fn own_addresses(
 
 /// The caller's locked cart and its lines as read now (unlocked), each on
 /// sale and in stock, or a 409 saying what is not.
-async fn cart_lines(tx: &mut PgConnection, user: Uuid) -> Result<(Uuid, Vec<CheckoutLine>)> {
+async fn cart_lines(tx: &mut PgConnection, user: Uuid) -> Result<(Uuid, Vec<LineRow>)> {
     let empty = || Error::conflict("cart_empty", "the cart is empty");
-    let cart = orders::lock_cart(&mut *tx, user).await?.ok_or_else(empty)?;
-    let lines = orders::checkout_lines(&mut *tx, cart).await?;
+    // Locked, so one user's checkouts run one at a time.
+    let cart = carts::lock_user_cart(&mut *tx, user).await?.ok_or_else(empty)?;
+    // Read unlocked: checkout prices from this read and locks the variants
+    // only at the end, in id order.
+    let mut lines = carts::lines(&mut *tx, cart).await?;
+    lines.sort_unstable_by_key(|line| line.variant_id);
     if lines.is_empty() {
         return Err(empty());
     }
@@ -267,7 +272,7 @@ async fn cart_lines(tx: &mut PgConnection, user: Uuid) -> Result<(Uuid, Vec<Chec
 }
 
 /// What `lines` cost under the shop's pricing rules.
-fn price(state: &AppState, lines: &[CheckoutLine]) -> Result<Totals> {
+fn price(state: &AppState, lines: &[LineRow]) -> Result<Totals> {
     let priced: Vec<(Money, i64)> = lines
         .iter()
         .map(|line| (Money::new(line.price_amount, Currency::USD), i64::from(line.quantity)))
@@ -316,7 +321,7 @@ fn new_order(
 async fn write_order(
     tx: &mut PgConnection,
     mut order: OrderRow,
-    lines: &[CheckoutLine],
+    lines: &[LineRow],
 ) -> Result<OrderRow> {
     let mut attempts = 0;
     loop {
@@ -371,7 +376,7 @@ async fn answer(
 /// Last in the transaction: locks the variants (in id order), checks them
 /// again and takes the stock; `false` when a price or availability moved
 /// since the lines were read.
-async fn take_stock(tx: &mut PgConnection, lines: &[CheckoutLine]) -> Result<bool> {
+async fn take_stock(tx: &mut PgConnection, lines: &[LineRow]) -> Result<bool> {
     let ids: Vec<Uuid> = lines.iter().map(|line| line.variant_id).collect();
     let locked = orders::lock_variants(&mut *tx, &ids).await?;
     let unchanged = locked.len() == lines.len()
@@ -433,7 +438,7 @@ pub async fn payment_secret(state: &AppState, user: Uuid, id: Uuid) -> Result<St
 
 /// Refuses lines off sale or short of stock; each line comes with the stock
 /// and availability it is judged by.
-fn check_lines(lines: &[(&CheckoutLine, i32, bool)]) -> Result<()> {
+fn check_lines(lines: &[(&LineRow, i32, bool)]) -> Result<()> {
     if let Some((line, _, _)) = lines.iter().find(|(_, _, on_sale)| !on_sale) {
         return Err(Error::conflict(
             "product_unavailable",

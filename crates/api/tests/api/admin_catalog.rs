@@ -130,7 +130,7 @@ async fn product_validation_names_every_field_and_writes_nothing() {
     assert!(error_of(bad_currency, 422).await.fields.unwrap().contains_key("price.currency"));
     let count: i64 =
         sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&app.db).await.unwrap();
-    assert_eq!(count, 120);
+    assert_eq!(count, 150);
 }
 
 #[tokio::test]
@@ -400,7 +400,7 @@ async fn a_category_with_products_cannot_be_deleted() {
     assert_eq!(error_of(refused, 409).await.code, "category_not_empty");
     let products: i64 =
         sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&app.db).await.unwrap();
-    assert_eq!(products, 120, "no product went with it");
+    assert_eq!(products, 150, "no product went with it");
 }
 
 #[tokio::test]

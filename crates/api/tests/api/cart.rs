@@ -403,7 +403,7 @@ async fn a_cart_holds_at_most_a_hundred_different_products() {
     let app = TestApp::spawn_shop().await;
     sqlx::query("UPDATE product_variants SET stock_quantity = 10").execute(&app.db).await.unwrap();
     let ids: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT product_id FROM product_variants ORDER BY sku LIMIT 101")
+        sqlx::query_scalar("SELECT id FROM product_variants ORDER BY sku LIMIT 101")
             .fetch_all(&app.db)
             .await
             .unwrap();
@@ -411,7 +411,7 @@ async fn a_cart_holds_at_most_a_hundred_different_products() {
     for id in &ids[..100] {
         let response = app
             .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
-            .json(&json!({"product_id": id, "quantity": 1}))
+            .json(&json!({"variant_id": id, "quantity": 1}))
             .send()
             .await
             .unwrap();
@@ -420,13 +420,13 @@ async fn a_cart_holds_at_most_a_hundred_different_products() {
 
     let one_more = app
         .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
-        .json(&json!({"product_id": ids[100], "quantity": 1}))
+        .json(&json!({"variant_id": ids[100], "quantity": 1}))
         .send()
         .await
         .unwrap();
     let existing_line = app
         .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
-        .json(&json!({"product_id": ids[0], "quantity": 1}))
+        .json(&json!({"variant_id": ids[0], "quantity": 1}))
         .send()
         .await
         .unwrap();

@@ -37,8 +37,8 @@ async fn categories_come_with_their_product_counts() {
     let page = json(&app, "/api/v1/categories").await;
 
     let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 6);
-    assert_eq!(items.iter().map(|c| c["product_count"].as_i64().unwrap()).sum::<i64>(), 120);
+    assert_eq!(items.len(), 10);
+    assert_eq!(items.iter().map(|c| c["product_count"].as_i64().unwrap()).sum::<i64>(), 150);
     assert!(items.iter().any(|c| c["slug"] == "home-office" && c["name"] == "Home Office"));
 }
 
@@ -51,7 +51,7 @@ async fn the_first_page_has_twenty_products_and_the_total() {
     assert_eq!(page["items"].as_array().unwrap().len(), 20);
     assert_eq!(
         (page["page"].as_i64(), page["page_size"].as_i64(), page["total"].as_i64()),
-        (Some(1), Some(20), Some(120))
+        (Some(1), Some(20), Some(150))
     );
     let product = &page["items"][0];
     for field in [
@@ -78,7 +78,7 @@ async fn pages_neither_overlap_nor_skip_in_any_sort() {
 
     for sort in ["newest", "price_asc", "price_desc"] {
         let mut seen = HashSet::new();
-        for page in 1..=7 {
+        for page in 1..=9 {
             let body =
                 json(&app, &format!("/api/v1/products?sort={sort}&page={page}&page_size=18")).await;
             for item in body["items"].as_array().unwrap() {
@@ -88,7 +88,7 @@ async fn pages_neither_overlap_nor_skip_in_any_sort() {
                 );
             }
         }
-        assert_eq!(seen.len(), 120, "{sort}");
+        assert_eq!(seen.len(), 150, "{sort}");
     }
 }
 
@@ -99,7 +99,7 @@ async fn a_page_past_the_end_is_empty_but_counts() {
     let page = json(&app, "/api/v1/products?page=99").await;
 
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
-    assert_eq!(page["total"], 120);
+    assert_eq!(page["total"], 150);
 }
 
 #[tokio::test]
@@ -194,7 +194,7 @@ async fn in_stock_filters_both_ways() {
     };
     assert!(stock(&available).iter().all(|s| *s > 0));
     assert!(!stock(&sold_out).is_empty() && stock(&sold_out).iter().all(|s| *s == 0));
-    assert_eq!(available["total"].as_i64().unwrap() + sold_out["total"].as_i64().unwrap(), 120);
+    assert_eq!(available["total"].as_i64().unwrap() + sold_out["total"].as_i64().unwrap(), 150);
 }
 
 #[tokio::test]
@@ -368,7 +368,7 @@ async fn deleted_and_inactive_products_are_invisible_to_shoppers() {
     let list = json(&app, "/api/v1/products?page_size=100&page=1").await;
     let rest = json(&app, "/api/v1/products?page_size=100&page=2").await;
 
-    assert_eq!(list["total"], 118);
+    assert_eq!(list["total"], 148);
     let ids: Vec<&Value> = list["items"]
         .as_array()
         .unwrap()

@@ -51,12 +51,15 @@ impl Shop {
 #[tokio::test]
 async fn categories_nest_with_a_path_and_list_their_subcategories_products() {
     let shop = shop().await;
-    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Apparel"})).await;
+    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Garments"})).await;
     let tops = shop
-        .created("/api/v1/admin/categories", json!({"name": "Tops", "parent_id": apparel["id"]}))
+        .created(
+            "/api/v1/admin/categories",
+            json!({"name": "Upper Wear", "parent_id": apparel["id"]}),
+        )
         .await;
     let tees = shop
-        .created("/api/v1/admin/categories", json!({"name": "Tees", "parent_id": tops["id"]}))
+        .created("/api/v1/admin/categories", json!({"name": "T-Shirts", "parent_id": tops["id"]}))
         .await;
     let product = shop
         .created(
@@ -66,14 +69,14 @@ async fn categories_nest_with_a_path_and_list_their_subcategories_products() {
         )
         .await;
 
-    let in_apparel = shop.json("/api/v1/products?category=apparel").await;
-    let in_tees = shop.json("/api/v1/products?category=tees").await;
+    let in_apparel = shop.json("/api/v1/products?category=garments").await;
+    let in_tees = shop.json("/api/v1/products?category=t-shirts").await;
     let all = shop.json("/api/v1/categories").await;
-    let listed = all["items"].as_array().unwrap().iter().find(|c| c["slug"] == "tees").unwrap();
+    let listed = all["items"].as_array().unwrap().iter().find(|c| c["slug"] == "t-shirts").unwrap();
 
     let crumbs: Vec<&str> =
         tees["path"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
-    assert_eq!(crumbs, ["apparel", "tops", "tees"], "root first");
+    assert_eq!(crumbs, ["garments", "upper-wear", "t-shirts"], "root first");
     assert_eq!(listed["path"], tees["path"]);
     assert_eq!(listed["parent_id"], tops["id"]);
     assert_eq!(in_apparel["total"], 1, "a category lists its subcategories' products");
@@ -84,9 +87,12 @@ async fn categories_nest_with_a_path_and_list_their_subcategories_products() {
 #[tokio::test]
 async fn a_category_cannot_move_inside_itself_and_keeps_its_subcategories() {
     let shop = shop().await;
-    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Apparel"})).await;
+    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Garments"})).await;
     let tops = shop
-        .created("/api/v1/admin/categories", json!({"name": "Tops", "parent_id": apparel["id"]}))
+        .created(
+            "/api/v1/admin/categories",
+            json!({"name": "Upper Wear", "parent_id": apparel["id"]}),
+        )
         .await;
     let id = apparel["id"].as_str().unwrap();
 
@@ -246,7 +252,7 @@ async fn searching_finds_products_by_their_variants_option_values() {
             .fetch_one(&shop.app.db)
             .await
             .unwrap();
-    let variants: Vec<Value> = ["Crimson", "Teal"]
+    let variants: Vec<Value> = ["Vermilion", "Cerulean"]
         .iter()
         .map(|colour| {
             json!({"sku": format!("POLO-{colour}"), "options": {"Colour": colour},
@@ -256,13 +262,14 @@ async fn searching_finds_products_by_their_variants_option_values() {
     shop.created(
         "/api/v1/admin/products",
         json!({"name": "Pique Polo", "category_id": category,
-               "options": [{"name": "Colour", "values": ["Crimson", "Teal"]}], "variants": variants}),
+               "options": [{"name": "Colour", "values": ["Vermilion", "Cerulean"]}], "variants": variants}),
     )
     .await;
 
-    let crimson = shop.json("/api/v1/products?q=crimson%20polo").await;
-    let by_sku = shop.json("/api/v1/products?q=POLO-Teal").await;
+    let vermilion = shop.json("/api/v1/products?q=vermilion%20polo").await;
+    let by_sku = shop.json("/api/v1/products?q=POLO-Cerulean").await;
 
-    assert_eq!(crimson["items"][0]["name"], "Pique Polo", "{crimson}");
+    assert_eq!(vermilion["total"], 1, "{vermilion}");
+    assert_eq!(vermilion["items"][0]["name"], "Pique Polo");
     assert_eq!(by_sku["total"], 1, "{by_sku}");
 }

@@ -107,7 +107,7 @@ async fn seed_creates_the_demo_admin_and_catalog_once() {
     assert!(first, "{stderr}");
     assert!(second, "seeding twice is harmless");
     assert_eq!(admins, [("admin@example.com".to_owned(), "admin".to_owned())]);
-    assert_eq!(catalog, (6, 120), "the demo catalog, loaded once");
+    assert_eq!(catalog, (10, 150), "the demo catalog, loaded once");
 }
 
 #[test]

@@ -79,15 +79,14 @@ async fn absurd_prices_stock_and_attributes_are_refused() {
 async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
     let app = TestApp::spawn_shop().await;
     sqlx::query("UPDATE product_variants SET stock_quantity = 10").execute(&app.db).await.unwrap();
-    let ids: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT product_id FROM product_variants ORDER BY sku")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM product_variants ORDER BY sku")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
     let user = app.register_user().await;
     for id in &ids[..99] {
         app.authed(Method::POST, "/api/v1/cart/items", &user.access_token)
-            .json(&json!({"product_id": id, "quantity": 1}))
+            .json(&json!({"variant_id": id, "quantity": 1}))
             .send()
             .await
             .unwrap();
@@ -95,7 +94,7 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
     let first = app
         .client
         .post(app.url("/api/v1/cart/items"))
-        .json(&json!({"product_id": ids[99], "quantity": 1}))
+        .json(&json!({"variant_id": ids[99], "quantity": 1}))
         .send()
         .await
         .unwrap();
@@ -104,7 +103,7 @@ async fn a_merge_never_takes_a_cart_past_a_hundred_lines() {
         app.client
             .post(app.url("/api/v1/cart/items"))
             .header("cookie", format!("cart_token={token}"))
-            .json(&json!({"product_id": id, "quantity": 1}))
+            .json(&json!({"variant_id": id, "quantity": 1}))
             .send()
             .await
             .unwrap();

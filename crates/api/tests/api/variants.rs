@@ -217,6 +217,32 @@ async fn variants_are_added_changed_and_deleted_one_by_one() {
 }
 
 #[tokio::test]
+async fn product_level_sku_price_and_stock_changes_need_a_single_variant() {
+    let shop = shop().await;
+    let product = shop.create(shop.shirt()).await;
+    let id = product["id"].as_str().unwrap();
+
+    let stock = shop
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/admin/products/{id}/stock"),
+            Some(json!({"delta": 1})),
+        )
+        .await;
+    let price = shop
+        .send(
+            Method::PUT,
+            &format!("/api/v1/admin/products/{id}"),
+            Some(json!({"price": {"amount": 100, "currency": "usd"}})),
+        )
+        .await;
+
+    assert_eq!(error_of(stock, 409).await.code, "variant_required");
+    assert_eq!(error_of(price, 409).await.code, "variant_required");
+    assert_eq!(shop.app.stock_of("TEE-S-R").await, 4, "nothing changed");
+}
+
+#[tokio::test]
 async fn removing_an_option_value_in_use_is_refused_naming_the_variants() {
     let shop = shop().await;
     let product = shop.create(shop.shirt()).await;

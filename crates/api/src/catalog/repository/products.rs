@@ -102,31 +102,6 @@ impl Product {
     }
 }
 
-/// What an admin writes about a product itself.
-#[derive(Debug, Clone)]
-pub struct ProductFields {
-    /// Category.
-    pub category_id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Brand.
-    pub brand: String,
-    /// Currency code.
-    pub currency: String,
-    /// Image URLs.
-    pub images: Vec<String>,
-    /// Thumbnail URL.
-    pub thumbnail: Option<String>,
-    /// Attributes object.
-    pub attributes: serde_json::Value,
-    /// Warranty text.
-    pub warranty: Option<String>,
-    /// Offered to shoppers.
-    pub is_active: bool,
-}
-
 /// What an admin writes about a variant.
 #[derive(Debug, Clone)]
 pub struct VariantFields {
@@ -144,23 +119,6 @@ pub struct VariantFields {
     pub weight_grams: Option<i32>,
     /// For sale.
     pub is_active: bool,
-}
-
-impl From<ProductRow> for ProductFields {
-    fn from(row: ProductRow) -> Self {
-        ProductFields {
-            category_id: row.category_id.unwrap_or_default(),
-            name: row.name,
-            description: row.description,
-            brand: row.brand,
-            currency: row.currency,
-            images: row.images,
-            thumbnail: row.thumbnail,
-            attributes: row.attributes,
-            warranty: row.warranty,
-            is_active: row.is_active,
-        }
-    }
 }
 
 impl From<&VariantRow> for VariantFields {
@@ -312,15 +270,15 @@ fn product_conflict(err: sqlx::Error) -> Error {
     }
 }
 
-/// Creates a product; its id.
-#[tracing::instrument(skip_all)]
-pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Result<Uuid> {
+/// Creates a product from everything but its timestamps; its id.
+#[tracing::instrument(skip_all, fields(product = %p.id))]
+pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductRow) -> Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO products (id, category_id, name, description, brand, currency, images,
                                thumbnail, attributes, warranty, is_active)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING id",
-        Uuid::now_v7(),
+        p.id,
         p.category_id,
         p.name,
         p.description,
@@ -337,15 +295,15 @@ pub async fn insert_product(db: impl PgExecutor<'_>, p: &ProductFields) -> Resul
     .map_err(product_conflict)
 }
 
-/// Replaces a product's own fields.
-#[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn update_product(db: impl PgExecutor<'_>, id: Uuid, p: &ProductFields) -> Result<()> {
+/// Replaces a product's own fields (all but its id and timestamps).
+#[tracing::instrument(skip_all, fields(product = %p.id))]
+pub async fn update_product(db: impl PgExecutor<'_>, p: &ProductRow) -> Result<()> {
     let done = sqlx::query!(
         "UPDATE products SET category_id = $2, name = $3, description = $4, brand = $5,
                 currency = $6, images = $7, thumbnail = $8, attributes = $9, warranty = $10,
                 is_active = $11
          WHERE id = $1 AND deleted_at IS NULL",
-        id,
+        p.id,
         p.category_id,
         p.name,
         p.description,
