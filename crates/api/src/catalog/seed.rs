@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::repository::{self, ProductRow, VariantFields};
+use super::repository::{self, ProductRow, VariantRow};
 
 const CATALOG: &str = include_str!("../../data/catalog.json");
 
@@ -56,7 +56,7 @@ impl SeedProduct {
     /// One variant per combination of option values (the product's SKU
     /// alone without options), each with a SKU of its own, XL a little
     /// dearer, and stock that varies as a shop's does.
-    fn variants(&self) -> Vec<VariantFields> {
+    fn variants(&self) -> Vec<VariantRow> {
         let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
         for option in &self.options {
             combinations = combinations
@@ -91,7 +91,11 @@ impl SeedProduct {
                 } else {
                     i32::try_from((i * 7 + 3) % 17).unwrap_or_default()
                 };
-                VariantFields {
+                VariantRow {
+                    id: Uuid::now_v7(),
+                    // Set when it is added to its product.
+                    product_id: Uuid::nil(),
+                    position: 0,
                     sku,
                     option_values: values,
                     price_amount: self.price + upcharge,

@@ -7,8 +7,7 @@ use gokart_domain::{Options, ProductOption, ProductQuery, Violations};
 use uuid::Uuid;
 
 use super::repository::{
-    self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductRow, VariantFields,
-    VariantRow,
+    self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductRow, VariantRow,
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
 use crate::error::{Error, Result};
@@ -269,8 +268,8 @@ pub async fn update_product(
     let current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     if let Some(field) = changes.variant_field() {
         let variant = only_variant(&current, field)?;
-        let fields = changes.as_variant().apply(VariantFields::from(&variant));
-        repository::update_variant(&mut *tx, variant.id, &fields).await?;
+        let fields = changes.as_variant().apply(variant);
+        repository::update_variant(&mut *tx, &fields).await?;
     }
     if let Some(options) = &changes.options {
         variants::change_options(&mut tx, &current, options).await?;

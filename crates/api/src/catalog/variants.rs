@@ -10,7 +10,7 @@ use gokart_domain::{ProductOption, Violations};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::repository::{self, Product, VariantFields, VariantRow};
+use super::repository::{self, Product, VariantRow};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub struct VariantChanges {
 
 impl VariantChanges {
     /// `fields` with these changes made.
-    pub fn apply(&self, mut fields: VariantFields) -> VariantFields {
+    pub fn apply(&self, mut fields: VariantRow) -> VariantRow {
         if let Some(sku) = &self.sku {
             fields.sku.clone_from(sku);
         }
@@ -68,8 +68,12 @@ pub enum StockChange {
 }
 
 /// A new variant's fields before `changes` apply.
-pub(super) fn blank_variant(option_values: Vec<String>) -> VariantFields {
-    VariantFields {
+pub(super) fn blank_variant(option_values: Vec<String>) -> VariantRow {
+    VariantRow {
+        id: Uuid::now_v7(),
+        // Set when it is added to its product.
+        product_id: Uuid::nil(),
+        position: 0,
         sku: String::new(),
         option_values,
         price_amount: 0,
@@ -160,12 +164,12 @@ pub async fn update(state: &AppState, id: Uuid, changes: VariantChanges) -> Resu
     let mut tx = state.db.begin().await?;
     let product = locked_by_variant(&mut tx, id).await?;
     let current = product.variants.iter().find(|v| v.id == id).ok_or(Error::NotFound("variant"))?;
-    let mut fields = changes.apply(VariantFields::from(current));
+    let mut fields = changes.apply(current.clone());
     if let Some(chosen) = &changes.options {
         let combination = product.option_set().combination(chosen);
         fields.option_values = combination.map_err(|err| Error::invalid("options", &err.0))?;
     }
-    repository::update_variant(&mut *tx, id, &fields).await?;
+    repository::update_variant(&mut *tx, &fields).await?;
     let product = locked(&mut tx, product.row.id).await?;
     tx.commit().await?;
     Ok(Changed { product, variant: id })
@@ -261,8 +265,8 @@ pub(super) async fn change_options(
     repository::replace_options(tx, product.row.id, options).await?;
     for (variant, values) in product.variants.iter().zip(combinations) {
         if variant.option_values != values {
-            let fields = VariantFields { option_values: values, ..VariantFields::from(variant) };
-            repository::update_variant(&mut *tx, variant.id, &fields).await?;
+            let fields = VariantRow { option_values: values, ..variant.clone() };
+            repository::update_variant(&mut *tx, &fields).await?;
         }
     }
     Ok(())

@@ -102,39 +102,6 @@ impl Product {
     }
 }
 
-/// What an admin writes about a variant.
-#[derive(Debug, Clone)]
-pub struct VariantFields {
-    /// SKU.
-    pub sku: String,
-    /// One value per option, in order.
-    pub option_values: Vec<String>,
-    /// Price in minor units.
-    pub price_amount: i64,
-    /// Former price, shown struck through.
-    pub compare_at_amount: Option<i64>,
-    /// Units available.
-    pub stock_quantity: i32,
-    /// Shipping weight.
-    pub weight_grams: Option<i32>,
-    /// For sale.
-    pub is_active: bool,
-}
-
-impl From<&VariantRow> for VariantFields {
-    fn from(row: &VariantRow) -> Self {
-        VariantFields {
-            sku: row.sku.clone(),
-            option_values: row.option_values.clone(),
-            price_amount: row.price_amount,
-            compare_at_amount: row.compare_at_amount,
-            stock_quantity: row.stock_quantity,
-            weight_grams: row.weight_grams,
-            is_active: row.is_active,
-        }
-    }
-}
-
 pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, brand, currency, \
     images, thumbnail, attributes, warranty, is_active, created_at, updated_at";
 
@@ -321,12 +288,13 @@ pub async fn update_product(db: impl PgExecutor<'_>, p: &ProductRow) -> Result<(
     if done.rows_affected() == 1 { Ok(()) } else { Err(Error::NotFound("product")) }
 }
 
-/// Adds a variant to `product`, listed after the others; its id.
+/// Adds variant `v` (all but its position) to `product`, listed after the
+/// others; its id.
 #[tracing::instrument(skip_all, fields(product = %product))]
 pub async fn insert_variant(
     db: impl PgExecutor<'_>,
     product: Uuid,
-    v: &VariantFields,
+    v: &VariantRow,
 ) -> Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO product_variants (id, product_id, sku, option_values, price_amount,
@@ -335,7 +303,7 @@ pub async fn insert_variant(
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
                 coalesce((SELECT max(position) + 1 FROM product_variants WHERE product_id = $2), 0)
          RETURNING id",
-        Uuid::now_v7(),
+        v.id,
         product,
         v.sku,
         &v.option_values,
@@ -350,14 +318,14 @@ pub async fn insert_variant(
     .map_err(product_conflict)
 }
 
-/// Replaces a variant's fields.
-#[tracing::instrument(skip_all, fields(variant = %id))]
-pub async fn update_variant(db: impl PgExecutor<'_>, id: Uuid, v: &VariantFields) -> Result<()> {
+/// Replaces a variant's fields (all but its product and position).
+#[tracing::instrument(skip_all, fields(variant = %v.id))]
+pub async fn update_variant(db: impl PgExecutor<'_>, v: &VariantRow) -> Result<()> {
     sqlx::query!(
         "UPDATE product_variants SET sku = $2, option_values = $3, price_amount = $4,
                 compare_at_amount = $5, stock_quantity = $6, weight_grams = $7, is_active = $8
          WHERE id = $1 AND deleted_at IS NULL",
-        id,
+        v.id,
         v.sku,
         &v.option_values,
         v.price_amount,
