@@ -32,12 +32,18 @@ pub struct UserListQuery {
     pub q: Option<String>,
 }
 
-/// A new account made by an admin: the sign-up details and a role.
+/// A new account made by an admin.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUserRequest {
-    /// Name, email and initial password, as when signing up.
-    #[serde(flatten)]
-    pub account: RegisterRequest,
+    /// Display name.
+    #[schema(value_type = schemas::PersonName)]
+    pub name: String,
+    /// Email.
+    #[schema(value_type = schemas::EmailAddress)]
+    pub email: String,
+    /// Initial password.
+    #[schema(value_type = schemas::NewPassword)]
+    pub password: String,
     /// `user` when absent.
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
@@ -99,8 +105,9 @@ pub async fn create(
     _admin: AdminUser,
     Json(body): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserView>)> {
+    let fields = RegisterRequest { name: body.name, email: body.email, password: body.password };
     let mut violations = Violations::new();
-    let registration = body.account.validate_into(&mut violations);
+    let registration = fields.validate_into(&mut violations);
     let role = match body.role.as_deref() {
         None => Some(Role::User),
         Some(raw) => violations.check("role", Role::parse(raw)),

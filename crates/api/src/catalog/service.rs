@@ -21,9 +21,9 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
     // A category lists the products of its subcategories too.
     let category_ids = match &query.category {
         None => None,
-        Some(key) => match repository::resolve_category(&state.db, key).await? {
-            Some(id) => Some(repository::with_descendants(&state.db, id).await?),
-            None => return Ok((Vec::new(), 0)),
+        Some(key) => match repository::resolve_with_descendants(&state.db, key).await? {
+            ids if ids.is_empty() => return Ok((Vec::new(), 0)),
+            ids => Some(ids),
         },
     };
     let mut filter = ListFilter {
@@ -199,11 +199,22 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
             v.check(&format!("{}options", prefix(i)), option_set.combination(&chosen));
         variants.push(draft.apply(blank_variant(combination.unwrap_or_default())));
     }
+    for (i, (id, _)) in options.iter().enumerate() {
+        if id.is_some() {
+            v.add(format!("options[{i}].id"), "a new product's options have no ids yet");
+        }
+    }
     let combinations: Vec<Vec<String>> = variants.iter().map(|f| f.option_values.clone()).collect();
     if v.is_empty()
         && let Some((first, again)) = first_clash(&combinations)
     {
         v.add(format!("variants[{again}].options"), format!("repeats variants[{first}]"));
+    }
+    let skus: Vec<Vec<String>> = variants.iter().map(|f| vec![f.sku.clone()]).collect();
+    if v.is_empty()
+        && let Some((first, again)) = first_clash(&skus)
+    {
+        v.add(format!("variants[{again}].sku"), format!("repeats variants[{first}]"));
     }
     v.into_result()?;
     let now = chrono::Utc::now(); // placeholder: the database stamps the row
@@ -235,17 +246,11 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
 
 /// The one variant of `product` that a product-level change (SKU, price,
 /// stock) applies to; a product with several must be changed per variant,
-/// a 409 `variant_required` naming `field`.
+/// a 422 `variant_required` naming `field`.
 pub(super) fn only_variant(product: &Product, field: &'static str) -> Result<VariantRow> {
     match product.variants.as_slice() {
         [only] => Ok(only.clone()),
-        _ => Err(Error::conflict(
-            "variant_required",
-            format!(
-                "this product comes in several variants; change {field} on each through \
-                 /api/v1/admin/variants/{{id}}"
-            ),
-        )),
+        _ => Err(Error::variant_required(field)),
     }
 }
 
@@ -265,14 +270,18 @@ pub async fn update_product(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
-    if let Some(field) = changes.variant_field() {
-        let variant = only_variant(&current, field)?;
-        let fields = changes.as_variant().apply(variant);
-        repository::update_variant(&mut *tx, &fields).await?;
-    }
+    let mut current =
+        repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
     if let Some(options) = &changes.options {
         variants::change_options(&mut tx, &current, options).await?;
+        current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    }
+    if let Some(field) = changes.variant_field() {
+        let variant = only_variant(&current, field)?;
+        repository::update_variant(&mut *tx, &changes.as_variant().apply(variant.clone())).await?;
+        if let Some(quantity) = changes.stock_quantity {
+            repository::set_stock(&mut *tx, variant.id, quantity).await?;
+        }
     }
     repository::update_product(&mut *tx, &changes.apply(current.row)).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
@@ -377,7 +386,12 @@ pub async fn create_category(state: &AppState, changes: CategoryChanges) -> Resu
         description: String::new(),
         parent_id: None,
     };
-    let id = repository::insert_category(&state.db, &changes.apply(blank)).await?;
+    let mut tx = state.db.begin().await?;
+    if changes.parent_id.is_some_and(|parent| parent.is_some()) {
+        repository::lock_tree(&mut *tx).await?;
+    }
+    let id = repository::insert_category(&mut *tx, &changes.apply(blank)).await?;
+    tx.commit().await?;
     category(state, id).await
 }
 
@@ -389,6 +403,7 @@ pub async fn update_category(
     changes: CategoryChanges,
 ) -> Result<Category> {
     let mut tx = state.db.begin().await?;
+    repository::lock_tree(&mut *tx).await?;
     let current =
         repository::lock_category(&mut *tx, id).await?.ok_or(Error::NotFound("category"))?;
     let values = CategoryValues {

@@ -1,6 +1,7 @@
 //! Variant and option changes from admins. Each locks the product first,
-//! as every admin change to a product does, so two of them never interleave;
-//! checkout locks only variants, so none of this waits for shoppers.
+//! as every admin change to a product does, so two of them never interleave.
+//! Checkout locks only variants and writes only their stock, which admin
+//! changes leave to statements of their own.
 
 use std::collections::BTreeMap;
 
@@ -170,6 +171,9 @@ pub async fn update(state: &AppState, id: Uuid, changes: VariantChanges) -> Resu
         fields.option_values = combination.map_err(|err| Error::invalid("options", &err.0))?;
     }
     repository::update_variant(&mut *tx, &fields).await?;
+    if let Some(quantity) = changes.stock_quantity {
+        repository::set_stock(&mut *tx, id, quantity).await?;
+    }
     let product = locked(&mut tx, product.row.id).await?;
     tx.commit().await?;
     Ok(Changed { product, variant: id })
@@ -181,6 +185,9 @@ pub async fn update(state: &AppState, id: Uuid, changes: VariantChanges) -> Resu
 pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
     let mut tx = state.db.begin().await?;
     let product = locked_by_variant(&mut tx, id).await?;
+    if !product.variants.iter().any(|v| v.id == id) {
+        return Err(Error::NotFound("variant"));
+    }
     if product.variants.len() <= 1 {
         return Err(Error::conflict(
             "last_variant",
@@ -218,6 +225,9 @@ pub(super) async fn change_options(
 ) -> Result<()> {
     let mut sources = Vec::with_capacity(options.len());
     for (i, (id, _)) in options.iter().enumerate() {
+        if id.is_some() && options[..i].iter().any(|(earlier, _)| earlier == id) {
+            return Err(Error::invalid(&format!("options[{i}].id"), "names an option twice"));
+        }
         let source = match id {
             Some(id) => match product.options.iter().position(|o| o.id == *id) {
                 Some(position) => Some(position),

@@ -237,9 +237,77 @@ async fn product_level_sku_price_and_stock_changes_need_a_single_variant() {
         )
         .await;
 
-    assert_eq!(error_of(stock, 409).await.code, "variant_required");
-    assert_eq!(error_of(price, 409).await.code, "variant_required");
+    let stock = error_of(stock, 422).await;
+    let price = error_of(price, 422).await;
+    assert_eq!(
+        (stock.code.as_str(), price.code.as_str()),
+        ("variant_required", "variant_required")
+    );
+    assert!(stock.fields.unwrap().contains_key("delta"));
+    assert!(price.fields.unwrap().contains_key("price"));
     assert_eq!(shop.app.stock_of("TEE-S-R").await, 4, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_admin_edit_never_overwrites_units_put_back_meanwhile() {
+    let shop = shop().await;
+    let product = shop.create(shop.shirt()).await;
+    let small_red = variant(&product, "TEE-S-R")["id"].as_str().unwrap().to_owned();
+    // A cancellation holds the variant while it puts 3 units back.
+    let mut cancel = shop.app.db.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM product_variants WHERE sku = 'TEE-S-R' FOR NO KEY UPDATE")
+        .execute(&mut *cancel)
+        .await
+        .unwrap();
+    let edit = tokio::spawn({
+        let request = shop.app.authed(
+            Method::PUT,
+            &format!("/api/v1/admin/variants/{small_red}"),
+            &shop.admin.access_token,
+        );
+        async move {
+            let body = json!({"price": {"amount": 2500, "currency": "usd"}});
+            request.json(&body).send().await.unwrap().status().as_u16()
+        }
+    });
+    shop.app.until_a_query_waits_for_a_lock().await;
+    sqlx::query(
+        "UPDATE product_variants SET stock_quantity = stock_quantity + 3 WHERE sku = 'TEE-S-R'",
+    )
+    .execute(&mut *cancel)
+    .await
+    .unwrap();
+    cancel.commit().await.unwrap();
+
+    assert_eq!(edit.await.unwrap(), 200);
+    assert_eq!(shop.app.stock_of("TEE-S-R").await, 7, "the 3 units put back are kept");
+}
+
+#[tokio::test]
+async fn a_create_that_fails_inside_its_transaction_writes_nothing() {
+    let shop = shop().await;
+    let before = shop.products().await;
+    let mut body = shop.shirt();
+    body["variants"][5]["sku"] = json!("K-001");
+    let mut twice = shop.shirt();
+    twice["variants"][1]["sku"] = json!("TEE-S-R");
+    let mut with_id = shop.shirt();
+    with_id["options"][0]["id"] = json!(uuid::Uuid::new_v4());
+
+    let taken = shop.send(Method::POST, "/api/v1/admin/products", Some(body)).await;
+    let repeated = shop.send(Method::POST, "/api/v1/admin/products", Some(twice)).await;
+    let named = shop.send(Method::POST, "/api/v1/admin/products", Some(with_id)).await;
+
+    assert_eq!(error_of(taken, 409).await.code, "sku_taken", "K-001 is a demo product's");
+    assert!(error_of(repeated, 422).await.fields.unwrap().contains_key("variants[1].sku"));
+    assert!(error_of(named, 422).await.fields.unwrap().contains_key("options[0].id"));
+    assert_eq!(shop.products().await, before, "the product and its first variants rolled back");
+    let variants: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM product_variants WHERE sku LIKE 'TEE-%'")
+            .fetch_one(&shop.app.db)
+            .await
+            .unwrap();
+    assert_eq!(variants, 0);
 }
 
 #[tokio::test]

@@ -52,18 +52,25 @@ pub async fn categories(db: impl PgExecutor<'_>) -> Result<Vec<CategoryRow>> {
     Ok(rows)
 }
 
-/// The category named by `key`: its id, slug, or name in any case.
+/// The category named by `key` (its id, slug, or name in any case) and
+/// every category below it; none when no category has that name.
 #[tracing::instrument(skip_all)]
-pub async fn resolve_category(db: impl PgExecutor<'_>, key: &str) -> Result<Option<Uuid>> {
+pub async fn resolve_with_descendants(db: impl PgExecutor<'_>, key: &str) -> Result<Vec<Uuid>> {
     let as_id = Uuid::parse_str(key).ok();
-    let id = sqlx::query_scalar!(
-        "SELECT id FROM categories WHERE id = $1 OR slug = $2 OR lower(name) = lower($2) LIMIT 1",
+    let ids = sqlx::query_scalar!(
+        r#"WITH RECURSIVE down (id) AS (
+               (SELECT id FROM categories
+                WHERE id = $1 OR slug = $2 OR lower(name) = lower($2) LIMIT 1)
+               UNION
+               SELECT c.id FROM categories c JOIN down ON c.parent_id = down.id
+           )
+           SELECT id AS "id!" FROM down"#,
         as_id,
         key
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(id)
+    Ok(ids)
 }
 
 fn category_conflict(err: sqlx::Error) -> Error {
@@ -84,6 +91,14 @@ fn category_conflict(err: sqlx::Error) -> Error {
         },
         _ => Error::Database(err),
     }
+}
+
+/// Takes the lock every change to the tree takes (the loop check's), before
+/// any category row: moves then queue in one order and never deadlock.
+#[tracing::instrument(skip_all)]
+pub async fn lock_tree(db: impl PgExecutor<'_>) -> Result<()> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('categories_tree'))").execute(db).await?;
+    Ok(())
 }
 
 /// Creates a category; its id.
@@ -119,23 +134,6 @@ pub async fn update_category(db: impl PgExecutor<'_>, id: Uuid, c: &CategoryValu
     .await
     .map_err(category_conflict)?;
     Ok(())
-}
-
-/// Category `id` and every category below it.
-#[tracing::instrument(skip_all, fields(category = %id))]
-pub async fn with_descendants(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Uuid>> {
-    let ids = sqlx::query_scalar!(
-        r#"WITH RECURSIVE down (id) AS (
-               SELECT id FROM categories WHERE id = $1
-               UNION
-               SELECT c.id FROM categories c JOIN down ON c.parent_id = down.id
-           )
-           SELECT id AS "id!" FROM down"#,
-        id
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(ids)
 }
 
 /// How many categories sit directly in `id`.

@@ -122,14 +122,16 @@ pub async fn visible_product(db: &mut PgConnection, id: Uuid) -> Result<Option<P
 }
 
 /// A product that is not deleted (admins see inactive ones), locked: every
-/// admin change to a product or its variants takes this lock first.
+/// admin change to a product or its variants takes this lock first. `NO
+/// KEY UPDATE` leaves orders free to reference the product meanwhile, so
+/// checkout never waits for an admin.
 #[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn lock_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
     let row = sqlx::query_as!(
         ProductRow,
         "SELECT id, category_id, name, description, brand, currency, images, thumbnail,
                 attributes, warranty, is_active, created_at, updated_at
-         FROM products WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+         FROM products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
         id
     )
     .fetch_optional(&mut *db)
@@ -179,9 +181,18 @@ pub async fn complete(db: &mut PgConnection, rows: Vec<ProductRow>) -> Result<Ve
     for variant in variants_of(&mut *db, &ids).await? {
         variants.entry(variant.product_id).or_default().push(variant);
     }
+    // Only a product whose variants pick values has options: a page of
+    // simple products skips the query.
+    let with_options: Vec<Uuid> = variants
+        .iter()
+        .filter(|(_, list)| list.iter().any(|v| !v.option_values.is_empty()))
+        .map(|(id, _)| *id)
+        .collect();
     let mut options: HashMap<Uuid, Vec<OptionRow>> = HashMap::new();
-    for option in options_of(&mut *db, &ids).await? {
-        options.entry(option.product_id).or_default().push(option);
+    if !with_options.is_empty() {
+        for option in options_of(&mut *db, &with_options).await? {
+            options.entry(option.product_id).or_default().push(option);
+        }
     }
     Ok(rows
         .into_iter()
@@ -318,19 +329,20 @@ pub async fn insert_variant(
     .map_err(product_conflict)
 }
 
-/// Replaces a variant's fields (all but its product and position).
+/// Replaces a variant's fields but its product, position and stock: stock
+/// moves only by [`add_stock`] and [`set_stock`], each one statement, so a
+/// copy read earlier never overwrites units a cancelled order put back.
 #[tracing::instrument(skip_all, fields(variant = %v.id))]
 pub async fn update_variant(db: impl PgExecutor<'_>, v: &VariantRow) -> Result<()> {
     sqlx::query!(
         "UPDATE product_variants SET sku = $2, option_values = $3, price_amount = $4,
-                compare_at_amount = $5, stock_quantity = $6, weight_grams = $7, is_active = $8
+                compare_at_amount = $5, weight_grams = $6, is_active = $7
          WHERE id = $1 AND deleted_at IS NULL",
         v.id,
         v.sku,
         &v.option_values,
         v.price_amount,
         v.compare_at_amount,
-        v.stock_quantity,
         v.weight_grams,
         v.is_active
     )
