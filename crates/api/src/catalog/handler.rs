@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use gokart_domain::{Currency, Money, ProductQuery, ProductSort, RawProductQuery};
+use gokart_domain::{Currency, Money, Options, ProductQuery, ProductSort, RawProductQuery};
 use gokart_edge::http::ErrorEnvelope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::repository::Product;
+use super::repository::{Product, VariantRow};
 use super::service::{self, Category};
 use crate::error::Result;
 use crate::etag::cached_json;
@@ -108,13 +108,21 @@ pub struct PriceRange {
     pub max: Money,
 }
 
+/// A product's currency: its column's CHECK constraint admits only three
+/// lower-case letters.
+fn currency_of(product: &Product) -> Currency {
+    Currency::parse(&product.row.currency).unwrap_or(Currency::USD)
+}
+
 impl VariantView {
     /// Variant `id` of `product`, when it has one.
     pub fn of(product: &Product, id: Uuid) -> Option<Self> {
-        let currency = Currency::parse(&product.row.currency).unwrap_or(Currency::USD);
-        let options = product.option_set();
         let variant = product.variants.iter().find(|v| v.id == id)?;
-        Some(VariantView {
+        Some(VariantView::new(variant, &product.option_set(), currency_of(product)))
+    }
+
+    fn new(variant: &VariantRow, options: &Options, currency: Currency) -> Self {
+        VariantView {
             id: variant.id,
             product_id: variant.product_id,
             sku: variant.sku.clone(),
@@ -125,17 +133,17 @@ impl VariantView {
             weight_grams: variant.weight_grams,
             media_ids: Vec::new(),
             is_active: variant.is_active,
-        })
+        }
     }
 }
 
 impl From<Product> for ProductView {
     fn from(product: Product) -> Self {
+        let currency = currency_of(&product);
+        let option_set = product.option_set();
         let variants =
-            product.variants.iter().filter_map(|v| VariantView::of(&product, v.id)).collect();
+            product.variants.iter().map(|v| VariantView::new(v, &option_set, currency)).collect();
         let Product { row, options, variants: rows } = product;
-        // The column's CHECK constraint admits only three lower-case letters.
-        let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
         let on_sale = || rows.iter().filter(|v| v.is_active);
         let mut prices: Vec<i64> = on_sale().map(|v| v.price_amount).collect();
         if prices.is_empty() {
