@@ -1,63 +1,37 @@
 //! Nested categories and curated collections.
 
-use reqwest::{Method, Response};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, error_of};
+use crate::helpers::{AdminShop, error_of};
 
-struct Shop {
-    app: TestApp,
-    admin: TestUser,
+async fn shop() -> AdminShop {
+    AdminShop::spawn().await
 }
 
-async fn shop() -> Shop {
-    let app = TestApp::spawn_shop().await;
-    let admin = app.create_admin().await;
-    Shop { app, admin }
+/// Up to `count` product ids of the demo catalog, by name.
+async fn product_ids(shop: &AdminShop, count: i64) -> Vec<String> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM products ORDER BY name LIMIT $1")
+        .bind(count)
+        .fetch_all(&shop.app.db)
+        .await
+        .unwrap();
+    ids.into_iter().map(|id| id.to_string()).collect()
 }
 
-impl Shop {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut request = self.app.authed(method, path, &self.admin.access_token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
-    }
-
-    async fn created(&self, path: &str, body: Value) -> Value {
-        let response = self.send(Method::POST, path, Some(body)).await;
-        assert_eq!(response.status(), 201, "created");
-        response.json().await.unwrap()
-    }
-
-    async fn product_ids(&self, count: i64) -> Vec<String> {
-        let ids: Vec<uuid::Uuid> =
-            sqlx::query_scalar("SELECT id FROM products ORDER BY name LIMIT $1")
-                .bind(count)
-                .fetch_all(&self.app.db)
-                .await
-                .unwrap();
-        ids.into_iter().map(|id| id.to_string()).collect()
-    }
-
-    async fn json(&self, path: &str) -> Value {
-        let response = self.app.get(path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        response.json().await.unwrap()
-    }
+/// A top-level category and one inside it.
+async fn tree(shop: &AdminShop) -> (Value, Value) {
+    let top = shop.created("/api/v1/admin/categories", json!({"name": "Garments"})).await;
+    let inner = shop
+        .created("/api/v1/admin/categories", json!({"name": "Upper Wear", "parent_id": top["id"]}))
+        .await;
+    (top, inner)
 }
 
 #[tokio::test]
 async fn categories_nest_with_a_path_and_list_their_subcategories_products() {
     let shop = shop().await;
-    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Garments"})).await;
-    let tops = shop
-        .created(
-            "/api/v1/admin/categories",
-            json!({"name": "Upper Wear", "parent_id": apparel["id"]}),
-        )
-        .await;
+    let (_, tops) = tree(&shop).await;
     let tees = shop
         .created("/api/v1/admin/categories", json!({"name": "T-Shirts", "parent_id": tops["id"]}))
         .await;
@@ -87,13 +61,7 @@ async fn categories_nest_with_a_path_and_list_their_subcategories_products() {
 #[tokio::test]
 async fn a_category_cannot_move_inside_itself_and_keeps_its_subcategories() {
     let shop = shop().await;
-    let apparel = shop.created("/api/v1/admin/categories", json!({"name": "Garments"})).await;
-    let tops = shop
-        .created(
-            "/api/v1/admin/categories",
-            json!({"name": "Upper Wear", "parent_id": apparel["id"]}),
-        )
-        .await;
+    let (apparel, tops) = tree(&shop).await;
     let id = apparel["id"].as_str().unwrap();
 
     let into_child = shop
@@ -159,7 +127,7 @@ async fn two_moves_that_would_close_a_loop_together_leave_one_refused() {
 #[tokio::test]
 async fn a_collection_lists_its_products_in_order_a_page_at_a_time() {
     let shop = shop().await;
-    let ids = shop.product_ids(5).await;
+    let ids = product_ids(&shop, 5).await;
     let chosen = [ids[3].clone(), ids[0].clone(), ids[4].clone()];
 
     let created = shop
@@ -192,7 +160,7 @@ async fn a_collection_lists_its_products_in_order_a_page_at_a_time() {
 #[tokio::test]
 async fn collections_are_changed_and_deleted_and_bad_input_writes_nothing() {
     let shop = shop().await;
-    let ids = shop.product_ids(3).await;
+    let ids = product_ids(&shop, 3).await;
     let created = shop
         .created(
             "/api/v1/admin/collections",

@@ -500,6 +500,53 @@ fn with_database(url: &str, database: &str) -> String {
     url.to_string()
 }
 
+/// A shop with the demo catalog and a signed-in admin.
+#[allow(dead_code, reason = "only the admin test modules use it")]
+pub struct AdminShop {
+    /// The API.
+    pub app: TestApp,
+    /// An admin of it.
+    pub admin: TestUser,
+}
+
+#[allow(dead_code, reason = "only the admin test modules use it")]
+impl AdminShop {
+    /// The demo shop and an admin.
+    pub async fn spawn() -> AdminShop {
+        let app = TestApp::spawn_shop().await;
+        let admin = app.create_admin().await;
+        AdminShop { app, admin }
+    }
+
+    /// `method path` as the admin, with `body` as JSON when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let mut request = self.app.authed(method, path, &self.admin.access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// `POST path` as the admin, which must answer 201; the body.
+    pub async fn created(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self.send(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(response.status(), 201, "created");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// `GET path` as anyone, which must answer 200; the body.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let response = self.app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("a JSON body")
+    }
+}
+
 /// Adds `quantity` of `product` to the user's cart.
 pub async fn add_to_cart(app: &TestApp, user: &TestUser, product: &str, quantity: i64) {
     let response = app

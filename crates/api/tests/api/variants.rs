@@ -2,37 +2,36 @@
 //! variant, stock that never oversells, and option changes that keep every
 //! existing variant valid.
 
-use reqwest::{Method, Response};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, checkout_body, error_of};
+use crate::helpers::{AdminShop, TestApp, TestUser, checkout_body, error_of};
 
+/// The demo shop, an admin, and a category to put new products in.
 struct Shop {
-    app: TestApp,
-    admin: TestUser,
+    base: AdminShop,
     category: String,
 }
 
+impl std::ops::Deref for Shop {
+    type Target = AdminShop;
+
+    fn deref(&self) -> &AdminShop {
+        &self.base
+    }
+}
+
 async fn shop() -> Shop {
-    let app = TestApp::spawn_shop().await;
-    let admin = app.create_admin().await;
+    let base = AdminShop::spawn().await;
     let category: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM categories ORDER BY slug LIMIT 1")
-            .fetch_one(&app.db)
+            .fetch_one(&base.app.db)
             .await
             .unwrap();
-    Shop { app, admin, category: category.to_string() }
+    Shop { base, category: category.to_string() }
 }
 
 impl Shop {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut request = self.app.authed(method, path, &self.admin.access_token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
-    }
-
     /// A T-shirt in S, M and L, red and blue: six variants, priced by size.
     fn shirt(&self) -> Value {
         let mut variants = Vec::new();
@@ -55,9 +54,7 @@ impl Shop {
     }
 
     async fn create(&self, body: Value) -> Value {
-        let response = self.send(Method::POST, "/api/v1/admin/products", Some(body)).await;
-        assert_eq!(response.status(), 201, "created");
-        response.json().await.unwrap()
+        self.created("/api/v1/admin/products", body).await
     }
 
     async fn products(&self) -> i64 {
