@@ -547,15 +547,39 @@ impl AdminShop {
     }
 }
 
-/// Adds `quantity` of `product` to the user's cart.
+/// Adds `quantity` of `product` (a product with one variant) to the user's cart.
 pub async fn add_to_cart(app: &TestApp, user: &TestUser, product: &str, quantity: i64) {
+    add_item(app, user, serde_json::json!({"product_id": product, "quantity": quantity})).await;
+}
+
+/// Adds `quantity` of `variant` to the user's cart.
+#[allow(dead_code, reason = "only the variant tests name variants")]
+pub async fn add_variant_to_cart(app: &TestApp, user: &TestUser, variant: &str, quantity: i64) {
+    add_item(app, user, serde_json::json!({"variant_id": variant, "quantity": quantity})).await;
+}
+
+async fn add_item(app: &TestApp, user: &TestUser, body: serde_json::Value) {
     let response = app
         .authed(reqwest::Method::POST, "/api/v1/cart/items", &user.access_token)
-        .json(&serde_json::json!({"product_id": product, "quantity": quantity}))
+        .json(&body)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "added to cart");
+}
+
+/// Every buyer checks out at the same moment; the statuses, in any order.
+pub async fn checkout_all(app: &TestApp, buyers: Vec<(TestUser, String)>) -> Vec<u16> {
+    let mut checkouts = tokio::task::JoinSet::new();
+    for (user, address) in buyers {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
+        checkouts.spawn(async move {
+            let request =
+                client.post(url).bearer_auth(user.access_token).json(&checkout_body(&address));
+            request.send().await.unwrap().status().as_u16()
+        });
+    }
+    checkouts.join_all().await
 }
 
 /// A checkout body paying with the manual provider.

@@ -4,24 +4,12 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, add_to_cart, checkout, checkout_body, error_of};
+use crate::helpers::{
+    TestApp, TestUser, add_to_cart, checkout, checkout_all, checkout_body, error_of,
+};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.db).await.unwrap()
-}
-
-/// Every buyer checks out at the same moment; the statuses, in any order.
-async fn checkout_all(app: &TestApp, buyers: Vec<(TestUser, String)>) -> Vec<u16> {
-    let mut checkouts = tokio::task::JoinSet::new();
-    for (user, address) in buyers {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
-        checkouts.spawn(async move {
-            let request =
-                client.post(url).bearer_auth(user.access_token).json(&checkout_body(&address));
-            request.send().await.unwrap().status().as_u16()
-        });
-    }
-    checkouts.join_all().await
 }
 
 fn statuses(order: &Value) -> Vec<String> {

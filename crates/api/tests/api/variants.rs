@@ -5,7 +5,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{AdminShop, TestApp, TestUser, checkout_body, error_of};
+use crate::helpers::{
+    AdminShop, TestApp, TestUser, add_variant_to_cart, checkout_all, checkout_body, error_of,
+};
 
 /// The demo shop, an admin, and a category to put new products in.
 struct Shop {
@@ -386,32 +388,13 @@ async fn a_product_with_several_variants_is_bought_by_variant() {
     assert_eq!(shop.app.stock_of("TEE-M-R").await, 4, "other variants keep their stock");
 }
 
-/// `buyers` customers, each with `variant` in the cart, check out at once;
-/// the statuses.
-async fn race(app: &TestApp, buyers: Vec<(TestUser, String, String)>) -> Vec<u16> {
-    let mut checkouts = tokio::task::JoinSet::new();
-    for (user, address, _) in &buyers {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/orders"));
-        let (token, body) = (user.access_token.clone(), checkout_body(address));
-        checkouts.spawn(async move {
-            client.post(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16()
-        });
-    }
-    checkouts.join_all().await
-}
-
-async fn buyers_of(app: &TestApp, variant: &str, count: usize) -> Vec<(TestUser, String, String)> {
+/// `count` new customers, each with one unit of `variant` in the cart.
+async fn buyers_of(app: &TestApp, variant: &str, count: usize) -> Vec<(TestUser, String)> {
     let mut buyers = Vec::new();
     for _ in 0..count {
         let (user, address) = app.customer().await;
-        let added = app
-            .authed(Method::POST, "/api/v1/cart/items", &user.access_token)
-            .json(&json!({"variant_id": variant, "quantity": 1}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(added.status(), 200);
-        buyers.push((user, address, variant.to_owned()));
+        add_variant_to_cart(app, &user, variant, 1).await;
+        buyers.push((user, address));
     }
     buyers
 }
@@ -431,7 +414,7 @@ async fn thirty_buyers_of_five_units_of_one_variant_make_exactly_five_orders() {
         .await
         .unwrap();
 
-    let statuses = race(&shop.app, buyers).await;
+    let statuses = checkout_all(&shop.app, buyers).await;
 
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 25, "{statuses:?}");
@@ -475,12 +458,7 @@ async fn two_variants_of_one_product_sell_out_side_by_side() {
         .await
         .unwrap();
     let (lone_user, lone_address) = shop.app.customer().await;
-    shop.app
-        .authed(Method::POST, "/api/v1/cart/items", &lone_user.access_token)
-        .json(&json!({"variant_id": blue, "quantity": 1}))
-        .send()
-        .await
-        .unwrap();
+    add_variant_to_cart(&shop.app, &lone_user, &blue, 1).await;
     let blue_while_red_is_held = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         shop.app
@@ -491,7 +469,7 @@ async fn two_variants_of_one_product_sell_out_side_by_side() {
     .await;
     holder.rollback().await.unwrap();
 
-    let statuses = race(&shop.app, buyers).await;
+    let statuses = checkout_all(&shop.app, buyers).await;
 
     assert_eq!(blue_while_red_is_held.expect("not blocked by the red lock").unwrap().status(), 201);
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 15, "{statuses:?}");
