@@ -273,11 +273,20 @@ pub(super) async fn change_options(
         ));
     }
     repository::replace_options(tx, product.row.id, options).await?;
-    for (variant, values) in product.variants.iter().zip(combinations) {
-        if variant.option_values != values {
-            let fields = VariantRow { option_values: values, ..variant.clone() };
-            repository::update_variant(&mut *tx, &fields).await?;
-        }
+    let changed: Vec<(&VariantRow, Vec<String>)> = product
+        .variants
+        .iter()
+        .zip(combinations)
+        .filter(|(variant, values)| variant.option_values != *values)
+        .collect();
+    // Swapping two options can give one variant another's values: park the
+    // changed ones on values of their own first, so that no step of the
+    // change ever holds two variants alike.
+    let parked: Vec<Uuid> = changed.iter().map(|(variant, _)| variant.id).collect();
+    repository::park_option_values(&mut *tx, &parked).await?;
+    for (variant, values) in changed {
+        let fields = VariantRow { option_values: values, ..variant.clone() };
+        repository::update_variant(&mut *tx, &fields).await?;
     }
     Ok(())
 }

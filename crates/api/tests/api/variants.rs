@@ -310,6 +310,38 @@ async fn a_create_that_fails_inside_its_transaction_writes_nothing() {
 }
 
 #[tokio::test]
+async fn swapping_two_options_that_share_values_keeps_every_variant() {
+    let shop = shop().await;
+    let variants: Vec<Value> = [("1", "2"), ("2", "1")]
+        .iter()
+        .map(|(width, height)| {
+            json!({"sku": format!("FRAME-{width}{height}"), "options": {"Width": width, "Height": height},
+                   "price": {"amount": 900, "currency": "usd"}})
+        })
+        .collect();
+    let product = shop
+        .create(json!({"name": "Picture Frame", "category_id": shop.category, "variants": variants,
+            "options": [{"name": "Width", "values": ["1", "2"]}, {"name": "Height", "values": ["1", "2"]}]}))
+        .await;
+    let id = product["id"].as_str().unwrap();
+    let (width, height) = (&product["options"][0], &product["options"][1]);
+
+    let swapped = shop
+        .send(
+            Method::PUT,
+            &format!("/api/v1/admin/products/{id}"),
+            Some(json!({"options": [height, width]})),
+        )
+        .await;
+
+    assert_eq!(swapped.status(), 200);
+    let swapped: Value = swapped.json().await.unwrap();
+    assert_eq!(swapped["options"][0]["name"], "Height");
+    assert_eq!(variant(&swapped, "FRAME-12")["options"], json!({"Width": "1", "Height": "2"}));
+    assert_eq!(variant(&swapped, "FRAME-21")["options"], json!({"Width": "2", "Height": "1"}));
+}
+
+#[tokio::test]
 async fn removing_an_option_value_in_use_is_refused_naming_the_variants() {
     let shop = shop().await;
     let product = shop.create(shop.shirt()).await;

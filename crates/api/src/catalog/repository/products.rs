@@ -352,6 +352,20 @@ pub async fn update_variant(db: impl PgExecutor<'_>, v: &VariantRow) -> Result<(
     Ok(())
 }
 
+/// Gives each of `variants` option values no other variant can have (its
+/// own id), ahead of giving them their new ones.
+#[tracing::instrument(skip_all)]
+pub async fn park_option_values(db: impl PgExecutor<'_>, variants: &[Uuid]) -> Result<()> {
+    sqlx::query!(
+        "UPDATE product_variants SET option_values = ARRAY['parked:' || id::text]
+         WHERE id = ANY($1)",
+        variants
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The product of a variant that is not deleted.
 #[tracing::instrument(skip_all, fields(variant = %id))]
 pub async fn variant_product(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
