@@ -34,6 +34,13 @@ async fn send(
     request.send().await.unwrap()
 }
 
+/// Creates [`new_product`] in the kitchen; the created product.
+async fn new_kitchen_product(app: &TestApp, admin: &TestUser) -> Value {
+    let kitchen = category_id(app, "kitchen").await;
+    let body = Some(new_product(&kitchen));
+    send(app, admin, Method::POST, "/api/v1/admin/products", body).await.json().await.unwrap()
+}
+
 fn new_product(category_id: &str) -> Value {
     json!({
         "name": "Gooseneck Kettle", "description": "Precise pour for filter coffee.", "brand": "Morning Ritual",
@@ -152,13 +159,7 @@ async fn a_taken_sku_is_409_and_an_unknown_category_is_422() {
 #[tokio::test]
 async fn an_update_changes_only_the_given_fields() {
     let (app, admin) = shop().await;
-    let kitchen = category_id(&app, "kitchen").await;
-    let created: Value =
-        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created = new_kitchen_product(&app, &admin).await;
     let id = created["id"].as_str().unwrap();
 
     let updated = send(
@@ -184,13 +185,7 @@ async fn an_update_changes_only_the_given_fields() {
 #[tokio::test]
 async fn a_deleted_product_is_hidden_but_kept() {
     let (app, admin) = shop().await;
-    let kitchen = category_id(&app, "kitchen").await;
-    let created: Value =
-        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created = new_kitchen_product(&app, &admin).await;
     let id = created["id"].as_str().unwrap();
 
     let deleted =
@@ -214,13 +209,7 @@ async fn a_deleted_product_is_hidden_but_kept() {
 #[tokio::test]
 async fn stock_moves_by_delta_or_quantity_and_never_below_zero() {
     let (app, admin) = shop().await;
-    let kitchen = category_id(&app, "kitchen").await;
-    let created: Value =
-        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created = new_kitchen_product(&app, &admin).await;
     let path = format!("/api/v1/admin/products/{}/stock", created["id"].as_str().unwrap());
 
     let added: Value = send(&app, &admin, Method::PATCH, &path, Some(json!({"delta": 5})))
@@ -255,13 +244,7 @@ async fn stock_moves_by_delta_or_quantity_and_never_below_zero() {
 #[tokio::test]
 async fn concurrent_decrements_never_oversell() {
     let (app, admin) = shop().await;
-    let kitchen = category_id(&app, "kitchen").await;
-    let created: Value =
-        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created = new_kitchen_product(&app, &admin).await;
     let url = app.url(&format!("/api/v1/admin/products/{}/stock", created["id"].as_str().unwrap()));
 
     let statuses = race_stock_deltas(&app, &admin, &url, -1, 25).await;
@@ -274,13 +257,7 @@ async fn concurrent_decrements_never_oversell() {
 #[tokio::test]
 async fn concurrent_increments_never_pass_the_stock_cap() {
     let (app, admin) = shop().await;
-    let kitchen = category_id(&app, "kitchen").await;
-    let created: Value =
-        send(&app, &admin, Method::POST, "/api/v1/admin/products", Some(new_product(&kitchen)))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created = new_kitchen_product(&app, &admin).await;
     sqlx::query("UPDATE product_variants SET stock_quantity = $1 WHERE sku = 'KIT-900'")
         .bind(gokart_domain::MAX_STOCK - 10)
         .execute(&app.db)
