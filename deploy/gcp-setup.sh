@@ -33,6 +33,8 @@ DEPLOY_SA_EMAIL=${DEPLOY_SA_EMAIL:-}
 ARTIFACT_REPOSITORY=${ARTIFACT_REPOSITORY:-gokart}
 
 QUEUE=${QUEUE:-gokart-fulfillment}
+# Product photos; bucket names are global, so the project id is part of it.
+MEDIA_BUCKET=${MEDIA_BUCKET:-$PROJECT_ID-gokart-media}
 # -1 is unlimited: a fulfillment step is retried until it succeeds (a task
 # still expires after Cloud Tasks' 31-day limit).
 QUEUE_MAX_ATTEMPTS=${QUEUE_MAX_ATTEMPTS:--1}
@@ -117,6 +119,7 @@ gcloud services enable \
   run.googleapis.com \
   cloudtasks.googleapis.com \
   cloudscheduler.googleapis.com \
+  storage.googleapis.com \
   secretmanager.googleapis.com \
   sqladmin.googleapis.com \
   artifactregistry.googleapis.com \
@@ -159,6 +162,17 @@ else
   gcloud tasks queues create "$QUEUE" "${queue_settings[@]}"
 fi
 
+step "Media bucket $MEDIA_BUCKET"
+# Objects are public photos that never change (each upload has its own keys).
+if gcloud storage buckets describe "gs://$MEDIA_BUCKET" >/dev/null 2>&1; then
+  echo "   exists"
+else
+  gcloud storage buckets create "gs://$MEDIA_BUCKET" --location="$REGION" \
+    --uniform-bucket-level-access
+fi
+retry gcloud storage buckets add-iam-policy-binding "gs://$MEDIA_BUCKET" \
+  --member=allUsers --role=roles/storage.objectViewer >/dev/null
+
 step "Secrets"
 for name in "${API_SECRETS[@]}" "${WORKER_SECRETS[@]}"; do
   ensure_secret "$name"
@@ -174,6 +188,9 @@ retry gcloud tasks queues add-iam-policy-binding "$QUEUE" --location="$TASKS_LOC
 # Creates tasks that carry an OIDC token of the invoker account, which requires acting as it.
 retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" \
   --member="serviceAccount:$API_SA" --role=roles/iam.serviceAccountUser
+# Writes and deletes product photos in the media bucket, and nowhere else.
+retry gcloud storage buckets add-iam-policy-binding "gs://$MEDIA_BUCKET" \
+  --member="serviceAccount:$API_SA" --role=roles/storage.objectUser >/dev/null
 # Reads its own secrets at start-up, each granted on the secret itself.
 for name in "${API_SECRETS[@]}"; do
   retry gcloud secrets add-iam-policy-binding "$SECRET_PREFIX$name" \
@@ -272,6 +289,8 @@ $API_SERVICE (runs as $API_SA)
   GCP_TASKS_LOCATION_ID=$TASKS_LOCATION
   GCP_TASKS_QUEUE_ID=$QUEUE
   TASKS_INVOKER_SA_EMAIL=$INVOKER_SA
+  MEDIA_STORAGE=gcs
+  GCS_BUCKET=$MEDIA_BUCKET
   PAYMENT_PROVIDER=stripe
   MAINTENANCE_INTERVAL=off
   TRUSTED_PROXY_HOPS=1
@@ -297,6 +316,7 @@ GitHub repository variables for .github/workflows/ci.yml and deploy.yml
   SCHEDULER_SERVICE_ACCOUNT=$SCHEDULER_SA
   GCP_TASKS_LOCATION=$TASKS_LOCATION
   GCP_TASKS_QUEUE=$QUEUE
+  MEDIA_BUCKET=$MEDIA_BUCKET
   SECRET_PREFIX=$SECRET_PREFIX
   API_URL=${API_URL:-<after the first deploy>}
   WORKER_URL=${WORKER_URL:-<after the first deploy>}

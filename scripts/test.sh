@@ -27,6 +27,17 @@ if [ ! -x "$emulator_venv/bin/gcloud-tasks-emulator" ]; then
 fi
 export GCLOUD_TASKS_EMULATOR="$emulator_venv/bin/gcloud-tasks-emulator"
 
+# The Cloud Storage emulator (PyPI) that the `gcs` media store is tested against.
+storage_version=2026.7.19
+storage_venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/storage-emulator-$storage_version
+if [ ! -x "$storage_venv/bin/gcp-storage-emulator" ]; then
+  echo "test: installing gcp-storage-emulator $storage_version into $storage_venv"
+  python3 -m venv "$storage_venv"
+  "$storage_venv/bin/pip" install --quiet --disable-pip-version-check \
+    "gcp-storage-emulator==$storage_version"
+fi
+export GCS_EMULATOR="$storage_venv/bin/gcp-storage-emulator"
+
 cleanup() {
   if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
 }

@@ -45,6 +45,10 @@ pub enum Error {
     /// 400: the request itself is malformed (code, message).
     #[error("{1}")]
     BadRequest(&'static str, &'static str),
+    /// 413: a part of the body is over its own limit (bytes), e.g. an
+    /// uploaded file.
+    #[error("over {0} bytes")]
+    TooLarge(usize),
     /// 401: missing or bad credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -101,6 +105,11 @@ impl Error {
             Error::BadRequest(code, message) => {
                 ErrorResponse::new(StatusCode::BAD_REQUEST, code, message)
             }
+            Error::TooLarge(limit) => ErrorResponse::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the file may be at most {limit} bytes"),
+            ),
             Error::Unauthorized(message) => {
                 ErrorResponse::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
                     .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))

@@ -28,6 +28,7 @@ pub mod extract;
 pub mod health;
 pub mod internal;
 pub mod maintenance;
+pub mod media;
 pub mod metrics;
 pub mod orders;
 pub mod outbox;

@@ -4,9 +4,12 @@
 //! registers the handler and its `#[utoipa::path]` description together, so
 //! the OpenAPI document cannot drift from the router. A test checks it.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
+use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{
@@ -17,10 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, MediaStorage};
+use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
-    addresses, admin, auth, cart, catalog, collections, health, internal, orders, payments,
+    addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
     shedding, users,
 };
 
@@ -28,6 +32,10 @@ use crate::{
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// Where the interactive documentation is served.
 pub const DOCS_PATH: &str = "/api/v1/docs";
+/// The photo upload route, which takes bodies up to `MEDIA_MAX_BYTES`.
+pub const MEDIA_UPLOAD_ROUTE: &str = "/api/v1/admin/products/{id}/media";
+/// Room for the form's other fields and part headers around the file.
+pub const MEDIA_FORM_OVERHEAD_BYTES: usize = 64 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -125,6 +133,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::variants::create))
         .routes(routes!(admin::variants::update, admin::variants::delete))
         .routes(routes!(admin::variants::adjust_stock))
+        .routes(routes!(media::handler::upload))
+        .routes(routes!(media::handler::update, media::handler::delete))
         .routes(routes!(collections::handler::list))
         .routes(routes!(collections::handler::show))
         .routes(routes!(admin::collections::create))
@@ -166,11 +176,18 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
     ));
+    let files = match &state.config.media.storage {
+        MediaStorage::Local { dir } => Router::new()
+            .route("/media/{*key}", get(media::handler::serve))
+            .with_state(Arc::new(LocalStore::new(dir))),
+        MediaStorage::Gcs { .. } => Router::new(),
+    };
     routes
         .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
         .merge(extra)
-        .merge(docs)
         .with_state(state)
+        .merge(docs)
+        .merge(files)
 }
 
 /// The docs page's policy: everything from this origin, inline styles

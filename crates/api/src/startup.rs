@@ -32,7 +32,10 @@ pub async fn build_with_routes(
     if config.database.migrate_on_start {
         db::migrate(&pool).await?;
     }
-    let server_config = config.server.clone();
+    let server_config = config.server.clone().with_large_body(
+        routes::MEDIA_UPLOAD_ROUTE,
+        config.media.max_bytes + routes::MEDIA_FORM_OVERHEAD_BYTES,
+    );
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
     refuse_demo_admin_password(&state).await?;

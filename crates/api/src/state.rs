@@ -10,6 +10,7 @@ use crate::auth::limiter::AddressLimiter;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::AccessTokens;
 use crate::config::ApiConfig;
+use crate::media::{self, library::Media};
 use crate::payments::Provider;
 use crate::payments::stripe::Stripe;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub stripe: Option<Stripe>,
     /// Checks the service tokens of internal callers (worker, scheduler).
     pub service_tokens: Arc<TokenVerifier>,
+    /// Product media: the store and the conversion slots.
+    pub media: Arc<Media>,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -39,6 +42,11 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 }
 
 impl AppState {
+    /// Where shoppers load product media from.
+    pub fn media_urls(&self) -> media::Urls<'_> {
+        media::Urls::new(&self.config.media.public_url)
+    }
+
     /// State for `config` over `db`.
     pub fn new(config: ApiConfig, db: PgPool) -> anyhow::Result<Self> {
         let auth = &config.auth;
@@ -51,7 +59,11 @@ impl AppState {
         };
         let service_tokens =
             Arc::new(TokenVerifier::new(&config.fulfillment.service_auth, &config.public_url));
+        // Converting an image keeps a core busy: at most one per core.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let media = Arc::new(Media::new(media::store::connect(&config.media)?, cores));
         Ok(AppState {
+            media,
             stripe,
             service_tokens,
             tokens: AccessTokens::new(&auth.jwt_secret, auth.access_token_ttl),

@@ -36,6 +36,21 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// `RUST_LOG`: log filter directives.
     pub log_filter: String,
+    /// Routes that take larger bodies than `body_limit_bytes` (uploads),
+    /// set by the service rather than the environment.
+    pub large_bodies: Vec<LargeBody>,
+}
+
+/// A route whose body may be larger, and take longer to arrive, than the
+/// service-wide limits allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeBody {
+    /// The route as registered, e.g. `/api/v1/admin/products/{id}/media`.
+    pub route: String,
+    /// Largest accepted body.
+    pub max_bytes: usize,
+    /// How long the client has to send it.
+    pub read_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -95,7 +110,25 @@ impl ServerConfig {
             shutdown_grace: env.duration("SHUTDOWN_GRACE", Duration::from_secs(8))?,
             log_format: env.parse("LOG_FORMAT", default_format)?,
             log_filter: env.string("RUST_LOG", "info,sqlx=warn"),
+            large_bodies: Vec::new(),
         })
+    }
+
+    /// Lets `route` take bodies of up to `max_bytes`, arriving within the
+    /// request timeout.
+    #[must_use]
+    pub fn with_large_body(mut self, route: &str, max_bytes: usize) -> Self {
+        self.large_bodies.push(LargeBody {
+            route: route.to_owned(),
+            max_bytes,
+            read_timeout: self.request_timeout,
+        });
+        self
+    }
+
+    /// The largest body any route accepts.
+    pub fn largest_body(&self) -> usize {
+        self.large_bodies.iter().map(|l| l.max_bytes).fold(self.body_limit_bytes, usize::max)
     }
 
     /// The address to bind.

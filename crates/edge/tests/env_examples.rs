@@ -56,6 +56,7 @@ fn api_env_example_documents_exactly_what_the_api_reads() {
         SERVICE_AUTH,
         "crates/api/src/config/mod.rs",
         "crates/api/src/config/fulfillment.rs",
+        "crates/api/src/config/media.rs",
     ]);
     assert!(read.contains("DATABASE_URL") && read.contains("PORT"), "scan found {read:?}");
     assert_eq!(documented_in("api.env.example"), read);

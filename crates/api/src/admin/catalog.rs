@@ -31,7 +31,7 @@ pub async fn create_product(
     Json(body): Json<ProductRequest>,
 ) -> Result<(StatusCode, Json<ProductView>)> {
     let product = service::create_product(&state, body.validate()?).await?;
-    Ok((StatusCode::CREATED, Json(product.into())))
+    Ok((StatusCode::CREATED, Json(ProductView::new(product, state.media_urls()))))
 }
 
 /// Change a product.
@@ -53,7 +53,8 @@ pub async fn update_product(
     Path(id): Path<Uuid>,
     Json(body): Json<ProductRequest>,
 ) -> Result<Json<ProductView>> {
-    Ok(Json(service::update_product(&state, id, body.validate()?).await?.into()))
+    let product = service::update_product(&state, id, body.validate()?).await?;
+    Ok(Json(ProductView::new(product, state.media_urls())))
 }
 
 /// Delete a product: shoppers no longer see it; orders keep their copy.
@@ -94,7 +95,8 @@ pub async fn adjust_stock(
     Path(id): Path<Uuid>,
     Json(body): Json<StockRequest>,
 ) -> Result<Json<ProductView>> {
-    Ok(Json(service::adjust_stock(&state, id, body.change()?).await?.into()))
+    let product = service::adjust_stock(&state, id, body.change()?).await?;
+    Ok(Json(ProductView::new(product, state.media_urls())))
 }
 
 /// Create a category.

@@ -20,6 +20,7 @@ use super::repository::{Item, LineRow};
 use super::service::{self, Changed};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
+use crate::media::Urls;
 use crate::state::AppState;
 
 /// Whether a line can be bought as it stands.
@@ -47,7 +48,7 @@ pub struct CartLine {
     pub name: String,
     /// Unit price now.
     pub price: Money,
-    /// Thumbnail.
+    /// The variant's image (card-sized).
     pub thumbnail: Option<String>,
     /// Units wanted.
     pub quantity: i32,
@@ -71,7 +72,7 @@ pub struct CartView {
 }
 
 impl CartView {
-    fn from_lines(lines: Vec<LineRow>) -> Result<Self> {
+    fn from_lines(lines: Vec<LineRow>, urls: Urls<'_>) -> Result<Self> {
         let mut subtotal = Money::zero(Currency::USD);
         let mut item_count = 0i64;
         let mut items = Vec::with_capacity(lines.len());
@@ -90,6 +91,7 @@ impl CartView {
                 subtotal = subtotal.checked_add(line_total).map_err(money_error)?;
             }
             item_count += i64::from(line.quantity);
+            let thumbnail = line.image(urls);
             items.push(CartLine {
                 product_id: line.product_id,
                 variant_id: line.variant_id,
@@ -97,7 +99,7 @@ impl CartView {
                 options: serde_json::from_value(line.options).unwrap_or_default(),
                 name: line.name,
                 price,
-                thumbnail: line.thumbnail,
+                thumbnail,
                 quantity: line.quantity,
                 stock_quantity: line.stock_quantity,
                 line_total,
@@ -172,7 +174,7 @@ pub struct SetQuantityRequest {
 }
 
 fn respond(state: &AppState, changed: Changed) -> Result<Response> {
-    let body = Json(CartView::from_lines(changed.lines)?);
+    let body = Json(CartView::from_lines(changed.lines, state.media_urls())?);
     Ok(match changed.new_guest_token {
         Some(token) => {
             let cookie = cart_cookie(&token, state.config.auth.cookie_secure);
@@ -198,7 +200,7 @@ fn quantity(raw: i64, min: i64) -> Result<i32> {
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
     ))]
 pub async fn get(State(state): State<AppState>, owner: CartOwner) -> Result<Json<CartView>> {
-    Ok(Json(CartView::from_lines(service::view(&state, &owner).await?)?))
+    Ok(Json(CartView::from_lines(service::view(&state, &owner).await?, state.media_urls())?))
 }
 
 /// Add a product; a guest without a cart gets one and its `cart_token` cookie.
@@ -252,7 +254,8 @@ pub async fn set_quantity(
     Json(body): Json<SetQuantityRequest>,
 ) -> Result<Json<CartView>> {
     let quantity = quantity(body.quantity, 0)?;
-    Ok(Json(CartView::from_lines(service::set_quantity(&state, &owner, product, quantity).await?)?))
+    let lines = service::set_quantity(&state, &owner, product, quantity).await?;
+    Ok(Json(CartView::from_lines(lines, state.media_urls())?))
 }
 
 /// Remove a line.
@@ -268,5 +271,6 @@ pub async fn remove_item(
     owner: CartOwner,
     Path(product): Path<Uuid>,
 ) -> Result<Json<CartView>> {
-    Ok(Json(CartView::from_lines(service::remove(&state, &owner, product).await?)?))
+    let lines = service::remove(&state, &owner, product).await?;
+    Ok(Json(CartView::from_lines(lines, state.media_urls())?))
 }

@@ -1,9 +1,11 @@
 //! SQL for carts and their lines.
 
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::media::{self, MediaEntry, Urls};
 
 /// A cart line with the variant and its product as they are now.
 #[derive(Debug, Clone)]
@@ -24,12 +26,25 @@ pub struct LineRow {
     pub price_amount: i64,
     /// Currency.
     pub currency: String,
-    /// Thumbnail.
+    /// The product's thumbnail URL, for a product without photos.
     pub thumbnail: Option<String>,
+    /// The product's photos.
+    pub media: Json<Vec<MediaEntry>>,
     /// Units in stock now.
     pub stock_quantity: i32,
     /// Still on sale (variant and product not deleted, active).
     pub on_sale: bool,
+}
+
+impl LineRow {
+    /// The image of the line's variant: its own photo, else its product's
+    /// first, else the product's thumbnail URL.
+    pub fn image(&self, urls: Urls<'_>) -> Option<String> {
+        match media::for_variant(&self.media, self.variant_id) {
+            Some(photo) => Some(urls.card(self.product_id, photo)),
+            None => self.thumbnail.clone(),
+        }
+    }
 }
 
 /// A variant as the cart needs it.
@@ -229,7 +244,7 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
         r#"SELECT v.product_id, i.variant_id,
                   variant_options(v) AS "options!",
                   i.quantity, p.name, v.sku, v.price_amount, p.currency,
-                  p.thumbnail, v.stock_quantity,
+                  p.thumbnail, p.media AS "media: Json<Vec<MediaEntry>>", v.stock_quantity,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
                       AS "on_sale!"
            FROM cart_items i

@@ -17,6 +17,7 @@ use super::service::{self, Category};
 use crate::error::Result;
 use crate::etag::cached_json;
 use crate::extract::{Path, Query};
+use crate::media::{MediaView, Urls};
 use crate::page::Page;
 use crate::schemas;
 use crate::state::AppState;
@@ -40,9 +41,9 @@ pub struct ProductView {
     pub stock_quantity: i64,
     /// Category.
     pub category_id: Option<Uuid>,
-    /// Image URLs.
+    /// Image URLs: its photos' (see `media`) when it has any.
     pub images: Vec<String>,
-    /// Thumbnail URL.
+    /// Thumbnail URL: its first photo's card-sized rendition when it has any.
     pub thumbnail: Option<String>,
     /// Dimensions and other attributes.
     #[schema(value_type = Object)]
@@ -61,6 +62,8 @@ pub struct ProductView {
     pub variants: Vec<VariantView>,
     /// The lowest and highest price of its variants on sale.
     pub price_range: PriceRange,
+    /// Its photos, in order.
+    pub media: Vec<MediaView>,
 }
 
 /// An option of a product.
@@ -118,10 +121,10 @@ impl VariantView {
     /// Variant `id` of `product`, when it has one.
     pub fn of(product: &Product, id: Uuid) -> Option<Self> {
         let variant = product.variants.iter().find(|v| v.id == id)?;
-        Some(VariantView::new(variant, &product.option_set(), currency_of(product)))
+        Some(VariantView::new(variant, product, &product.option_set(), currency_of(product)))
     }
 
-    fn new(variant: &VariantRow, options: &Options, currency: Currency) -> Self {
+    fn new(variant: &VariantRow, product: &Product, options: &Options, currency: Currency) -> Self {
         VariantView {
             id: variant.id,
             product_id: variant.product_id,
@@ -131,19 +134,36 @@ impl VariantView {
             compare_at_price: variant.compare_at_amount.map(|amount| Money::new(amount, currency)),
             stock_quantity: variant.stock_quantity,
             weight_grams: variant.weight_grams,
-            media_ids: Vec::new(),
+            media_ids: product
+                .row
+                .media
+                .iter()
+                .filter(|media| media.variant_ids.contains(&variant.id))
+                .map(|media| media.id)
+                .collect(),
             is_active: variant.is_active,
         }
     }
 }
 
-impl From<Product> for ProductView {
-    fn from(product: Product) -> Self {
+impl ProductView {
+    /// `product` as clients see it, its photos at `urls`.
+    pub fn new(product: Product, urls: Urls<'_>) -> Self {
         let currency = currency_of(&product);
         let option_set = product.option_set();
-        let variants =
-            product.variants.iter().map(|v| VariantView::new(v, &option_set, currency)).collect();
+        let variants = product
+            .variants
+            .iter()
+            .map(|v| VariantView::new(v, &product, &option_set, currency))
+            .collect();
         let Product { row, options, variants: rows } = product;
+        let media: Vec<MediaView> = row.media.iter().map(|m| urls.view(row.id, m)).collect();
+        let (images, thumbnail) = match row.media.first() {
+            Some(first) => {
+                (media.iter().map(|m| m.url.clone()).collect(), Some(urls.card(row.id, first)))
+            }
+            None => (row.images, row.thumbnail),
+        };
         let on_sale = || rows.iter().filter(|v| v.is_active);
         let mut prices: Vec<i64> = on_sale().map(|v| v.price_amount).collect();
         if prices.is_empty() {
@@ -161,8 +181,8 @@ impl From<Product> for ProductView {
             price: Money::new(lowest, currency),
             stock_quantity: on_sale().map(|v| i64::from(v.stock_quantity)).sum(),
             category_id: row.category_id,
-            images: row.images,
-            thumbnail: row.thumbnail,
+            images,
+            thumbnail,
             attributes: row.attributes,
             warranty: row.warranty,
             is_active: row.is_active,
@@ -177,6 +197,7 @@ impl From<Product> for ProductView {
                 min: Money::new(lowest, currency),
                 max: Money::new(highest, currency),
             },
+            media,
         }
     }
 }
@@ -295,7 +316,8 @@ pub async fn list_products(
         limit: params.limit.as_deref(),
     })?;
     let (rows, total) = service::list_products(&state, &query).await?;
-    let items = rows.into_iter().map(ProductView::from).collect();
+    let urls = state.media_urls();
+    let items = rows.into_iter().map(|product| ProductView::new(product, urls)).collect();
     cached_json(&headers, &Page::new(items, query.page, total))
 }
 
@@ -311,7 +333,7 @@ pub async fn product(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
-    let product = ProductView::from(service::product(&state, id).await?);
+    let product = ProductView::new(service::product(&state, id).await?, state.media_urls());
     cached_json(&headers, &product)
 }
 

@@ -176,6 +176,7 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
             is_active: true,
             created_at: now,
             updated_at: now,
+            media: sqlx::types::Json(Vec::new()),
         };
         let options: Vec<(Option<Uuid>, ProductOption)> = product
             .options

@@ -232,6 +232,7 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         is_active: true,
         created_at: now,
         updated_at: now,
+        media: sqlx::types::Json(Vec::new()),
     };
     let mut tx = state.db.begin().await?;
     let id = repository::insert_product(&mut *tx, &changes.apply(blank)).await?;

@@ -86,7 +86,8 @@ pub async fn show(
 ) -> Result<Response> {
     let page = query.request()?;
     let (collection, products, total) = service::show(&state, &handle, page).await?;
-    let products = products.into_iter().map(ProductView::from).collect();
+    let urls = state.media_urls();
+    let products = products.into_iter().map(|p| ProductView::new(p, urls)).collect();
     let view = CollectionView {
         collection: collection.into(),
         products: Page::new(products, page, total),

@@ -1,11 +1,13 @@
 //! SQL for collections and their ordered products.
 
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::catalog::repository::ProductRow;
 use crate::error::{Error, Result};
+use crate::media::MediaEntry;
 
 /// A stored collection.
 #[derive(Debug, Clone)]
@@ -180,13 +182,14 @@ pub async fn visible_products(
 ) -> Result<Vec<ProductRow>> {
     Ok(sqlx::query_as!(
         ProductRow,
-        "SELECT p.id, p.category_id, p.name, p.description, p.brand, p.currency, p.images,
-                p.thumbnail, p.attributes, p.warranty, p.is_active, p.created_at, p.updated_at
+        r#"SELECT p.id, p.category_id, p.name, p.description, p.brand, p.currency, p.images,
+                p.thumbnail, p.attributes, p.warranty, p.is_active, p.created_at, p.updated_at,
+                p.media AS "media: Json<Vec<MediaEntry>>"
          FROM collection_products cp JOIN products p ON p.id = cp.product_id
          WHERE cp.collection_id = $1
            AND p.deleted_at IS NULL AND p.is_active AND p.price_min IS NOT NULL
          ORDER BY cp.position
-         LIMIT $2 OFFSET $3",
+         LIMIT $2 OFFSET $3"#,
         id,
         limit,
         offset

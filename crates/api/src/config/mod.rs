@@ -4,6 +4,7 @@
 //! Secrets are [`SecretString`]s so they never reach a log line by `Debug`.
 
 mod fulfillment;
+mod media;
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub use fulfillment::{
     CloudTasksConfig, FulfillmentConfig, LOCAL_API_IDENTITY, LOCAL_SCHEDULER_IDENTITY,
     LOCAL_WORKER_IDENTITY, TaskBackendKind,
 };
+pub use media::{GCS_ENDPOINT, MediaConfig, MediaStorage};
 
 /// Everything the API reads from its environment.
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct ApiConfig {
     pub fulfillment: FulfillmentConfig,
     /// Bounds on requests in progress for the expensive routes.
     pub limits: RouteLimitConfig,
+    /// Product media: storage, public URL, upload size.
+    pub media: MediaConfig,
 }
 
 /// How many requests of each expensive kind one instance serves at once.
@@ -284,7 +288,6 @@ impl ApiConfig {
         };
         Ok(ApiConfig {
             server,
-            public_url,
             database,
             auth,
             guest_cart_max_idle,
@@ -293,6 +296,8 @@ impl ApiConfig {
             maintenance_interval,
             fulfillment: FulfillmentConfig::from_env(env, app_env)?,
             limits: RouteLimitConfig::from_env(env)?,
+            media: MediaConfig::from_env(env, &public_url)?,
+            public_url,
         })
     }
 

@@ -11,6 +11,7 @@ use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository::{self as addresses, AddressRow};
 use crate::cart::repository::{self as carts, LineRow};
 use crate::error::{Error, Result};
+use crate::media::Urls;
 use crate::orders::workflow::{self, Refund};
 use crate::payments::Provider;
 use crate::state::AppState;
@@ -216,7 +217,7 @@ async fn place_order(
         return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
     }
     let order = new_order(user, provider, &shipping, &billing, &totals)?;
-    let order = write_order(&mut tx, order, &lines).await?;
+    let order = write_order(&mut tx, order, &lines, state.media_urls()).await?;
     workflow::placed(&mut tx, order.id).await?;
     if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
@@ -322,6 +323,7 @@ async fn write_order(
     tx: &mut PgConnection,
     mut order: OrderRow,
     lines: &[LineRow],
+    urls: Urls<'_>,
 ) -> Result<OrderRow> {
     let mut attempts = 0;
     loop {
@@ -344,7 +346,7 @@ async fn write_order(
             name: line.name.clone(),
             sku: line.sku.clone(),
             options: line.options.clone(),
-            image: line.thumbnail.clone(),
+            image: line.image(urls),
             unit_price_amount: line.price_amount,
             quantity: line.quantity,
             line_total_amount: line.price_amount * i64::from(line.quantity),

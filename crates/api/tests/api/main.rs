@@ -23,6 +23,8 @@ mod health;
 mod helpers;
 mod input_limits;
 mod limits;
+mod media;
+mod media_gcs;
 mod observability;
 mod openapi;
 mod orders;

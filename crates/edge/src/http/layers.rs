@@ -31,6 +31,7 @@ pub fn with_edge_layers(
             protect::BodyLimits {
                 max_bytes: config.body_limit_bytes,
                 read_timeout: config.body_read_timeout,
+                large: config.large_bodies.clone().into(),
             },
             protect::read_body,
         ));
@@ -41,7 +42,9 @@ pub fn with_edge_layers(
     let in_flight = protect::InFlightLimit::new(config.max_in_flight, "requests");
     router
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        // The bodies were read and bounded per route above; extractors may
+        // take all of what was read.
+        .layer(DefaultBodyLimit::max(config.largest_body()))
         .layer(from_fn_with_state(in_flight, protect::shed))
         .layer(from_fn_with_state(config.header_limit_bytes, protect::header_limit))
         .layer(from_fn_with_state(

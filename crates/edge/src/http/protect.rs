@@ -124,12 +124,26 @@ mod tests {
 }
 
 /// Limits on reading a request body.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct BodyLimits {
     /// Largest body accepted, in bytes.
     pub(crate) max_bytes: usize,
     /// How long a client has to send the whole body.
     pub(crate) read_timeout: std::time::Duration,
+    /// Routes with larger limits.
+    pub(crate) large: std::sync::Arc<[crate::server_config::LargeBody]>,
+}
+
+impl BodyLimits {
+    /// The size and time limits of `request`'s route.
+    fn of(&self, request: &Request) -> (usize, std::time::Duration) {
+        let route = request.extensions().get::<axum::extract::MatchedPath>();
+        route
+            .and_then(|route| self.large.iter().find(|large| large.route == route.as_str()))
+            .map_or((self.max_bytes, self.read_timeout), |large| {
+                (large.max_bytes, large.read_timeout)
+            })
+    }
 }
 
 /// Reads the request body before any handler runs, so that every route
@@ -143,23 +157,24 @@ pub(crate) async fn read_body(
     request: Request,
     next: Next,
 ) -> Response {
+    let (max_bytes, read_timeout) = limits.of(&request);
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limits.max_bytes as u64) {
-        return too_large(limits.max_bytes);
+    if declared.is_some_and(|length| length > max_bytes as u64) {
+        return too_large(max_bytes);
     }
     // No body at all (a GET, or a zero length): nothing to wait for.
     if declared == Some(0) || axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let read = axum::body::to_bytes(body, limits.max_bytes);
-    let bytes = match tokio::time::timeout(limits.read_timeout, read).await {
+    let read = axum::body::to_bytes(body, max_bytes);
+    let bytes = match tokio::time::timeout(read_timeout, read).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(err)) if is_length_limit(&err) => return too_large(limits.max_bytes),
+        Ok(Err(err)) if is_length_limit(&err) => return too_large(max_bytes),
         Ok(Err(err)) => {
             tracing::debug!(error = %err, "could not read the request body");
             return ErrorResponse::new(
@@ -171,16 +186,13 @@ pub(crate) async fn read_body(
         }
         Err(_elapsed) => {
             tracing::info!(
-                timeout_ms = limits.read_timeout.as_millis(),
+                timeout_ms = read_timeout.as_millis(),
                 "request body not received in time"
             );
             let mut response = ErrorResponse::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "body_timeout",
-                format!(
-                    "the request body must arrive within {} ms",
-                    limits.read_timeout.as_millis()
-                ),
+                format!("the request body must arrive within {} ms", read_timeout.as_millis()),
             )
             .into_response();
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

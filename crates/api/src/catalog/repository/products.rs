@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gokart_domain::{Options, ProductOption};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::media::MediaEntry;
 
 /// A stored product: what it is and how it is shown. What is sold, with
 /// its SKU, price and stock, is its variants ([`VariantRow`]).
@@ -39,6 +41,8 @@ pub struct ProductRow {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// Its photos in order (a copy the database keeps; see [`crate::media`]).
+    pub media: Json<Vec<MediaEntry>>,
 }
 
 /// A stored variant: one buyable combination of a product's options.
@@ -103,17 +107,18 @@ impl Product {
 }
 
 pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, brand, currency, \
-    images, thumbnail, attributes, warranty, is_active, created_at, updated_at";
+    images, thumbnail, attributes, warranty, is_active, created_at, updated_at, media";
 
 /// A product shoppers can see.
 #[tracing::instrument(skip_all, fields(product = %id))]
 pub async fn visible_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
     let row = sqlx::query_as!(
         ProductRow,
-        "SELECT id, category_id, name, description, brand, currency, images, thumbnail,
-                attributes, warranty, is_active, created_at, updated_at
+        r#"SELECT id, category_id, name, description, brand, currency, images, thumbnail,
+                attributes, warranty, is_active, created_at, updated_at,
+                media AS "media: Json<Vec<MediaEntry>>"
          FROM products
-         WHERE id = $1 AND deleted_at IS NULL AND is_active AND price_min IS NOT NULL",
+         WHERE id = $1 AND deleted_at IS NULL AND is_active AND price_min IS NOT NULL"#,
         id
     )
     .fetch_optional(&mut *db)
@@ -129,14 +134,48 @@ pub async fn visible_product(db: &mut PgConnection, id: Uuid) -> Result<Option<P
 pub async fn lock_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
     let row = sqlx::query_as!(
         ProductRow,
-        "SELECT id, category_id, name, description, brand, currency, images, thumbnail,
-                attributes, warranty, is_active, created_at, updated_at
-         FROM products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
+        r#"SELECT id, category_id, name, description, brand, currency, images, thumbnail,
+                attributes, warranty, is_active, created_at, updated_at,
+                media AS "media: Json<Vec<MediaEntry>>"
+         FROM products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE"#,
         id
     )
     .fetch_optional(&mut *db)
     .await?;
     with_variants(db, row).await
+}
+
+/// Takes the lock of [`lock_product`] without reading the product; `None`
+/// when there is no such product (or it is deleted).
+#[tracing::instrument(skip_all, fields(product = %id))]
+pub async fn lock_row(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Whether a product exists and is not deleted.
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL) AS "e!""#,
+        id
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// A product's photos, in order.
+pub async fn media_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<MediaEntry>> {
+    let media = sqlx::query_scalar!(
+        r#"SELECT media AS "media: Json<Vec<MediaEntry>>" FROM products WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(media.map(|Json(list)| list).unwrap_or_default())
 }
 
 async fn with_variants(db: &mut PgConnection, row: Option<ProductRow>) -> Result<Option<Product>> {
