@@ -31,9 +31,12 @@ bench_url="${DATABASE_URL%/*}/gokart_bench"
 api_pid=""
 worker_pid=""
 mail_dir=$(mktemp -d)
+# The demo products' drawn photos, and nothing else.
+MEDIA_DIR=$(mktemp -d)
+export MEDIA_DIR
 cleanup() {
   for pid in $api_pid $worker_pid; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$mail_dir"
+  rm -rf "$mail_dir" "$MEDIA_DIR"
   psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" >/dev/null || true
   if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi
 }

@@ -34,6 +34,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# Product photos (the demo ones are drawn by `seed`) are files here.
+export MEDIA_DIR=${MEDIA_DIR:-$PWD/.local/media}
 "$bin/api" migrate
 "$bin/api" seed
 

@@ -61,7 +61,7 @@ api="http://127.0.0.1:$port"
 # Photos the run uploads (and the demo ones) go to its own folder.
 export MEDIA_DIR=$work/media
 DATABASE_URL=$db RUST_LOG=warn "$bin/api" migrate
-DATABASE_URL=$db RUST_LOG=warn "$bin/api" seed
+DATABASE_URL=$db RUST_LOG=warn "$bin/api" seed --no-photos
 # Generated sign-ins would otherwise lock the accounts out within seconds.
 DATABASE_URL=$db PORT=$port PUBLIC_URL=$api RUST_LOG=error RELAY_ENABLED=false \
   MAINTENANCE_INTERVAL=off AUTH_RATE_LIMIT_PER_MINUTE=100000000 LOGIN_FAILURE_LIMIT=1000000 LOGIN_ACCOUNT_FAILURE_LIMIT=1000000 \

@@ -38,13 +38,18 @@ pub enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Apply migrations, then load the demo data: the admin
-    /// (ADMIN_EMAIL / ADMIN_PASSWORD) and a catalog of 6 categories and 120
-    /// products. Safe to run repeatedly: existing rows are left as they are.
+    /// (ADMIN_EMAIL / ADMIN_PASSWORD) and a catalog of 10 categories and 150
+    /// products with photos drawn for them (stored like uploaded ones).
+    /// Safe to run repeatedly: existing rows are left as they are.
     Seed {
         /// Also generate this many products (fresh SKUs each run), e.g.
         /// 100000 for benchmarks.
         #[arg(long, value_name = "N", default_value_t = 0)]
         synthetic_products: u32,
+        /// Leave the demo products without photos (drawing them takes a few
+        /// seconds).
+        #[arg(long)]
+        no_photos: bool,
     },
     /// Exit 0 if the API on PORT answers /readyz with 200, 1 otherwise (for
     /// container health checks: the runtime image has no shell or curl).
@@ -78,12 +83,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             tracing::info!("migrations applied");
         }
-        Command::Seed { synthetic_products } => {
+        Command::Seed { synthetic_products, no_photos } => {
             let config = configure(&env)?;
             let seed_config = SeedConfig::from_env(&env)?;
             let pool = db::connect(&config.database).await?;
             db::migrate(&pool).await?;
-            seed::run(&AppState::new(config, pool)?, &seed_config, synthetic_products).await?;
+            let what = seed::What { synthetic_products, photos: !no_photos };
+            seed::run(&AppState::new(config, pool)?, &seed_config, what).await?;
         }
         Command::SetPassword { email } => {
             let mut line = String::new();

@@ -12,15 +12,30 @@ use crate::config::SeedConfig;
 use crate::state::AppState;
 use crate::users::repository as users;
 
-/// Loads every demo data set, then `synthetic_products` generated ones.
-pub async fn run(
-    state: &AppState,
-    seed: &SeedConfig,
-    synthetic_products: u32,
-) -> anyhow::Result<()> {
+/// What `api seed` loads besides the admin and the demo catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct What {
+    /// Generated products to add.
+    pub synthetic_products: u32,
+    /// Whether to draw the demo products' photos.
+    pub photos: bool,
+}
+
+/// Loads every demo data set, then the generated products `what` asks for.
+pub async fn run(state: &AppState, seed: &SeedConfig, what: What) -> anyhow::Result<()> {
+    let What { synthetic_products, photos } = what;
     seed_admin(state, seed).await?;
     let added = catalog::demo_catalog(&state.db).await?;
     tracing::info!(products_added = added, "demo catalog loaded");
+    if photos {
+        let started = std::time::Instant::now();
+        let added = catalog::demo_photos(state).await?;
+        tracing::info!(
+            photos_added = added,
+            seconds = started.elapsed().as_secs_f64(),
+            "demo photos drawn"
+        );
+    }
     if synthetic_products > 0 {
         let started = std::time::Instant::now();
         let added = catalog::synthetic_products(&state.db, i64::from(synthetic_products)).await?;

@@ -6,5 +6,6 @@
 pub mod handler;
 pub mod repository;
 pub mod seed;
+pub mod seed_photos;
 pub mod service;
 pub mod variants;

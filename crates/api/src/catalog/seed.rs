@@ -11,6 +11,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::repository::{self, ProductRow, VariantRow};
+use super::seed_photos::{self, PhotoPlan};
+use crate::state::AppState;
 
 const CATALOG: &str = include_str!("../../data/catalog.json");
 
@@ -38,8 +40,6 @@ struct SeedProduct {
     sku: String,
     price: i64,
     stock_quantity: i32,
-    images: Vec<String>,
-    thumbnail: String,
     warranty: Option<String>,
     /// Options; a product with some gets one variant per combination.
     #[serde(default)]
@@ -109,11 +109,40 @@ impl SeedProduct {
     }
 }
 
+fn catalog() -> anyhow::Result<Catalog> {
+    serde_json::from_str(CATALOG).context("data/catalog.json is malformed")
+}
+
+/// Draws photos for the demo products that have none (see
+/// [`super::seed_photos`]); how many were added.
+pub async fn demo_photos(state: &AppState) -> anyhow::Result<u64> {
+    let mut plans = Vec::new();
+    for product in catalog()?.products {
+        let first = product.variants().into_iter().next().map(|v| v.sku).unwrap_or_default();
+        let found =
+            sqlx::query_scalar!("SELECT product_id FROM product_variants WHERE sku = $1", first)
+                .fetch_optional(&state.db)
+                .await?;
+        let Some(id) = found else { continue };
+        let colours = product
+            .options
+            .iter()
+            .position(|o| o.name.eq_ignore_ascii_case("color"))
+            .map(|i| (i, product.options[i].values.clone()));
+        plans.push(PhotoPlan {
+            product: id,
+            name: product.name,
+            category: product.category,
+            colours,
+        });
+    }
+    seed_photos::photograph_all(state, plans).await
+}
+
 /// Loads the demo catalog; rows that exist (by slug or SKU) are left alone.
 /// Returns how many products were added.
 pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
-    let catalog: Catalog =
-        serde_json::from_str(CATALOG).context("data/catalog.json is malformed")?;
+    let catalog = catalog()?;
     let mut tx = db.begin().await?;
     for category in &catalog.categories {
         sqlx::query!(
@@ -169,8 +198,9 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
             description: product.description.clone(),
             brand: product.brand.clone(),
             currency: "usd".to_owned(),
-            images: product.images.clone(),
-            thumbnail: Some(product.thumbnail.clone()),
+            // Photos are drawn and uploaded after ([`demo_photos`]).
+            images: Vec::new(),
+            thumbnail: None,
             attributes: serde_json::json!({}),
             warranty: product.warranty.clone(),
             is_active: true,

@@ -89,12 +89,40 @@ async fn migrate_applies_every_migration() {
 }
 
 #[tokio::test]
-async fn seed_creates_the_demo_admin_and_catalog_once() {
+async fn seed_creates_the_demo_admin_catalog_and_photos_once() {
     let database = TestDatabase::create().await;
+    let media = crate::media::TempDir::new();
+    let seed = || {
+        let mut command = api();
+        command.arg("seed").env("DATABASE_URL", &database.url).env("MEDIA_DIR", &media.0);
+        command
+    };
 
-    let (first, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
-    let (second, _) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    let (first, stderr) = run(&mut seed());
+    let files = media.files().len();
+    let (second, _) = run(&mut seed());
     let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    // Every product has a photo; a product sold in colours has one per
+    // colour, each shown by exactly the variants of that colour.
+    let without_photos: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM products p WHERE NOT EXISTS
+             (SELECT 1 FROM product_media m WHERE m.product_id = p.id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM variant_media vm
+         JOIN product_media m ON m.id = vm.media_id
+         JOIN product_variants v ON v.id = vm.variant_id
+         JOIN product_options o ON o.product_id = v.product_id AND o.name = 'Color'
+         WHERE m.alt NOT LIKE '% in ' || v.option_values[o.position + 1]",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let photos: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM product_media").fetch_one(&pool).await.unwrap();
     let admins: Vec<(String, String)> =
         sqlx::query_as("SELECT email, role FROM users").fetch_all(&pool).await.unwrap();
     let catalog: (i64, i64) =
@@ -108,6 +136,12 @@ async fn seed_creates_the_demo_admin_and_catalog_once() {
     assert!(second, "seeding twice is harmless");
     assert_eq!(admins, [("admin@example.com".to_owned(), "admin".to_owned())]);
     assert_eq!(catalog, (10, 150), "the demo catalog, loaded once");
+    assert_eq!(without_photos, 0);
+    assert!(photos > 150, "colours have photos of their own: {photos}");
+    assert_eq!(mismatched, 0);
+    assert_eq!(media.files().len(), files, "photos, drawn once");
+    // The original and the 200 and 600 px renditions of each.
+    assert_eq!(files as i64, photos * 3);
 }
 
 #[test]
@@ -139,7 +173,8 @@ fn production(command: &mut Command, database_url: &str) {
 #[tokio::test]
 async fn production_will_not_serve_while_an_admin_has_the_demo_password() {
     let database = TestDatabase::create().await;
-    let (seeded, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    let (seeded, stderr) =
+        run(api().args(["seed", "--no-photos"]).env("DATABASE_URL", &database.url));
     assert!(seeded, "{stderr}");
     let mut serve = api();
     serve.arg("serve").env("PORT", free_port().to_string());
@@ -155,7 +190,8 @@ async fn production_will_not_serve_while_an_admin_has_the_demo_password() {
 #[tokio::test]
 async fn set_password_replaces_the_demo_password_so_production_serves() {
     let database = TestDatabase::create().await;
-    let (seeded, stderr) = run(api().arg("seed").env("DATABASE_URL", &database.url));
+    let (seeded, stderr) =
+        run(api().args(["seed", "--no-photos"]).env("DATABASE_URL", &database.url));
     assert!(seeded, "{stderr}");
     let set_password = |password: &str| {
         let mut child = api()
