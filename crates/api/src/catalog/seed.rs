@@ -225,13 +225,15 @@ pub async fn demo_catalog(db: &PgPool) -> anyhow::Result<u64> {
 }
 
 /// Adds `count` generated products spread over the existing categories, in
-/// one statement (about 100,000 in seconds). Each run uses fresh SKUs.
+/// one statement (about 100,000 in seconds). Every fourth comes in sizes S,
+/// M and L (L a little dearer), a variant each; the others have one
+/// variant. Each run uses fresh SKUs. Returns how many products were added.
 pub async fn synthetic_products(db: &PgPool, count: i64) -> anyhow::Result<u64> {
     let run = Uuid::new_v4().simple().to_string();
     let mut tx = db.begin().await?;
     // A bulk load may outlast the per-statement limit meant for requests.
     sqlx::query!("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
-    let added = sqlx::query!(
+    let added = sqlx::query_scalar!(
         r#"WITH words AS (
                SELECT ARRAY['Compact','Deluxe','Portable','Classic','Smart','Rugged','Quiet',
                             'Wireless','Premium','Everyday','Pro','Mini','Ultra','Eco'] AS adjectives,
@@ -242,10 +244,14 @@ pub async fn synthetic_products(db: &PgPool, count: i64) -> anyhow::Result<u64> 
                             'Forgewell','Voltcraft','Northbound','Flowstate'] AS brands
            ), cats AS (SELECT array_agg(id ORDER BY slug) AS ids FROM categories),
            generated AS (
-               SELECT gen_random_uuid() AS id, n FROM generate_series(1, $2::bigint) AS n
+               SELECT gen_random_uuid() AS id, n, n % 4 = 0 AS sized,
+                      99 + (n * 7919) % 99900 AS price,
+                      'SYN-' || $1::text || '-' || n AS sku
+               FROM generate_series(1, $2::bigint) AS n
            ), products_added AS (
-           -- The copies the variant trigger keeps, written up front so that
-           -- it finds nothing to change for each of the many rows.
+           -- The copies the variant trigger keeps, written up front: its
+           -- row triggers run once the statement has inserted every
+           -- variant, and find nothing to change.
            INSERT INTO products (id, category_id, name, description, brand, created_at,
                                  price_min, price_max, variant_terms)
            SELECT id,
@@ -255,22 +261,38 @@ pub async fn synthetic_products(db: &PgPool, count: i64) -> anyhow::Result<u64> 
                       || ' made for everyday use, model ' || n || '.',
                   brands[1 + n % 10],
                   now() - make_interval(secs => n),
-                  99 + (n * 7919) % 99900,
-                  99 + (n * 7919) % 99900,
-                  ' SYN-' || $1::text || '-' || n
+                  price,
+                  price + CASE WHEN sized THEN 200 ELSE 0 END,
+                  CASE WHEN sized THEN 'S ' || sku || '-S M ' || sku || '-M L ' || sku || '-L'
+                       ELSE ' ' || sku END
            FROM generated, words, cats
            WHERE cardinality(cats.ids) > 0
-           RETURNING id)
-           INSERT INTO product_variants (id, product_id, sku, price_amount, stock_quantity)
-           SELECT gen_random_uuid(), g.id, 'SYN-' || $1::text || '-' || g.n,
-                  99 + (g.n * 7919) % 99900, (g.n * 31) % 200
-           FROM generated g JOIN products_added USING (id)"#,
+           RETURNING id
+           ), options_added AS (
+           INSERT INTO product_options (id, product_id, position, name, "values")
+           SELECT gen_random_uuid(), g.id, 0, 'Size', ARRAY['S', 'M', 'L']
+           FROM generated g JOIN products_added USING (id)
+           WHERE g.sized
+           ), variants_added AS (
+           INSERT INTO product_variants (id, product_id, sku, option_values, price_amount,
+                                         stock_quantity, position)
+           SELECT gen_random_uuid(), g.id, g.sku || coalesce('-' || s.size, ''),
+                  CASE WHEN s.size IS NULL THEN '{}'::text[] ELSE ARRAY[s.size] END,
+                  g.price + CASE WHEN s.size = 'L' THEN 200 ELSE 0 END,
+                  (g.n * 31 + coalesce(s.k, 0) * 7) % 200,
+                  coalesce(s.k - 1, 0)
+           FROM generated g JOIN products_added USING (id)
+           LEFT JOIN LATERAL (
+               SELECT size, k FROM unnest(ARRAY['S', 'M', 'L']) WITH ORDINALITY AS t(size, k)
+               WHERE g.sized
+           ) s ON true
+           )
+           SELECT count(*) AS "added!" FROM products_added"#,
         run,
         count
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(added)
+    Ok(u64::try_from(added).unwrap_or_default())
 }

@@ -381,3 +381,46 @@ async fn deleted_and_inactive_products_are_invisible_to_shoppers() {
     assert_eq!(app.get(&format!("/api/v1/products/{gone}")).await.status(), 404);
     assert_eq!(app.get(&format!("/api/v1/products/{hidden}")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn generated_products_come_in_sizes_and_keep_their_copies_exact() {
+    let app = TestApp::spawn_shop().await;
+    let added = gokart_api::catalog::seed::synthetic_products(&app.db, 40).await.unwrap();
+    assert_eq!(added, 40);
+    // What the variant trigger would compute, against what was written.
+    let drifted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM products p,
+             LATERAL (SELECT min(price_amount) AS low, max(price_amount) AS high,
+                             string_agg(array_to_string(option_values, ' ') || ' ' || sku, ' '
+                                        ORDER BY position, id) AS terms
+                      FROM product_variants v WHERE v.product_id = p.id) live
+         WHERE p.price_min IS DISTINCT FROM live.low OR p.price_max IS DISTINCT FROM live.high
+            OR p.variant_terms IS DISTINCT FROM live.terms",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(drifted, 0);
+
+    let sized: uuid::Uuid =
+        sqlx::query_scalar("SELECT product_id FROM product_variants WHERE sku LIKE 'SYN-%-4-M'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let product = json(&app, &format!("/api/v1/products/{sized}")).await;
+    assert_eq!(product["options"][0]["values"], serde_json::json!(["S", "M", "L"]));
+    let sizes: Vec<&str> = product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["options"]["Size"].as_str().unwrap())
+        .collect();
+    assert_eq!(sizes, ["S", "M", "L"]);
+    let range = &product["price_range"];
+    assert_eq!(
+        range["max"]["amount"].as_i64().unwrap() - range["min"]["amount"].as_i64().unwrap(),
+        200
+    );
+    let found = json(&app, "/api/v1/products?q=SYN").await;
+    assert_eq!(found["total"], 40, "searchable by SKU");
+}
