@@ -49,6 +49,8 @@ psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS gokart_bench WITH (FORCE)" -c 
 db="${DATABASE_URL%/*}/gokart_bench"
 
 work=$(mktemp -d)
+# The demo products' drawn photos.
+export MEDIA_DIR=$work/media
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
