@@ -29,6 +29,8 @@ pub struct MaintenanceReport {
     pub refunds_sent: u64,
     /// Outbox rows sent more than 7 days ago deleted (dead letters stay).
     pub outbox_purged: u64,
+    /// Emailed account links expired for more than a day deleted.
+    pub account_links_purged: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -68,11 +70,14 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
                DELETE FROM login_throttle
                WHERE window_started_at < now() - make_interval(secs => $1) RETURNING 1),
            sent AS (
-               DELETE FROM outbox WHERE sent_at < now() - interval '7 days' RETURNING 1)
+               DELETE FROM outbox WHERE sent_at < now() - interval '7 days' RETURNING 1),
+           old_links AS (
+               DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day' RETURNING 1)
            SELECT (SELECT count(*) FROM ended_sessions) AS "sessions!",
                   (SELECT count(*) FROM old_keys) AS "keys!",
                   (SELECT count(*) FROM old_attempts) AS "attempts!",
-                  (SELECT count(*) FROM sent) AS "outbox!""#,
+                  (SELECT count(*) FROM sent) AS "outbox!",
+                  (SELECT count(*) FROM old_links) AS "links!""#,
         state.config.auth.limits.failure_window.as_secs_f64()
     )
     .fetch_one(&state.db)
@@ -87,6 +92,7 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         payments_reconciled,
         refunds_sent,
         outbox_purged: count(purged.outbox),
+        account_links_purged: count(purged.links),
     };
     tracing::info!(?report, "maintenance done");
     Ok(report)

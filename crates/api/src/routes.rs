@@ -120,6 +120,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::handler::logout))
         .routes(routes!(auth::handler::list_sessions, auth::handler::revoke_all_sessions))
         .routes(routes!(auth::handler::revoke_session))
+        .routes(routes!(auth::handler::request_password_reset))
+        .routes(routes!(auth::handler::confirm_password_reset))
         .routes(routes!(admin::users::list, admin::users::create))
         .routes(routes!(admin::users::update, admin::users::delete))
         .routes(routes!(catalog::handler::categories))

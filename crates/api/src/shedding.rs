@@ -22,6 +22,7 @@ pub const PASSWORD_ROUTES: &[(Method, &str)] = &[
     (Method::PUT, "/api/v1/users/password"),
     (Method::DELETE, "/api/v1/users/account"),
     (Method::POST, "/api/v1/admin/users"),
+    (Method::POST, "/api/v1/auth/password-reset/confirm"),
 ];
 
 /// The checkout route.

@@ -103,5 +103,5 @@ async fn relay(state: &AppState, metrics: ApiMetrics) -> anyhow::Result<Relay> {
     // One more for the LISTEN connection, which stays checked out.
     let pool = db::relay_pool(&state.config.database, connections + 1)?;
     let refunds = state.stripe.clone().map(|stripe| -> Arc<dyn RefundBackend> { Arc::new(stripe) });
-    Ok(Relay::new(pool, backend, refunds, config, metrics))
+    Ok(Relay::new(pool, backend, refunds, config, metrics, state.links.clone()))
 }

@@ -7,6 +7,7 @@ use gokart_edge::service_auth::TokenVerifier;
 use sqlx::PgPool;
 
 use crate::auth::limiter::AddressLimiter;
+use crate::auth::links::AccountLinks;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::AccessTokens;
 use crate::config::ApiConfig;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub service_tokens: Arc<TokenVerifier>,
     /// Product media: the store and the conversion slots.
     pub media: Arc<Media>,
+    /// The tokens and links of account emails (password resets).
+    pub links: AccountLinks,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -62,7 +65,10 @@ impl AppState {
         // Converting an image keeps a core busy: at most one per core.
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let media = Arc::new(Media::new(media::store::connect(&config.media)?, cores));
+        let links =
+            AccountLinks::new(&auth.jwt_secret, &config.storefront_url, auth.password_reset_ttl);
         Ok(AppState {
+            links,
             media,
             stripe,
             service_tokens,

@@ -22,6 +22,9 @@ pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
 pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};
 pub use paging::PageRequest;
-pub use tasks::{NotificationLine, NotificationTask, StatusReport, StepTask, TaskKind};
+pub use tasks::{
+    AccountEmailPurpose, AccountEmailTask, NotificationLine, NotificationTask, StatusReport,
+    StepTask, TaskKind,
+};
 pub use validation::{Invalid, Violations};
 pub use variants::{Options, ProductOption};

@@ -28,12 +28,19 @@ pub enum TaskKind {
     Delivery,
     /// Email the customer about a change to their order.
     Notification,
+    /// Email an account holder a link: a password reset, an address to verify.
+    AccountEmail,
 }
 
 impl TaskKind {
     /// Every kind.
-    pub const ALL: [TaskKind; 4] =
-        [TaskKind::Warehouse, TaskKind::Shipping, TaskKind::Delivery, TaskKind::Notification];
+    pub const ALL: [TaskKind; 5] = [
+        TaskKind::Warehouse,
+        TaskKind::Shipping,
+        TaskKind::Delivery,
+        TaskKind::Notification,
+        TaskKind::AccountEmail,
+    ];
 
     /// The stored name, also the last segment of the worker's path.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +49,7 @@ impl TaskKind {
             TaskKind::Shipping => "shipping",
             TaskKind::Delivery => "delivery",
             TaskKind::Notification => "notification",
+            TaskKind::AccountEmail => "account_email",
         }
     }
 
@@ -52,6 +60,7 @@ impl TaskKind {
             TaskKind::Shipping => "/tasks/shipping",
             TaskKind::Delivery => "/tasks/delivery",
             TaskKind::Notification => "/tasks/notification",
+            TaskKind::AccountEmail => "/tasks/account_email",
         }
     }
 
@@ -68,13 +77,13 @@ impl TaskKind {
     }
 
     /// The status a step leaves the order in once it is done; `None` for
-    /// notifications, which move nothing.
+    /// emails, which move nothing.
     pub fn reaches(self) -> Option<OrderStatus> {
         match self {
             TaskKind::Warehouse => Some(OrderStatus::Processing),
             TaskKind::Shipping => Some(OrderStatus::Shipped),
             TaskKind::Delivery => Some(OrderStatus::Delivered),
-            TaskKind::Notification => None,
+            TaskKind::Notification | TaskKind::AccountEmail => None,
         }
     }
 }
@@ -127,6 +136,50 @@ pub struct NotificationTask {
     pub tracking_number: Option<String>,
     /// When the carrier expects to deliver, once shipped.
     pub estimated_delivery_date: Option<NaiveDate>,
+}
+
+/// Why an account holder is sent a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountEmailPurpose {
+    /// They asked to reset a forgotten password.
+    PasswordReset,
+    /// They gave an address that must be shown to be theirs.
+    VerifyEmail,
+}
+
+impl AccountEmailPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountEmailPurpose::PasswordReset => "password_reset",
+            AccountEmailPurpose::VerifyEmail => "verify_email",
+        }
+    }
+
+    /// The stored name back.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [AccountEmailPurpose::PasswordReset, AccountEmailPurpose::VerifyEmail]
+            .into_iter()
+            .find(|purpose| purpose.as_str() == raw)
+    }
+}
+
+/// The body of an account email task: the link and whom it goes to, so the
+/// worker needs no database. The link carries a single-use token; the
+/// worker only puts it in the email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEmailTask {
+    /// What the link does.
+    pub purpose: AccountEmailPurpose,
+    /// The account holder's name.
+    pub recipient_name: String,
+    /// The address the email goes to.
+    pub recipient_email: String,
+    /// The link to follow.
+    pub link: String,
+    /// How long the link works, in minutes.
+    pub valid_minutes: u32,
 }
 
 /// One line of an order, as an email lists it.

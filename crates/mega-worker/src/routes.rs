@@ -31,5 +31,6 @@ pub fn router(state: WorkerState) -> Router {
         .route(TaskKind::Shipping.path(), post(steps::shipping))
         .route(TaskKind::Delivery.path(), post(steps::delivery))
         .route(TaskKind::Notification.path(), post(notify::notification))
+        .route(TaskKind::AccountEmail.path(), post(notify::account_email))
         .with_state(state)
 }

@@ -193,3 +193,78 @@ pub async fn revoke_session(
     service::revoke(&state, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A request for a password reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    /// The account's email address (any case).
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+/// A new password, with the token of an emailed reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetConfirmation {
+    /// The `token` of the reset link.
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+    /// The new password: 8 to 128 characters, not a common password.
+    #[schema(value_type = crate::schemas::NewPassword)]
+    pub new_password: String,
+}
+
+/// Email a password reset link. The answer is the same whether or not the
+/// address has an account, which then gets at most one link a minute; a
+/// new link replaces the ones before it.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
+    operation_id = "request_password_reset", security(),
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a link is on its way"),
+        (status = 422, description = "The email is not an email address", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Json(body): Json<PasswordResetRequest>,
+) -> Result<StatusCode> {
+    let mut violations = Violations::new();
+    let email = violations.check("email", gokart_domain::Email::parse(&body.email));
+    violations.into_result()?;
+    state.address_limiter.check(address)?;
+    if let Some(email) = email {
+        super::recovery::request_reset(&state, email.as_str()).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with the token of an emailed reset link. The link is
+/// used up, and every session of the account is signed out. Wrong tokens
+/// count against the same limits as wrong passwords.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth",
+    operation_id = "confirm_password_reset", security(),
+    request_body = PasswordResetConfirmation,
+    responses(
+        (status = 204, description = "The password is set; sign in with it"),
+        (status = 422, description = "The token is used, replaced or expired (`invalid_token`), or the new password is refused", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Json(body): Json<PasswordResetConfirmation>,
+) -> Result<StatusCode> {
+    let mut violations = Violations::new();
+    if body.token.trim().is_empty() || body.token.len() > 200 {
+        violations.add("token", "is required: the token of the emailed link");
+    }
+    let new = violations
+        .check("new_password", crate::users::service::chosen_password(&body.new_password));
+    violations.into_result()?;
+    state.address_limiter.check(address)?;
+    if let Some(new) = new {
+        super::recovery::confirm_reset(&state, body.token.trim(), &new, address).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -413,3 +413,133 @@ pub async fn revoke_session_of_token(db: impl PgExecutor<'_>, hash: &[u8]) -> Re
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Where a new password-reset link goes and how it is queued.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetLink<'a> {
+    /// The address typed in, lower-case.
+    pub email: &'a str,
+    /// The link's id.
+    pub id: Uuid,
+    /// The hash of its token.
+    pub token_hash: &'a [u8],
+    /// How long it works, in seconds.
+    pub ttl_secs: f64,
+    /// No new link within this many seconds of the last one.
+    pub cooldown_secs: f64,
+    /// The outbox row of its email: id, kind, payload, trace.
+    pub outbox: (Uuid, &'a str, &'a serde_json::Value, Option<&'a str>),
+}
+
+/// Issues `link` for the account with its address, if there is one, replaces
+/// that account's earlier reset links, and queues the email: one statement
+/// that runs the same whether or not the account exists. An account that
+/// got a link within the cooldown gets no new one.
+#[tracing::instrument(skip_all)]
+pub async fn issue_reset_link(db: impl PgExecutor<'_>, link: &ResetLink<'_>) -> Result<()> {
+    let (outbox_id, kind, payload, trace) = link.outbox;
+    sqlx::query!(
+        "WITH target AS (
+             SELECT u.id, u.email FROM users u
+             WHERE u.email = $1
+               AND NOT EXISTS (SELECT 1 FROM account_tokens t
+                               WHERE t.user_id = u.id AND t.purpose = 'password_reset'
+                                 AND t.created_at > now() - make_interval(secs => $5))
+         ), issued AS (
+             INSERT INTO account_tokens (id, user_id, purpose, token_hash, email, expires_at)
+             SELECT $2, id, 'password_reset', $3, email, now() + make_interval(secs => $4)
+             FROM target
+             RETURNING id, user_id
+         ), replaced AS (
+             UPDATE account_tokens t SET used_at = now()
+             FROM issued
+             WHERE t.user_id = issued.user_id AND t.purpose = 'password_reset'
+               AND t.used_at IS NULL AND t.id <> issued.id
+         )
+         INSERT INTO outbox (id, kind, payload, trace_id)
+         SELECT $6, $7, $8, $9 FROM issued",
+        link.email,
+        link.id,
+        link.token_hash,
+        link.ttl_secs,
+        link.cooldown_secs,
+        outbox_id,
+        kind,
+        payload,
+        trace
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The account of a live link (not used, replaced or expired) of `purpose`
+/// whose token hashes to `hash`.
+#[tracing::instrument(skip_all)]
+pub async fn live_link(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+    purpose: &str,
+) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT user_id FROM account_tokens
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()",
+        hash,
+        purpose
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Uses up the live link whose token hashes to `hash`, and every other live
+/// link of its account and purpose; its account, or `None` when it was not
+/// live. Of two requests with one token, one gets the account.
+#[tracing::instrument(skip_all)]
+pub async fn use_link(db: impl PgExecutor<'_>, hash: &[u8], purpose: &str) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        r#"WITH used AS (
+               UPDATE account_tokens SET used_at = now()
+               WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
+               RETURNING user_id
+           ), others AS (
+               UPDATE account_tokens t SET used_at = now()
+               FROM used
+               WHERE t.user_id = used.user_id AND t.purpose = $2 AND t.used_at IS NULL
+                 AND t.token_hash <> $1
+           )
+           SELECT user_id AS "user_id!" FROM used"#,
+        hash,
+        purpose
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// What the email of link `id` needs, while the link is live.
+#[derive(Debug, Clone)]
+pub struct LinkFacts {
+    /// What it does.
+    pub purpose: String,
+    /// The address it goes to.
+    pub email: String,
+    /// The account holder's name.
+    pub name: String,
+    /// Whole minutes left, at least 1.
+    pub minutes_left: i64,
+}
+
+/// The facts of link `id`; `None` once it is used, replaced or expired.
+#[tracing::instrument(skip_all, fields(link = %id))]
+pub async fn live_link_facts(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<LinkFacts>> {
+    Ok(sqlx::query_as!(
+        LinkFacts,
+        r#"SELECT t.purpose, t.email, u.name,
+                  greatest(1, floor(extract(epoch FROM t.expires_at - now()) / 60))::bigint
+                      AS "minutes_left!"
+           FROM account_tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.id = $1 AND t.used_at IS NULL AND t.expires_at > now()"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}

@@ -18,7 +18,8 @@
 //! statement that checks the limit, so concurrent guesses cannot pass it:
 //! at most the limit is ever verified per window and source. The right
 //! password starts that source's count again and gives back its place under
-//! the account-wide ceiling. A password reset never goes through here.
+//! the account-wide ceiling. Using an emailed link (a password reset) is
+//! counted per source the same way ([`reserve_link_attempt`]).
 
 use std::net::IpAddr;
 
@@ -90,6 +91,27 @@ pub async fn reserve(
         return Err(Error::RateLimited(wait));
     }
     Ok(Reservation { own, account })
+}
+
+/// Reserves one attempt at using an emailed link (a reset token) from
+/// `address`: guessing tokens counts like guessing passwords, under the
+/// same per-source limit and window.
+pub async fn reserve_link_attempt(state: &AppState, address: IpAddr) -> Result<Reservation> {
+    let limits = state.config.auth.limits;
+    let own = format!("link:{}", source_of(address));
+    let limit = i32::try_from(limits.failure_limit).unwrap_or(i32::MAX - 1);
+    let reserved = repository::reserve_attempts(
+        &state.db,
+        &own,
+        limit,
+        None,
+        limits.failure_window.as_secs_f64(),
+    )
+    .await?;
+    if !reserved.own_granted {
+        return Err(Error::RateLimited(reserved.own_retry_after));
+    }
+    Ok(Reservation { own, account: None })
 }
 
 impl Reservation {

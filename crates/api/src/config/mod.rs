@@ -28,6 +28,9 @@ pub struct ApiConfig {
     pub server: ServerConfig,
     /// `PUBLIC_URL`: the API's own origin as browsers see it.
     pub public_url: String,
+    /// `STOREFRONT_URL`: where shoppers' emailed links lead (the storefront
+    /// is served by the API itself unless it is hosted elsewhere).
+    pub storefront_url: String,
     /// The PostgreSQL connection.
     pub database: DatabaseConfig,
     /// Accounts, sessions and their protections.
@@ -183,6 +186,8 @@ pub struct AuthConfig {
     pub refresh_reuse_grace: Duration,
     /// `MAX_SESSIONS_PER_USER`: live sessions kept per user; the oldest goes first.
     pub max_sessions_per_user: u32,
+    /// `PASSWORD_RESET_TTL`: how long an emailed reset link works.
+    pub password_reset_ttl: Duration,
     /// `COOKIE_SECURE`: mark cookies `Secure` (default: on in production).
     pub cookie_secure: bool,
     /// `CORS_ALLOW_ORIGINS`: comma-separated browser origins allowed to call
@@ -297,6 +302,7 @@ impl ApiConfig {
             fulfillment: FulfillmentConfig::from_env(env, app_env)?,
             limits: RouteLimitConfig::from_env(env)?,
             media: MediaConfig::from_env(env, &public_url)?,
+            storefront_url: env.url("STOREFRONT_URL", &public_url)?,
             public_url,
         })
     }
@@ -378,7 +384,15 @@ impl AuthConfig {
         if max_sessions_per_user == 0 {
             return Err(ConfigError::new("MAX_SESSIONS_PER_USER", "must be at least 1"));
         }
+        let password_reset_ttl =
+            env.duration("PASSWORD_RESET_TTL", Duration::from_secs(30 * 60))?;
+        if password_reset_ttl < Duration::from_secs(60)
+            || password_reset_ttl > Duration::from_secs(24 * 3600)
+        {
+            return Err(ConfigError::new("PASSWORD_RESET_TTL", "must be between 1m and 24h"));
+        }
         Ok(AuthConfig {
+            password_reset_ttl,
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,

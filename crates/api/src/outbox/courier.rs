@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::backend::{RefundBackend, TaskBackend};
 use super::task::{self, OutboxRow, Prepared};
 use super::{OutboxMessage, REFUND_KIND};
+use crate::auth::links::AccountLinks;
 use crate::config::FulfillmentConfig;
 use crate::error::Result;
 use crate::metrics::{ApiMetrics, TaskOutcome};
@@ -45,23 +46,27 @@ pub struct Courier {
     backoff_min: Duration,
     backoff_max: Duration,
     metrics: ApiMetrics,
+    links: AccountLinks,
 }
 
 impl Courier {
     /// A courier over `db` handing worker tasks to `tasks` and refunds to
-    /// `refunds`; a row whose backend is missing is retried later.
+    /// `refunds`, account emails with links from `links`; a row whose
+    /// backend is missing is retried later.
     pub fn new(
         db: PgPool,
         tasks: Option<Arc<dyn TaskBackend>>,
         refunds: Option<Arc<dyn RefundBackend>>,
         config: &FulfillmentConfig,
         metrics: ApiMetrics,
+        links: AccountLinks,
     ) -> Self {
         Courier {
             db,
             tasks,
             refunds,
             metrics,
+            links,
             // Longer than any send may take, so a live send keeps its row.
             lease: config.dispatch_deadline + Duration::from_secs(30),
             max_attempts: config.max_attempts,
@@ -148,7 +153,7 @@ impl Courier {
         // Finish well inside the lease, so no other instance takes the row
         // while this send is still in flight.
         let attempt = async {
-            match task::prepare(&self.db, &row).await {
+            match task::prepare(&self.db, &self.links, &row).await {
                 Ok(Prepared::Send(task)) => match &self.tasks {
                     Some(tasks) => tasks.send(&task).await.map(|()| None),
                     None => Err("no task backend here".to_owned()),

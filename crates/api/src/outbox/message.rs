@@ -27,6 +27,17 @@ pub enum OutboxMessage {
     /// Give a provider payment back (sent by the refund sender, not the relay).
     #[serde(rename = "payment.refund")]
     Refund(RefundRequest),
+    /// Email an account holder the link `link_id` (its token is derived
+    /// when the email is sent, never stored).
+    #[serde(rename = "account_email")]
+    AccountEmail(AccountLink),
+}
+
+/// An emailed account link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLink {
+    /// The link (`account_tokens.id`).
+    pub link_id: Uuid,
 }
 
 /// An order reached a status.
@@ -56,7 +67,7 @@ impl OutboxMessage {
             TaskKind::Warehouse => Some(OutboxMessage::Warehouse(task)),
             TaskKind::Shipping => Some(OutboxMessage::Shipping(task)),
             TaskKind::Delivery => Some(OutboxMessage::Delivery(task)),
-            TaskKind::Notification => None,
+            TaskKind::Notification | TaskKind::AccountEmail => None,
         }
     }
 
@@ -70,15 +81,9 @@ impl OutboxMessage {
         OutboxMessage::Refund(RefundRequest { order_id })
     }
 
-    /// The order the message is about.
-    pub fn order_id(&self) -> Uuid {
-        match self {
-            OutboxMessage::Warehouse(task)
-            | OutboxMessage::Shipping(task)
-            | OutboxMessage::Delivery(task) => task.order_id,
-            OutboxMessage::Notification(event) => event.order_id,
-            OutboxMessage::Refund(refund) => refund.order_id,
-        }
+    /// The email carrying account link `link_id`.
+    pub fn account_email(link_id: Uuid) -> Self {
+        OutboxMessage::AccountEmail(AccountLink { link_id })
     }
 
     /// The worker task kind that delivers it; `None` for a refund.
@@ -88,6 +93,7 @@ impl OutboxMessage {
             OutboxMessage::Shipping(_) => Some(TaskKind::Shipping),
             OutboxMessage::Delivery(_) => Some(TaskKind::Delivery),
             OutboxMessage::Notification(_) => Some(TaskKind::Notification),
+            OutboxMessage::AccountEmail(_) => Some(TaskKind::AccountEmail),
             OutboxMessage::Refund(_) => None,
         }
     }
@@ -117,11 +123,13 @@ mod tests {
             OutboxMessage::Warehouse(StepTask { order_id: order }),
             OutboxMessage::notification(order, OrderStatus::Shipped),
             OutboxMessage::refund(order),
+            OutboxMessage::account_email(order),
         ];
         let expected = [
             ("warehouse", serde_json::json!({"order_id": order})),
             ("notification", serde_json::json!({"order_id": order, "event": "shipped"})),
             ("payment.refund", serde_json::json!({"order_id": order})),
+            ("account_email", serde_json::json!({"link_id": order})),
         ];
         for (message, (kind, payload)) in messages.iter().zip(expected) {
             let (stored_kind, stored_payload) = message.to_columns().unwrap();

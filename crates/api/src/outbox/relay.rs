@@ -16,6 +16,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::backend::{RefundBackend, TaskBackend};
 use super::courier::{Courier, Which};
+use crate::auth::links::AccountLinks;
 use crate::config::FulfillmentConfig;
 use crate::metrics::ApiMetrics;
 
@@ -29,16 +30,18 @@ pub struct Relay {
 
 impl Relay {
     /// A relay over `db` that sends worker tasks through `tasks` and
-    /// refunds through `refunds` (none without a payment provider).
+    /// refunds through `refunds` (none without a payment provider), account
+    /// emails with links from `links`.
     pub fn new(
         db: PgPool,
         tasks: Arc<dyn TaskBackend>,
         refunds: Option<Arc<dyn RefundBackend>>,
         config: &FulfillmentConfig,
         metrics: ApiMetrics,
+        links: AccountLinks,
     ) -> Self {
         Relay {
-            courier: Courier::new(db, Some(tasks), refunds, config, metrics),
+            courier: Courier::new(db, Some(tasks), refunds, config, metrics, links),
             concurrency: config.relay_concurrency,
             sweep_interval: config.sweep_interval,
         }

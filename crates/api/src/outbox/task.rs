@@ -2,7 +2,10 @@
 //! bodies are filled in here, from the order as it is when sent, so the
 //! worker needs no database.
 
-use gokart_domain::{Currency, Money, NotificationLine, NotificationTask, OrderStatus};
+use gokart_domain::{
+    AccountEmailPurpose, AccountEmailTask, Currency, Money, NotificationLine, NotificationTask,
+    OrderStatus,
+};
 use gokart_edge::http::TraceId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -11,6 +14,8 @@ use uuid::Uuid;
 
 use super::OutboxMessage;
 use super::backend::Task;
+use crate::auth::links::AccountLinks;
+use crate::auth::repository as auth;
 use crate::error::{Error, Result};
 use crate::orders::repository as orders;
 
@@ -51,8 +56,13 @@ pub(super) fn task_name(outbox_id: Uuid) -> String {
     Sha256::digest(outbox_id.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The task for `row`, or why there is none.
-pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
+/// The task for `row`, or why there is none; account emails get their
+/// links from `links`.
+pub(super) async fn prepare(
+    db: &PgPool,
+    links: &AccountLinks,
+    row: &OutboxRow,
+) -> Result<Prepared> {
     let message = match OutboxMessage::from_columns(&row.kind, &row.payload) {
         Ok(message) => message,
         Err(err) => return Ok(Prepared::Broken(format!("not an outbox message: {err}"))),
@@ -91,6 +101,10 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
                 Some(_) => serde_json::to_vec(step),
             }
         }
+        OutboxMessage::AccountEmail(link) => match account_email(db, links, link.link_id).await? {
+            Some(task) => serde_json::to_vec(&task),
+            None => return Ok(Prepared::Skip("the link was used or replaced, or expired".into())),
+        },
         OutboxMessage::Refund(_) => {
             return Ok(Prepared::Broken("a refund is not a worker task".into()));
         }
@@ -104,6 +118,24 @@ pub(super) async fn prepare(db: &PgPool, row: &OutboxRow) -> Result<Prepared> {
         body,
         retries: row.attempts - 1,
         traceparent,
+    }))
+}
+
+/// The email carrying link `id`, while the link is live: a used, replaced
+/// or expired link is not worth an email.
+async fn account_email(
+    db: &PgPool,
+    links: &AccountLinks,
+    id: Uuid,
+) -> Result<Option<AccountEmailTask>> {
+    let Some(facts) = auth::live_link_facts(db, id).await? else { return Ok(None) };
+    let Some(purpose) = AccountEmailPurpose::parse(&facts.purpose) else { return Ok(None) };
+    Ok(Some(AccountEmailTask {
+        purpose,
+        recipient_name: facts.name,
+        recipient_email: facts.email,
+        link: links.link(purpose, &links.token(id)),
+        valid_minutes: u32::try_from(facts.minutes_left).unwrap_or(u32::MAX),
     }))
 }
 

@@ -27,6 +27,7 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
         Some(Arc::new(stripe.clone())),
         &state.config.fulfillment,
         ApiMetrics::default(),
+        state.links.clone(),
     );
     courier.drain(Which::Refunds { order }).await
 }

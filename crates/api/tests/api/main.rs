@@ -31,6 +31,7 @@ mod orders;
 mod parsers;
 mod pipeline;
 mod plans;
+mod recovery;
 mod request_ids;
 mod secrets;
 mod service_tokens;

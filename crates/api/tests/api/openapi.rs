@@ -302,6 +302,8 @@ fn every_operation_says_which_credentials_it_takes() {
         "readyz",
         "register",
         "login",
+        "request_password_reset",
+        "confirm_password_reset",
         "list_categories",
         "list_collections",
         "get_collection",

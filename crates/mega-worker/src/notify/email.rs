@@ -2,7 +2,9 @@
 //! templates (`templates/order_update.{html,txt}`).
 
 use askama::Template;
-use gokart_domain::{NotificationTask, OrderStatus, PaymentStatus};
+use gokart_domain::{
+    AccountEmailPurpose, AccountEmailTask, NotificationTask, OrderStatus, PaymentStatus,
+};
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,35 @@ pub fn render(task: &NotificationTask, from: &str) -> Result<Email, askama::Erro
         html: HtmlBody { n: task, subject: &subject }.render()?,
         text: TextBody { n: task }.render()?,
         subject,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account_email.html")]
+struct AccountHtml<'a> {
+    t: &'a AccountEmailTask,
+    subject: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "account_email.txt")]
+struct AccountText<'a> {
+    t: &'a AccountEmailTask,
+}
+
+/// The email carrying `task`'s link, sent from `from`.
+pub fn render_account(task: &AccountEmailTask, from: &str) -> Result<Email, askama::Error> {
+    let subject = match task.purpose {
+        AccountEmailPurpose::PasswordReset => "Reset your password",
+        AccountEmailPurpose::VerifyEmail => "Confirm your email address",
+    };
+    Ok(Email {
+        from: from.to_owned(),
+        to_name: task.recipient_name.clone(),
+        to_email: task.recipient_email.clone(),
+        html: AccountHtml { t: task, subject }.render()?,
+        text: AccountText { t: task }.render()?,
+        subject: subject.to_owned(),
     })
 }
 
@@ -127,5 +158,36 @@ mod tests {
         assert!(render(&cancelled, "x").unwrap().text.contains("being refunded"));
         cancelled.payment_status = PaymentStatus::Pending;
         assert!(render(&cancelled, "x").unwrap().text.contains("not been charged"));
+    }
+
+    #[test]
+    fn an_account_email_carries_its_link_and_says_how_long_it_works() {
+        let link = "https://shop.test/account/reset-password?token=abc_DEF-123";
+        for purpose in [AccountEmailPurpose::PasswordReset, AccountEmailPurpose::VerifyEmail] {
+            let task = AccountEmailTask {
+                purpose,
+                recipient_name: "Ada <Lovelace>".into(),
+                recipient_email: "ada@x.test".into(),
+                link: link.into(),
+                valid_minutes: 30,
+            };
+            let email = render_account(&task, "GoKart <o@x.test>").unwrap();
+            assert_eq!(email.to_email, "ada@x.test");
+            for body in [&email.html, &email.text] {
+                assert!(body.contains(link), "{body}");
+                assert!(body.contains("30 minutes"), "{body}");
+            }
+            assert!(!email.html.contains("<Lovelace>"));
+        }
+        let reset = AccountEmailTask {
+            purpose: AccountEmailPurpose::PasswordReset,
+            recipient_name: "Ada".into(),
+            recipient_email: "ada@x.test".into(),
+            link: link.into(),
+            valid_minutes: 30,
+        };
+        let email = render_account(&reset, "GoKart <o@x.test>").unwrap();
+        assert_eq!(email.subject, "Reset your password");
+        assert!(email.text.contains("ignore this email"));
     }
 }

@@ -1,13 +1,14 @@
 //! Customer emails: `POST /tasks/notification` renders the email for what
-//! happened to an order and sends it, keyed by the task's name so that a
-//! redelivered task never sends twice.
+//! happened to an order, `POST /tasks/account_email` the one carrying an
+//! account link (password reset, address verification); each is sent keyed
+//! by the task's name, so that a redelivered task never sends twice.
 
 pub mod address;
 pub mod email;
 pub mod mailer;
 
 use axum::extract::State;
-use gokart_domain::NotificationTask;
+use gokart_domain::{AccountEmailTask, NotificationTask};
 use gokart_edge::service_auth::ServiceCaller;
 use sha2::{Digest, Sha256};
 
@@ -23,14 +24,37 @@ pub async fn notification(
     meta: TaskMeta,
     Payload(task): Payload<NotificationTask>,
 ) -> Outcome {
-    let email = match email::render(&task, &state.config.email.from) {
+    let rendered = email::render(&task, &state.config.email.from);
+    send(&state, &meta, rendered, &task).await
+}
+
+/// `POST /tasks/account_email`: email an account holder their link.
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn account_email(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    Payload(task): Payload<AccountEmailTask>,
+) -> Outcome {
+    let rendered = email::render_account(&task, &state.config.email.from);
+    send(&state, &meta, rendered, &task).await
+}
+
+/// Sends a rendered email once per task.
+async fn send(
+    state: &WorkerState,
+    meta: &TaskMeta,
+    rendered: Result<email::Email, askama::Error>,
+    task: &impl serde::Serialize,
+) -> Outcome {
+    let email = match rendered {
         Ok(email) => email,
         Err(err) => return Outcome::Dropped(format!("cannot render the email: {err}")),
     };
     // The queue always names its tasks; without a name, the task itself
     // identifies the email.
     let key = meta.name.clone().unwrap_or_else(|| {
-        let body = serde_json::to_vec(&task).unwrap_or_default();
+        let body = serde_json::to_vec(task).unwrap_or_default();
         Sha256::digest(body).iter().take(16).map(|b| format!("{b:02x}")).collect()
     });
     match state.mailer.send(&email, &key).await {
