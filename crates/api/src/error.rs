@@ -55,6 +55,15 @@ pub enum Error {
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// 403 with its own code: not allowed until the caller does something,
+    /// e.g. `email_not_verified`.
+    #[error("{message}")]
+    NotYet {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// What to do, for the client.
+        message: &'static str,
+    },
     /// 429: too many attempts; retry after this many seconds.
     #[error("too many attempts")]
     RateLimited(u64),
@@ -122,6 +131,9 @@ impl Error {
             .retry_after(seconds.max(1)),
             Error::Forbidden(message) => {
                 ErrorResponse::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            Error::NotYet { code, message } => {
+                ErrorResponse::new(StatusCode::FORBIDDEN, code, message)
             }
             Error::Unavailable(message) => {
                 ErrorResponse::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message)

@@ -122,6 +122,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::handler::revoke_session))
         .routes(routes!(auth::handler::request_password_reset))
         .routes(routes!(auth::handler::confirm_password_reset))
+        .routes(routes!(auth::handler::verify_email))
+        .routes(routes!(auth::handler::resend_email_verification))
         .routes(routes!(admin::users::list, admin::users::create))
         .routes(routes!(admin::users::update, admin::users::delete))
         .routes(routes!(catalog::handler::categories))

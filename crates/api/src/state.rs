@@ -65,8 +65,11 @@ impl AppState {
         // Converting an image keeps a core busy: at most one per core.
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let media = Arc::new(Media::new(media::store::connect(&config.media)?, cores));
-        let links =
-            AccountLinks::new(&auth.jwt_secret, &config.storefront_url, auth.password_reset_ttl);
+        let links = AccountLinks::new(
+            &auth.jwt_secret,
+            &config.storefront_url,
+            (auth.password_reset_ttl, auth.email_verification_ttl),
+        );
         Ok(AppState {
             links,
             media,

@@ -268,3 +268,53 @@ pub async fn confirm_password_reset(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The token of an emailed verification link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailVerification {
+    /// The `token` of the verification link.
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+/// Verify an account's address with the token of the link emailed to it
+/// (on registration and on every change of address).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth",
+    operation_id = "verify_email", security(),
+    request_body = EmailVerification,
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 422, description = "The token is used, replaced or expired, or the account's address changed since (`invalid_token`)", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Json(body): Json<EmailVerification>,
+) -> Result<StatusCode> {
+    if body.token.trim().is_empty() || body.token.len() > 200 {
+        return Err(Error::invalid("token", "is required: the token of the emailed link"));
+    }
+    state.address_limiter.check(address)?;
+    super::recovery::verify_email(&state, body.token.trim(), address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Email the caller a new verification link (at most one a minute; nothing
+/// when the address is verified already).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth",
+    operation_id = "resend_email_verification", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A link is on its way, unless one went out within the minute or the address is verified"),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn resend_email_verification(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    user: AuthUser,
+) -> Result<StatusCode> {
+    state.address_limiter.check(address)?;
+    super::recovery::resend_verification(&state, user.id).await?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -19,6 +19,7 @@ pub struct AccountLinks {
     key: ring::hmac::Key,
     storefront: Arc<str>,
     password_reset_ttl: Duration,
+    verification_ttl: Duration,
 }
 
 impl std::fmt::Debug for AccountLinks {
@@ -26,13 +27,16 @@ impl std::fmt::Debug for AccountLinks {
         f.debug_struct("AccountLinks")
             .field("storefront", &self.storefront)
             .field("password_reset_ttl", &self.password_reset_ttl)
+            .field("verification_ttl", &self.verification_ttl)
             .finish_non_exhaustive()
     }
 }
 
 impl AccountLinks {
-    /// Links to pages of `storefront`, with tokens keyed by `secret`.
-    pub fn new(secret: &SecretString, storefront: &str, password_reset_ttl: Duration) -> Self {
+    /// Links to pages of `storefront`, with tokens keyed by `secret`, that
+    /// work for `ttls`: (password reset, email verification).
+    pub fn new(secret: &SecretString, storefront: &str, ttls: (Duration, Duration)) -> Self {
+        let (password_reset_ttl, verification_ttl) = ttls;
         // A key of its own, derived and labelled, so that nothing else
         // signed with the secret can pass for a link token.
         let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.expose_secret().as_bytes());
@@ -41,6 +45,7 @@ impl AccountLinks {
             key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref()),
             storefront: storefront.trim_end_matches('/').into(),
             password_reset_ttl,
+            verification_ttl,
         }
     }
 
@@ -52,9 +57,8 @@ impl AccountLinks {
     /// How long a link for `purpose` works.
     pub fn ttl(&self, purpose: AccountEmailPurpose) -> Duration {
         match purpose {
-            AccountEmailPurpose::PasswordReset | AccountEmailPurpose::VerifyEmail => {
-                self.password_reset_ttl
-            }
+            AccountEmailPurpose::PasswordReset => self.password_reset_ttl,
+            AccountEmailPurpose::VerifyEmail => self.verification_ttl,
         }
     }
 
@@ -77,12 +81,12 @@ mod tests {
         let links = AccountLinks::new(
             &SecretString::from("one secret".to_owned()),
             "https://shop.example.com/",
-            Duration::from_secs(1800),
+            (Duration::from_secs(1800), Duration::from_secs(86_400)),
         );
         let other = AccountLinks::new(
             &SecretString::from("another secret".to_owned()),
             "https://shop.example.com",
-            Duration::from_secs(1800),
+            (Duration::from_secs(1800), Duration::from_secs(86_400)),
         );
         let id = Uuid::now_v7();
         assert_eq!(links.token(id), links.token(id));

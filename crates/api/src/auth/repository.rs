@@ -414,10 +414,12 @@ pub async fn revoke_session_of_token(db: impl PgExecutor<'_>, hash: &[u8]) -> Re
     Ok(done.rows_affected() == 1)
 }
 
-/// Where a new password-reset link goes and how it is queued.
+/// A new emailed link and how its email is queued.
 #[derive(Debug, Clone, Copy)]
-pub struct ResetLink<'a> {
-    /// The address typed in, lower-case.
+pub struct NewLink<'a> {
+    /// What it does: `password_reset` or `verify_email`.
+    pub purpose: &'a str,
+    /// The account's address (lower-case), which the link goes to.
     pub email: &'a str,
     /// The link's id.
     pub id: Uuid,
@@ -425,35 +427,36 @@ pub struct ResetLink<'a> {
     pub token_hash: &'a [u8],
     /// How long it works, in seconds.
     pub ttl_secs: f64,
-    /// No new link within this many seconds of the last one.
+    /// No new link to the same address within this many seconds of the last.
     pub cooldown_secs: f64,
     /// The outbox row of its email: id, kind, payload, trace.
     pub outbox: (Uuid, &'a str, &'a serde_json::Value, Option<&'a str>),
 }
 
-/// Issues `link` for the account with its address, if there is one, replaces
-/// that account's earlier reset links, and queues the email: one statement
-/// that runs the same whether or not the account exists. An account that
-/// got a link within the cooldown gets no new one.
+/// Issues `link` for the account with its address, if there is one,
+/// replaces that account's earlier links of the purpose, and queues the
+/// email: one statement that runs the same whether or not the account
+/// exists. An address that got a link of the purpose within the cooldown
+/// gets no new one. Whether a link was issued.
 #[tracing::instrument(skip_all)]
-pub async fn issue_reset_link(db: impl PgExecutor<'_>, link: &ResetLink<'_>) -> Result<()> {
+pub async fn issue_link(db: impl PgExecutor<'_>, link: &NewLink<'_>) -> Result<bool> {
     let (outbox_id, kind, payload, trace) = link.outbox;
-    sqlx::query!(
+    let done = sqlx::query!(
         "WITH target AS (
              SELECT u.id, u.email FROM users u
              WHERE u.email = $1
                AND NOT EXISTS (SELECT 1 FROM account_tokens t
-                               WHERE t.user_id = u.id AND t.purpose = 'password_reset'
+                               WHERE t.user_id = u.id AND t.purpose = $10 AND t.email = u.email
                                  AND t.created_at > now() - make_interval(secs => $5))
          ), issued AS (
              INSERT INTO account_tokens (id, user_id, purpose, token_hash, email, expires_at)
-             SELECT $2, id, 'password_reset', $3, email, now() + make_interval(secs => $4)
+             SELECT $2, id, $10, $3, email, now() + make_interval(secs => $4)
              FROM target
              RETURNING id, user_id
          ), replaced AS (
              UPDATE account_tokens t SET used_at = now()
              FROM issued
-             WHERE t.user_id = issued.user_id AND t.purpose = 'password_reset'
+             WHERE t.user_id = issued.user_id AND t.purpose = $10
                AND t.used_at IS NULL AND t.id <> issued.id
          )
          INSERT INTO outbox (id, kind, payload, trace_id)
@@ -466,11 +469,12 @@ pub async fn issue_reset_link(db: impl PgExecutor<'_>, link: &ResetLink<'_>) -> 
         outbox_id,
         kind,
         payload,
-        trace
+        trace,
+        link.purpose
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The account of a live link (not used, replaced or expired) of `purpose`
@@ -491,23 +495,37 @@ pub async fn live_link(
     .await?)
 }
 
+/// A link that was used: its account and the address it was sent to.
+#[derive(Debug, Clone)]
+pub struct UsedLink {
+    /// The account.
+    pub user_id: Uuid,
+    /// The address the link went to.
+    pub email: String,
+}
+
 /// Uses up the live link whose token hashes to `hash`, and every other live
-/// link of its account and purpose; its account, or `None` when it was not
-/// live. Of two requests with one token, one gets the account.
+/// link of its account and purpose; `None` when it was not live. Of two
+/// requests with one token, one gets it.
 #[tracing::instrument(skip_all)]
-pub async fn use_link(db: impl PgExecutor<'_>, hash: &[u8], purpose: &str) -> Result<Option<Uuid>> {
-    Ok(sqlx::query_scalar!(
+pub async fn use_link(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+    purpose: &str,
+) -> Result<Option<UsedLink>> {
+    Ok(sqlx::query_as!(
+        UsedLink,
         r#"WITH used AS (
                UPDATE account_tokens SET used_at = now()
                WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
-               RETURNING user_id
+               RETURNING user_id, email
            ), others AS (
                UPDATE account_tokens t SET used_at = now()
                FROM used
                WHERE t.user_id = used.user_id AND t.purpose = $2 AND t.used_at IS NULL
                  AND t.token_hash <> $1
            )
-           SELECT user_id AS "user_id!" FROM used"#,
+           SELECT user_id AS "user_id!", email AS "email!" FROM used"#,
         hash,
         purpose
     )

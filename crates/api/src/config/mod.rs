@@ -188,6 +188,11 @@ pub struct AuthConfig {
     pub max_sessions_per_user: u32,
     /// `PASSWORD_RESET_TTL`: how long an emailed reset link works.
     pub password_reset_ttl: Duration,
+    /// `EMAIL_VERIFICATION_TTL`: how long an emailed verification link works.
+    pub email_verification_ttl: Duration,
+    /// `CHECKOUT_REQUIRES_VERIFIED_EMAIL`: refuse checkout to accounts whose
+    /// address is not verified (off: unverified accounts can shop).
+    pub checkout_requires_verified_email: bool,
     /// `COOKIE_SECURE`: mark cookies `Secure` (default: on in production).
     pub cookie_secure: bool,
     /// `CORS_ALLOW_ORIGINS`: comma-separated browser origins allowed to call
@@ -391,8 +396,18 @@ impl AuthConfig {
         {
             return Err(ConfigError::new("PASSWORD_RESET_TTL", "must be between 1m and 24h"));
         }
+        let email_verification_ttl =
+            env.duration("EMAIL_VERIFICATION_TTL", Duration::from_secs(24 * 3600))?;
+        if email_verification_ttl < Duration::from_secs(60)
+            || email_verification_ttl > Duration::from_secs(30 * 24 * 3600)
+        {
+            return Err(ConfigError::new("EMAIL_VERIFICATION_TTL", "must be between 1m and 30d"));
+        }
         Ok(AuthConfig {
             password_reset_ttl,
+            email_verification_ttl,
+            checkout_requires_verified_email: env
+                .flag("CHECKOUT_REQUIRES_VERIFIED_EMAIL", false)?,
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,

@@ -86,6 +86,14 @@ async fn checkout(
     request: Checkout,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
+    if state.config.auth.checkout_requires_verified_email
+        && !crate::users::repository::is_verified(&state.db, user).await?
+    {
+        return Err(Error::NotYet {
+            code: "email_not_verified",
+            message: "confirm your email address (follow the link we emailed you) to check out",
+        });
+    }
     // A price or availability change between the first read and the lock
     // starts the checkout again, so the order never charges a stale price.
     const ATTEMPTS: usize = 3;

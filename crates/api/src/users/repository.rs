@@ -24,6 +24,9 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// When its address was shown to be the holder's; `None` until then and
+    /// after each change of address.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 fn email_taken() -> Error {
@@ -42,7 +45,8 @@ pub async fn insert(
     let row = sqlx::query_as!(
         UserRow,
         r#"INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at"#,
+         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at"#,
         Uuid::now_v7(),
         name.as_str(),
         email.as_str(),
@@ -55,7 +59,8 @@ pub async fn insert(
     Ok(row)
 }
 
-/// Inserts an account unless the email exists; whether it was inserted.
+/// Inserts an account unless the email exists, its address verified (the
+/// operator seeding it vouches for it); whether it was inserted.
 #[tracing::instrument(skip_all)]
 pub async fn insert_if_missing(
     db: impl PgExecutor<'_>,
@@ -65,7 +70,8 @@ pub async fn insert_if_missing(
     role: Role,
 ) -> Result<bool> {
     let done = sqlx::query!(
-        "INSERT INTO users (id, name, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO users (id, name, email, password_hash, role, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, now())
          ON CONFLICT (email) DO NOTHING",
         Uuid::now_v7(),
         name.as_str(),
@@ -83,7 +89,8 @@ pub async fn insert_if_missing(
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>> {
     Ok(sqlx::query_as!(
         UserRow,
-        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at
          FROM users WHERE email = $1"#,
         email
     )
@@ -99,7 +106,8 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Optio
 pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
     Ok(sqlx::query_as!(
         UserRow,
-        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at
          FROM users WHERE id = $1 FOR NO KEY UPDATE"#,
         id
     )
@@ -112,7 +120,8 @@ pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>> {
     Ok(sqlx::query_as!(
         UserRow,
-        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at
          FROM users WHERE id = $1"#,
         id
     )
@@ -131,8 +140,11 @@ pub async fn update(
 ) -> Result<UserRow> {
     let row = sqlx::query_as!(
         UserRow,
-        r#"UPDATE users SET name = $2, email = $3, role = $4 WHERE id = $1
-         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at"#,
+        r#"UPDATE users SET name = $2, email = $3, role = $4,
+             email_verified_at = CASE WHEN email = $3 THEN email_verified_at END
+         WHERE id = $1
+         RETURNING id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at"#,
         id,
         name,
         email,
@@ -191,7 +203,8 @@ pub async fn list(
     let pattern = search.map(like_pattern);
     let rows = sqlx::query_as!(
         UserRow,
-        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at
+        r#"SELECT id, name, email, role AS "role: Role", password_hash, created_at, updated_at,
+                email_verified_at
            FROM users
            WHERE $1::text IS NULL OR email ILIKE $1 OR name ILIKE $1
            ORDER BY created_at DESC, id DESC
@@ -223,4 +236,29 @@ pub async fn count(db: impl PgExecutor<'_>, search: Option<&str>) -> Result<i64>
 fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// Marks `user`'s address verified, if it is still `email`; whether it was.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn mark_verified(db: impl PgExecutor<'_>, user: Uuid, email: &str) -> Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now())
+         WHERE id = $1 AND email = $2",
+        user,
+        email
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `user`'s address is verified.
+pub async fn is_verified(db: impl PgExecutor<'_>, user: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT email_verified_at IS NOT NULL AS "verified!" FROM users WHERE id = $1"#,
+        user
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
 }

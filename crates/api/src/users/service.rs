@@ -1,10 +1,11 @@
 //! Account use cases, for customers and for admins.
 
-use gokart_domain::{Email, NewPassword, PersonName, Role};
+use gokart_domain::{AccountEmailPurpose, Email, NewPassword, PersonName, Role};
 use uuid::Uuid;
 
 use super::repository::{self, UserRow};
 use crate::auth::AuthUser;
+use crate::auth::recovery;
 use crate::auth::repository as sessions;
 use crate::auth::service::{self as auth, SessionTokens};
 use crate::auth::throttle::Caller;
@@ -52,6 +53,7 @@ pub async fn register(
     if let Some(token) = guest_cart {
         cart::merge_guest_cart(&mut tx, user.id, token).await?;
     }
+    recovery::send_link(&mut *tx, state, AccountEmailPurpose::VerifyEmail, &user.email).await?;
     tx.commit().await?;
     Ok((user, tokens))
 }
@@ -76,6 +78,11 @@ pub async fn update(state: &AppState, id: Uuid, changes: AccountChanges) -> Resu
     let name = changes.name.as_ref().map_or(user.name.as_str(), PersonName::as_str);
     let email = changes.email.as_ref().map_or(user.email.as_str(), Email::as_str);
     let updated = repository::update(&mut *tx, id, name, email, role).await?;
+    if updated.email != user.email {
+        // A new address must be shown to be the holder's again.
+        recovery::send_link(&mut *tx, state, AccountEmailPurpose::VerifyEmail, &updated.email)
+            .await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }
@@ -178,7 +185,12 @@ pub async fn admins_with_password(state: &AppState, password: &str) -> Result<Ve
 #[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, registration: Registration, role: Role) -> Result<UserRow> {
     let hash = state.passwords.hash(&registration.password).await?;
-    repository::insert(&state.db, &registration.name, &registration.email, &hash, role).await
+    let mut tx = state.db.begin().await?;
+    let user =
+        repository::insert(&mut *tx, &registration.name, &registration.email, &hash, role).await?;
+    recovery::send_link(&mut *tx, state, AccountEmailPurpose::VerifyEmail, &user.email).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// A page of accounts matching `search`, newest first, and the total.

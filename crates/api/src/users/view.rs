@@ -20,6 +20,9 @@ pub struct UserView {
     pub email: String,
     /// `user` or `admin`.
     pub role: Role,
+    /// Whether the address is shown to be the holder's (by the link emailed
+    /// to it); `false` again after a change of address.
+    pub email_verified: bool,
     /// Registered at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -33,6 +36,7 @@ impl From<UserRow> for UserView {
             name: user.name,
             email: user.email,
             role: user.role,
+            email_verified: user.email_verified_at.is_some(),
             created_at: user.created_at,
             updated_at: user.updated_at,
         }

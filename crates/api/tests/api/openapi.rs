@@ -304,6 +304,7 @@ fn every_operation_says_which_credentials_it_takes() {
         "login",
         "request_password_reset",
         "confirm_password_reset",
+        "verify_email",
         "list_categories",
         "list_collections",
         "get_collection",

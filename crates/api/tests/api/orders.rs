@@ -53,10 +53,11 @@ async fn checkout_turns_the_cart_into_a_paid_order_in_one_step() {
     assert_eq!(statuses(&order), ["pending_payment", "confirmed"]);
     assert_eq!((app.stock_of("K-001").await, app.stock_of("K-007").await), (8, 9));
     assert_eq!(count(&app, "cart_items").await, 0, "the cart is emptied");
-    let queued: Vec<String> = sqlx::query_scalar("SELECT kind FROM outbox ORDER BY kind")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    let queued: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM outbox WHERE kind <> 'account_email' ORDER BY kind")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     assert_eq!(queued, ["notification", "warehouse"], "fulfillment starts in the same transaction");
 }
 
@@ -111,7 +112,7 @@ async fn every_refusal_leaves_stock_cart_and_orders_unchanged() {
     assert_eq!((app.stock_of("K-001").await, app.stock_of("K-002").await), (5, 5));
     assert_eq!(count(&app, "cart_items").await, 2);
     assert_eq!(count(&app, "orders").await, 0);
-    assert_eq!(count(&app, "outbox").await, 0);
+    assert_eq!(order_work(&app).await, 0);
 }
 
 #[tokio::test]
@@ -217,7 +218,7 @@ async fn stock_sold_out_during_checkout_is_refused_and_nothing_is_written() {
     assert_eq!(error_of(response, 409).await.code, "insufficient_stock");
     assert_eq!(app.stock_of("K-001").await, 1);
     assert_eq!(count(&app, "orders").await, 0);
-    assert_eq!(count(&app, "outbox").await, 0);
+    assert_eq!(order_work(&app).await, 0);
     assert_eq!(count(&app, "cart_items").await, 1, "the cart is kept");
 }
 
@@ -530,4 +531,12 @@ async fn a_deleted_account_leaves_its_orders_for_the_books() {
         .await
         .unwrap();
     assert_eq!(kept, (1, 0), "kept, detached from the person");
+}
+
+/// Outbox rows of order work (customers' verification emails aside).
+async fn order_work(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind <> 'account_email'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
