@@ -15,28 +15,23 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 export DATABASE_URL
 
-# The Cloud Tasks emulator (PyPI) that the cloud-tasks backend is tested
-# against, installed once into a virtualenv outside the clone.
-emulator_version=0.6.2
-emulator_venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/tasks-emulator-$emulator_version
-if [ ! -x "$emulator_venv/bin/gcloud-tasks-emulator" ]; then
-  echo "test: installing gcloud-tasks-emulator $emulator_version into $emulator_venv"
-  python3 -m venv "$emulator_venv"
-  "$emulator_venv/bin/pip" install --quiet --disable-pip-version-check \
-    "gcloud-tasks-emulator==$emulator_version"
-fi
-export GCLOUD_TASKS_EMULATOR="$emulator_venv/bin/gcloud-tasks-emulator"
-
-# The Cloud Storage emulator (PyPI) that the `gcs` media store is tested against.
-storage_version=2026.7.19
-storage_venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/storage-emulator-$storage_version
-if [ ! -x "$storage_venv/bin/gcp-storage-emulator" ]; then
-  echo "test: installing gcp-storage-emulator $storage_version into $storage_venv"
-  python3 -m venv "$storage_venv"
-  "$storage_venv/bin/pip" install --quiet --disable-pip-version-check \
-    "gcp-storage-emulator==$storage_version"
-fi
-export GCS_EMULATOR="$storage_venv/bin/gcp-storage-emulator"
+# A command from PyPI, pinned, installed once into a virtualenv outside the
+# clone; prints its path.
+pypi_tool() {
+  local package=$1 version=$2 command=$3
+  local venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/$package-$version
+  if [ ! -x "$venv/bin/$command" ]; then
+    echo "test: installing $package $version into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" >&2
+  fi
+  echo "$venv/bin/$command"
+}
+# The emulators the cloud backends are tested against: Cloud Tasks (the
+# `cloud-tasks` task backend) and Cloud Storage (the `gcs` media store).
+GCLOUD_TASKS_EMULATOR=$(pypi_tool gcloud-tasks-emulator 0.6.2 gcloud-tasks-emulator)
+GCS_EMULATOR=$(pypi_tool gcp-storage-emulator 2026.7.19 gcp-storage-emulator)
+export GCLOUD_TASKS_EMULATOR GCS_EMULATOR
 
 cleanup() {
   if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi

@@ -256,17 +256,24 @@ pub async fn confirm_password_reset(
     Json(body): Json<PasswordResetConfirmation>,
 ) -> Result<StatusCode> {
     let mut violations = Violations::new();
-    if body.token.trim().is_empty() || body.token.len() > 200 {
-        violations.add("token", "is required: the token of the emailed link");
-    }
+    let token = violations.check("token", link_token(&body.token));
     let new = violations
         .check("new_password", crate::users::service::chosen_password(&body.new_password));
     violations.into_result()?;
     state.address_limiter.check(address)?;
-    if let Some(new) = new {
-        super::recovery::confirm_reset(&state, body.token.trim(), &new, address).await?;
+    if let (Some(token), Some(new)) = (token, new) {
+        super::recovery::confirm_reset(&state, token, &new, address).await?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The token of an emailed link, as sent: present and of a sane length.
+fn link_token(raw: &str) -> std::result::Result<&str, gokart_domain::Invalid> {
+    let token = raw.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(gokart_domain::Invalid::new("is required: the token of the emailed link"));
+    }
+    Ok(token)
 }
 
 /// The token of an emailed verification link.
@@ -292,11 +299,9 @@ pub async fn verify_email(
     ClientAddress(address): ClientAddress,
     Json(body): Json<EmailVerification>,
 ) -> Result<StatusCode> {
-    if body.token.trim().is_empty() || body.token.len() > 200 {
-        return Err(Error::invalid("token", "is required: the token of the emailed link"));
-    }
+    let token = link_token(&body.token).map_err(|invalid| Error::invalid("token", &invalid.0))?;
     state.address_limiter.check(address)?;
-    super::recovery::verify_email(&state, body.token.trim(), address).await?;
+    super::recovery::verify_email(&state, token, address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -221,16 +221,17 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     let product = shop.any_product().await;
     let jpeg = picture(300, 200, ImageFormat::Jpeg);
     let png = picture(300, 200, ImageFormat::Png);
-    let mut bomb = picture(8, 8, ImageFormat::Png);
-    // A few hundred bytes claiming 8,000 x 8,000 pixels (IHDR and its CRC).
-    bomb[16..24].copy_from_slice(&[0, 0, 0x1F, 0x40, 0, 0, 0x1F, 0x40]);
-    let crc = crc32(&bomb[12..29]);
-    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    // A few hundred bytes claiming 8,000 x 8,000 pixels (under the side
+    // limit, over the pixel limit), and one claiming 60,000 x 60,000.
+    let bomb = claiming(8_000, 8_000);
+    let huge = claiming(60_000, 60_000);
+    assert!(bomb.len() < 1024);
     let wide = picture(40_000, 1, ImageFormat::Png);
-    let cases: [(&str, &[u8], &str, &str, &str); 6] = [
+    let cases: [(&str, &[u8], &str, &str, &str); 7] = [
         ("truncated", &jpeg[..jpeg.len() / 2], "half.jpg", "image/jpeg", "damaged"),
         ("a PNG named .jpg", &png, "photo.jpg", "image/jpeg", ".jpg"),
         ("a decompression bomb", &bomb, "bomb.png", "image/png", "megapixels"),
+        ("a huge canvas", &huge, "huge.png", "image/png", "60000x60000"),
         ("40,000 px wide", &wide, "wide.png", "image/png", "40000x1"),
         ("empty", b"", "empty.jpg", "image/jpeg", "empty"),
         ("not an image", b"%PDF-1.7\n", "menu.pdf", "application/pdf", "not a JPEG"),
@@ -249,6 +250,17 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
         .unwrap();
     assert_eq!(rows, 0);
     assert_eq!(shop.json(&format!("/api/v1/products/{product}")).await["media"], json!([]));
+}
+
+/// A small PNG whose header claims `width` x `height` (IHDR and its CRC
+/// rewritten).
+fn claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = picture(8, 8, ImageFormat::Png);
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
 }
 
 fn crc32(bytes: &[u8]) -> u32 {

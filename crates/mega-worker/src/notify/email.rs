@@ -160,18 +160,23 @@ mod tests {
         assert!(render(&cancelled, "x").unwrap().text.contains("not been charged"));
     }
 
+    const LINK: &str = "https://shop.test/account/reset-password?token=abc_DEF-123";
+
+    fn account_task(purpose: AccountEmailPurpose) -> AccountEmailTask {
+        AccountEmailTask {
+            purpose,
+            recipient_name: "Ada <Lovelace>".into(),
+            recipient_email: "ada@x.test".into(),
+            link: LINK.into(),
+            valid_minutes: 30,
+        }
+    }
+
     #[test]
     fn an_account_email_carries_its_link_and_says_how_long_it_works() {
-        let link = "https://shop.test/account/reset-password?token=abc_DEF-123";
+        let link = LINK;
         for purpose in [AccountEmailPurpose::PasswordReset, AccountEmailPurpose::VerifyEmail] {
-            let task = AccountEmailTask {
-                purpose,
-                recipient_name: "Ada <Lovelace>".into(),
-                recipient_email: "ada@x.test".into(),
-                link: link.into(),
-                valid_minutes: 30,
-            };
-            let email = render_account(&task, "GoKart <o@x.test>").unwrap();
+            let email = render_account(&account_task(purpose), "GoKart <o@x.test>").unwrap();
             assert_eq!(email.to_email, "ada@x.test");
             for body in [&email.html, &email.text] {
                 assert!(body.contains(link), "{body}");
@@ -179,13 +184,7 @@ mod tests {
             }
             assert!(!email.html.contains("<Lovelace>"));
         }
-        let reset = AccountEmailTask {
-            purpose: AccountEmailPurpose::PasswordReset,
-            recipient_name: "Ada".into(),
-            recipient_email: "ada@x.test".into(),
-            link: link.into(),
-            valid_minutes: 30,
-        };
+        let reset = account_task(AccountEmailPurpose::PasswordReset);
         let email = render_account(&reset, "GoKart <o@x.test>").unwrap();
         assert_eq!(email.subject, "Reset your password");
         assert!(email.text.contains("ignore this email"));
