@@ -154,6 +154,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(addresses::handler::set_default))
         .routes(routes!(orders::handler::checkout, orders::handler::list))
+        .routes(routes!(orders::handler::lookup))
+        .routes(routes!(orders::handler::cancel_by_token))
         .routes(routes!(orders::handler::get))
         .routes(routes!(orders::handler::cancel))
         .routes(routes!(orders::handler::payment))

@@ -136,6 +136,10 @@ pub struct NotificationTask {
     pub tracking_number: Option<String>,
     /// When the carrier expects to deliver, once shipped.
     pub estimated_delivery_date: Option<NaiveDate>,
+    /// For a guest's order, the link that shows it (it carries the order's
+    /// access token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_link: Option<String>,
 }
 
 /// Why an account holder is sent a link.

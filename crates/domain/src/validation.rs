@@ -40,6 +40,20 @@ impl Violations {
         self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
+    /// Keeps the value of a successful validation of the object `field`, or
+    /// records its bad fields as `field.name`.
+    pub fn nested<T>(&mut self, field: &str, validated: Result<T, Violations>) -> Option<T> {
+        match validated {
+            Ok(value) => Some(value),
+            Err(Violations(inner)) => {
+                for (name, message) in inner {
+                    self.add(format!("{field}.{name}"), message);
+                }
+                None
+            }
+        }
+    }
+
     /// Keeps the value of a successful parse, or records why `field` failed.
     pub fn check<T>(&mut self, field: &str, parsed: Result<T, Invalid>) -> Option<T> {
         match parsed {

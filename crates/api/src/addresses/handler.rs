@@ -49,6 +49,21 @@ impl From<AddressRow> for AddressView {
 /// An address to add, or its new fields.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AddressRequest {
+    /// The address.
+    #[serde(flatten)]
+    pub fields: AddressFields,
+    /// Make it the default shipping address (on creation).
+    #[serde(default)]
+    pub is_default_shipping: bool,
+    /// Make it the default billing address (on creation).
+    #[serde(default)]
+    pub is_default_billing: bool,
+}
+
+/// A postal address as received: the address book's fields, and a guest
+/// checkout's addresses.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct AddressFields {
     /// Recipient.
     #[serde(default)]
     #[schema(value_type = schemas::RequiredText<100>, required = true)]
@@ -79,15 +94,9 @@ pub struct AddressRequest {
     #[serde(default)]
     #[schema(value_type = schemas::CountryCode, required = true)]
     pub country: String,
-    /// Make it the default shipping address (on creation).
-    #[serde(default)]
-    pub is_default_shipping: bool,
-    /// Make it the default billing address (on creation).
-    #[serde(default)]
-    pub is_default_billing: bool,
 }
 
-impl AddressRequest {
+impl AddressFields {
     /// The address fields as received, for [`Address::parse`].
     pub fn as_raw(&self) -> RawAddress<'_> {
         RawAddress {
@@ -102,7 +111,8 @@ impl AddressRequest {
         }
     }
 
-    fn validate(&self) -> Result<Address, Violations> {
+    /// The address, or every bad field named.
+    pub fn validate(&self) -> Result<Address, Violations> {
         Address::parse(self.as_raw())
     }
 }
@@ -160,7 +170,7 @@ pub async fn create(
     user: AuthUser,
     Json(body): Json<AddressRequest>,
 ) -> Result<(StatusCode, Json<AddressView>)> {
-    let address = body.validate()?;
+    let address = body.fields.validate()?;
     let defaults =
         Defaults { shipping: body.is_default_shipping, billing: body.is_default_billing };
     let row = service::create(&state, user.id, &address, defaults).await?;
@@ -201,7 +211,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<AddressRequest>,
 ) -> Result<Json<AddressView>> {
-    let address = body.validate()?;
+    let address = body.fields.validate()?;
     Ok(Json(service::update(&state, user.id, id, &address).await?.into()))
 }
 

@@ -18,6 +18,7 @@ use super::repository::{self, NewLink};
 use super::throttle;
 use super::tokens::hash_opaque_token;
 use crate::error::{Error, Result};
+use crate::orders::repository as orders;
 use crate::outbox::OutboxMessage;
 use crate::state::AppState;
 use crate::users::repository as users;
@@ -92,7 +93,9 @@ pub async fn confirm_reset(
         return Err(invalid_token());
     };
     users::set_password_hash(&mut *tx, used.user_id, &password_hash).await?;
-    users::mark_verified(&mut *tx, used.user_id, &used.email).await?;
+    if users::mark_verified(&mut *tx, used.user_id, &used.email).await? {
+        orders::adopt_guest_orders(&mut *tx, used.user_id, &used.email).await?;
+    }
     repository::revoke_all_sessions(&mut *tx, used.user_id, None, "password_reset").await?;
     tx.commit().await?;
     reservation.succeeded(&state.db).await
@@ -113,6 +116,8 @@ pub async fn verify_email(state: &AppState, token: &str, address: IpAddr) -> Res
     if !users::mark_verified(&mut *tx, used.user_id, &used.email).await? {
         return Err(invalid_token());
     }
+    // Shown to be theirs: the guest orders placed with it are theirs too.
+    orders::adopt_guest_orders(&mut *tx, used.user_id, &used.email).await?;
     tx.commit().await?;
     reservation.succeeded(&state.db).await
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use gokart_domain::{PageRequest, Violations};
+use gokart_domain::{Email, PageRequest, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,9 +11,11 @@ use uuid::Uuid;
 
 use super::idempotency::IdempotencyKey;
 use super::repository::OrderFilter;
-use super::service::{self, Actor, Checkout, CheckoutAnswer};
+use super::service::{self, Actor, Buyer, Checkout, CheckoutAnswer, Guest};
 use super::view::{OrderSummary, OrderView, PaymentMethod};
+use crate::addresses::handler::AddressFields;
 use crate::auth::AuthUser;
+use crate::cart::owner::CartOwner;
 use crate::error::Result;
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
@@ -21,15 +23,29 @@ use crate::payments::Provider;
 use crate::schemas;
 use crate::state::AppState;
 
-/// What to check out: the caller's cart, to these addresses.
+/// What to check out: the caller's cart, to these addresses. A signed-in
+/// customer names addresses of their book; a guest (the `cart_token`
+/// cookie, no bearer token) gives an email and the addresses themselves.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CheckoutRequest {
-    /// One of the caller's addresses.
-    #[schema(value_type = Uuid)]
-    pub shipping_address_id: String,
-    /// One of the caller's addresses.
-    #[schema(value_type = Uuid)]
-    pub billing_address_id: String,
+    /// Signed in: one of the caller's addresses.
+    #[schema(value_type = Option<Uuid>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address_id: Option<String>,
+    /// Signed in: one of the caller's addresses.
+    #[schema(value_type = Option<Uuid>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address_id: Option<String>,
+    /// Guest: where the order's emails (with its link) go.
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Guest: where it goes (the address book's fields and rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressFields>,
+    /// Guest: who pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<AddressFields>,
     /// The payment method this shop is configured for (`PAYMENT_PROVIDER`);
     /// the other one is refused.
     #[schema(value_type = PaymentMethod)]
@@ -37,26 +53,59 @@ pub struct CheckoutRequest {
 }
 
 impl CheckoutRequest {
-    fn validate(&self, provider: Provider) -> Result<Checkout, Violations> {
+    fn validate(&self, owner: CartOwner, provider: Provider) -> Result<Buyer, Violations> {
         let mut v = Violations::new();
-        let mut id = |field: &str, raw: &str| match Uuid::parse_str(raw.trim()) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                v.add(field, "no such address in your address book");
-                None
-            }
-        };
-        let shipping = id("shipping_address_id", &self.shipping_address_id);
-        let billing = id("billing_address_id", &self.billing_address_id);
         if self.payment_method != provider.method() {
             let accepted =
                 format!("must be {} (the payment method this shop accepts)", provider.method());
             v.add("payment_method", accepted);
         }
-        match (shipping, billing) {
-            (Some(shipping_address_id), Some(billing_address_id)) if v.is_empty() => {
-                Ok(Checkout { shipping_address_id, billing_address_id })
+        let buyer = match owner {
+            CartOwner::User(user) => {
+                let mut id = |field: &str, raw: Option<&str>| match raw
+                    .map(|raw| Uuid::parse_str(raw.trim()))
+                {
+                    Some(Ok(id)) => Some(id),
+                    _ => {
+                        v.add(field, "no such address in your address book");
+                        None
+                    }
+                };
+                let shipping = id("shipping_address_id", self.shipping_address_id.as_deref());
+                let billing = id("billing_address_id", self.billing_address_id.as_deref());
+                shipping.zip(billing).map(|(shipping_address_id, billing_address_id)| {
+                    let addresses = Checkout { shipping_address_id, billing_address_id };
+                    Buyer::Customer { user, addresses }
+                })
             }
+            CartOwner::Guest(cart_token) => {
+                let email =
+                    v.check("email", Email::parse(self.email.as_deref().unwrap_or_default()));
+                let mut address = |field: &str, raw: Option<&AddressFields>| match raw {
+                    Some(fields) => v.nested(field, fields.validate()),
+                    None => {
+                        v.add(field, "is required: a guest gives the address itself");
+                        None
+                    }
+                };
+                let shipping = address("shipping_address", self.shipping_address.as_ref());
+                let billing = address("billing_address", self.billing_address.as_ref());
+                match (email, shipping, billing) {
+                    (Some(email), Some(shipping), Some(billing)) => {
+                        Some(Buyer::Guest(Box::new(Guest {
+                            // No cookie: no cart, which checkout says (409).
+                            cart_token: cart_token.unwrap_or_default(),
+                            email,
+                            shipping,
+                            billing,
+                        })))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        match buyer {
+            Some(buyer) if v.is_empty() => Ok(buyer),
             _ => Err(v),
         }
     }
@@ -83,25 +132,27 @@ pub struct IdempotencyKeyHeader {
     pub idempotency_key: String,
 }
 
-/// Place an order from the cart.
+/// Place an order from the cart, signed in or as a guest. A guest's answer
+/// carries `order_token`, which opens that order and no other.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", operation_id = "checkout",
-    security(("bearer" = [])), params(IdempotencyKeyHeader),
+    security((), ("bearer" = [])), params(IdempotencyKeyHeader),
     request_body = CheckoutRequest,
     responses(
         (status = 201, description = "The order", body = OrderView),
-        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
+        (status = 403, description = "The shop requires a verified address (`email_not_verified`)", body = ErrorEnvelope),
         (status = 409, description = "Empty cart, a product not on sale or out of stock, or the key is in use", body = ErrorEnvelope),
         (status = 422, description = "A field is invalid, or the key was used with another body", body = ErrorEnvelope),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
-    user: AuthUser,
+    owner: CartOwner,
     headers: HeaderMap,
     Json(body): Json<CheckoutRequest>,
 ) -> Result<Response> {
-    let request = body.validate(state.config.payments.provider)?;
+    let buyer = body.validate(owner, state.config.payments.provider)?;
     let key = IdempotencyKey::from_request(&headers, &body)?;
-    Ok(match service::checkout_once(&state, user.id, request, key).await? {
+    Ok(match service::checkout_once(&state, &buyer, key).await? {
         CheckoutAnswer::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
         CheckoutAnswer::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
@@ -193,4 +244,42 @@ pub async fn payment(
 ) -> Result<Json<PaymentSecret>> {
     let client_secret = service::payment_secret(&state, user.id, id).await?;
     Ok(Json(PaymentSecret { client_secret }))
+}
+
+/// A guest order's access token.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrderTokenQuery {
+    /// The `order_token` of the checkout answer (also in the order's emails).
+    #[param(value_type = String, min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+/// The one order a guest's token opens.
+#[utoipa::path(get, path = "/api/v1/orders/lookup", tag = "orders", operation_id = "lookup_order",
+    security(), params(OrderTokenQuery),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "No order opens with this token", body = ErrorEnvelope),
+    ))]
+pub async fn lookup(
+    State(state): State<AppState>,
+    Query(query): Query<OrderTokenQuery>,
+) -> Result<Json<OrderView>> {
+    Ok(Json(service::find_by_token(&state, query.token.trim()).await?))
+}
+
+/// Cancel the order a guest's token opens, while it may be cancelled (it
+/// has not shipped); a paid order is refunded.
+#[utoipa::path(post, path = "/api/v1/orders/lookup/cancel", tag = "orders",
+    operation_id = "cancel_order_by_token", security(), params(OrderTokenQuery),
+    responses(
+        (status = 200, description = "The cancelled order", body = OrderView),
+        (status = 404, description = "No order opens with this token", body = ErrorEnvelope),
+        (status = 409, description = "It can no longer be cancelled", body = ErrorEnvelope),
+    ))]
+pub async fn cancel_by_token(
+    State(state): State<AppState>,
+    Query(query): Query<OrderTokenQuery>,
+) -> Result<Json<OrderView>> {
+    Ok(Json(service::cancel_by_token(&state, query.token.trim()).await?))
 }

@@ -1,4 +1,5 @@
-//! `Idempotency-Key` for checkout, kept in PostgreSQL per user for 24 hours.
+//! `Idempotency-Key` for checkout, kept in PostgreSQL for 24 hours per
+//! owner: a customer's account, or a guest's cart.
 //!
 //! The first request with a key claims it; its answer is stored in the same
 //! transaction that creates the order. A replay with the same body gets that
@@ -67,22 +68,22 @@ pub fn fingerprint(body: &impl serde::Serialize) -> Result<Vec<u8>> {
     Ok(Sha256::digest(bytes).to_vec())
 }
 
-/// Claims `key` for `user`, or says how it was used before.
-#[tracing::instrument(skip_all, fields(user = %user))]
+/// Claims `key` for `owner`, or says how it was used before.
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn claim(
     db: impl PgExecutor<'_> + Copy,
-    user: Uuid,
+    owner: Uuid,
     key: &str,
     request: &[u8],
 ) -> Result<Claim> {
     let inserted = sqlx::query!(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, key) DO UPDATE SET created_at = now()
+        "INSERT INTO idempotency_keys (owner_id, key, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (owner_id, key) DO UPDATE SET created_at = now()
              WHERE idempotency_keys.response_status IS NULL
                AND idempotency_keys.created_at < now() - interval '1 minute'
                AND idempotency_keys.request_hash = EXCLUDED.request_hash
-         RETURNING user_id",
-        user,
+         RETURNING owner_id",
+        owner,
         key,
         request
     )
@@ -93,8 +94,8 @@ pub async fn claim(
     }
     let existing = sqlx::query!(
         "SELECT request_hash, response_status, response_body FROM idempotency_keys
-         WHERE user_id = $1 AND key = $2",
-        user,
+         WHERE owner_id = $1 AND key = $2",
+        owner,
         key
     )
     .fetch_one(db)
@@ -117,18 +118,18 @@ pub async fn claim(
 }
 
 /// Stores the answer for `key` (in the transaction that made it).
-#[tracing::instrument(skip_all, fields(user = %user))]
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn complete(
     db: impl PgExecutor<'_>,
-    user: Uuid,
+    owner: Uuid,
     key: &str,
     status: u16,
     body: &serde_json::Value,
 ) -> Result<()> {
     sqlx::query!(
         "UPDATE idempotency_keys SET response_status = $3, response_body = $4
-         WHERE user_id = $1 AND key = $2",
-        user,
+         WHERE owner_id = $1 AND key = $2",
+        owner,
         key,
         i32::from(status),
         body
@@ -139,11 +140,11 @@ pub async fn complete(
 }
 
 /// Frees `key` after a request that changed nothing, so it can be retried.
-#[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn release(db: impl PgExecutor<'_>, user: Uuid, key: &str) -> Result<()> {
+#[tracing::instrument(skip_all, fields(owner = %owner))]
+pub async fn release(db: impl PgExecutor<'_>, owner: Uuid, key: &str) -> Result<()> {
     sqlx::query!(
-        "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND response_status IS NULL",
-        user,
+        "DELETE FROM idempotency_keys WHERE owner_id = $1 AND key = $2 AND response_status IS NULL",
+        owner,
         key
     )
     .execute(db)

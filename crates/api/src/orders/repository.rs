@@ -486,6 +486,50 @@ pub struct NotificationFacts {
     pub name: Option<String>,
     /// The customer's email; `None` once the account is deleted.
     pub email: Option<String>,
+    /// Whether a guest placed it (its emails carry its access link).
+    pub guest: bool,
+}
+
+/// Records that guest `email` placed order `id`, which the token hashing to
+/// `token_hash` opens.
+#[tracing::instrument(skip_all, fields(order = %id))]
+pub async fn set_guest(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    email: &str,
+    token_hash: &[u8],
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET guest_email = $2, access_token_hash = $3 WHERE id = $1",
+        id,
+        email,
+        token_hash
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Gives `user` the guest orders placed with `email`, an address the
+/// account has just shown to be its holder's.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn adopt_guest_orders(db: impl PgExecutor<'_>, user: Uuid, email: &str) -> Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE orders SET user_id = $1 WHERE user_id IS NULL AND guest_email = $2",
+        user,
+        email
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The order that the access token hashing to `token_hash` opens.
+#[tracing::instrument(skip_all)]
+pub async fn find_by_access(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("SELECT id FROM orders WHERE access_token_hash = $1", token_hash)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// The facts of order `id` for the customer's email, if the order exists.
@@ -498,7 +542,10 @@ pub async fn notification_facts(
         NotificationFacts,
         r#"SELECT o.order_number, o.payment_status AS "payment_status: PaymentStatus", o.currency,
                   o.total_amount, o.tracking_number, o.estimated_delivery_date,
-                  u.name AS "name?", u.email AS "email?"
+                  coalesce(u.name, CASE WHEN o.guest_email IS NOT NULL
+                                        THEN o.shipping_address->>'name' END) AS "name?",
+                  coalesce(u.email, o.guest_email) AS "email?",
+                  o.access_token_hash IS NOT NULL AS "guest!"
            FROM orders o LEFT JOIN users u ON u.id = o.user_id
            WHERE o.id = $1"#,
         id

@@ -1,14 +1,17 @@
 //! Order use cases.
 
 use chrono::Utc;
-use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, Totals, Violations};
+use gokart_domain::{
+    Address, Currency, Email, Money, OrderStatus, PaymentStatus, Totals, Violations,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim, IdempotencyKey};
 use super::repository::{self as orders, ItemRow, OrderFilter, OrderRow};
 use super::view::{OrderSummary, OrderView};
-use crate::addresses::repository::{self as addresses, AddressRow};
+use crate::addresses::repository as addresses;
+use crate::auth::tokens::hash_opaque_token;
 use crate::cart::repository::{self as carts, LineRow};
 use crate::error::{Error, Result};
 use crate::media::Urls;
@@ -25,6 +28,46 @@ pub struct Checkout {
     pub billing_address_id: Uuid,
 }
 
+/// Who checks out, and where the order goes.
+#[derive(Debug, Clone)]
+pub enum Buyer {
+    /// A signed-in customer, to addresses from their book.
+    Customer {
+        /// The account.
+        user: Uuid,
+        /// Which addresses.
+        addresses: Checkout,
+    },
+    /// A guest, with their cart's cookie, their email and inline addresses.
+    Guest(Box<Guest>),
+}
+
+/// A guest's checkout.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    /// The `cart_token` cookie.
+    pub cart_token: String,
+    /// Where the order's emails go.
+    pub email: Email,
+    /// Shipping address.
+    pub shipping: Address,
+    /// Billing address.
+    pub billing: Address,
+}
+
+impl Buyer {
+    fn user(&self) -> Option<Uuid> {
+        match self {
+            Buyer::Customer { user, .. } => Some(*user),
+            Buyer::Guest(_) => None,
+        }
+    }
+}
+
+fn cart_empty() -> Error {
+    Error::conflict("cart_empty", "the cart is empty")
+}
+
 /// Stripe's smallest charge in US cents.
 const STRIPE_MINIMUM_CENTS: i64 = 50;
 
@@ -33,6 +76,8 @@ const STRIPE_MINIMUM_CENTS: i64 = 50;
 pub enum Actor {
     /// The customer who placed it (must own it).
     Customer(Uuid),
+    /// The guest who placed it, by its access token.
+    Guest,
     /// An admin.
     Admin,
     /// The shop itself (maintenance).
@@ -43,6 +88,7 @@ impl Actor {
     fn name(self) -> &'static str {
         match self {
             Actor::Customer(_) => "customer",
+            Actor::Guest => "guest",
             Actor::Admin => "admin",
             Actor::System => "system",
         }
@@ -51,15 +97,14 @@ impl Actor {
     fn owner(self) -> Option<Uuid> {
         match self {
             Actor::Customer(user) => Some(user),
-            Actor::Admin | Actor::System => None,
+            Actor::Guest | Actor::Admin | Actor::System => None,
         }
     }
 }
 
 /// The copy of an address book entry an order keeps.
-fn address_snapshot(address: &AddressRow) -> Result<serde_json::Value> {
-    serde_json::to_value(gokart_domain::Address::from(address))
-        .map_err(|err| Error::Internal(err.into()))
+fn address_snapshot(address: &Address) -> Result<serde_json::Value> {
+    serde_json::to_value(address).map_err(|err| Error::Internal(err.into()))
 }
 
 /// A public order number: `GK-` and twelve random characters (60 bits) from
@@ -79,14 +124,15 @@ fn new_order_number() -> String {
 /// and their stock taken, so a best-seller stays locked for two statements and
 /// the commit, not for the whole checkout. Any refusal changes nothing. With
 /// `idempotency_key`, the answer is stored with it.
-#[tracing::instrument(skip_all, fields(user = %user))]
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 async fn checkout(
     state: &AppState,
-    user: Uuid,
-    request: Checkout,
+    buyer: &Buyer,
+    owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
-    if state.config.auth.checkout_requires_verified_email
+    if let Some(user) = buyer.user()
+        && state.config.auth.checkout_requires_verified_email
         && !crate::users::repository::is_verified(&state.db, user).await?
     {
         return Err(Error::NotYet {
@@ -99,7 +145,7 @@ async fn checkout(
     const ATTEMPTS: usize = 3;
     let mut placed = None;
     for _ in 0..ATTEMPTS {
-        placed = place_order(state, user, request, idempotency_key).await?;
+        placed = place_order(state, buyer, owner, idempotency_key).await?;
         if placed.is_some() {
             break;
         }
@@ -121,7 +167,7 @@ async fn checkout(
                         serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
                     // The order exists either way: a failure here only means a
                     // replay rebuilds the secret.
-                    if let Err(err) = idempotency::complete(&state.db, user, key, 201, &body).await
+                    if let Err(err) = idempotency::complete(&state.db, owner, key, 201, &body).await
                     {
                         tracing::warn!(error = %err, "could not store the client secret with the key");
                     }
@@ -156,27 +202,53 @@ pub enum CheckoutAnswer {
 /// that answer again; a checkout that fails frees the key for the retry.
 pub async fn checkout_once(
     state: &AppState,
-    user: Uuid,
-    request: Checkout,
+    buyer: &Buyer,
     key: Option<IdempotencyKey>,
 ) -> Result<CheckoutAnswer> {
-    let Some(key) = key else {
-        let order = checkout(state, user, request, None).await?;
-        return Ok(CheckoutAnswer::Placed(Box::new(order)));
+    // A customer's keys are theirs; a guest's belong to their cart.
+    let owner = match buyer {
+        Buyer::Customer { user, .. } => *user,
+        Buyer::Guest(guest) => carts::guest_cart(&state.db, &hash_opaque_token(&guest.cart_token))
+            .await?
+            .ok_or_else(cart_empty)?,
     };
-    match idempotency::claim(&state.db, user, &key.key, &key.fingerprint).await? {
+    let Some(key) = key else {
+        let order = checkout(state, buyer, owner, None).await?;
+        return Ok(CheckoutAnswer::Placed(Box::new(with_access(state, buyer, order))));
+    };
+    match idempotency::claim(&state.db, owner, &key.key, &key.fingerprint).await? {
         Claim::Replay { status, body } => {
-            let body = with_payment_secret(state, user, body).await;
+            let body = match buyer {
+                Buyer::Customer { user, .. } => with_payment_secret(state, *user, body).await,
+                Buyer::Guest(_) => with_access_token(state, body),
+            };
             Ok(CheckoutAnswer::Replayed { status, body })
         }
-        Claim::Fresh => match checkout(state, user, request, Some(&key.key)).await {
-            Ok(order) => Ok(CheckoutAnswer::Placed(Box::new(order))),
+        Claim::Fresh => match checkout(state, buyer, owner, Some(&key.key)).await {
+            Ok(order) => Ok(CheckoutAnswer::Placed(Box::new(with_access(state, buyer, order)))),
             Err(err) => {
-                idempotency::release(&state.db, user, &key.key).await?;
+                idempotency::release(&state.db, owner, &key.key).await?;
                 Err(err)
             }
         },
     }
+}
+
+/// A guest's order answer carries its access token (derived from the order
+/// id, so it is never stored, not even with an idempotency key's answer).
+fn with_access(state: &AppState, buyer: &Buyer, mut order: OrderView) -> OrderView {
+    if let Buyer::Guest(_) = buyer {
+        order.order_token = Some(state.links.order_token(order.id));
+    }
+    order
+}
+
+/// [`with_access`] for a stored answer.
+fn with_access_token(state: &AppState, mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(order) = body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {
+        body["order_token"] = state.links.order_token(order).into();
+    }
+    body
 }
 
 /// A stored answer for a Stripe order still awaiting payment, with its
@@ -209,14 +281,17 @@ struct Placed {
 /// price or availability changed after it was read.
 async fn place_order(
     state: &AppState,
-    user: Uuid,
-    request: Checkout,
+    buyer: &Buyer,
+    owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<Option<Placed>> {
     let provider = state.config.payments.provider;
     let mut tx = state.db.begin().await?;
-    let (shipping, billing) = own_addresses(&mut tx, user, request).await?;
-    let (cart, lines) = cart_lines(&mut tx, user).await?;
+    let (shipping, billing) = match buyer {
+        Buyer::Customer { user, addresses } => own_addresses(&mut tx, *user, *addresses).await?,
+        Buyer::Guest(guest) => (guest.shipping.clone(), guest.billing.clone()),
+    };
+    let (cart, lines) = cart_lines(&mut tx, buyer).await?;
     let totals = price(state, &lines)?;
     // Nothing to charge is paid at once, whatever the provider; Stripe
     // refuses charges under 50 cents.
@@ -224,15 +299,20 @@ async fn place_order(
     if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
         return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
     }
-    let order = new_order(user, provider, &shipping, &billing, &totals)?;
+    let order = new_order(buyer.user(), provider, &shipping, &billing, &totals)?;
     let order = write_order(&mut tx, order, &lines, state.media_urls()).await?;
+    if let Buyer::Guest(guest) = buyer {
+        let token = state.links.order_token(order.id);
+        orders::set_guest(&mut *tx, order.id, guest.email.as_str(), &hash_opaque_token(&token))
+            .await?;
+    }
     workflow::placed(&mut tx, order.id).await?;
     if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
         workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
     carts::clear(&mut *tx, cart).await?;
-    let view = answer(&mut tx, order.id, user, idempotency_key).await?;
+    let view = answer(&mut tx, order.id, owner, idempotency_key).await?;
     if !take_stock(&mut tx, &lines).await? {
         return Ok(None);
     }
@@ -246,7 +326,7 @@ async fn own_addresses(
     tx: &mut PgConnection,
     user: Uuid,
     request: Checkout,
-) -> Result<(AddressRow, AddressRow)> {
+) -> Result<(Address, Address)> {
     let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
     let billing = addresses::find(&mut *tx, user, request.billing_address_id).await?;
     let mut violations = Violations::new();
@@ -257,17 +337,23 @@ async fn own_addresses(
         violations.add("billing_address_id", "no such address in your address book");
     }
     match (shipping, billing) {
-        (Some(shipping), Some(billing)) => Ok((shipping, billing)),
+        (Some(shipping), Some(billing)) => Ok((Address::from(&shipping), Address::from(&billing))),
         _ => Err(violations.into()),
     }
 }
 
-/// The caller's locked cart and its lines as read now (unlocked), each on
+/// The buyer's locked cart and its lines as read now (unlocked), each on
 /// sale and in stock, or a 409 saying what is not.
-async fn cart_lines(tx: &mut PgConnection, user: Uuid) -> Result<(Uuid, Vec<LineRow>)> {
-    let empty = || Error::conflict("cart_empty", "the cart is empty");
-    // Locked, so one user's checkouts run one at a time.
-    let cart = carts::lock_user_cart(&mut *tx, user).await?.ok_or_else(empty)?;
+async fn cart_lines(tx: &mut PgConnection, buyer: &Buyer) -> Result<(Uuid, Vec<LineRow>)> {
+    let empty = cart_empty;
+    // Locked, so one buyer's checkouts run one at a time.
+    let cart = match buyer {
+        Buyer::Customer { user, .. } => carts::lock_user_cart(&mut *tx, *user).await?,
+        Buyer::Guest(guest) => {
+            carts::lock_guest_cart(&mut *tx, &hash_opaque_token(&guest.cart_token)).await?
+        }
+    }
+    .ok_or_else(empty)?;
     // Read unlocked: checkout prices from this read and locks the variants
     // only at the end, in id order.
     let mut lines = carts::lines(&mut *tx, cart).await?;
@@ -294,19 +380,20 @@ fn price(state: &AppState, lines: &[LineRow]) -> Result<Totals> {
         .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))
 }
 
-/// A new order of `user`'s, awaiting payment, before it is stored.
+/// A new order (of `user`'s, or a guest's), awaiting payment, before it is
+/// stored.
 fn new_order(
-    user: Uuid,
+    user: Option<Uuid>,
     provider: Provider,
-    shipping: &AddressRow,
-    billing: &AddressRow,
+    shipping: &Address,
+    billing: &Address,
     totals: &Totals,
 ) -> Result<OrderRow> {
     let now = Utc::now(); // placeholder: the database stamps the stored row
     Ok(OrderRow {
         id: Uuid::now_v7(),
         order_number: new_order_number(),
-        user_id: Some(user),
+        user_id: user,
         status: OrderStatus::PendingPayment,
         payment_status: PaymentStatus::Pending,
         payment_method: provider.method().to_owned(),
@@ -369,7 +456,7 @@ async fn write_order(
 async fn answer(
     tx: &mut PgConnection,
     id: Uuid,
-    user: Uuid,
+    owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
     let stored = orders::find(&mut *tx, id, None, false).await?.ok_or(Error::NotFound("order"))?;
@@ -378,7 +465,7 @@ async fn answer(
     let view = OrderView::new(stored, items, events)?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
-        idempotency::complete(&mut *tx, user, key, 201, &body).await?;
+        idempotency::complete(&mut *tx, owner, key, 201, &body).await?;
     }
     Ok(view)
 }
@@ -470,6 +557,22 @@ pub async fn find(state: &AppState, id: Uuid, owner: Option<Uuid>) -> Result<Ord
     let items = orders::items(&state.db, id).await?;
     let events = orders::events(&state.db, id).await?;
     OrderView::new(order, items, events)
+}
+
+/// The order that `token` (a guest's order token) opens.
+pub async fn find_by_token(state: &AppState, token: &str) -> Result<OrderView> {
+    let id = orders::find_by_access(&state.db, &hash_opaque_token(token))
+        .await?
+        .ok_or(Error::NotFound("order"))?;
+    find(state, id, None).await
+}
+
+/// Cancels the order that `token` opens, while cancellation is allowed.
+pub async fn cancel_by_token(state: &AppState, token: &str) -> Result<OrderView> {
+    let id = orders::find_by_access(&state.db, &hash_opaque_token(token))
+        .await?
+        .ok_or(Error::NotFound("order"))?;
+    cancel(state, id, Actor::Guest, "cancelled by the guest who placed it").await
 }
 
 /// A page of orders matching `filter`, newest first, and the total.

@@ -103,6 +103,10 @@ pub struct OrderView {
     /// With Stripe, at checkout: what the browser confirms the payment with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// A guest's checkout only: the token that opens this order
+    /// (`GET /api/v1/orders/lookup?token=`); the order emails carry it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_token: Option<String>,
 }
 
 /// An order in a list, without items and timeline.
@@ -187,6 +191,7 @@ impl OrderView {
             created_at: row.created_at,
             updated_at: row.updated_at,
             client_secret: None,
+            order_token: None,
         })
     }
 }

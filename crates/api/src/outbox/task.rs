@@ -79,7 +79,7 @@ pub(super) async fn prepare(
     };
     let body = match &message {
         OutboxMessage::Notification(event) => {
-            match notification(db, event.order_id, event.event).await? {
+            match notification(db, links, event.order_id, event.event).await? {
                 Some(notification) => serde_json::to_vec(&notification),
                 None => return Ok(Prepared::Skip("the order has no customer to tell".into())),
             }
@@ -143,6 +143,7 @@ async fn account_email(
 /// no customer any more (the account was deleted).
 async fn notification(
     db: &PgPool,
+    links: &AccountLinks,
     id: Uuid,
     status: OrderStatus,
 ) -> Result<Option<NotificationTask>> {
@@ -173,6 +174,7 @@ async fn notification(
         total: Money::new(facts.total_amount, currency),
         tracking_number: facts.tracking_number,
         estimated_delivery_date: facts.estimated_delivery_date,
+        order_link: facts.guest.then(|| links.order_link(&links.order_token(id))),
     }))
 }
 

@@ -166,7 +166,14 @@ pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) ->
 /// Deletes the account; its sessions go with it.
 #[tracing::instrument(skip_all, fields(user = %id))]
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
-    let done = sqlx::query!("DELETE FROM users WHERE id = $1", id).execute(db).await?;
+    // Its checkout keys hold its orders' answers: they go with it.
+    let done = sqlx::query!(
+        "WITH keys AS (DELETE FROM idempotency_keys WHERE owner_id = $1)
+         DELETE FROM users WHERE id = $1",
+        id
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

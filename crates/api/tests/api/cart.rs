@@ -3,27 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_of, set_cookie};
-
-fn cart_token(response: &reqwest::Response) -> Option<String> {
-    crate::helpers::cookie_value(response, "cart_token")
-}
-
-async fn guest_add(
-    app: &TestApp,
-    token: Option<&str>,
-    product: &str,
-    quantity: i64,
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(app.url("/api/v1/cart/items"))
-        .json(&json!({"product_id": product, "quantity": quantity}));
-    if let Some(token) = token {
-        request = request.header("cookie", format!("cart_token={token}"));
-    }
-    request.send().await.unwrap()
-}
+use crate::helpers::{TestApp, cart_token, error_of, guest_add, set_cookie};
 
 async fn guest_cart(app: &TestApp, token: &str) -> Value {
     app.client

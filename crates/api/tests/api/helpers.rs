@@ -635,3 +635,26 @@ pub fn visit_sources(dir: &std::path::Path, check: &mut dyn FnMut(&std::path::Pa
         }
     }
 }
+
+/// The `cart_token` cookie a response sets.
+pub fn cart_token(response: &reqwest::Response) -> Option<String> {
+    cookie_value(response, "cart_token")
+}
+
+/// A guest adds `quantity` of `product` (one variant) to the cart behind
+/// `token`, or to a new cart without one.
+pub async fn guest_add(
+    app: &TestApp,
+    token: Option<&str>,
+    product: &str,
+    quantity: i64,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/cart/items"))
+        .json(&serde_json::json!({"product_id": product, "quantity": quantity}));
+    if let Some(token) = token {
+        request = request.header("cookie", format!("cart_token={token}"));
+    }
+    request.send().await.unwrap()
+}

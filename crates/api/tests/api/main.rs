@@ -18,6 +18,7 @@ mod errors;
 mod faults;
 mod google_auth;
 mod google_standin;
+mod guests;
 mod hardening;
 mod health;
 mod helpers;

@@ -305,6 +305,8 @@ fn every_operation_says_which_credentials_it_takes() {
         "request_password_reset",
         "confirm_password_reset",
         "verify_email",
+        "lookup_order",
+        "cancel_order_by_token",
         "list_categories",
         "list_collections",
         "get_collection",
@@ -512,12 +514,12 @@ fn request_schemas_state_the_validation_rules() {
         assert_eq!(range(&pick["properties"]["quantity"]), (json!(1), json!(99)));
     }
     assert_eq!(range(&field("SetQuantityRequest", "quantity")), (json!(0), json!(99)));
-    assert_eq!(limits(&field("AddressRequest", "postal_code")), (json!(2), json!(12)));
-    assert!(field("AddressRequest", "phone")["pattern"].is_string());
-    assert!(field("AddressRequest", "country")["enum"].as_array().unwrap().contains(&json!("GB")));
-    let required = schemas["AddressRequest"]["required"].as_array().unwrap();
+    assert_eq!(limits(&field("AddressFields", "postal_code")), (json!(2), json!(12)));
+    assert!(field("AddressFields", "phone")["pattern"].is_string());
+    assert!(field("AddressFields", "country")["enum"].as_array().unwrap().contains(&json!("GB")));
+    let required = schemas["AddressFields"]["required"].as_array().unwrap();
     for name in ["name", "phone", "street1", "city", "postal_code", "country"] {
-        assert!(required.contains(&json!(name)), "AddressRequest.{name} is required");
+        assert!(required.contains(&json!(name)), "AddressFields.{name} is required");
     }
     let stock = schemas["StockRequest"]["oneOf"].as_array().unwrap();
     assert_eq!(stock.len(), 2, "exactly one of delta and quantity");

@@ -256,13 +256,16 @@ async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
     let app = TestApp::spawn_shop().await;
     let (user, address) = app.customer().await;
     let request = gokart_api::orders::handler::CheckoutRequest {
-        shipping_address_id: address.clone(),
-        billing_address_id: address.clone(),
+        shipping_address_id: Some(address.clone()),
+        billing_address_id: Some(address.clone()),
+        email: None,
+        shipping_address: None,
+        billing_address: None,
         payment_method: "manual".into(),
     };
     let hash = gokart_api::orders::idempotency::fingerprint(&request).unwrap();
     sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1::uuid, 'busy', $2)",
+        "INSERT INTO idempotency_keys (owner_id, key, request_hash) VALUES ($1::uuid, 'busy', $2)",
     )
     .bind(&user.id)
     .bind(&hash)

@@ -118,6 +118,7 @@ mod tests {
             total: Money::new(4397, Currency::USD),
             tracking_number: Some("TRK-1".into()),
             estimated_delivery_date: NaiveDate::from_ymd_opt(2026, 12, 3),
+            order_link: None,
         }
     }
 
@@ -188,5 +189,17 @@ mod tests {
         let email = render_account(&reset, "GoKart <o@x.test>").unwrap();
         assert_eq!(email.subject, "Reset your password");
         assert!(email.text.contains("ignore this email"));
+    }
+
+    #[test]
+    fn a_guest_order_email_links_to_the_order() {
+        let mut guest = task(OrderStatus::Confirmed);
+        guest.order_link = Some("https://shop.test/orders/lookup?token=t0k".into());
+        let email = render(&guest, "GoKart <o@x.test>").unwrap();
+        for body in [&email.html, &email.text] {
+            assert!(body.contains("https://shop.test/orders/lookup?token=t0k"), "{body}");
+        }
+        let member = render(&task(OrderStatus::Confirmed), "GoKart <o@x.test>").unwrap();
+        assert!(!member.text.contains("lookup"));
     }
 }
