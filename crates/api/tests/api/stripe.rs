@@ -450,3 +450,46 @@ async fn a_cancelled_order_paid_without_a_webhook_is_found_and_refunded() {
     assert_eq!((report.payments_reconciled, report.refunds_sent), (1, 1));
     assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
 }
+
+#[tokio::test]
+async fn a_guest_pays_by_card_and_the_webhook_confirms_their_order() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let kettle: uuid::Uuid =
+        sqlx::query_scalar("SELECT product_id FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let added = crate::helpers::guest_add(&app, None, &kettle.to_string(), 2).await;
+    let cart = crate::helpers::cart_token(&added).unwrap();
+    let address = json!({"name": "Grace Guest", "phone": "+1 555 010 0199", "street1": "1 Main St",
+                         "city": "Springfield", "state": "IL", "postal_code": "62701", "country": "US"});
+    let placed = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("cookie", format!("cart_token={cart}"))
+        .json(&json!({"email": "grace@example.com", "shipping_address": address,
+                      "billing_address": address, "payment_method": "stripe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    let order: Value = placed.json().await.unwrap();
+    assert!(order["client_secret"].as_str().unwrap().contains("_secret_"));
+    let token = order["order_token"].as_str().unwrap();
+    assert_eq!(order_state(&app, &order).await, ("pending_payment".into(), "pending".into()));
+
+    let intent = intent_of(&app, &order).await;
+    let succeeded = event(
+        "evt_guest",
+        "payment_intent.succeeded",
+        json!({"id": intent, "object": "payment_intent"}),
+    );
+    assert_eq!(deliver(&app, &succeeded, now()).await.status(), 200);
+    let shown: Value =
+        app.get(&format!("/api/v1/orders/lookup?token={token}")).await.json().await.unwrap();
+    assert_eq!(
+        (shown["status"].as_str(), shown["payment_status"].as_str()),
+        (Some("confirmed"), Some("paid"))
+    );
+}
