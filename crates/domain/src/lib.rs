@@ -10,6 +10,7 @@ pub mod identity;
 pub mod money;
 pub mod orders;
 pub mod paging;
+pub mod pricing;
 pub mod tasks;
 pub mod validation;
 pub mod variants;
