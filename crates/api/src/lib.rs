@@ -40,6 +40,7 @@ pub mod seed;
 pub mod shedding;
 pub mod startup;
 pub mod state;
+pub mod tax;
 pub mod users;
 
 pub use config::ApiConfig;

@@ -163,6 +163,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::orders::list))
         .routes(routes!(admin::orders::get))
         .routes(routes!(admin::orders::cancel))
+        .routes(routes!(admin::tax_rates::list, admin::tax_rates::create))
+        .routes(routes!(admin::tax_rates::update, admin::tax_rates::delete))
         .routes(routes!(admin::dead_letters::list))
         .routes(routes!(admin::dead_letters::retry))
         .routes(routes!(internal::handler::report_status))

@@ -109,7 +109,8 @@ fn postal_code(raw: &str) -> Result<String, Invalid> {
     }
 }
 
-fn country(raw: &str) -> Result<String, Invalid> {
+/// An ISO 3166-1 alpha-2 country code, upper-cased.
+pub fn country(raw: &str) -> Result<String, Invalid> {
     let code = raw.trim().to_ascii_uppercase();
     if COUNTRIES.binary_search(&code.as_str()).is_ok() {
         Ok(code)

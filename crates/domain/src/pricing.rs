@@ -140,6 +140,61 @@ pub struct TaxRules {
     pub inclusive: bool,
 }
 
+/// A stored tax rate: for a country, optionally one region of it, and
+/// optionally one tax class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxRate {
+    /// ISO 3166-1 alpha-2 code.
+    pub country: String,
+    /// A region of the country (its state or province, as addresses spell it).
+    pub region: Option<String>,
+    /// The tax class it applies to; `None`: every line without a rate of
+    /// its own class.
+    pub tax_class: Option<String>,
+    /// Basis points.
+    pub rate_bps: u32,
+    /// Whether prices for this destination include the tax.
+    pub inclusive: bool,
+}
+
+impl TaxRules {
+    /// The rules for a destination from the shop's `rates`: for each class
+    /// (and for no class), the region's rate if there is one, else the
+    /// country's. A destination with no rate is taxed at 0 (see
+    /// [`TaxRules::known`]). Regions match regardless of case.
+    pub fn for_destination(rates: &[TaxRate], country: &str, region: Option<&str>) -> Self {
+        let region_matches = |rate: &TaxRate| match (&rate.region, region) {
+            (None, _) => Some(false),
+            (Some(theirs), Some(ours)) if theirs.eq_ignore_ascii_case(ours.trim()) => Some(true),
+            _ => None,
+        };
+        // (class, specific) -> rate; the region's beats the country's.
+        let mut chosen: BTreeMap<Option<&str>, (bool, &TaxRate)> = BTreeMap::new();
+        for rate in rates.iter().filter(|r| r.country.eq_ignore_ascii_case(country)) {
+            let Some(specific) = region_matches(rate) else { continue };
+            let class = rate.tax_class.as_deref();
+            if chosen.get(&class).is_none_or(|(held, _)| specific && !held) {
+                chosen.insert(class, (specific, rate));
+            }
+        }
+        let base = chosen.get(&None).map(|(_, rate)| *rate);
+        TaxRules {
+            rate_bps: base.map_or(0, |rate| rate.rate_bps),
+            by_class: chosen
+                .iter()
+                .filter_map(|(class, (_, rate))| Some(((*class)?.to_owned(), rate.rate_bps)))
+                .collect(),
+            inclusive: base.is_some_and(|rate| rate.inclusive),
+        }
+    }
+
+    /// Whether any rate applies (an order to a destination without one
+    /// notes it).
+    pub fn known(&self) -> bool {
+        self.rate_bps > 0 || !self.by_class.is_empty()
+    }
+}
+
 /// Everything a price depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricingInput {
@@ -598,6 +653,33 @@ mod tests {
         let priced = price(&cart).unwrap();
         assert_eq!(priced.shipping, 0);
         assert_eq!(priced.adjustments[0].kind, AdjustmentKind::FreeShipping);
+    }
+
+    #[test]
+    fn a_region_s_rate_beats_its_country_s_for_each_class() {
+        let rate = |country: &str, region: Option<&str>, class: Option<&str>, bps| TaxRate {
+            country: country.into(),
+            region: region.map(Into::into),
+            tax_class: class.map(Into::into),
+            rate_bps: bps,
+            inclusive: false,
+        };
+        let rates = [
+            rate("US", None, None, 500),
+            rate("US", Some("CA"), None, 725),
+            rate("US", None, Some("reduced"), 100),
+            rate("US", Some("IL"), Some("reduced"), 0),
+            rate("DE", None, None, 1900),
+        ];
+        let california = TaxRules::for_destination(&rates, "US", Some("ca"));
+        assert_eq!(california.rate_bps, 725);
+        assert_eq!(california.by_class.get("reduced"), Some(&100));
+        let illinois = TaxRules::for_destination(&rates, "US", Some("IL"));
+        assert_eq!((illinois.rate_bps, illinois.by_class.get("reduced")), (500, Some(&0)));
+        assert_eq!(TaxRules::for_destination(&rates, "DE", None).rate_bps, 1900);
+        let nowhere = TaxRules::for_destination(&rates, "FR", None);
+        assert!(!nowhere.known());
+        assert_eq!(nowhere.rate_bps, 0);
     }
 
     #[test]

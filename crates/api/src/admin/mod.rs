@@ -8,5 +8,6 @@ pub mod catalog_schemas;
 pub mod collections;
 pub mod dead_letters;
 pub mod orders;
+pub mod tax_rates;
 pub mod users;
 pub mod variants;

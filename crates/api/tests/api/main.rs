@@ -41,6 +41,7 @@ mod shutdown;
 mod stripe;
 mod stripe_standin;
 mod structure;
+mod tax_rates;
 mod tokens;
 mod upgrades;
 mod variants;
