@@ -38,6 +38,7 @@ pub mod routes;
 pub mod schemas;
 pub mod seed;
 pub mod shedding;
+pub mod shipping;
 pub mod startup;
 pub mod state;
 pub mod tax;

@@ -25,7 +25,7 @@ use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
     addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
-    shedding, users,
+    shedding, shipping, users,
 };
 
 /// Where the OpenAPI document is served.
@@ -146,6 +146,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::handler::get))
         .routes(routes!(cart::handler::add_item))
         .routes(routes!(cart::handler::set_quantity, cart::handler::remove_item))
+        .routes(routes!(shipping::handler::options))
         .routes(routes!(addresses::handler::list, addresses::handler::create))
         .routes(routes!(
             addresses::handler::get,
@@ -163,6 +164,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::orders::list))
         .routes(routes!(admin::orders::get))
         .routes(routes!(admin::orders::cancel))
+        .routes(routes!(admin::shipping_zones::list, admin::shipping_zones::create))
+        .routes(routes!(admin::shipping_zones::update, admin::shipping_zones::delete))
         .routes(routes!(admin::tax_rates::list, admin::tax_rates::create))
         .routes(routes!(admin::tax_rates::update, admin::tax_rates::delete))
         .routes(routes!(admin::dead_letters::list))

@@ -387,6 +387,46 @@ fn discounts(
     Ok(Discounts { per_line: taken, waived_by: waives, adjustments })
 }
 
+/// A shipping zone: countries, optionally narrowed to some of their regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// Id.
+    pub id: Uuid,
+    /// ISO 3166-1 alpha-2 codes.
+    pub countries: Vec<String>,
+    /// Regions it is limited to; empty: the whole of each country.
+    pub regions: Vec<String>,
+}
+
+/// The zone that serves a destination: one naming its region first, else
+/// one covering the whole country; among equals, the first listed.
+pub fn zone_for<'a>(zones: &'a [Zone], country: &str, region: Option<&str>) -> Option<&'a Zone> {
+    let in_country = |zone: &&Zone| zone.countries.iter().any(|c| c.eq_ignore_ascii_case(country));
+    let names_region = |zone: &&Zone| {
+        region.is_some_and(|region| {
+            zone.regions.iter().any(|r| r.eq_ignore_ascii_case(region.trim()))
+        })
+    };
+    zones
+        .iter()
+        .filter(in_country)
+        .find(names_region)
+        .or_else(|| zones.iter().filter(in_country).find(|zone| zone.regions.is_empty()))
+}
+
+/// What `method` charges for `lines` whose discounted subtotal is
+/// `merchandise` (its threshold applied); `Err(TooHeavy)` when it does not
+/// take them.
+pub fn shipping_charge(
+    method: &ShippingMethod,
+    lines: &[Line],
+    merchandise: i64,
+) -> Result<i64, PricingError> {
+    let price = shipping_price(method, lines)?;
+    let free = method.free_over.is_some_and(|threshold| merchandise >= threshold);
+    Ok(if free { 0 } else { price })
+}
+
 fn shipping_price(method: &ShippingMethod, lines: &[Line]) -> Result<i64, PricingError> {
     if method.weight_bands.is_empty() {
         return Ok(method.price.max(0));
@@ -653,6 +693,26 @@ mod tests {
         let priced = price(&cart).unwrap();
         assert_eq!(priced.shipping, 0);
         assert_eq!(priced.adjustments[0].kind, AdjustmentKind::FreeShipping);
+    }
+
+    #[test]
+    fn a_zone_naming_the_region_serves_it_before_a_country_wide_one() {
+        let zone = |n, countries: &[&str], regions: &[&str]| Zone {
+            id: id(n),
+            countries: countries.iter().map(|c| (*c).to_owned()).collect(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let zones = [
+            zone(1, &["US", "CA"], &[]),
+            zone(2, &["US"], &["AK", "HI"]),
+            zone(3, &["DE", "FR"], &[]),
+        ];
+        assert_eq!(zone_for(&zones, "US", Some("hi")).map(|z| z.id), Some(id(2)));
+        assert_eq!(zone_for(&zones, "us", Some("IL")).map(|z| z.id), Some(id(1)));
+        assert_eq!(zone_for(&zones, "FR", None).map(|z| z.id), Some(id(3)));
+        assert_eq!(zone_for(&zones, "JP", None), None);
+        let alaska_only = [zone(2, &["US"], &["AK"])];
+        assert_eq!(zone_for(&alaska_only, "US", Some("IL")), None);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct LineRow {
     pub media: Json<Vec<MediaEntry>>,
     /// Units in stock now.
     pub stock_quantity: i32,
+    /// Shipping weight of one unit, if known.
+    pub weight_grams: Option<i32>,
     /// Still on sale (variant and product not deleted, active).
     pub on_sale: bool,
 }
@@ -244,7 +246,7 @@ pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> 
         r#"SELECT v.product_id, i.variant_id,
                   variant_options(v) AS "options!",
                   i.quantity, p.name, v.sku, v.price_amount, p.currency,
-                  p.thumbnail, p.media AS "media: Json<Vec<MediaEntry>>", v.stock_quantity,
+                  p.thumbnail, p.media AS "media: Json<Vec<MediaEntry>>", v.stock_quantity, v.weight_grams,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)
                       AS "on_sale!"
            FROM cart_items i

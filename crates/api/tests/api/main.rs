@@ -37,6 +37,7 @@ mod request_ids;
 mod secrets;
 mod service_tokens;
 mod sessions;
+mod shipping;
 mod shutdown;
 mod stripe;
 mod stripe_standin;
