@@ -47,6 +47,11 @@ impl LineRow {
             None => self.thumbnail.clone(),
         }
     }
+
+    /// The product photo [`LineRow::image`] shows, if it is one.
+    pub fn photo(&self) -> Option<Uuid> {
+        media::for_variant(&self.media, self.variant_id).map(|photo| photo.id)
+    }
 }
 
 /// A variant as the cart needs it.

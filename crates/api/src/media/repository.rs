@@ -156,3 +156,13 @@ pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
     sqlx::query!("DELETE FROM product_media WHERE id = $1", id).execute(db).await?;
     Ok(())
 }
+
+/// Whether an order item shows photo `id`.
+pub async fn shown_in_orders(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM order_items WHERE media_id = $1) AS "shown!""#,
+        id
+    )
+    .fetch_one(db)
+    .await?)
+}

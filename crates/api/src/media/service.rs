@@ -144,14 +144,19 @@ pub async fn update(state: &AppState, id: Uuid, changes: MediaChanges) -> Result
     Ok(stored)
 }
 
-/// Deletes a photo and its stored objects; the others close the gap.
+/// Deletes a photo and, unless an order shows it, its stored objects; the
+/// others close the gap. Order history keeps its pictures.
 pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
     let mut tx = state.db.begin().await?;
     let media = locked(&mut tx, id).await?;
     repository::delete(&mut *tx, id).await?;
     let rest = repository::ordered(&mut *tx, media.product_id).await?;
     repository::renumber(&mut *tx, &rest).await?;
+    let shown = repository::shown_in_orders(&mut *tx, id).await?;
     tx.commit().await?;
+    if shown {
+        return Ok(());
+    }
     let format = process::Format::parse(&media.format).unwrap_or(process::Format::Jpeg);
     let mut keys = vec![original_key(media.product_id, id, format)];
     keys.extend(

@@ -63,6 +63,8 @@ pub struct ItemRow {
     pub options: serde_json::Value,
     /// Image then.
     pub image: Option<String>,
+    /// The product photo the image is.
+    pub media_id: Option<Uuid>,
     /// Unit price then.
     pub unit_price_amount: i64,
     /// Units.
@@ -171,14 +173,15 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
     let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
     let skus: Vec<String> = items.iter().map(|i| i.sku.clone()).collect();
     let images: Vec<Option<String>> = items.iter().map(|i| i.image.clone()).collect();
+    let media: Vec<Option<Uuid>> = items.iter().map(|i| i.media_id).collect();
     let prices: Vec<i64> = items.iter().map(|i| i.unit_price_amount).collect();
     let quantities: Vec<i32> = items.iter().map(|i| i.quantity).collect();
     let totals: Vec<i64> = items.iter().map(|i| i.line_total_amount).collect();
     sqlx::query!(
         "INSERT INTO order_items (order_id, product_id, variant_id, options, name, sku, image,
-                                  unit_price_amount, quantity, line_total_amount)
+                                  unit_price_amount, quantity, line_total_amount, media_id)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[],
-                                  $7::text[], $8::int8[], $9::int4[], $10::int8[])",
+                                  $7::text[], $8::int8[], $9::int4[], $10::int8[], $11::uuid[])",
         order,
         &ids,
         &variants,
@@ -188,7 +191,8 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
         &images as &[Option<String>],
         &prices,
         &quantities,
-        &totals
+        &totals,
+        &media as &[Option<Uuid>]
     )
     .execute(db)
     .await?;
@@ -284,8 +288,8 @@ pub async fn find(
 pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>> {
     Ok(sqlx::query_as!(
         ItemRow,
-        "SELECT product_id, variant_id, name, sku, options, image, unit_price_amount, quantity,
-                line_total_amount
+        "SELECT product_id, variant_id, name, sku, options, image, media_id, unit_price_amount,
+                quantity, line_total_amount
          FROM order_items WHERE order_id = $1 ORDER BY name, variant_id",
         order
     )

@@ -442,6 +442,7 @@ async fn write_order(
             sku: line.sku.clone(),
             options: line.options.clone(),
             image: line.image(urls),
+            media_id: line.photo(),
             unit_price_amount: line.price_amount,
             quantity: line.quantity,
             line_total_amount: line.price_amount * i64::from(line.quantity),

@@ -426,6 +426,16 @@ async fn photos_are_ordered_attached_to_variants_and_deleted_with_their_files() 
     assert_eq!(shown["media"][1]["position"], 1);
     let again = shop.send(Method::DELETE, &format!("/api/v1/admin/media/{}", ids[2]), None).await;
     assert_eq!(again.status(), 404);
+
+    // The photo the order shows leaves the product but keeps its files:
+    // order history keeps its picture.
+    let files_before = shop.dir.files().len();
+    let shown = shop.send(Method::DELETE, &format!("/api/v1/admin/media/{}", ids[1]), None).await;
+    assert_eq!(shown.status(), 204);
+    let product = shop.json(&format!("/api/v1/products/{tee}")).await;
+    assert_eq!(order(&product), [ids[0].clone()]);
+    assert_eq!(shop.dir.files().len(), files_before);
+    assert_eq!(fetch(placed["items"][0]["image"].as_str().unwrap()).await.status(), 200);
 }
 
 #[tokio::test]
