@@ -157,6 +157,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::handler::checkout, orders::handler::list))
         .routes(routes!(orders::handler::lookup))
         .routes(routes!(orders::handler::cancel_by_token))
+        .routes(routes!(orders::handler::payment_by_token))
         .routes(routes!(orders::handler::get))
         .routes(routes!(orders::handler::cancel))
         .routes(routes!(orders::handler::payment))

@@ -283,3 +283,21 @@ pub async fn cancel_by_token(
 ) -> Result<Json<OrderView>> {
     Ok(Json(service::cancel_by_token(&state, query.token.trim()).await?))
 }
+
+/// The client secret to pay, by card, the unpaid Stripe order a guest's
+/// token opens (again, e.g. after the checkout answer was lost).
+#[utoipa::path(post, path = "/api/v1/orders/lookup/payment", tag = "orders",
+    operation_id = "get_order_payment_secret_by_token", security(), params(OrderTokenQuery),
+    responses(
+        (status = 200, description = "The client secret", body = PaymentSecret),
+        (status = 404, description = "No order opens with this token", body = ErrorEnvelope),
+        (status = 409, description = "The order is not awaiting a card payment", body = ErrorEnvelope),
+        (status = 503, description = "Stripe is unreachable; try again", body = ErrorEnvelope),
+    ))]
+pub async fn payment_by_token(
+    State(state): State<AppState>,
+    Query(query): Query<OrderTokenQuery>,
+) -> Result<Json<PaymentSecret>> {
+    let client_secret = service::payment_secret_by_token(&state, query.token.trim()).await?;
+    Ok(Json(PaymentSecret { client_secret }))
+}

@@ -524,8 +524,19 @@ async fn start_stripe_payment(
 
 /// The client secret to pay one of the caller's unpaid Stripe orders with.
 pub async fn payment_secret(state: &AppState, user: Uuid, id: Uuid) -> Result<String> {
-    let order =
-        orders::find(&state.db, id, Some(user), false).await?.ok_or(Error::NotFound("order"))?;
+    owned_payment_secret(state, Some(user), id).await
+}
+
+/// [`payment_secret`] for the guest order that `token` opens.
+pub async fn payment_secret_by_token(state: &AppState, token: &str) -> Result<String> {
+    let id = orders::find_by_access(&state.db, &hash_opaque_token(token))
+        .await?
+        .ok_or(Error::NotFound("order"))?;
+    owned_payment_secret(state, None, id).await
+}
+
+async fn owned_payment_secret(state: &AppState, owner: Option<Uuid>, id: Uuid) -> Result<String> {
+    let order = orders::find(&state.db, id, owner, false).await?.ok_or(Error::NotFound("order"))?;
     if order.payment_method != Provider::Stripe.method()
         || order.status != OrderStatus::PendingPayment
     {

@@ -307,6 +307,7 @@ fn every_operation_says_which_credentials_it_takes() {
         "verify_email",
         "lookup_order",
         "cancel_order_by_token",
+        "get_order_payment_secret_by_token",
         "list_categories",
         "list_collections",
         "get_collection",
