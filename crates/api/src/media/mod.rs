@@ -94,12 +94,17 @@ impl<'a> Urls<'a> {
         entry.renditions.iter().filter_map(|w| u32::try_from(*w).ok())
     }
 
+    /// The full-size image of `entry` of `product`.
+    fn original(&self, product: Uuid, entry: &MediaEntry) -> String {
+        let format = process::Format::parse(&entry.format).unwrap_or(process::Format::Jpeg);
+        self.at(&original_key(product, entry.id, format))
+    }
+
     /// `entry` of `product` as clients see it.
     pub fn view(&self, product: Uuid, entry: &MediaEntry) -> MediaView {
-        let format = process::Format::parse(&entry.format).unwrap_or(process::Format::Jpeg);
         MediaView {
             id: entry.id,
-            url: self.at(&original_key(product, entry.id, format)),
+            url: self.original(product, entry),
             alt: entry.alt.clone(),
             width: entry.width,
             height: entry.height,
@@ -116,7 +121,7 @@ impl<'a> Urls<'a> {
     pub fn card(&self, product: Uuid, entry: &MediaEntry) -> String {
         match Self::widths(entry).filter(|width| *width >= CARD_WIDTH).min() {
             Some(width) => self.at(&rendition_key(product, entry.id, width)),
-            None => self.view(product, entry).url,
+            None => self.original(product, entry),
         }
     }
 }

@@ -93,19 +93,15 @@ pub async fn options(
 
     let mut db = state.db.acquire().await?;
     let zones = crate::shipping::zones(&mut db).await?;
-    let destinations: Vec<pricing::Zone> = zones
-        .iter()
-        .map(|zone| pricing::Zone {
-            id: zone.row.id,
-            countries: zone.row.countries.clone(),
-            regions: zone.row.regions.clone(),
-        })
-        .collect();
-    let Some(serving) = pricing::zone_for(&destinations, &country, region.as_deref()) else {
+    let destinations: Vec<pricing::Zone> =
+        zones.iter().map(|zone| pricing::Zone::from(&zone.row)).collect();
+    let serving = pricing::zone_for(&destinations, &country, region.as_deref()).map(|z| z.id);
+    let Some(zone) = zones.iter().find(|zone| Some(zone.row.id) == serving) else {
         return Ok(Json(Vec::new()));
     };
-    let methods = zones.iter().filter(|zone| zone.row.id == serving.id).flat_map(|z| &z.methods);
-    let options = methods
+    let options = zone
+        .methods
+        .iter()
         .filter_map(|row| {
             let method = ShippingMethod::from(row);
             let charge = pricing::shipping_charge(&method, &priced, merchandise).ok()?;

@@ -4,8 +4,10 @@
 
 pub mod handler;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use gokart_domain::pricing::{ShippingMethod, WeightBand};
+use gokart_domain::pricing::{self, ShippingMethod, WeightBand};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
@@ -79,6 +81,12 @@ impl From<&MethodRow> for ShippingMethod {
     }
 }
 
+impl From<&ZoneRow> for pricing::Zone {
+    fn from(row: &ZoneRow) -> Self {
+        pricing::Zone { id: row.id, countries: row.countries.clone(), regions: row.regions.clone() }
+    }
+}
+
 /// A zone with its methods in order.
 #[derive(Debug, Clone)]
 pub struct Zone {
@@ -129,15 +137,14 @@ pub async fn zones(db: &mut PgConnection) -> Result<Vec<Zone>> {
     )
     .fetch_all(&mut *db)
     .await?;
-    let mut methods = methods_of(&mut *db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut methods: HashMap<Uuid, Vec<MethodRow>> = HashMap::new();
+    for method in methods_of(&mut *db, &ids).await? {
+        methods.entry(method.zone_id).or_default().push(method);
+    }
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                methods.drain(..).partition(|m| m.zone_id == row.id);
-            methods = rest;
-            Zone { row, methods: mine }
-        })
+        .map(|row| Zone { methods: methods.remove(&row.id).unwrap_or_default(), row })
         .collect())
 }
 
