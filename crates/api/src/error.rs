@@ -42,6 +42,14 @@ pub enum Error {
         /// Explanation for the client.
         message: String,
     },
+    /// 422 `discount_code_rejected`: the code does not apply, and why.
+    #[error("{message}")]
+    DiscountRefused {
+        /// Why, in one snake_case word (e.g. `expired`).
+        reason: &'static str,
+        /// For people.
+        message: &'static str,
+    },
     /// 400: the request itself is malformed (code, message).
     #[error("{1}")]
     BadRequest(&'static str, &'static str),
@@ -110,6 +118,10 @@ impl Error {
             }
             Error::Unprocessable { code, field, message } => {
                 ErrorResponse::unprocessable(code, field, message)
+            }
+            Error::DiscountRefused { reason, message } => {
+                ErrorResponse::unprocessable("discount_code_rejected", "code", message)
+                    .with_reason(reason)
             }
             Error::BadRequest(code, message) => {
                 ErrorResponse::new(StatusCode::BAD_REQUEST, code, message)

@@ -147,6 +147,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::handler::add_item))
         .routes(routes!(cart::handler::set_quantity, cart::handler::remove_item))
         .routes(routes!(shipping::handler::options))
+        .routes(routes!(cart::handler::apply_code))
+        .routes(routes!(cart::handler::remove_code))
         .routes(routes!(addresses::handler::list, addresses::handler::create))
         .routes(routes!(
             addresses::handler::get,
@@ -167,6 +169,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::orders::cancel))
         .routes(routes!(admin::shipping_zones::list, admin::shipping_zones::create))
         .routes(routes!(admin::shipping_zones::update, admin::shipping_zones::delete))
+        .routes(routes!(admin::discounts::list, admin::discounts::create))
+        .routes(routes!(admin::discounts::get, admin::discounts::update, admin::discounts::delete))
         .routes(routes!(admin::tax_rates::list, admin::tax_rates::create))
         .routes(routes!(admin::tax_rates::update, admin::tax_rates::delete))
         .routes(routes!(admin::dead_letters::list))

@@ -27,6 +27,8 @@ pub async fn run(state: &AppState, seed: &SeedConfig, what: What) -> anyhow::Res
     seed_admin(state, seed).await?;
     let added = catalog::demo_catalog(&state.db).await?;
     tracing::info!(products_added = added, "demo catalog loaded");
+    let codes = crate::discounts::seed_demo(&state.db).await?;
+    tracing::info!(codes_added = codes, "demo discount codes loaded");
     if photos {
         let started = std::time::Instant::now();
         let added = catalog::demo_photos(state).await?;

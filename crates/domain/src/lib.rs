@@ -21,7 +21,7 @@ pub use catalog::{
 };
 pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};
-pub use orders::{OrderStatus, PaymentStatus, PricingRules, Totals};
+pub use orders::{OrderStatus, PaymentStatus};
 pub use paging::PageRequest;
 pub use tasks::{
     AccountEmailPurpose, AccountEmailTask, NotificationLine, NotificationTask, StatusReport,

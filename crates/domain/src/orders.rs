@@ -6,8 +6,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::{Money, MoneyError};
-
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -164,83 +162,9 @@ impl FromStr for PaymentStatus {
     }
 }
 
-/// The shop's pricing rules for an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PricingRules {
-    /// Tax rate in basis points (825 = 8.25%), applied to the discounted subtotal.
-    pub tax_rate_bps: u32,
-    /// Flat shipping charge.
-    pub shipping: Money,
-    /// Subtotal from which shipping is free, if any.
-    pub free_shipping_from: Option<Money>,
-    /// Flat discount, never more than the subtotal.
-    pub discount: Money,
-}
-
-/// What an order costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Totals {
-    /// Sum of line totals.
-    pub subtotal: Money,
-    /// Tax on the subtotal after the discount.
-    pub tax: Money,
-    /// Shipping.
-    pub shipping: Money,
-    /// Discount applied.
-    pub discount: Money,
-    /// subtotal − discount + tax + shipping.
-    pub total: Money,
-}
-
-impl PricingRules {
-    /// Totals for lines of (unit price, quantity).
-    pub fn totals(&self, lines: &[(Money, i64)]) -> Result<Totals, MoneyError> {
-        let mut subtotal = Money::zero(self.shipping.currency);
-        for (price, quantity) in lines {
-            subtotal = subtotal.checked_add(price.checked_mul(*quantity)?)?;
-        }
-        let discount =
-            if self.discount.amount > subtotal.amount { subtotal } else { self.discount };
-        let taxable = subtotal.checked_sub(discount)?;
-        let tax = taxable.percent_bps(self.tax_rate_bps)?;
-        let free = self.free_shipping_from.is_some_and(|from| subtotal.amount >= from.amount);
-        let shipping = if free { Money::zero(subtotal.currency) } else { self.shipping };
-        let total = taxable.checked_add(tax)?.checked_add(shipping)?;
-        Ok(Totals { subtotal, tax, shipping, discount, total })
-    }
-}
-
-/// Parses a rate given as a decimal fraction ("0.0825") into basis points
-/// without floating point; at most four decimals, between 0 and 1.
-pub fn parse_rate_bps(raw: &str) -> Result<u32, String> {
-    let invalid = || format!("invalid rate {raw:?}: expected a fraction like 0.0825 (8.25%)");
-    let text = raw.trim();
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.len() > 4 {
-        return Err(invalid());
-    }
-    if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
-    let padded = format!("{fraction:0<4}");
-    let fraction: u32 = padded.parse().map_err(|_| invalid())?;
-    let bps =
-        whole.checked_mul(10_000).and_then(|w| w.checked_add(fraction)).ok_or_else(invalid)?;
-    if bps > 10_000 {
-        return Err(invalid());
-    }
-    Ok(bps)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Currency;
-
-    fn usd(amount: i64) -> Money {
-        Money::new(amount, Currency::USD)
-    }
 
     #[test]
     fn fulfillment_moves_forward_one_step_at_a_time() {
@@ -284,46 +208,5 @@ mod tests {
         }
         assert!("lost".parse::<OrderStatus>().is_err());
         assert_eq!("refunded".parse::<PaymentStatus>().unwrap(), PaymentStatus::Refunded);
-    }
-
-    #[test]
-    fn totals_apply_discount_tax_and_shipping_in_minor_units() {
-        let rules = PricingRules {
-            tax_rate_bps: 825,
-            shipping: usd(599),
-            free_shipping_from: Some(usd(10_000)),
-            discount: usd(500),
-        };
-        let totals = rules.totals(&[(usd(1999), 2), (usd(1250), 1)]).unwrap();
-        assert_eq!(totals.subtotal, usd(5248));
-        // 8.25% of 4748 = 391.71 -> 392
-        assert_eq!(totals.tax, usd(392));
-        assert_eq!(totals.shipping, usd(599));
-        assert_eq!(totals.total, usd(4748 + 392 + 599));
-        let free = rules.totals(&[(usd(10_000), 1)]).unwrap();
-        assert_eq!(free.shipping, usd(0));
-    }
-
-    #[test]
-    fn a_discount_never_makes_a_total_negative() {
-        let rules = PricingRules {
-            tax_rate_bps: 0,
-            shipping: usd(0),
-            free_shipping_from: None,
-            discount: usd(1000),
-        };
-        let totals = rules.totals(&[(usd(300), 1)]).unwrap();
-        assert_eq!((totals.discount, totals.total), (usd(300), usd(0)));
-    }
-
-    #[test]
-    fn rates_parse_exactly_into_basis_points() {
-        assert_eq!(parse_rate_bps("0.0825"), Ok(825));
-        assert_eq!(parse_rate_bps("0.08"), Ok(800));
-        assert_eq!(parse_rate_bps("0"), Ok(0));
-        assert_eq!(parse_rate_bps(".2"), Ok(2000));
-        for bad in ["", ".", "0.00001", "-0.1", "1.5", "abc", "0,08"] {
-            assert!(parse_rate_bps(bad).is_err(), "{bad:?}");
-        }
     }
 }

@@ -39,8 +39,8 @@ pub struct Line {
     pub variant: Uuid,
     /// Its product.
     pub product: Uuid,
-    /// Its product's category.
-    pub category: Option<Uuid>,
+    /// Its product's category and that category's ancestors.
+    pub categories: Vec<Uuid>,
     /// The collections its product is in.
     pub collections: Vec<Uuid>,
     /// Its tax class (from its category), if any.
@@ -65,12 +65,13 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn covers(&self, line: &Line) -> bool {
+    /// Whether it covers `line`.
+    pub fn covers(&self, line: &Line) -> bool {
         let everything =
             self.categories.is_empty() && self.collections.is_empty() && self.products.is_empty();
         everything
             || self.products.contains(&line.product)
-            || line.category.is_some_and(|c| self.categories.contains(&c))
+            || line.categories.iter().any(|c| self.categories.contains(c))
             || line.collections.iter().any(|c| self.collections.contains(c))
     }
 }
@@ -557,7 +558,7 @@ mod tests {
         Line {
             variant: id(n),
             product: id(100 + n),
-            category: Some(id(200 + n % 3)),
+            categories: vec![id(200 + n % 3)],
             collections: vec![],
             tax_class: None,
             unit_price: price,
@@ -656,7 +657,7 @@ mod tests {
     fn scopes_minimums_classes_and_inclusive_prices() {
         let book_category = id(201);
         let mut book = line(1, 2000, 1);
-        book.category = Some(book_category);
+        book.categories = vec![book_category];
         book.tax_class = Some("reduced".into());
         let mut cart = input(vec![book, line(3, 3000, 1)]);
         cart.tax.by_class.insert("reduced".into(), 500);

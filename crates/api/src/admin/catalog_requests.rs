@@ -31,6 +31,11 @@ pub struct CategoryRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub parent_id: Option<Option<String>>,
+    /// Tax class of its products (e.g. `reduced`, matching a tax rate's
+    /// class); `null` clears it, and subcategories without one take it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[a-z0-9][a-z0-9-]{0,49}$")]
+    pub tax_class: Option<Option<String>>,
 }
 
 /// A product to create (name, sku, price and category_id required), or
@@ -374,6 +379,9 @@ pub(super) fn category_fields(
             }
         })
     });
+    let tax_class = body.tax_class.map(|raw| {
+        raw.and_then(|raw| v.check("tax_class", crate::admin::tax_rates::tax_class(&raw)))
+    });
     v.into_result()?;
-    Ok(CategoryChanges { name, slug, description, parent_id })
+    Ok(CategoryChanges { name, slug, description, parent_id, tax_class })
 }

@@ -7,6 +7,7 @@ pub mod catalog_requests;
 pub mod catalog_schemas;
 pub mod collections;
 pub mod dead_letters;
+pub mod discounts;
 pub mod orders;
 pub mod shipping_zones;
 pub mod tax_rates;

@@ -41,7 +41,8 @@ pub struct TaxRateRequest {
     pub inclusive: bool,
 }
 
-fn tax_class(raw: &str) -> std::result::Result<String, Invalid> {
+/// Checks a tax class's shape.
+pub fn tax_class(raw: &str) -> std::result::Result<String, Invalid> {
     let class = raw.trim();
     let shaped = (1..=50).contains(&class.len())
         && class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

@@ -12,15 +12,17 @@ use utoipa::openapi::schema::{
     AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
 };
 use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::owner::{CartOwner, cart_cookie};
-use super::repository::{Item, LineRow};
-use super::service::{self, Changed};
+use super::repository::Item;
+use super::service::{self, Changed, Priced};
 use crate::error::{Error, Result};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 use crate::media::Urls;
+use crate::pricing::{AdjustmentView, ChosenMethod, CodeStatus, Destination};
+use crate::schemas;
 use crate::state::AppState;
 
 /// Whether a line can be bought as it stands.
@@ -56,27 +58,54 @@ pub struct CartLine {
     pub stock_quantity: i32,
     /// Price × quantity.
     pub line_total: Money,
+    /// Its share of the discounts.
+    pub discount: Money,
+    /// Tax on its discounted amount (0 until a destination is given).
+    pub tax: Money,
+    /// The rate it is taxed at, in basis points.
+    pub tax_rate_bps: u32,
     /// Whether it can be bought as it stands.
     pub availability: Availability,
 }
 
-/// A cart.
+/// A cart, priced: with a destination (`?country=`), the same breakdown
+/// checkout will charge; without one, before shipping and tax.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartView {
     /// Lines, in the order they were added.
     pub items: Vec<CartLine>,
     /// Sum of the lines that are still on sale.
     pub subtotal: Money,
+    /// Taken off by discounts.
+    pub discount: Money,
+    /// The shipping charge (0 until a destination is given).
+    pub shipping: Money,
+    /// Tax (0 until a destination is given; with `prices_include_tax`, the
+    /// part of the prices that is tax).
+    pub tax: Money,
+    /// What checkout would charge.
+    pub total: Money,
+    /// Whether the destination's prices include its tax.
+    pub prices_include_tax: bool,
+    /// Every adjustment, explained.
+    pub adjustments: Vec<AdjustmentView>,
+    /// The codes applied to the cart, each with whether it takes something off.
+    pub discount_codes: Vec<CodeStatus>,
+    /// The shipping method charged, with a destination.
+    pub shipping_method: Option<ChosenMethod>,
+    /// With a destination: whether the shop ships there.
+    pub ships_to_destination: Option<bool>,
     /// Units across all lines.
     pub item_count: i64,
 }
 
 impl CartView {
-    fn from_lines(lines: Vec<LineRow>, urls: Urls<'_>) -> Result<Self> {
-        let mut subtotal = Money::zero(Currency::USD);
+    fn new(cart: Priced, urls: Urls<'_>) -> Result<Self> {
+        let Priced { lines, quote } = cart;
+        let money = |amount| quote.money(amount);
         let mut item_count = 0i64;
         let mut items = Vec::with_capacity(lines.len());
-        for line in lines {
+        for (index, line) in lines.into_iter().enumerate() {
             let currency = Currency::parse(&line.currency).unwrap_or(Currency::USD);
             let price = Money::new(line.price_amount, currency);
             let line_total = price.checked_mul(i64::from(line.quantity)).map_err(money_error)?;
@@ -87,11 +116,9 @@ impl CartView {
             } else {
                 Availability::InStock
             };
-            if availability != Availability::Unavailable {
-                subtotal = subtotal.checked_add(line_total).map_err(money_error)?;
-            }
             item_count += i64::from(line.quantity);
             let thumbnail = line.image(urls);
+            let priced = quote.line(index);
             items.push(CartLine {
                 product_id: line.product_id,
                 variant_id: line.variant_id,
@@ -103,10 +130,27 @@ impl CartView {
                 quantity: line.quantity,
                 stock_quantity: line.stock_quantity,
                 line_total,
+                discount: money(priced.map_or(0, |p| p.discount)),
+                tax: money(priced.map_or(0, |p| p.tax)),
+                tax_rate_bps: priced.map_or(0, |p| p.tax_rate_bps),
                 availability,
             });
         }
-        Ok(CartView { items, subtotal, item_count })
+        let totals = &quote.priced;
+        Ok(CartView {
+            items,
+            subtotal: money(totals.subtotal),
+            discount: money(totals.discount),
+            shipping: money(totals.shipping),
+            tax: money(totals.tax),
+            total: money(totals.total),
+            prices_include_tax: quote.prices_include_tax,
+            adjustments: quote.adjustments,
+            discount_codes: quote.codes,
+            shipping_method: quote.method,
+            ships_to_destination: quote.ships,
+            item_count,
+        })
     }
 }
 
@@ -174,7 +218,7 @@ pub struct SetQuantityRequest {
 }
 
 fn respond(state: &AppState, changed: Changed) -> Result<Response> {
-    let body = Json(CartView::from_lines(changed.lines, state.media_urls())?);
+    let body = Json(CartView::new(changed.cart, state.media_urls())?);
     Ok(match changed.new_guest_token {
         Some(token) => {
             let cookie = cart_cookie(&token, state.config.auth.cookie_secure);
@@ -192,15 +236,115 @@ fn quantity(raw: i64, min: i64) -> Result<i32> {
     }
 }
 
-/// The cart: the signed-in user's, or the guest's behind the `cart_token` cookie.
+/// Where to price the cart for, and how to ship it.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PreviewQuery {
+    /// ISO 3166-1 alpha-2 country code; with it, shipping and tax are
+    /// priced as checkout will charge them.
+    #[param(value_type = Option<schemas::CountryCode>)]
+    pub country: Option<String>,
+    /// Its region (state or province), as addresses spell it.
+    #[param(value_type = Option<schemas::OptionalText<100>>)]
+    pub region: Option<String>,
+    /// One of `/cart/shipping-options`; none: the first that takes the cart.
+    #[param(value_type = Option<Uuid>)]
+    pub shipping_method: Option<String>,
+}
+
+impl PreviewQuery {
+    /// The destination and method asked for, checked.
+    pub fn validate(&self) -> Result<(Option<Destination>, Option<Uuid>)> {
+        let mut v = Violations::new();
+        let destination =
+            Destination::from_query(self.country.as_deref(), self.region.as_deref(), &mut v);
+        let method =
+            self.shipping_method.as_deref().filter(|raw| !raw.trim().is_empty()).and_then(|raw| {
+                match Uuid::parse_str(raw.trim()) {
+                    Ok(id) => Some(id),
+                    Err(_) => {
+                        v.add("shipping_method", "must be the id of a shipping method");
+                        None
+                    }
+                }
+            });
+        let region = self.region.as_deref().is_some_and(|raw| !raw.trim().is_empty());
+        if destination.is_none() && (region || method.is_some()) && v.is_empty() {
+            v.add("country", "is required with a region or a shipping method");
+        }
+        v.into_result()?;
+        Ok((destination, method))
+    }
+}
+
+/// The cart: the signed-in user's, or the guest's behind the `cart_token`
+/// cookie, priced. With `country` it is priced for that destination exactly
+/// as checkout will charge it.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart", operation_id = "get_cart",
     security((), ("bearer" = [])),
+    params(PreviewQuery),
     responses(
         (status = 200, description = "The cart (empty for a new visitor)", body = CartView),
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
+        (status = 422, description = "A bad country or region, or a shipping method the destination does not offer", body = ErrorEnvelope),
     ))]
-pub async fn get(State(state): State<AppState>, owner: CartOwner) -> Result<Json<CartView>> {
-    Ok(Json(CartView::from_lines(service::view(&state, &owner).await?, state.media_urls())?))
+pub async fn get(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Query(query): Query<PreviewQuery>,
+) -> Result<Json<CartView>> {
+    let (destination, method) = query.validate()?;
+    let cart = service::view(&state, &owner, destination.as_ref(), method).await?;
+    Ok(Json(CartView::new(cart, state.media_urls())?))
+}
+
+/// A discount code to apply.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DiscountCodeRequest {
+    /// The code, in any case.
+    #[schema(min_length = 1, max_length = 50)]
+    pub code: String,
+}
+
+/// Apply a discount code; its effect shows in the cart at once.
+#[utoipa::path(post, path = "/api/v1/cart/discount-codes", tag = "cart",
+    operation_id = "apply_discount_code", security((), ("bearer" = [])),
+    request_body = DiscountCodeRequest,
+    responses(
+        (status = 200, description = "The cart with the code", body = CartView,
+            headers(("Set-Cookie" = String,
+                description = "For a guest without a cart: `cart_token=...; Path=/api/v1; HttpOnly; SameSite=Lax`"))),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
+        (status = 422, description = "`discount_code_rejected` with a `reason`: `unknown`, `expired`, `not_started`, `exhausted`, `minimum_not_met` or `not_applicable`; or the cart holds 5 codes", body = ErrorEnvelope),
+    ))]
+pub async fn apply_code(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Json(body): Json<DiscountCodeRequest>,
+) -> Result<Response> {
+    let code = body.code.trim();
+    if code.is_empty() || code.chars().count() > 50 {
+        return Err(Error::invalid("code", "must be 1 to 50 characters"));
+    }
+    let changed = service::apply_code(&state, &owner, code).await?;
+    respond(&state, changed)
+}
+
+/// Take a discount code off the cart.
+#[utoipa::path(delete, path = "/api/v1/cart/discount-codes/{code}", tag = "cart",
+    operation_id = "remove_discount_code", security((), ("bearer" = [])),
+    params(("code" = String, Path, description = "The code, in any case")),
+    responses(
+        (status = 200, description = "The cart without the code", body = CartView),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
+        (status = 404, description = "The code is not on the cart", body = ErrorEnvelope),
+    ))]
+pub async fn remove_code(
+    State(state): State<AppState>,
+    owner: CartOwner,
+    Path(code): Path<String>,
+) -> Result<Json<CartView>> {
+    let cart = service::remove_code(&state, &owner, &code).await?;
+    Ok(Json(CartView::new(cart, state.media_urls())?))
 }
 
 /// Add a product; a guest without a cart gets one and its `cart_token` cookie.
@@ -254,8 +398,8 @@ pub async fn set_quantity(
     Json(body): Json<SetQuantityRequest>,
 ) -> Result<Json<CartView>> {
     let quantity = quantity(body.quantity, 0)?;
-    let lines = service::set_quantity(&state, &owner, product, quantity).await?;
-    Ok(Json(CartView::from_lines(lines, state.media_urls())?))
+    let cart = service::set_quantity(&state, &owner, product, quantity).await?;
+    Ok(Json(CartView::new(cart, state.media_urls())?))
 }
 
 /// Remove a line.
@@ -271,6 +415,6 @@ pub async fn remove_item(
     owner: CartOwner,
     Path(product): Path<Uuid>,
 ) -> Result<Json<CartView>> {
-    let lines = service::remove(&state, &owner, product).await?;
-    Ok(Json(CartView::from_lines(lines, state.media_urls())?))
+    let cart = service::remove(&state, &owner, product).await?;
+    Ok(Json(CartView::new(cart, state.media_urls())?))
 }

@@ -10,30 +10,159 @@ use uuid::Uuid;
 use super::owner::CartOwner;
 use super::repository::{self, Item, LineRow};
 use crate::auth::tokens::{hash_opaque_token as hash_token, new_opaque_token as new_token};
+use crate::discounts::{self, Customer, DiscountRow, Reason};
 use crate::error::{Error, Result};
+use crate::pricing::{self, Destination, Quote};
+use crate::shipping::MethodRow;
 use crate::state::AppState;
+use gokart_domain::Currency;
 
 /// Most units of one product per line.
 pub const MAX_QUANTITY: i32 = 99;
 /// Most lines per cart.
 pub const MAX_LINES: i64 = 100;
 
+/// A cart as it stands: its lines and what they cost.
+#[derive(Debug)]
+pub struct Priced {
+    /// The cart's lines now.
+    pub lines: Vec<LineRow>,
+    /// What they cost.
+    pub quote: Quote,
+}
+
 /// A cart after a change, and the new guest token if one was issued.
 #[derive(Debug)]
 pub struct Changed {
-    /// The cart's lines now.
-    pub lines: Vec<LineRow>,
+    /// The cart now.
+    pub cart: Priced,
     /// A fresh `cart_token` to set, when a guest cart was just created.
     pub new_guest_token: Option<String>,
 }
 
-/// The owner's cart lines; a visitor without a cart gets none, and nothing
-/// is written.
-pub async fn view(state: &AppState, owner: &CartOwner) -> Result<Vec<LineRow>> {
-    match existing_cart(state, owner).await? {
-        Some(cart) => repository::lines(&state.db, cart).await,
-        None => Ok(Vec::new()),
+impl From<Priced> for Changed {
+    fn from(cart: Priced) -> Self {
+        Changed { cart, new_guest_token: None }
     }
+}
+
+/// Who the discount limits count for this owner (a guest's email is not
+/// known before checkout).
+pub fn customer_of(owner: &CartOwner) -> Customer {
+    match owner {
+        CartOwner::User(user) => Customer { user: Some(*user), email: None },
+        CartOwner::Guest(_) => Customer::default(),
+    }
+}
+
+/// Cart `cart`'s lines and codes (none for no cart).
+async fn contents(
+    db: &mut PgConnection,
+    cart: Option<Uuid>,
+) -> Result<(Vec<LineRow>, Vec<DiscountRow>)> {
+    Ok(match cart {
+        Some(cart) => {
+            (repository::lines(&mut *db, cart).await?, discounts::on_cart(&mut *db, cart).await?)
+        }
+        None => (Vec::new(), Vec::new()),
+    })
+}
+
+/// Cart `cart`'s lines (none for no cart) priced for `destination` with
+/// `shipping_method`, with the codes on the cart.
+async fn price_cart(
+    db: &mut PgConnection,
+    owner: &CartOwner,
+    cart: Option<Uuid>,
+    destination: Option<&Destination>,
+    shipping_method: Option<Uuid>,
+) -> Result<Priced> {
+    let (lines, codes) = contents(db, cart).await?;
+    let customer = customer_of(owner);
+    let request = pricing::Request {
+        lines: &lines,
+        destination,
+        shipping_method,
+        codes,
+        customer: &customer,
+        now: chrono::Utc::now(),
+    };
+    let quote = pricing::quote(&mut *db, request).await?;
+    Ok(Priced { lines, quote })
+}
+
+/// The owner's cart priced for `destination` (the same breakdown checkout
+/// charges); a visitor without a cart gets an empty one, and nothing is
+/// written.
+pub async fn view(
+    state: &AppState,
+    owner: &CartOwner,
+    destination: Option<&Destination>,
+    shipping_method: Option<Uuid>,
+) -> Result<Priced> {
+    let cart = existing_cart(state, owner).await?;
+    let mut db = state.db.acquire().await?;
+    price_cart(&mut db, owner, cart, destination, shipping_method).await
+}
+
+/// The shipping methods that serve `destination`, each with what it
+/// charges for the owner's cart, in the zone's order.
+pub async fn shipping_options(
+    state: &AppState,
+    owner: &CartOwner,
+    destination: &Destination,
+) -> Result<(Vec<(MethodRow, i64)>, Currency)> {
+    let cart = existing_cart(state, owner).await?;
+    let mut db = state.db.acquire().await?;
+    let (lines, codes) = contents(&mut db, cart).await?;
+    let customer = customer_of(owner);
+    let request = pricing::Request {
+        lines: &lines,
+        destination: Some(destination),
+        shipping_method: None,
+        codes,
+        customer: &customer,
+        now: chrono::Utc::now(),
+    };
+    pricing::shipping_options(&mut db, request).await
+}
+
+/// Applies discount `code` to the owner's cart (created if missing): a code
+/// that does not apply to it now is a 422 with the reason, and nothing is
+/// written.
+#[tracing::instrument(skip_all)]
+pub async fn apply_code(state: &AppState, owner: &CartOwner, code: &str) -> Result<Changed> {
+    let mut tx = state.db.begin().await?;
+    let discount = discounts::by_code(&mut *tx, code).await?;
+    let Some(discount) = discount.filter(|d| !d.rule.automatic) else {
+        return Err(Reason::Unknown.into());
+    };
+    let (cart, new_guest_token) = open_cart(&mut tx, owner).await?;
+    if !discounts::add_to_cart(&mut tx, cart, discount.id).await? {
+        return Err(Error::invalid("code", "a cart holds at most 5 discount codes"));
+    }
+    let priced = price_cart(&mut tx, owner, Some(cart), None, None).await?;
+    let status =
+        priced.quote.codes.iter().find(|c| Some(c.code.as_str()) == discount.rule.code.as_deref());
+    // Kept even when another discount wins: it applies once the cart changes.
+    if let Some(reason) = status.and_then(|c| c.reason).filter(|r| *r != Reason::NotCombinable) {
+        return Err(reason.into());
+    }
+    tx.commit().await?;
+    Ok(Changed { cart: priced, new_guest_token })
+}
+
+/// Takes discount `code` off the owner's cart; 404 when it is not on it.
+#[tracing::instrument(skip_all)]
+pub async fn remove_code(state: &AppState, owner: &CartOwner, code: &str) -> Result<Priced> {
+    let mut tx = state.db.begin().await?;
+    let cart = lock_existing(&mut tx, owner).await?;
+    if !discounts::remove_from_cart(&mut *tx, cart, code).await? {
+        return Err(Error::NotFound("discount code on this cart"));
+    }
+    let priced = price_cart(&mut tx, owner, Some(cart), None, None).await?;
+    tx.commit().await?;
+    Ok(priced)
 }
 
 async fn existing_cart(state: &AppState, owner: &CartOwner) -> Result<Option<Uuid>> {
@@ -106,9 +235,9 @@ pub async fn add(
     let wanted = current.unwrap_or(0).saturating_add(quantity);
     check_quantity(wanted, variant.stock_quantity)?;
     repository::put_line(&mut *tx, cart, variant.id, wanted).await?;
-    let lines = repository::lines(&mut *tx, cart).await?;
+    let priced = price_cart(&mut tx, owner, Some(cart), None, None).await?;
     tx.commit().await?;
-    Ok(Changed { lines, new_guest_token })
+    Ok(Changed { cart: priced, new_guest_token })
 }
 
 /// Sets a line's quantity; 0 removes the line. `id` names the line's
@@ -119,7 +248,7 @@ pub async fn set_quantity(
     owner: &CartOwner,
     id: Uuid,
     quantity: i32,
-) -> Result<Vec<LineRow>> {
+) -> Result<Priced> {
     let mut tx = state.db.begin().await?;
     let cart = lock_existing(&mut tx, owner).await?;
     let named = repository::lines_named(&mut *tx, cart, id).await?;
@@ -132,21 +261,21 @@ pub async fn set_quantity(
         check_quantity(quantity, stock.stock_quantity)?;
         repository::put_line(&mut *tx, cart, variant, quantity).await?;
     }
-    let lines = repository::lines(&mut *tx, cart).await?;
+    let priced = price_cart(&mut tx, owner, Some(cart), None, None).await?;
     tx.commit().await?;
-    Ok(lines)
+    Ok(priced)
 }
 
 /// Removes a line, named as for [`set_quantity`].
-pub async fn remove(state: &AppState, owner: &CartOwner, id: Uuid) -> Result<Vec<LineRow>> {
+pub async fn remove(state: &AppState, owner: &CartOwner, id: Uuid) -> Result<Priced> {
     let mut tx = state.db.begin().await?;
     let cart = lock_existing(&mut tx, owner).await?;
     let named = repository::lines_named(&mut *tx, cart, id).await?;
     let variant = one_of(&named, "product_id", "cart item")?;
     repository::delete_line(&mut *tx, cart, variant).await?;
-    let lines = repository::lines(&mut *tx, cart).await?;
+    let priced = price_cart(&mut tx, owner, Some(cart), None, None).await?;
     tx.commit().await?;
-    Ok(lines)
+    Ok(priced)
 }
 
 async fn lock_existing(tx: &mut PgConnection, owner: &CartOwner) -> Result<Uuid> {
@@ -168,6 +297,7 @@ pub async fn merge_guest_cart(tx: &mut PgConnection, user: Uuid, guest_token: &s
         return Ok(());
     };
     let user_cart = repository::open_user_cart(&mut *tx, user).await?;
+    discounts::merge_codes(&mut *tx, guest, user_cart).await?;
     repository::merge(tx, guest, user_cart, MAX_LINES).await
 }
 

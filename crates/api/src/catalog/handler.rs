@@ -215,6 +215,9 @@ pub struct CategoryView {
     pub description: String,
     /// The category it sits in; none for a top-level one.
     pub parent_id: Option<Uuid>,
+    /// Its tax class (its products are taxed at the destination's rate for
+    /// it), if it has its own; subcategories without one take it.
+    pub tax_class: Option<String>,
     /// From the top-level category down to this one.
     pub path: Vec<CategoryCrumb>,
     /// Visible products directly in it.
@@ -240,6 +243,7 @@ impl From<Category> for CategoryView {
             slug: row.slug,
             description: row.description,
             parent_id: row.parent_id,
+            tax_class: row.tax_class,
             path: path
                 .into_iter()
                 .map(|c| CategoryCrumb { id: c.id, slug: c.slug, name: c.name })

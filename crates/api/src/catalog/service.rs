@@ -359,6 +359,8 @@ pub struct CategoryChanges {
     pub description: Option<String>,
     /// Parent; `Some(None)` makes it top-level.
     pub parent_id: Option<Option<Uuid>>,
+    /// Tax class; `Some(None)` clears it.
+    pub tax_class: Option<Option<String>>,
 }
 
 impl CategoryChanges {
@@ -375,6 +377,9 @@ impl CategoryChanges {
         if let Some(parent_id) = self.parent_id {
             values.parent_id = parent_id;
         }
+        if let Some(tax_class) = self.tax_class {
+            values.tax_class = tax_class;
+        }
         values
     }
 }
@@ -386,6 +391,7 @@ pub async fn create_category(state: &AppState, changes: CategoryChanges) -> Resu
         slug: String::new(),
         description: String::new(),
         parent_id: None,
+        tax_class: None,
     };
     let mut tx = state.db.begin().await?;
     if changes.parent_id.is_some_and(|parent| parent.is_some()) {
@@ -412,6 +418,7 @@ pub async fn update_category(
         slug: current.slug,
         description: current.description,
         parent_id: current.parent_id,
+        tax_class: current.tax_class,
     };
     repository::update_category(&mut *tx, id, &changes.apply(values)).await?;
     tx.commit().await?;

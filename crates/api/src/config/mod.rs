@@ -8,8 +8,6 @@ mod media;
 
 use std::time::Duration;
 
-use gokart_domain::orders::parse_rate_bps;
-use gokart_domain::{Currency, Money, PricingRules};
 use gokart_edge::{AppEnv, ConfigError, Env, ServerConfig};
 
 use crate::payments::Provider;
@@ -113,40 +111,35 @@ impl PaymentConfig {
     }
 }
 
-/// How orders are priced and when unpaid ones expire.
+/// When unpaid orders expire. (Prices, shipping and tax are kept in the
+/// shop: tax rates, shipping zones and discounts, managed through the admin
+/// API.)
 #[derive(Debug, Clone, Copy)]
 pub struct OrderConfig {
-    /// `ORDER_TAX_RATE` (a fraction, e.g. 0.08), `ORDER_SHIPPING_COST`,
-    /// `ORDER_FREE_SHIPPING_THRESHOLD` and `ORDER_DISCOUNT_AMOUNT` (minor units).
-    pub pricing: PricingRules,
     /// `PENDING_ORDER_CLEANUP_THRESHOLD`: unpaid orders older than this are
     /// cancelled and restocked by maintenance.
     pub pending_order_expiry: Duration,
 }
 
+/// Settings that pricing rules stored in the shop replaced; a deployment
+/// still setting one is told where its rule lives now rather than charging
+/// by rules it did not mean.
+const RETIRED: [(&str, &str); 4] = [
+    ("ORDER_TAX_RATE", "tax rates are kept in the shop: /api/v1/admin/tax-rates"),
+    ("ORDER_SHIPPING_COST", "shipping is priced by zone: /api/v1/admin/shipping-zones"),
+    (
+        "ORDER_FREE_SHIPPING_THRESHOLD",
+        "a shipping method's `free_over` sets it: /api/v1/admin/shipping-zones",
+    ),
+    ("ORDER_DISCOUNT_AMOUNT", "discounts are kept in the shop: /api/v1/admin/discounts"),
+];
+
 impl OrderConfig {
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let tax_rate = env.string("ORDER_TAX_RATE", "0.08");
-        let tax_rate_bps = parse_rate_bps(&tax_rate)
-            .map_err(|message| ConfigError::new("ORDER_TAX_RATE", message))?;
-        let cents = |name: &str, value: i64| {
-            Money::non_negative(value, Currency::USD)
-                .map_err(|_| ConfigError::new(name, "must be a whole number of cents, 0 or more"))
-        };
-        let shipping = cents("ORDER_SHIPPING_COST", env.parse("ORDER_SHIPPING_COST", 599)?)?;
-        let discount = cents("ORDER_DISCOUNT_AMOUNT", env.parse("ORDER_DISCOUNT_AMOUNT", 0)?)?;
-        let free_from = env.string("ORDER_FREE_SHIPPING_THRESHOLD", "5000");
-        let free_shipping_from = match free_from.as_str() {
-            "off" | "none" => None,
-            raw => {
-                let value = raw.parse().map_err(|_| {
-                    ConfigError::new("ORDER_FREE_SHIPPING_THRESHOLD", "must be cents or `off`")
-                })?;
-                Some(cents("ORDER_FREE_SHIPPING_THRESHOLD", value)?)
-            }
-        };
+        if let Some((name, instead)) = RETIRED.iter().find(|(name, _)| env.get(name).is_some()) {
+            return Err(ConfigError::new(*name, format!("is retired; {instead}")));
+        }
         Ok(OrderConfig {
-            pricing: PricingRules { tax_rate_bps, shipping, free_shipping_from, discount },
             pending_order_expiry: env
                 .duration("PENDING_ORDER_CLEANUP_THRESHOLD", Duration::from_secs(30 * 60))?,
         })
@@ -513,20 +506,17 @@ mod tests {
     }
 
     #[test]
-    fn order_pricing_reads_rates_and_amounts_exactly() {
-        let config = ApiConfig::from_env(&env(&[
-            ("ORDER_TAX_RATE", "0.0825"),
-            ("ORDER_SHIPPING_COST", "450"),
-            ("ORDER_FREE_SHIPPING_THRESHOLD", "off"),
-        ]))
-        .unwrap();
-        assert_eq!(config.orders.pricing.tax_rate_bps, 825);
-        assert_eq!(config.orders.pricing.shipping.amount, 450);
-        assert_eq!(config.orders.pricing.free_shipping_from, None);
-        let err = ApiConfig::from_env(&env(&[("ORDER_TAX_RATE", "8%")])).unwrap_err();
-        assert_eq!(err.var, "ORDER_TAX_RATE");
-        let err = ApiConfig::from_env(&env(&[("ORDER_SHIPPING_COST", "-1")])).unwrap_err();
-        assert_eq!(err.var, "ORDER_SHIPPING_COST");
+    fn retired_pricing_settings_are_refused_with_where_the_rule_lives_now() {
+        for var in [
+            "ORDER_TAX_RATE",
+            "ORDER_SHIPPING_COST",
+            "ORDER_FREE_SHIPPING_THRESHOLD",
+            "ORDER_DISCOUNT_AMOUNT",
+        ] {
+            let err = ApiConfig::from_env(&env(&[(var, "0")])).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains("/api/v1/admin/"), "{err}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::idempotency::IdempotencyKey;
 use super::repository::OrderFilter;
-use super::service::{self, Actor, Buyer, Checkout, CheckoutAnswer, Guest};
+use super::service::{self, Actor, Buyer, Checkout, CheckoutAnswer, Choices, Guest};
 use super::view::{OrderSummary, OrderView, PaymentMethod};
 use crate::addresses::handler::AddressFields;
 use crate::auth::AuthUser;
@@ -50,11 +50,39 @@ pub struct CheckoutRequest {
     /// the other one is refused.
     #[schema(value_type = PaymentMethod)]
     pub payment_method: String,
+    /// One of `/cart/shipping-options` for the shipping address; none: the
+    /// first there that takes the cart.
+    #[schema(value_type = Option<Uuid>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<String>,
+    /// The total (minor units) the shopper was shown, e.g. by
+    /// `GET /cart?country=`; if the order would cost anything else, 409
+    /// `price_changed` and nothing is written.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_total: Option<i64>,
 }
 
 impl CheckoutRequest {
-    fn validate(&self, owner: CartOwner, provider: Provider) -> Result<Buyer, Violations> {
+    fn validate(
+        &self,
+        owner: CartOwner,
+        provider: Provider,
+    ) -> Result<(Buyer, Choices), Violations> {
         let mut v = Violations::new();
+        let shipping_method =
+            match self.shipping_method.as_deref().map(|raw| Uuid::parse_str(raw.trim())) {
+                Some(Ok(id)) => Some(id),
+                Some(Err(_)) => {
+                    v.add("shipping_method", "must be the id of a shipping method");
+                    None
+                }
+                None => None,
+            };
+        if self.expected_total.is_some_and(|total| total < 0) {
+            v.add("expected_total", "must be an amount in minor units, 0 or more");
+        }
+        let choices = Choices { shipping_method, expected_total: self.expected_total };
         if self.payment_method != provider.method() {
             let accepted =
                 format!("must be {} (the payment method this shop accepts)", provider.method());
@@ -105,7 +133,7 @@ impl CheckoutRequest {
             }
         };
         match buyer {
-            Some(buyer) if v.is_empty() => Ok(buyer),
+            Some(buyer) if v.is_empty() => Ok((buyer, choices)),
             _ => Err(v),
         }
     }
@@ -141,8 +169,8 @@ pub struct IdempotencyKeyHeader {
         (status = 201, description = "The order", body = OrderView),
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorEnvelope),
         (status = 403, description = "The shop requires a verified address (`email_not_verified`)", body = ErrorEnvelope),
-        (status = 409, description = "Empty cart, a product not on sale or out of stock, or the key is in use", body = ErrorEnvelope),
-        (status = 422, description = "A field is invalid, or the key was used with another body", body = ErrorEnvelope),
+        (status = 409, description = "Empty cart, a product not on sale or out of stock, the key is in use, `price_changed` (not the `expected_total`), or a code on the cart that may no longer be used (`discount_exhausted`, `discount_expired`, `discount_not_started`)", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid, the key was used with another body, the shop does not ship to the address, or the `shipping_method` does not serve it", body = ErrorEnvelope),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
@@ -150,9 +178,9 @@ pub async fn checkout(
     headers: HeaderMap,
     Json(body): Json<CheckoutRequest>,
 ) -> Result<Response> {
-    let buyer = body.validate(owner, state.config.payments.provider)?;
+    let (buyer, choices) = body.validate(owner, state.config.payments.provider)?;
     let key = IdempotencyKey::from_request(&headers, &body)?;
-    Ok(match service::checkout_once(&state, &buyer, key).await? {
+    Ok(match service::checkout_once(&state, &buyer, choices, key).await? {
         CheckoutAnswer::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
         CheckoutAnswer::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);

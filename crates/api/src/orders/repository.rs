@@ -42,6 +42,14 @@ pub struct OrderRow {
     pub tracking_number: Option<String>,
     /// Expected delivery.
     pub estimated_delivery_date: Option<NaiveDate>,
+    /// The shipping method charged.
+    pub shipping_method_id: Option<Uuid>,
+    /// Its name then.
+    pub shipping_method_name: Option<String>,
+    /// The pricing adjustments, explained (`[AdjustmentView]`).
+    pub adjustments: serde_json::Value,
+    /// Whether the prices included the tax.
+    pub prices_include_tax: bool,
     /// Placed at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -71,6 +79,12 @@ pub struct ItemRow {
     pub quantity: i32,
     /// Price × units.
     pub line_total_amount: i64,
+    /// Its share of the discounts.
+    pub discount_amount: i64,
+    /// Tax on its discounted amount.
+    pub tax_amount: i64,
+    /// The rate it was taxed at.
+    pub tax_rate_bps: i32,
 }
 
 /// A timeline entry.
@@ -142,8 +156,11 @@ pub async fn insert_order(
     sqlx::query!(
         "INSERT INTO orders (id, order_number, user_id, status, payment_status, payment_method,
                              shipping_address, billing_address, currency, subtotal_amount, tax_amount,
-                             shipping_amount, discount_amount, total_amount)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                             shipping_amount, discount_amount, total_amount,
+                             estimated_delivery_date, shipping_method_id, shipping_method_name,
+                             adjustments, prices_include_tax)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19)",
         order.id,
         order.order_number,
         order.user_id,
@@ -157,7 +174,12 @@ pub async fn insert_order(
         order.tax_amount,
         order.shipping_amount,
         order.discount_amount,
-        order.total_amount
+        order.total_amount,
+        order.estimated_delivery_date,
+        order.shipping_method_id,
+        order.shipping_method_name,
+        order.adjustments,
+        order.prices_include_tax
     )
     .execute(db)
     .await?;
@@ -177,11 +199,16 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
     let prices: Vec<i64> = items.iter().map(|i| i.unit_price_amount).collect();
     let quantities: Vec<i32> = items.iter().map(|i| i.quantity).collect();
     let totals: Vec<i64> = items.iter().map(|i| i.line_total_amount).collect();
+    let discounts: Vec<i64> = items.iter().map(|i| i.discount_amount).collect();
+    let taxes: Vec<i64> = items.iter().map(|i| i.tax_amount).collect();
+    let rates: Vec<i32> = items.iter().map(|i| i.tax_rate_bps).collect();
     sqlx::query!(
         "INSERT INTO order_items (order_id, product_id, variant_id, options, name, sku, image,
-                                  unit_price_amount, quantity, line_total_amount, media_id)
+                                  unit_price_amount, quantity, line_total_amount, media_id,
+                                  discount_amount, tax_amount, tax_rate_bps)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[],
-                                  $7::text[], $8::int8[], $9::int4[], $10::int8[], $11::uuid[])",
+                                  $7::text[], $8::int8[], $9::int4[], $10::int8[], $11::uuid[],
+                                  $12::int8[], $13::int8[], $14::int4[])",
         order,
         &ids,
         &variants,
@@ -192,7 +219,10 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
         &prices,
         &quantities,
         &totals,
-        &media as &[Option<Uuid>]
+        &media as &[Option<Uuid>],
+        &discounts,
+        &taxes,
+        &rates
     )
     .execute(db)
     .await?;
@@ -260,7 +290,8 @@ pub async fn set_shipment(
 
 const ORDER_COLUMNS: &str = "id, order_number, user_id, status, payment_status, payment_method, \
     shipping_address, billing_address, currency, subtotal_amount, tax_amount, shipping_amount, \
-    discount_amount, total_amount, tracking_number, estimated_delivery_date, created_at, updated_at";
+    discount_amount, total_amount, tracking_number, estimated_delivery_date, shipping_method_id, \
+    shipping_method_name, adjustments, prices_include_tax, created_at, updated_at";
 
 /// An order, if it exists and (when `owner` is given) is theirs; locked
 /// with `lock`.
@@ -289,7 +320,7 @@ pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>>
     Ok(sqlx::query_as!(
         ItemRow,
         "SELECT product_id, variant_id, name, sku, options, image, media_id, unit_price_amount,
-                quantity, line_total_amount
+                quantity, line_total_amount, discount_amount, tax_amount, tax_rate_bps
          FROM order_items WHERE order_id = $1 ORDER BY name, variant_id",
         order
     )

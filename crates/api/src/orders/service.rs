@@ -1,9 +1,7 @@
 //! Order use cases.
 
 use chrono::Utc;
-use gokart_domain::{
-    Address, Currency, Email, Money, OrderStatus, PaymentStatus, Totals, Violations,
-};
+use gokart_domain::{Address, Email, OrderStatus, PaymentStatus, Violations};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -13,10 +11,12 @@ use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository as addresses;
 use crate::auth::tokens::hash_opaque_token;
 use crate::cart::repository::{self as carts, LineRow};
+use crate::discounts::{self, Customer, Reason};
 use crate::error::{Error, Result};
 use crate::media::Urls;
 use crate::orders::workflow::{self, Refund};
 use crate::payments::Provider;
+use crate::pricing::{self, Destination, Quote};
 use crate::state::AppState;
 
 /// A validated checkout request.
@@ -62,6 +62,35 @@ impl Buyer {
             Buyer::Guest(_) => None,
         }
     }
+
+    /// Who discount limits count.
+    fn customer(&self) -> Customer {
+        match self {
+            Buyer::Customer { user, .. } => Customer { user: Some(*user), email: None },
+            Buyer::Guest(guest) => {
+                Customer { user: None, email: Some(guest.email.as_str().to_lowercase()) }
+            }
+        }
+    }
+
+    /// The request field that names the shipping address.
+    fn shipping_field(&self) -> &'static str {
+        match self {
+            Buyer::Customer { .. } => "shipping_address_id",
+            Buyer::Guest(_) => "shipping_address",
+        }
+    }
+}
+
+/// What the shopper chose besides the addresses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Choices {
+    /// The shipping method; `None`: the first the destination offers that
+    /// takes the cart.
+    pub shipping_method: Option<Uuid>,
+    /// The total the shopper was shown; a different one now is a 409
+    /// `price_changed`.
+    pub expected_total: Option<i64>,
 }
 
 fn cart_empty() -> Error {
@@ -128,6 +157,7 @@ fn new_order_number() -> String {
 async fn checkout(
     state: &AppState,
     buyer: &Buyer,
+    choices: Choices,
     owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
@@ -145,7 +175,7 @@ async fn checkout(
     const ATTEMPTS: usize = 3;
     let mut placed = None;
     for _ in 0..ATTEMPTS {
-        placed = place_order(state, buyer, owner, idempotency_key).await?;
+        placed = place_order(state, buyer, choices, owner, idempotency_key).await?;
         if placed.is_some() {
             break;
         }
@@ -203,6 +233,7 @@ pub enum CheckoutAnswer {
 pub async fn checkout_once(
     state: &AppState,
     buyer: &Buyer,
+    choices: Choices,
     key: Option<IdempotencyKey>,
 ) -> Result<CheckoutAnswer> {
     // A customer's keys are theirs; a guest's belong to their cart.
@@ -213,7 +244,7 @@ pub async fn checkout_once(
             .ok_or_else(cart_empty)?,
     };
     let Some(key) = key else {
-        let order = checkout(state, buyer, owner, None).await?;
+        let order = checkout(state, buyer, choices, owner, None).await?;
         return Ok(CheckoutAnswer::Placed(Box::new(with_access(state, buyer, order))));
     };
     match idempotency::claim(&state.db, owner, &key.key, &key.fingerprint).await? {
@@ -224,7 +255,7 @@ pub async fn checkout_once(
             };
             Ok(CheckoutAnswer::Replayed { status, body })
         }
-        Claim::Fresh => match checkout(state, buyer, owner, Some(&key.key)).await {
+        Claim::Fresh => match checkout(state, buyer, choices, owner, Some(&key.key)).await {
             Ok(order) => Ok(CheckoutAnswer::Placed(Box::new(with_access(state, buyer, order)))),
             Err(err) => {
                 idempotency::release(&state.db, owner, &key.key).await?;
@@ -278,10 +309,12 @@ struct Placed {
 }
 
 /// One checkout transaction; `None` (and nothing written) when a product's
-/// price or availability changed after it was read.
+/// price or availability, or an automatic promotion, changed after it was
+/// read.
 async fn place_order(
     state: &AppState,
     buyer: &Buyer,
+    choices: Choices,
     owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<Option<Placed>> {
@@ -292,15 +325,29 @@ async fn place_order(
         Buyer::Guest(guest) => (guest.shipping.clone(), guest.billing.clone()),
     };
     let (cart, lines) = cart_lines(&mut tx, buyer).await?;
-    let totals = price(state, &lines)?;
+    let customer = buyer.customer();
+    let destination =
+        Destination { country: shipping.country.clone(), region: shipping.state.clone() };
+    let now = Utc::now();
+    let request = pricing::Request {
+        lines: &lines,
+        destination: Some(&destination),
+        shipping_method: choices.shipping_method,
+        codes: discounts::on_cart(&mut *tx, cart).await?,
+        customer: &customer,
+        now,
+    };
+    let quote = pricing::quote(&mut tx, request).await?;
+    check_quote(&quote, buyer, &destination, choices.expected_total)?;
+    let total = quote.priced.total;
     // Nothing to charge is paid at once, whatever the provider; Stripe
     // refuses charges under 50 cents.
-    let pays_now = provider == Provider::Manual || totals.total.amount == 0;
-    if !pays_now && totals.total.amount < STRIPE_MINIMUM_CENTS {
+    let pays_now = provider == Provider::Manual || total == 0;
+    if !pays_now && total < STRIPE_MINIMUM_CENTS {
         return Err(Error::conflict("amount_below_minimum", "card payments start at 0.50"));
     }
-    let order = new_order(buyer.user(), provider, &shipping, &billing, &totals)?;
-    let order = write_order(&mut tx, order, &lines, state.media_urls()).await?;
+    let order = new_order(buyer.user(), provider, &shipping, &billing, &quote, now)?;
+    let order = write_order(&mut tx, order, &lines, &quote, state.media_urls()).await?;
     if let Buyer::Guest(guest) = buyer {
         let token = state.links.order_token(order.id);
         orders::set_guest(&mut *tx, order.id, guest.email.as_str(), &hash_opaque_token(&token))
@@ -312,12 +359,69 @@ async fn place_order(
         workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
     carts::clear(&mut *tx, cart).await?;
+    discounts::clear_cart(&mut *tx, cart).await?;
     let view = answer(&mut tx, order.id, owner, idempotency_key).await?;
     if !take_stock(&mut tx, &lines).await? {
         return Ok(None);
     }
+    // Last, like the stock: a limited discount's row stays locked for the
+    // commit only.
+    let used: Vec<_> = quote.used.iter().collect();
+    if let Err(gone) = discounts::redeem(&mut tx, &used, order.id, &customer).await? {
+        return match quote.used.iter().find(|d| d.id == gone).and_then(|d| d.rule.code.clone()) {
+            Some(code) => Err(Error::conflict(
+                "discount_exhausted",
+                format!("the code {code} has just been used up; remove it to check out without it"),
+            )),
+            // An automatic promotion ran out: price the cart again.
+            None => Ok(None),
+        };
+    }
     tx.commit().await?;
     Ok(Some(Placed { view, pays_now, total: order.total_amount, currency: order.currency }))
+}
+
+/// Refuses a checkout whose quote cannot be charged: a destination nothing
+/// ships to, a code on the cart that may no longer be used, or a total
+/// other than the one the shopper saw.
+fn check_quote(
+    quote: &Quote,
+    buyer: &Buyer,
+    destination: &Destination,
+    expected_total: Option<i64>,
+) -> Result<()> {
+    if quote.ships == Some(false) || quote.method.is_none() {
+        let message =
+            format!("we do not ship to {} (no shipping method serves it)", destination.country);
+        return Err(Error::invalid(buyer.shipping_field(), &message));
+    }
+    for code in &quote.codes {
+        let refused = match code.reason {
+            Some(Reason::Exhausted) => Some("discount_exhausted"),
+            Some(Reason::Expired) => Some("discount_expired"),
+            Some(Reason::NotStarted) => Some("discount_not_started"),
+            _ => None,
+        };
+        if let (Some(status), Some(reason)) = (refused, code.reason) {
+            return Err(Error::conflict(
+                status,
+                format!("{}: {}; remove it to check out without it", code.code, reason.explain()),
+            ));
+        }
+    }
+    if let Some(expected) = expected_total
+        && expected != quote.priced.total
+    {
+        return Err(Error::conflict(
+            "price_changed",
+            format!(
+                "the total is now {} (you were shown {}); review the cart and try again",
+                quote.money(quote.priced.total),
+                quote.money(expected)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The caller's shipping and billing addresses; one that is not in their
@@ -366,30 +470,22 @@ async fn cart_lines(tx: &mut PgConnection, buyer: &Buyer) -> Result<(Uuid, Vec<L
     Ok((cart, lines))
 }
 
-/// What `lines` cost under the shop's pricing rules.
-fn price(state: &AppState, lines: &[LineRow]) -> Result<Totals> {
-    let priced: Vec<(Money, i64)> = lines
-        .iter()
-        .map(|line| (Money::new(line.price_amount, Currency::USD), i64::from(line.quantity)))
-        .collect();
-    state
-        .config
-        .orders
-        .pricing
-        .totals(&priced)
-        .map_err(|err| Error::Internal(anyhow::anyhow!("order totals: {err}")))
-}
-
-/// A new order (of `user`'s, or a guest's), awaiting payment, before it is
-/// stored.
+/// A new order (of `user`'s, or a guest's), awaiting payment, priced by
+/// `quote`, before it is stored.
 fn new_order(
     user: Option<Uuid>,
     provider: Provider,
     shipping: &Address,
     billing: &Address,
-    totals: &Totals,
+    quote: &Quote,
+    now: chrono::DateTime<Utc>,
 ) -> Result<OrderRow> {
-    let now = Utc::now(); // placeholder: the database stamps the stored row
+    let totals = &quote.priced;
+    let method = quote.method.as_ref();
+    let delivery = method.and_then(|m| {
+        let days = u64::try_from(m.estimated_days_max).ok()?;
+        now.date_naive().checked_add_days(chrono::Days::new(days))
+    });
     Ok(OrderRow {
         id: Uuid::now_v7(),
         order_number: new_order_number(),
@@ -399,14 +495,20 @@ fn new_order(
         payment_method: provider.method().to_owned(),
         shipping_address: address_snapshot(shipping)?,
         billing_address: address_snapshot(billing)?,
-        currency: totals.total.currency.as_str().to_owned(),
-        subtotal_amount: totals.subtotal.amount,
-        tax_amount: totals.tax.amount,
-        shipping_amount: totals.shipping.amount,
-        discount_amount: totals.discount.amount,
-        total_amount: totals.total.amount,
+        currency: totals.currency.as_str().to_owned(),
+        subtotal_amount: totals.subtotal,
+        tax_amount: totals.tax,
+        shipping_amount: totals.shipping,
+        discount_amount: totals.discount,
+        total_amount: totals.total,
         tracking_number: None,
-        estimated_delivery_date: None,
+        estimated_delivery_date: delivery,
+        shipping_method_id: method.map(|m| m.id),
+        shipping_method_name: method.map(|m| m.name.clone()),
+        adjustments: serde_json::to_value(&quote.adjustments)
+            .map_err(|err| Error::Internal(err.into()))?,
+        prices_include_tax: quote.prices_include_tax,
+        // Placeholders: the database stamps the stored row.
         created_at: now,
         updated_at: now,
     })
@@ -418,6 +520,7 @@ async fn write_order(
     tx: &mut PgConnection,
     mut order: OrderRow,
     lines: &[LineRow],
+    quote: &Quote,
     urls: Urls<'_>,
 ) -> Result<OrderRow> {
     let mut attempts = 0;
@@ -435,7 +538,9 @@ async fn write_order(
     }
     let items: Vec<ItemRow> = lines
         .iter()
-        .map(|line| ItemRow {
+        .enumerate()
+        .map(|(index, line)| (line, quote.line(index)))
+        .map(|(line, priced)| ItemRow {
             product_id: line.product_id,
             variant_id: line.variant_id,
             name: line.name.clone(),
@@ -446,6 +551,9 @@ async fn write_order(
             unit_price_amount: line.price_amount,
             quantity: line.quantity,
             line_total_amount: line.price_amount * i64::from(line.quantity),
+            discount_amount: priced.map_or(0, |p| p.discount),
+            tax_amount: priced.map_or(0, |p| p.tax),
+            tax_rate_bps: priced.map_or(0, |p| i32::try_from(p.tax_rate_bps).unwrap_or(0)),
         })
         .collect();
     orders::insert_items(&mut *tx, order.id, &items).await?;

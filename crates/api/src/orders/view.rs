@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::repository::{EventRow, ItemRow, OrderRow};
 use crate::error::Result;
+use crate::pricing::AdjustmentView;
 
 // The document's name for `payment_method` (see `Provider::method`).
 /// How an order is paid: `manual` (accepted at once, like cash on
@@ -45,6 +46,21 @@ pub struct OrderItemView {
     pub quantity: i32,
     /// Price × units.
     pub line_total: Money,
+    /// Its share of the discounts.
+    pub discount: Money,
+    /// Tax on its discounted amount.
+    pub tax: Money,
+    /// The rate it was taxed at, in basis points.
+    pub tax_rate_bps: i32,
+}
+
+/// The shipping method an order was charged for.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderShippingMethod {
+    /// The method's id (it may since have been removed).
+    pub id: Uuid,
+    /// Its name then.
+    pub name: String,
 }
 
 /// A timeline entry.
@@ -84,6 +100,13 @@ pub struct OrderView {
     pub discount: Money,
     /// Total charged.
     pub total: Money,
+    /// Whether the prices included the tax (then `tax` is the part of them
+    /// that is tax, not added on top).
+    pub prices_include_tax: bool,
+    /// Every pricing adjustment, explained.
+    pub adjustments: Vec<AdjustmentView>,
+    /// The shipping method charged.
+    pub shipping_method: Option<OrderShippingMethod>,
     /// Where it goes.
     #[schema(value_type = gokart_domain::Address)]
     pub shipping_address: serde_json::Value,
@@ -92,7 +115,8 @@ pub struct OrderView {
     pub billing_address: serde_json::Value,
     /// Carrier tracking number, once shipped.
     pub tracking_number: Option<String>,
-    /// Expected delivery, once shipped.
+    /// Expected delivery: from the shipping method's estimate at checkout,
+    /// then the carrier's once shipped.
     pub estimated_delivery_date: Option<NaiveDate>,
     /// Every status it reached, oldest first.
     pub timeline: Vec<TimelineEntry>,
@@ -169,6 +193,9 @@ impl OrderView {
                     unit_price: money(item.unit_price_amount),
                     quantity: item.quantity,
                     line_total: money(item.line_total_amount),
+                    discount: money(item.discount_amount),
+                    tax: money(item.tax_amount),
+                    tax_rate_bps: item.tax_rate_bps,
                 })
                 .collect(),
             subtotal: money(row.subtotal_amount),
@@ -176,6 +203,13 @@ impl OrderView {
             shipping: money(row.shipping_amount),
             discount: money(row.discount_amount),
             total: money(row.total_amount),
+            prices_include_tax: row.prices_include_tax,
+            // Written by checkout from `AdjustmentView`s.
+            adjustments: serde_json::from_value(row.adjustments).unwrap_or_default(),
+            shipping_method: row
+                .shipping_method_id
+                .zip(row.shipping_method_name)
+                .map(|(id, name)| OrderShippingMethod { id, name }),
             shipping_address: row.shipping_address,
             billing_address: row.billing_address,
             tracking_number: row.tracking_number,

@@ -187,6 +187,9 @@ pub async fn cancel(
         ));
     }
     restock(tx, order.id).await?;
+    // After the variants, as checkout locks them: the order's discount uses
+    // go back.
+    crate::discounts::release(tx, order.id).await?;
     let paid = order.payment_status == PaymentStatus::Paid;
     let (payment, note) = match (paid, refund) {
         (true, Refund::Immediate) => {

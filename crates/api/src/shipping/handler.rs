@@ -1,9 +1,7 @@
 //! HTTP for `/api/v1/cart/shipping-options`.
 
 use axum::extract::State;
-use gokart_domain::catalog::optional_text;
-use gokart_domain::pricing::{self, Line, ShippingMethod};
-use gokart_domain::{Currency, Money, Violations};
+use gokart_domain::{Money, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +11,7 @@ use crate::cart::owner::CartOwner;
 use crate::cart::service as cart;
 use crate::error::Result;
 use crate::extract::{Json, Query};
+use crate::pricing::Destination;
 use crate::schemas;
 use crate::state::AppState;
 
@@ -43,7 +42,8 @@ pub struct ShippingOption {
 }
 
 /// The shipping methods that serve a destination, priced for the cart (by
-/// its weight and subtotal); methods that do not take a cart this heavy
+/// its weight, and its subtotal after discounts, which the free-shipping
+/// threshold is checked against; a free-shipping code makes them 0); methods that do not take a cart this heavy
 /// are left out, and a destination no zone serves has none.
 #[utoipa::path(get, path = "/api/v1/cart/shipping-options", tag = "cart",
     operation_id = "cart_shipping_options", security((), ("bearer" = [])),
@@ -58,61 +58,24 @@ pub async fn options(
     Query(query): Query<DestinationQuery>,
 ) -> Result<Json<Vec<ShippingOption>>> {
     let mut v = Violations::new();
-    let country = v.check(
-        "country",
-        gokart_domain::address::country(query.country.as_deref().unwrap_or_default()),
-    );
-    let region = query
-        .region
-        .as_deref()
-        .and_then(|raw| v.check("region", optional_text(raw, 100)))
-        .filter(|region| !region.is_empty());
+    let destination =
+        Destination::from_query(query.country.as_deref(), query.region.as_deref(), &mut v);
+    if destination.is_none() && v.is_empty() {
+        v.add("country", "is required");
+    }
     v.into_result()?;
-    let Some(country) = country else { return Ok(Json(Vec::new())) };
-
-    let lines = cart::view(&state, &owner).await?;
-    let priced: Vec<Line> = lines
-        .iter()
-        .filter(|line| line.on_sale)
-        .map(|line| Line {
-            variant: line.variant_id,
-            product: line.product_id,
-            category: None,
-            collections: Vec::new(),
-            tax_class: None,
-            unit_price: line.price_amount,
-            quantity: i64::from(line.quantity),
-            weight_grams: line.weight_grams.map(i64::from),
-        })
-        .collect();
-    let merchandise: i64 = priced.iter().map(|l| l.unit_price.saturating_mul(l.quantity)).sum();
-    let currency = lines
-        .first()
-        .and_then(|line| Currency::parse(&line.currency).ok())
-        .unwrap_or(Currency::USD);
-
-    let mut db = state.db.acquire().await?;
-    let zones = crate::shipping::zones(&mut db).await?;
-    let destinations: Vec<pricing::Zone> =
-        zones.iter().map(|zone| pricing::Zone::from(&zone.row)).collect();
-    let serving = pricing::zone_for(&destinations, &country, region.as_deref()).map(|z| z.id);
-    let Some(zone) = zones.iter().find(|zone| Some(zone.row.id) == serving) else {
-        return Ok(Json(Vec::new()));
-    };
-    let options = zone
-        .methods
-        .iter()
-        .filter_map(|row| {
-            let method = ShippingMethod::from(row);
-            let charge = pricing::shipping_charge(&method, &priced, merchandise).ok()?;
-            Some(ShippingOption {
+    let Some(destination) = destination else { return Ok(Json(Vec::new())) };
+    let (options, currency) = cart::shipping_options(&state, &owner, &destination).await?;
+    Ok(Json(
+        options
+            .into_iter()
+            .map(|(row, charge)| ShippingOption {
                 id: row.id,
-                name: row.name.clone(),
+                name: row.name,
                 price: Money::new(charge, currency),
                 estimated_days_min: row.estimated_days_min,
                 estimated_days_max: row.estimated_days_max,
             })
-        })
-        .collect();
-    Ok(Json(options))
+            .collect(),
+    ))
 }

@@ -518,6 +518,16 @@ impl AdminShop {
         AdminShop { app, admin }
     }
 
+    /// The demo shop and an admin, without the default shipping zone and
+    /// tax rate a new shop starts with.
+    pub async fn spawn_bare() -> AdminShop {
+        let shop = AdminShop::spawn().await;
+        for table in ["shipping_zones", "tax_rates"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&shop.app.db).await.unwrap();
+        }
+        shop
+    }
+
     /// `method path` as the admin, with `body` as JSON when given.
     pub async fn send(
         &self,

@@ -32,6 +32,7 @@ mod orders;
 mod parsers;
 mod pipeline;
 mod plans;
+mod pricing;
 mod recovery;
 mod request_ids;
 mod secrets;

@@ -262,6 +262,8 @@ async fn a_key_still_in_flight_is_a_409_and_a_failed_attempt_frees_its_key() {
         shipping_address: None,
         billing_address: None,
         payment_method: "manual".into(),
+        shipping_method: None,
+        expected_total: None,
     };
     let hash = gokart_api::orders::idempotency::fingerprint(&request).unwrap();
     sqlx::query(

@@ -19,7 +19,7 @@ fn domestic() -> Value {
 
 #[tokio::test]
 async fn admins_keep_zones_whose_methods_keep_their_ids() {
-    let shop = AdminShop::spawn().await;
+    let shop = AdminShop::spawn_bare().await;
     let zone = shop.created(PATH, domestic()).await;
     assert_eq!(zone["countries"], json!(["US"]));
     assert_eq!(zone["methods"].as_array().unwrap().len(), 2);
@@ -59,7 +59,7 @@ async fn admins_keep_zones_whose_methods_keep_their_ids() {
 
 #[tokio::test]
 async fn every_bad_field_is_named_and_nothing_is_written() {
-    let shop = AdminShop::spawn().await;
+    let shop = AdminShop::spawn_bare().await;
     let bad = json!({"name": "", "countries": ["ZZ"], "methods": [
         {"name": "Standard", "price": -1, "estimated_days_min": 5, "estimated_days_max": 3},
         {"name": "Heavy", "price": 0, "estimated_days_min": 1, "estimated_days_max": 2,
@@ -85,7 +85,7 @@ async fn every_bad_field_is_named_and_nothing_is_written() {
 
 #[tokio::test]
 async fn a_cart_gets_the_options_of_its_destination_priced_for_it() {
-    let shop = AdminShop::spawn().await;
+    let shop = AdminShop::spawn_bare().await;
     shop.created(PATH, domestic()).await;
     shop.created(
         PATH,

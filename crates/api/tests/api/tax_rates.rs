@@ -9,7 +9,7 @@ const PATH: &str = "/api/v1/admin/tax-rates";
 
 #[tokio::test]
 async fn admins_keep_one_rate_per_country_region_and_class() {
-    let shop = AdminShop::spawn().await;
+    let shop = AdminShop::spawn_bare().await;
     let us = shop.created(PATH, json!({"country": "us", "rate_bps": 500})).await;
     assert_eq!((us["country"].as_str(), us["rate_bps"].as_i64()), (Some("US"), Some(500)));
     assert_eq!(us["region"], Value::Null);
@@ -68,7 +68,7 @@ async fn admins_keep_one_rate_per_country_region_and_class() {
 
 #[tokio::test]
 async fn every_bad_field_is_named_and_nothing_is_written() {
-    let shop = AdminShop::spawn().await;
+    let shop = AdminShop::spawn_bare().await;
     let bad = json!({"country": "XX", "region": "x".repeat(101), "tax_class": "Reduced Rate",
                      "rate_bps": 10_001});
     let fields =

@@ -29,6 +29,10 @@ pub struct ErrorDetail {
     /// For validation failures: why each named field was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// Why, in one stable snake_case word, when the code has several causes
+    /// (e.g. a rejected discount code: `expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The request's id, to quote when reporting a problem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -52,6 +56,7 @@ impl ErrorResponse {
                 code: code.to_owned(),
                 message: message.into(),
                 fields: None,
+                reason: None,
                 request_id: None,
             }),
             headers: Vec::new(),
@@ -75,6 +80,12 @@ impl ErrorResponse {
         let mut error = ErrorResponse::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone());
         error.detail.fields = Some(BTreeMap::from([(field.to_owned(), message)]));
         error
+    }
+
+    /// Adds the `reason` of a code with several causes.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.detail.reason = Some(reason.into());
+        self
     }
 
     /// A 500 that says nothing about its cause; log the cause before.

@@ -18,6 +18,8 @@ pub struct CategoryRow {
     pub description: String,
     /// The category it sits in; none for a top-level one.
     pub parent_id: Option<Uuid>,
+    /// Its tax class, if it has its own.
+    pub tax_class: Option<String>,
     /// Live products in it.
     pub product_count: i64,
 }
@@ -33,6 +35,8 @@ pub struct CategoryValues {
     pub description: String,
     /// Parent category.
     pub parent_id: Option<Uuid>,
+    /// Tax class.
+    pub tax_class: Option<String>,
 }
 
 /// Live categories with their live product counts, by name.
@@ -40,7 +44,7 @@ pub struct CategoryValues {
 pub async fn categories(db: impl PgExecutor<'_>) -> Result<Vec<CategoryRow>> {
     let rows = sqlx::query_as!(
         CategoryRow,
-        r#"SELECT c.id, c.name, c.slug, c.description, c.parent_id,
+        r#"SELECT c.id, c.name, c.slug, c.description, c.parent_id, c.tax_class,
                   count(p.id) AS "product_count!"
            FROM categories c
            LEFT JOIN products p ON p.category_id = c.id AND p.deleted_at IS NULL AND p.is_active
@@ -105,13 +109,15 @@ pub async fn lock_tree(db: impl PgExecutor<'_>) -> Result<()> {
 #[tracing::instrument(skip_all)]
 pub async fn insert_category(db: impl PgExecutor<'_>, c: &CategoryValues) -> Result<Uuid> {
     sqlx::query_scalar!(
-        "INSERT INTO categories (id, name, slug, description, parent_id) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO categories (id, name, slug, description, parent_id, tax_class)
+         VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id",
         Uuid::now_v7(),
         c.name,
         c.slug,
         c.description,
-        c.parent_id
+        c.parent_id,
+        c.tax_class
     )
     .fetch_one(db)
     .await
@@ -122,13 +128,15 @@ pub async fn insert_category(db: impl PgExecutor<'_>, c: &CategoryValues) -> Res
 #[tracing::instrument(skip_all, fields(category = %id))]
 pub async fn update_category(db: impl PgExecutor<'_>, id: Uuid, c: &CategoryValues) -> Result<()> {
     sqlx::query!(
-        "UPDATE categories SET name = $2, slug = $3, description = $4, parent_id = $5
+        "UPDATE categories SET name = $2, slug = $3, description = $4, parent_id = $5,
+                               tax_class = $6
          WHERE id = $1",
         id,
         c.name,
         c.slug,
         c.description,
-        c.parent_id
+        c.parent_id,
+        c.tax_class
     )
     .execute(db)
     .await
@@ -152,7 +160,7 @@ pub async fn subcategories(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64> {
 pub async fn lock_category(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<CategoryRow>> {
     let row = sqlx::query_as!(
         CategoryRow,
-        r#"SELECT id, name, slug, description, parent_id, 0::bigint AS "product_count!"
+        r#"SELECT id, name, slug, description, parent_id, tax_class, 0::bigint AS "product_count!"
            FROM categories WHERE id = $1 FOR UPDATE"#,
         id
     )
