@@ -143,7 +143,7 @@ pub struct TaxRules {
 
 /// A stored tax rate: for a country, optionally one region of it, and
 /// optionally one tax class.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct TaxRate {
     /// ISO 3166-1 alpha-2 code.
     pub country: String,

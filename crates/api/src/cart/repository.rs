@@ -312,10 +312,16 @@ pub async fn merge(
     Ok(())
 }
 
-/// Empties a cart.
+/// Empties a cart: its lines and its discount codes.
 #[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn clear(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM cart_items WHERE cart_id = $1", cart).execute(db).await?;
+    sqlx::query!(
+        "WITH codes AS (DELETE FROM cart_discount_codes WHERE cart_id = $1)
+         DELETE FROM cart_items WHERE cart_id = $1",
+        cart
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::owner::CartOwner;
 use super::repository::{self, Item, LineRow};
 use crate::auth::tokens::{hash_opaque_token as hash_token, new_opaque_token as new_token};
-use crate::discounts::{self, Customer, DiscountRow, Reason};
+use crate::discounts::{self, Customer, Reason};
 use crate::error::{Error, Result};
 use crate::pricing::{self, Destination, Quote};
 use crate::shipping::MethodRow;
@@ -55,16 +55,11 @@ pub fn customer_of(owner: &CartOwner) -> Customer {
     }
 }
 
-/// Cart `cart`'s lines and codes (none for no cart).
-async fn contents(
-    db: &mut PgConnection,
-    cart: Option<Uuid>,
-) -> Result<(Vec<LineRow>, Vec<DiscountRow>)> {
+/// Cart `cart`'s lines (none for no cart).
+async fn contents(db: &mut PgConnection, cart: Option<Uuid>) -> Result<Vec<LineRow>> {
     Ok(match cart {
-        Some(cart) => {
-            (repository::lines(&mut *db, cart).await?, discounts::on_cart(&mut *db, cart).await?)
-        }
-        None => (Vec::new(), Vec::new()),
+        Some(cart) => repository::lines(&mut *db, cart).await?,
+        None => Vec::new(),
     })
 }
 
@@ -77,13 +72,13 @@ async fn price_cart(
     destination: Option<&Destination>,
     shipping_method: Option<Uuid>,
 ) -> Result<Priced> {
-    let (lines, codes) = contents(db, cart).await?;
+    let lines = contents(db, cart).await?;
     let customer = customer_of(owner);
     let request = pricing::Request {
         lines: &lines,
         destination,
         shipping_method,
-        codes,
+        cart,
         customer: &customer,
         now: chrono::Utc::now(),
     };
@@ -114,13 +109,13 @@ pub async fn shipping_options(
 ) -> Result<(Vec<(MethodRow, i64)>, Currency)> {
     let cart = existing_cart(state, owner).await?;
     let mut db = state.db.acquire().await?;
-    let (lines, codes) = contents(&mut db, cart).await?;
+    let lines = contents(&mut db, cart).await?;
     let customer = customer_of(owner);
     let request = pricing::Request {
         lines: &lines,
         destination: Some(destination),
         shipping_method: None,
-        codes,
+        cart,
         customer: &customer,
         now: chrono::Utc::now(),
     };

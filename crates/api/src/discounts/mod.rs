@@ -153,39 +153,50 @@ pub struct Customer {
     pub email: Option<String>,
 }
 
-const COLUMNS: &str = "id, code, description, kind, value, min_subtotal, starts_at, ends_at, \
+const RETURNED: &str = "id, code, description, kind, value, min_subtotal, starts_at, ends_at, \
     usage_limit, per_customer_limit, category_ids, collection_ids, product_ids, automatic, \
     stackable, times_used, created_at, updated_at";
+const COLUMNS: &str = "d.id, d.code, d.description, d.kind, d.value, d.min_subtotal, d.starts_at, \
+    d.ends_at, d.usage_limit, d.per_customer_limit, d.category_ids, d.collection_ids, d.product_ids, \
+    d.automatic, d.stackable, d.times_used, d.created_at, d.updated_at";
 
-/// Automatic promotions running at `now` and not used up.
-pub async fn automatic(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<DiscountRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM discounts
-         WHERE automatic AND (starts_at IS NULL OR starts_at <= $1) AND (ends_at IS NULL OR ends_at > $1)
-           AND (usage_limit IS NULL OR times_used < usage_limit)
-         ORDER BY id"
-    ))
-    .bind(now)
-    .fetch_all(db)
-    .await?)
-}
-
-/// The codes on cart `cart`, in the order they were applied.
-pub async fn on_cart(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<DiscountRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM discounts d
-         WHERE id IN (SELECT discount_id FROM cart_discount_codes WHERE cart_id = $1)
-         ORDER BY (SELECT added_at FROM cart_discount_codes
-                   WHERE cart_id = $1 AND discount_id = d.id), id"
+/// What a cart may get at `now`: the automatic promotions running and not
+/// used up, and the codes on cart `cart` (in the order applied), in one
+/// query.
+pub async fn for_cart(
+    db: impl PgExecutor<'_>,
+    cart: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<DiscountRow>, Vec<DiscountRow>)> {
+    #[derive(sqlx::FromRow)]
+    struct Offered {
+        #[sqlx(flatten)]
+        row: DiscountRow,
+        on_cart: bool,
+    }
+    let rows: Vec<Offered> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, c.added_at IS NOT NULL AS on_cart
+         FROM discounts d
+         LEFT JOIN cart_discount_codes c ON c.discount_id = d.id AND c.cart_id = $1
+         WHERE c.added_at IS NOT NULL
+            OR (d.automatic AND (d.starts_at IS NULL OR d.starts_at <= $2)
+                AND (d.ends_at IS NULL OR d.ends_at > $2)
+                AND (d.usage_limit IS NULL OR d.times_used < d.usage_limit))
+         ORDER BY c.added_at, d.id"
     ))
     .bind(cart)
+    .bind(now)
     .fetch_all(db)
-    .await?)
+    .await?;
+    let (codes, automatic): (Vec<Offered>, Vec<Offered>) =
+        rows.into_iter().partition(|o| o.on_cart);
+    let rows = |offered: Vec<Offered>| offered.into_iter().map(|o| o.row).collect();
+    Ok((rows(automatic), rows(codes)))
 }
 
 /// The discount with `code` (any case), if one exists.
 pub async fn by_code(db: impl PgExecutor<'_>, code: &str) -> Result<Option<DiscountRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM discounts WHERE code = upper($1)"))
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM discounts d WHERE code = upper($1)"))
         .bind(code.trim())
         .fetch_optional(db)
         .await?)
@@ -193,7 +204,7 @@ pub async fn by_code(db: impl PgExecutor<'_>, code: &str) -> Result<Option<Disco
 
 /// Discount `id`, if it exists.
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DiscountRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM discounts WHERE id = $1"))
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM discounts d WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?)
@@ -206,7 +217,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<DiscountRow>, i64)> {
     let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM discounts ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+        "SELECT {COLUMNS} FROM discounts d ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
     ))
     .bind(limit)
     .bind(offset)
@@ -239,7 +250,7 @@ pub async fn uses_by(
     discounts: &[Uuid],
     customer: &Customer,
 ) -> Result<HashMap<Uuid, i64>> {
-    if customer.user.is_none() && customer.email.is_none() {
+    if discounts.is_empty() || (customer.user.is_none() && customer.email.is_none()) {
         return Ok(HashMap::new());
     }
     let rows = sqlx::query!(
@@ -311,12 +322,6 @@ pub async fn merge_codes(db: impl PgExecutor<'_>, guest: Uuid, user_cart: Uuid) 
     )
     .execute(db)
     .await?;
-    Ok(())
-}
-
-/// Takes every code off cart `cart` (after checkout).
-pub async fn clear_cart(db: impl PgExecutor<'_>, cart: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM cart_discount_codes WHERE cart_id = $1", cart).execute(db).await?;
     Ok(())
 }
 
@@ -485,7 +490,7 @@ pub async fn save(
                  ends_at, usage_limit, per_customer_limit, category_ids, collection_ids,
                  product_ids, automatic, stackable)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             RETURNING {COLUMNS}"
+             RETURNING {RETURNED}"
         )
     } else {
         // The use count a new limit is checked against is counted afresh.
@@ -495,7 +500,7 @@ pub async fn save(
                  per_customer_limit = $10, category_ids = $11, collection_ids = $12,
                  product_ids = $13, automatic = $14, stackable = $15,
                  times_used = (SELECT count(*) FROM discount_redemptions WHERE discount_id = $1)
-             WHERE id = $1 RETURNING {COLUMNS}"
+             WHERE id = $1 RETURNING {RETURNED}"
         )
     };
     sqlx::query_as(&sql)

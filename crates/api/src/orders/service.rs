@@ -333,7 +333,7 @@ async fn place_order(
         lines: &lines,
         destination: Some(&destination),
         shipping_method: choices.shipping_method,
-        codes: discounts::on_cart(&mut *tx, cart).await?,
+        cart: Some(cart),
         customer: &customer,
         now,
     };
@@ -359,7 +359,6 @@ async fn place_order(
         workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
     carts::clear(&mut *tx, cart).await?;
-    discounts::clear_cart(&mut *tx, cart).await?;
     let view = answer(&mut tx, order.id, owner, idempotency_key).await?;
     if !take_stock(&mut tx, &lines).await? {
         return Ok(None);

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::cart::repository::LineRow;
 use crate::discounts::{self, Customer, DiscountRow, Reason};
 use crate::error::{Error, Result};
-use crate::shipping::{self, MethodRow};
+use crate::shipping::MethodRow;
 
 /// Where a cart goes.
 #[derive(Debug, Clone)]
@@ -58,8 +58,8 @@ pub struct Request<'a> {
     /// The shipping method chosen; `None`: the first the destination's zone
     /// offers that takes the cart.
     pub shipping_method: Option<Uuid>,
-    /// The codes on the cart.
-    pub codes: Vec<DiscountRow>,
+    /// The cart, whose codes apply.
+    pub cart: Option<Uuid>,
     /// Who buys.
     pub customer: &'a Customer,
     /// When.
@@ -187,16 +187,58 @@ async fn product_facts(
         .collect())
 }
 
+/// A zone as pricing needs it.
+#[derive(Debug, Deserialize)]
+struct ZoneConfig {
+    id: Uuid,
+    countries: Vec<String>,
+    regions: Vec<String>,
+    methods: Vec<MethodRow>,
+}
+
+/// The shop's shipping zones (each with its methods in order) and tax
+/// rates, in one round trip.
+async fn destination_rules(
+    db: &mut PgConnection,
+) -> Result<(Vec<ZoneConfig>, Vec<engine::TaxRate>)> {
+    let row = sqlx::query!(
+        r#"SELECT
+             COALESCE((SELECT json_agg(json_build_object(
+                          'id', z.id, 'countries', z.countries, 'regions', z.regions,
+                          'methods', COALESCE((SELECT json_agg(m ORDER BY m.position)
+                                               FROM shipping_methods m WHERE m.zone_id = z.id),
+                                              '[]'))
+                          ORDER BY z.created_at, z.id)
+                       FROM shipping_zones z), '[]') AS "zones!",
+             COALESCE((SELECT json_agg(json_build_object(
+                          'country', r.country, 'region', r.region, 'tax_class', r.tax_class,
+                          'rate_bps', r.rate_bps, 'inclusive', r.inclusive))
+                       FROM tax_rates r), '[]') AS "rates!""#
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    let broken = |err: serde_json::Error| Error::Internal(anyhow::anyhow!("pricing rules: {err}"));
+    let zones = serde_json::from_value(row.zones).map_err(broken)?;
+    let rates = serde_json::from_value(row.rates).map_err(broken)?;
+    Ok((zones, rates))
+}
+
 /// The methods of the zone serving `destination`, in order (none when no
 /// zone serves it).
-fn zone_methods(zones: Vec<shipping::Zone>, destination: &Destination) -> Vec<MethodRow> {
-    let places: Vec<engine::Zone> =
-        zones.iter().map(|zone| engine::Zone::from(&zone.row)).collect();
+fn zone_methods(zones: Vec<ZoneConfig>, destination: &Destination) -> Vec<MethodRow> {
+    let places: Vec<engine::Zone> = zones
+        .iter()
+        .map(|zone| engine::Zone {
+            id: zone.id,
+            countries: zone.countries.clone(),
+            regions: zone.regions.clone(),
+        })
+        .collect();
     let serving = engine::zone_for(&places, &destination.country, destination.region.as_deref())
         .map(|zone| zone.id);
     zones
         .into_iter()
-        .find(|zone| Some(zone.row.id) == serving)
+        .find(|zone| Some(zone.id) == serving)
         .map(|zone| zone.methods)
         .unwrap_or_default()
 }
@@ -263,6 +305,8 @@ struct Gathered {
     tax: Option<TaxRules>,
     /// The discounts the cart may get.
     offered: Vec<DiscountRow>,
+    /// The codes on the cart.
+    codes: Vec<DiscountRow>,
     /// The codes on the cart that may not be used, and why.
     refused: HashMap<Uuid, Reason>,
 }
@@ -287,10 +331,37 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
         .first()
         .and_then(|line| Currency::parse(&line.currency).ok())
         .unwrap_or(Currency::USD);
-    let mut products: Vec<Uuid> = line_of.iter().map(|&i| request.lines[i].product_id).collect();
-    products.sort_unstable();
-    products.dedup();
-    let facts = product_facts(db, &products).await?;
+    let (automatic, codes) = discounts::for_cart(&mut *db, request.cart, request.now).await?;
+
+    let (methods, tax) = match request.destination {
+        Some(destination) => {
+            let (zones, rates) = destination_rules(&mut *db).await?;
+            let tax = TaxRules::for_destination(
+                &rates,
+                &destination.country,
+                destination.region.as_deref(),
+            );
+            (Some(zone_methods(zones, destination)), Some(tax))
+        }
+        None => (None, None),
+    };
+
+    // A line's categories, collections and tax class matter only to a
+    // discount limited to some of them, or to a rate for a tax class.
+    let scoped = automatic.iter().chain(&codes).any(|d| {
+        let rule = &d.rule;
+        !(rule.category_ids.is_empty() && rule.collection_ids.is_empty())
+    });
+    let classed = tax.as_ref().is_some_and(|tax| !tax.by_class.is_empty());
+    let facts = if scoped || classed {
+        let mut products: Vec<Uuid> =
+            line_of.iter().map(|&i| request.lines[i].product_id).collect();
+        products.sort_unstable();
+        products.dedup();
+        product_facts(db, &products).await?
+    } else {
+        HashMap::new()
+    };
     let lines: Vec<Line> = line_of
         .iter()
         .map(|&i| {
@@ -310,25 +381,9 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
         .collect();
     let subtotal: i64 = lines.iter().map(|l| l.unit_price.saturating_mul(l.quantity)).sum();
 
-    let (methods, tax) = match request.destination {
-        Some(destination) => {
-            let zones = shipping::zones(&mut *db).await?;
-            let rates: Vec<engine::TaxRate> =
-                crate::tax::list(&mut *db).await?.iter().map(engine::TaxRate::from).collect();
-            let tax = TaxRules::for_destination(
-                &rates,
-                &destination.country,
-                destination.region.as_deref(),
-            );
-            (Some(zone_methods(zones, destination)), Some(tax))
-        }
-        None => (None, None),
-    };
-
     // Running automatic promotions, and the codes that pass their checks.
-    let automatic = discounts::automatic(&mut *db, request.now).await?;
     let limited: Vec<Uuid> =
-        automatic.iter().chain(&request.codes).filter(|d| d.limited()).map(|d| d.id).collect();
+        automatic.iter().chain(&codes).filter(|d| d.limited()).map(|d| d.id).collect();
     let mine = discounts::uses_by(&mut *db, &limited, request.customer).await?;
     let uses = |d: &DiscountRow| mine.get(&d.id).copied().unwrap_or(0);
     let mut refused = HashMap::new();
@@ -336,7 +391,7 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
         .into_iter()
         .filter(|discount| discount.refusal(request.now, uses(discount)).is_none())
         .collect();
-    for code in &request.codes {
+    for code in &codes {
         let scope = code.promotion().scope;
         let reason = code.refusal(request.now, uses(code)).or_else(|| {
             if code.rule.min_subtotal.is_some_and(|min| subtotal < min) {
@@ -354,7 +409,7 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
             None => offered.push(code.clone()),
         }
     }
-    Ok(Gathered { lines, line_of, currency, methods, tax, offered, refused })
+    Ok(Gathered { lines, line_of, currency, methods, tax, offered, codes, refused })
 }
 
 fn run(input: &PricingInput) -> Result<engine::Priced> {
@@ -412,7 +467,7 @@ pub async fn quote(db: &mut PgConnection, request: Request<'_>) -> Result<Quote>
             used.push((*discount).clone());
         }
     }
-    let codes = request
+    let codes = gathered
         .codes
         .iter()
         .map(|code| {

@@ -45,7 +45,7 @@ pub struct ZoneRow {
 }
 
 /// A stored method.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct MethodRow {
     /// Id.
     pub id: Uuid,
