@@ -389,7 +389,7 @@ fn check_quote(
     destination: &Destination,
     expected_total: Option<i64>,
 ) -> Result<()> {
-    if quote.ships == Some(false) || quote.method.is_none() {
+    if quote.method.is_none() {
         let message =
             format!("we do not ship to {} (no shipping method serves it)", destination.country);
         return Err(Error::invalid(buyer.shipping_field(), &message));

@@ -243,6 +243,10 @@ fn zone_methods(zones: Vec<ZoneConfig>, destination: &Destination) -> Vec<Method
         .unwrap_or_default()
 }
 
+fn too_heavy() -> Error {
+    Error::invalid("shipping_method", "this method does not take a cart this heavy; choose another")
+}
+
 /// Of `methods`, the one to charge: the one asked for (a 422 naming
 /// `shipping_method` if it is not among them or does not take this cart),
 /// else the first that takes the cart; `None` when none does.
@@ -255,10 +259,7 @@ fn choose_method<'m>(
     match wanted {
         Some(id) => match methods.iter().find(|row| row.id == id) {
             Some(row) if takes(row) => Ok(Some(row)),
-            Some(_) => Err(Error::invalid(
-                "shipping_method",
-                "this method does not take a cart this heavy; choose another",
-            )),
+            Some(_) => Err(too_heavy()),
             None => Err(Error::invalid(
                 "shipping_method",
                 "not a shipping method for this destination; see /api/v1/cart/shipping-options",
@@ -414,10 +415,7 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
 
 fn run(input: &PricingInput) -> Result<engine::Priced> {
     engine::price(input).map_err(|err| match err {
-        engine::PricingError::TooHeavy => Error::invalid(
-            "shipping_method",
-            "this method does not take a cart this heavy; choose another",
-        ),
+        engine::PricingError::TooHeavy => too_heavy(),
         other => Error::Internal(anyhow::anyhow!("pricing: {other}")),
     })
 }

@@ -7,7 +7,7 @@ pub mod handler;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use gokart_domain::pricing::{self, ShippingMethod, WeightBand};
+use gokart_domain::pricing::{ShippingMethod, WeightBand};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
@@ -78,12 +78,6 @@ impl From<&MethodRow> for ShippingMethod {
                 .map(|b| WeightBand { up_to_grams: b.up_to_grams, price: b.price })
                 .collect(),
         }
-    }
-}
-
-impl From<&ZoneRow> for pricing::Zone {
-    fn from(row: &ZoneRow) -> Self {
-        pricing::Zone { id: row.id, countries: row.countries.clone(), regions: row.regions.clone() }
     }
 }
 

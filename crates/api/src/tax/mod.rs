@@ -1,9 +1,9 @@
-//! The shop's tax rates, by country, region and tax class. The pricing
+//! The shop's tax rates, by country, region and tax class, as admins keep
+//! them. Pricing reads them with the shipping zones in one query, and the
 //! engine ([`gokart_domain::pricing::TaxRules::for_destination`]) picks the
 //! ones that apply to a destination.
 
 use chrono::{DateTime, Utc};
-use gokart_domain::pricing::TaxRate;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -28,18 +28,6 @@ pub struct TaxRateRow {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<&TaxRateRow> for TaxRate {
-    fn from(row: &TaxRateRow) -> Self {
-        TaxRate {
-            country: row.country.clone(),
-            region: row.region.clone(),
-            tax_class: row.tax_class.clone(),
-            rate_bps: u32::try_from(row.rate_bps).unwrap_or(0),
-            inclusive: row.inclusive,
-        }
-    }
 }
 
 /// A rate's fields, checked.
