@@ -16,8 +16,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario=${1:-login}
 seconds=${BENCH_SECONDS:-10}
 
-cargo build --release --bin api --bin mega-worker --bin gokart-bench
-bin=${CARGO_TARGET_DIR:-target}/release
+# BENCH_BIN names a directory of already built binaries (api, mega-worker,
+# gokart-bench), to compare two builds in one sitting; migrations are
+# compiled into the api binary, so each build brings its own schema.
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$BENCH_BIN
+else
+  cargo build --release --bin api --bin mega-worker --bin gokart-bench
+  bin=${CARGO_TARGET_DIR:-target}/release
+fi
 
 started_cluster=""
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -15,9 +15,22 @@ use crate::media::{self, library::Media};
 use crate::payments::Provider;
 use crate::payments::stripe::Stripe;
 
-/// Shared, cheaply cloned application state.
+/// Shared application state: one allocation, so a clone is one reference
+/// count (the router clones it for every request it routes).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler can reach, through [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// The PostgreSQL pool.
     pub db: PgPool,
     /// Configuration read at start-up.
@@ -70,7 +83,7 @@ impl AppState {
             &config.storefront_url,
             (auth.password_reset_ttl, auth.email_verification_ttl),
         );
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             links,
             media,
             stripe,
@@ -80,6 +93,6 @@ impl AppState {
             address_limiter: Arc::new(AddressLimiter::new(auth.limits.per_address_per_minute)),
             db,
             config: Arc::new(config),
-        })
+        })))
     }
 }

@@ -13,6 +13,7 @@ use gokart_domain::pricing::{self as engine, AdjustmentKind, Line, PricingInput,
 use gokart_domain::{Currency, Money, Violations};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -196,10 +197,12 @@ struct ZoneConfig {
     methods: Vec<MethodRow>,
 }
 
-/// The shop's shipping zones (each with its methods in order) and tax
-/// rates, in one round trip.
+/// The shipping zones (each with its methods in order) and tax rates that
+/// name `country`, in one round trip: the only ones the engine can choose
+/// for a destination there.
 async fn destination_rules(
     db: &mut PgConnection,
+    country: &str,
 ) -> Result<(Vec<ZoneConfig>, Vec<engine::TaxRate>)> {
     let row = sqlx::query!(
         r#"SELECT
@@ -209,18 +212,20 @@ async fn destination_rules(
                                                FROM shipping_methods m WHERE m.zone_id = z.id),
                                               '[]'))
                           ORDER BY z.created_at, z.id)
-                       FROM shipping_zones z), '[]') AS "zones!",
+                       FROM shipping_zones z
+                       WHERE EXISTS (SELECT 1 FROM unnest(z.countries) c
+                                     WHERE upper(c) = upper($1))), '[]')
+               AS "zones!: Json<Vec<ZoneConfig>>",
              COALESCE((SELECT json_agg(json_build_object(
                           'country', r.country, 'region', r.region, 'tax_class', r.tax_class,
                           'rate_bps', r.rate_bps, 'inclusive', r.inclusive))
-                       FROM tax_rates r), '[]') AS "rates!""#
+                       FROM tax_rates r WHERE upper(r.country) = upper($1)), '[]')
+               AS "rates!: Json<Vec<engine::TaxRate>>""#,
+        country
     )
     .fetch_one(&mut *db)
     .await?;
-    let broken = |err: serde_json::Error| Error::Internal(anyhow::anyhow!("pricing rules: {err}"));
-    let zones = serde_json::from_value(row.zones).map_err(broken)?;
-    let rates = serde_json::from_value(row.rates).map_err(broken)?;
-    Ok((zones, rates))
+    Ok((row.zones.0, row.rates.0))
 }
 
 /// The methods of the zone serving `destination`, in order (none when no
@@ -336,7 +341,7 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
 
     let (methods, tax) = match request.destination {
         Some(destination) => {
-            let (zones, rates) = destination_rules(&mut *db).await?;
+            let (zones, rates) = destination_rules(&mut *db, &destination.country).await?;
             let tax = TaxRules::for_destination(
                 &rates,
                 &destination.country,
