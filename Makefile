@@ -3,15 +3,21 @@
 # DATABASE_URL is set.
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint deny fuzz fuzz-api openapi-check fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-publish bench-login bench-startup bench-catalog bench-checkout bench-pipeline
+.PHONY: help dev web web-dev test lint deny fuzz fuzz-api openapi-check fmt build release db db-stop sqlx-prepare sqlx-check compose-check bench bench-quick bench-publish bench-login bench-startup bench-catalog bench-checkout bench-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-dev: ## PostgreSQL, migrations, demo data, API on :8080, worker on :8081 (Ctrl-C stops)
+dev: ## PostgreSQL, migrations, demo data, the web app and API on :8080, worker on :8081 (Ctrl-C stops)
 	@scripts/dev.sh
 
-test: ## The whole test suite against real PostgreSQL
+web: ## Build the web app (storefront and admin) into web/dist (npm ci on first use)
+	@scripts/web.sh build
+
+web-dev: ## The web app with hot reload on :5173, against the API of `make dev` on :8080
+	@scripts/web.sh dev
+
+test: ## The whole test suite against real PostgreSQL, the web app's in a real browser
 	@scripts/test.sh
 
 lint: ## rustfmt check and clippy with warnings as errors

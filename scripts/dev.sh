@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make dev`: PostgreSQL, migrations, demo data, the API on :8080 and the
-# worker on :8081 with the whole fulfillment pipeline (outbox relay, local
-# dispatcher, emails as files), in the foreground. Ctrl-C stops all of it.
+# `make dev`: PostgreSQL, migrations, demo data, the web app and the API on
+# :8080 and the worker on :8081 with the whole fulfillment pipeline (outbox
+# relay, local dispatcher, emails as files), in the foreground. Ctrl-C
+# stops all of it.
 #
 # DATABASE_URL set: use that database. Otherwise: a private cluster under
 # .local/postgres/dev, on port 54329. API_PORT and WORKER_PORT move the
@@ -12,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --bin api --bin mega-worker
+# The storefront and admin, served by the API from web/dist.
+scripts/web.sh build
 bin=${CARGO_TARGET_DIR:-target}/debug
 
 started_cluster=""
@@ -57,7 +60,8 @@ PORT=$api_port PUBLIC_URL=$api_url MEGA_WORKER_URL=$worker_url \
   METRICS_PORT=$api_metrics_port "$bin/api" serve & pids+=($!)
 
 cat <<MSG
-gokart: API     http://localhost:$api_port   (docs: http://localhost:$api_port/api/v1/docs/)
+gokart: shop    http://localhost:$api_port   (admin: http://localhost:$api_port/admin)
+gokart: API     http://localhost:$api_port/api/v1   (docs: http://localhost:$api_port/api/v1/docs/)
 gokart: worker  http://localhost:$worker_port
 gokart: metrics http://localhost:$api_metrics_port/metrics, http://localhost:$worker_metrics_port/metrics
 gokart: database $DATABASE_URL

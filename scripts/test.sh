@@ -48,6 +48,10 @@ if [ "$#" -eq 0 ]; then
   # The OpenAPI document: a standard linter, and a TypeScript client
   # generated from it that must type-check.
   scripts/openapi-check.sh
+  # The web app: its API types against the document, type-check, Vitest;
+  # then the browser journeys against the real API and worker.
+  scripts/web.sh check
+  scripts/web.sh e2e
   # A bounded run of `make fuzz-api`: schemathesis against the live API.
   FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-5} scripts/fuzz-api.sh
 fi

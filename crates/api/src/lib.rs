@@ -45,6 +45,7 @@ pub mod startup;
 pub mod state;
 pub mod tax;
 pub mod users;
+pub mod web;
 
 pub use config::ApiConfig;
 pub use state::AppState;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{
@@ -25,8 +25,9 @@ use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
     addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
-    shedding, shipping, users,
+    shedding, shipping, users, web,
 };
+use web::WebApp;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -181,8 +182,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
 
 /// The complete router: documented routes, `extra` (extra routes that tests
 /// mount), the OpenAPI document and the interactive docs served from the
-/// binary itself (no CDN).
-pub fn router(state: AppState, extra: Router<AppState>) -> Router {
+/// binary itself (no CDN), and the web app when there is one.
+pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> Router {
     let (routes, openapi) = documented().split_for_parts();
     let document = served_document(with_common_responses(openapi));
     let limits = shedding::RouteLimits::new(&state.config);
@@ -198,12 +199,22 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             .with_state(Arc::new(LocalStore::new(dir))),
         MediaStorage::Gcs { .. } => Router::new(),
     };
+    // The app answers every path no route takes; it turns away API paths
+    // with the API's own JSON 404.
+    let pages = match app {
+        Some(app) => Router::new()
+            .route("/", any(web::serve))
+            .route("/{*path}", any(web::serve))
+            .with_state(Arc::new(app)),
+        None => Router::new(),
+    };
     routes
         .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
         .merge(extra)
         .with_state(state)
         .merge(docs)
         .merge(files)
+        .merge(pages)
 }
 
 /// The docs page's policy: everything from this origin, inline styles

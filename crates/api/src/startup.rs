@@ -56,7 +56,17 @@ pub async fn build_with_routes(
         db: state.db.clone(),
         relay_db,
     });
-    let router = routes::router(state, extra);
+    let app = match &state.config.web_dir {
+        Some(dir) => {
+            let app = crate::web::WebApp::load(dir, state.config.media_origin())?;
+            if app.is_none() {
+                tracing::info!(dir = %dir.display(), "no web app built there; serving the API alone");
+            }
+            app
+        }
+        None => None,
+    };
+    let router = routes::router(state, extra, app);
     let cannot_listen =
         |err| anyhow::anyhow!("cannot listen on {}: {err}", server_config.bind_address());
     let server = Server::bind(&server_config, router, cors).await.map_err(cannot_listen)?;

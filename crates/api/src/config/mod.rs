@@ -48,6 +48,9 @@ pub struct ApiConfig {
     pub limits: RouteLimitConfig,
     /// Product media: storage, public URL, upload size.
     pub media: MediaConfig,
+    /// `WEB_DIR`: the built web app (storefront and admin) to serve at `/`
+    /// (default `web/dist`); `off`: serve the API alone.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// How many requests of each expensive kind one instance serves at once.
@@ -301,6 +304,10 @@ impl ApiConfig {
             limits: RouteLimitConfig::from_env(env)?,
             media: MediaConfig::from_env(env, &public_url)?,
             storefront_url: env.url("STOREFRONT_URL", &public_url)?,
+            web_dir: match env.string("WEB_DIR", "web/dist").as_str() {
+                "off" | "none" => None,
+                dir => Some(std::path::PathBuf::from(dir)),
+            },
             public_url,
         })
     }
@@ -308,6 +315,12 @@ impl ApiConfig {
     /// The API's own origin (scheme, host and port of `PUBLIC_URL`).
     pub fn own_origin(&self) -> &str {
         origin_of(&self.public_url)
+    }
+
+    /// The origin product photos load from, when it is not the API's own.
+    pub fn media_origin(&self) -> Option<&str> {
+        let media = origin_of(&self.media.public_url);
+        (media != self.own_origin()).then_some(media)
     }
 }
 

@@ -77,6 +77,8 @@ impl TestApp {
             // Cheap hashing keeps the suite fast; production cost is configured, not coded.
             ("ARGON2_MEMORY_KIB", "1024"),
             ("ARGON2_ITERATIONS", "1"),
+            // The web app's tests build one of their own.
+            ("WEB_DIR", "off"),
         ]);
         configure(&mut env);
         let config = ApiConfig::from_env(&env).expect("test configuration is valid");

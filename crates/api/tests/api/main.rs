@@ -47,3 +47,4 @@ mod tax_rates;
 mod tokens;
 mod upgrades;
 mod variants;
+mod web;

@@ -88,8 +88,9 @@ async fn every_documented_operation_is_routed() {
 
 /// Routes are registered only through `routes!(...)`, which documents them
 /// as it routes them; a plain `.route(` call would add an undocumented one.
-/// The one exception is not an operation: the `local` media store's files
-/// at `/media/...` (image bytes for `<img>` tags, described in API.md).
+/// The exceptions are not operations: the `local` media store's files at
+/// `/media/...` (image bytes for `<img>` tags, described in API.md) and the
+/// web app's pages and files, which take what no route does.
 #[test]
 fn every_route_is_registered_through_the_documented_router() {
     let src = crate::helpers::source_dir();
@@ -97,7 +98,13 @@ fn every_route_is_registered_through_the_documented_router() {
     crate::helpers::visit_sources(&src, &mut |file, text| {
         for (number, line) in text.lines().enumerate() {
             let code = line.trim_start();
-            if code.starts_with("//") || code.starts_with(".route(\"/media/{*key}\"") {
+            let not_operations = [
+                ".route(\"/media/{*key}\"",
+                ".route(\"/\", any(web::serve))",
+                ".route(\"/{*path}\", any(web::serve))",
+            ];
+            if code.starts_with("//") || not_operations.iter().any(|route| code.starts_with(route))
+            {
                 continue;
             }
             if [".route(", ".route_service(", ".nest_service("]

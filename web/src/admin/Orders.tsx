@@ -1,0 +1,177 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api, ok, type Schemas } from "../api/client";
+import { humanError } from "../lib/errors";
+import { formatMoney } from "../lib/money";
+import { STATUS_NAMES, Timeline } from "../shop/OrderPage";
+import { Totals } from "../shop/Totals";
+import { Alert, Loading } from "../ui/Layout";
+
+type Status = Schemas["OrderStatus"];
+const STATUSES = Object.keys(STATUS_NAMES) as Status[];
+
+export function Orders() {
+  const [params, setParams] = useSearchParams();
+  const status = (params.get("status") as Status | null) ?? undefined;
+  const page = Number(params.get("page") ?? "1") || 1;
+  const orders = useQuery({
+    queryKey: ["admin", "orders", status, page],
+    queryFn: () =>
+      ok(api.GET("/api/v1/admin/orders", { params: { query: { status, page, page_size: 50 } } })),
+    placeholderData: keepPreviousData,
+  });
+  const pages = Math.max(1, Math.ceil((orders.data?.total ?? 0) / 50));
+  return (
+    <div className="page">
+      <h1>Orders</h1>
+      <label>
+        Status{" "}
+        <select
+          value={status ?? ""}
+          onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {})}
+        >
+          <option value="">Any</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {STATUS_NAMES[s]}
+            </option>
+          ))}
+        </select>
+      </label>
+      {orders.isPending && <Loading what="Loading orders" />}
+      {orders.error && <Alert>{humanError(orders.error)}</Alert>}
+      {orders.data && (
+        <table className="table">
+          <caption className="visually-hidden">Orders</caption>
+          <thead>
+            <tr>
+              <th scope="col">Order</th>
+              <th scope="col">Placed</th>
+              <th scope="col">Status</th>
+              <th scope="col">Payment</th>
+              <th scope="col">Total</th>
+            </tr>
+          </thead>
+          <tbody>
+            {orders.data.items.map((o) => (
+              <tr key={o.id}>
+                <td>
+                  <Link to={`/admin/orders/${o.id}`}>{o.order_number}</Link>
+                </td>
+                <td>{new Date(o.created_at).toLocaleString()}</td>
+                <td>{STATUS_NAMES[o.status]}</td>
+                <td>{o.payment_status.replace(/_/g, " ")}</td>
+                <td>{formatMoney(o.total)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {pages > 1 && (
+        <nav aria-label="Pages" className="pager">
+          <button type="button" disabled={page <= 1} onClick={() => setParams({ ...(status ? { status } : {}), page: String(page - 1) })}>
+            Previous
+          </button>
+          <span>
+            Page {page} of {pages}
+          </span>
+          <button type="button" disabled={page >= pages} onClick={() => setParams({ ...(status ? { status } : {}), page: String(page + 1) })}>
+            Next
+          </button>
+        </nav>
+      )}
+    </div>
+  );
+}
+
+export function OrderDetail() {
+  const { id = "" } = useParams();
+  const queries = useQueryClient();
+  const order = useQuery({
+    queryKey: ["admin", "order", id],
+    queryFn: () => ok(api.GET("/api/v1/admin/orders/{id}", { params: { path: { id } } })),
+    refetchInterval: (q) => (q.state.data && ["delivered", "cancelled"].includes(q.state.data.status) ? false : 5000),
+  });
+  const cancel = useMutation({
+    mutationFn: () => ok(api.POST("/api/v1/admin/orders/{id}/cancel", { params: { path: { id } } })),
+    onSuccess: (o) => {
+      queries.setQueryData(["admin", "order", id], o);
+      void queries.invalidateQueries({ queryKey: ["admin", "orders"] });
+    },
+  });
+  if (order.isPending) return <Loading what="Loading the order" />;
+  if (order.error) return <Alert>{humanError(order.error)}</Alert>;
+  const o = order.data;
+  const cancellable = ["pending_payment", "confirmed", "processing"].includes(o.status);
+  return (
+    <div className="page">
+      <p>
+        <Link to="/admin/orders">All orders</Link>
+      </p>
+      <h1>Order {o.order_number}</h1>
+      <p>
+        Status: <strong data-testid="admin-order-status">{STATUS_NAMES[o.status]}</strong> · Payment:{" "}
+        <strong data-testid="admin-payment-status">{o.payment_status.replace(/_/g, " ")}</strong>
+      </p>
+      <div className="two-columns">
+        <section aria-labelledby="items">
+          <h2 id="items">Items</h2>
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Item</th>
+                <th scope="col">SKU</th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Total</th>
+              </tr>
+            </thead>
+            <tbody>
+              {o.items.map((item) => (
+                <tr key={item.variant_id}>
+                  <td>
+                    {item.name}{" "}
+                    <span className="muted small">
+                      {Object.entries(item.options)
+                        .map(([k, v]) => `${k}: ${v}`)
+                        .join(", ")}
+                    </span>
+                  </td>
+                  <td>{item.sku}</td>
+                  <td>{item.quantity}</td>
+                  <td>{formatMoney(item.line_total)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Timeline order={o} />
+        </section>
+        <aside className="summary" aria-label="Order summary">
+          <Totals of={o} />
+          <h2>Ship to</h2>
+          <address>
+            {o.shipping_address.name}
+            <br />
+            {o.shipping_address.street1}, {o.shipping_address.city} {o.shipping_address.postal_code},{" "}
+            {o.shipping_address.country}
+            <br />
+            {o.shipping_address.phone}
+          </address>
+          {cancellable && (
+            <button
+              type="button"
+              onClick={() => {
+                if (window.confirm(`Cancel order ${o.order_number}? Its payment is refunded and its stock returned.`)) {
+                  cancel.mutate();
+                }
+              }}
+              disabled={cancel.isPending}
+            >
+              {cancel.isPending ? "Cancelling…" : "Cancel and refund"}
+            </button>
+          )}
+          {cancel.error ? <Alert>{humanError(cancel.error)}</Alert> : null}
+        </aside>
+      </div>
+    </div>
+  );
+}

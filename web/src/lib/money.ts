@@ -1,0 +1,25 @@
+import type { Money } from "../api/client";
+
+const formats = new Map<string, Intl.NumberFormat>();
+
+/** `{amount: 1999, currency: "usd"}` as a shopper reads it: `$19.99`. */
+export function formatMoney(money: Money, locale?: string): string {
+  const currency = money.currency.toUpperCase();
+  const key = `${locale ?? ""}/${currency}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: "currency", currency });
+    formats.set(key, format);
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(money.amount / 10 ** digits);
+}
+
+/** A price typed by a person (`19.99`, `19,99`, `$20`) in minor units, or null. */
+export function parseAmount(text: string, fractionDigits = 2): number | null {
+  const cleaned = text.replace(/[^\d.,-]/g, "").replace(",", ".");
+  if (!/^\d+(\.\d*)?$/.test(cleaned)) return null;
+  const [whole = "0", fraction = ""] = cleaned.split(".");
+  if (fraction.length > fractionDigits) return null;
+  return Number(whole) * 10 ** fractionDigits + Number(fraction.padEnd(fractionDigits, "0") || 0);
+}

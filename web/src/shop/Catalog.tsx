@@ -1,0 +1,208 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api, ok, type Schemas } from "../api/client";
+import { humanError } from "../lib/errors";
+import { parseAmount } from "../lib/money";
+import { Alert, Loading, useCategories } from "../ui/Layout";
+import { ProductGrid } from "./ProductCard";
+
+type Sort = Schemas["ProductSort"];
+const SORTS: [Sort, string][] = [
+  ["relevance", "Best match"],
+  ["newest", "Newest"],
+  ["price_asc", "Price: low to high"],
+  ["price_desc", "Price: high to low"],
+];
+const PAGE_SIZE = 24;
+
+/** Search results (`/search?q=`) and category pages (`/c/:slug`), with filters. */
+export function Catalog() {
+  const { slug } = useParams();
+  const [params, setParams] = useSearchParams();
+  const categories = useCategories();
+  const category = slug ? categories.data?.items.find((c) => c.slug === slug) : undefined;
+  const q = params.get("q") ?? "";
+  const sort = (params.get("sort") as Sort | null) ?? (q ? "relevance" : "newest");
+  const page = Math.max(1, Number(params.get("page") ?? "1") || 1);
+  const min = params.get("min_price");
+  const max = params.get("max_price");
+  const inStock = params.get("in_stock") === "true";
+
+  const query = {
+    q: q || undefined,
+    category: slug,
+    sort,
+    page,
+    page_size: PAGE_SIZE,
+    min_price: min ? Number(min) : undefined,
+    max_price: max ? Number(max) : undefined,
+    in_stock: inStock ? true : undefined,
+  };
+  const products = useQuery({
+    queryKey: ["products", query],
+    queryFn: () => ok(api.GET("/api/v1/products", { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+
+  const update = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null || value === "") next.delete(key);
+      else next.set(key, value);
+    }
+    if (!("page" in changes)) next.delete("page");
+    setParams(next);
+  };
+
+  const title = slug ? (category?.name ?? "Products") : q ? `Results for “${q}”` : "All products";
+  const total = products.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const subcategories = category
+    ? (categories.data?.items ?? []).filter((c) => c.parent_id === category.id)
+    : [];
+
+  return (
+    <div className="page catalog">
+      {category && category.path.length > 1 && (
+        <nav aria-label="Breadcrumb" className="crumbs">
+          <ol>
+            {category.path.map((crumb, index) => (
+              <li key={crumb.id}>
+                {index < category.path.length - 1 ? (
+                  <Link to={`/c/${crumb.slug}`}>{crumb.name}</Link>
+                ) : (
+                  <span aria-current="page">{crumb.name}</span>
+                )}
+              </li>
+            ))}
+          </ol>
+        </nav>
+      )}
+      <h1>{title}</h1>
+      {category?.description && <p className="lead">{category.description}</p>}
+      <div className="catalog-body">
+        <Filters
+          key={`${min}-${max}`}
+          min={min}
+          max={max}
+          inStock={inStock}
+          subcategories={subcategories}
+          onChange={update}
+        />
+        <section aria-labelledby="results" className="results">
+          <div className="results-bar">
+            <p id="results" role="status">
+              {products.isPending ? "Searching…" : `${total} ${total === 1 ? "product" : "products"}`}
+            </p>
+            <label>
+              Sort by{" "}
+              <select value={sort} onChange={(e) => update({ sort: e.target.value })}>
+                {SORTS.filter(([value]) => value !== "relevance" || q).map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          {products.isPending && <Loading what="Loading products" />}
+          {products.error && <Alert>{humanError(products.error)}</Alert>}
+          {products.data && products.data.items.length === 0 && (
+            <p>No products match. Try fewer filters or another word.</p>
+          )}
+          {products.data && <ProductGrid products={products.data.items} label={title} />}
+          {pages > 1 && (
+            <nav aria-label="Pages" className="pager">
+              <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
+                Previous
+              </button>
+              <span>
+                Page {page} of {pages}
+              </span>
+              <button
+                type="button"
+                disabled={page >= pages}
+                onClick={() => update({ page: String(page + 1) })}
+              >
+                Next
+              </button>
+            </nav>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Filters(props: {
+  min: string | null;
+  max: string | null;
+  inStock: boolean;
+  subcategories: Schemas["CategoryView"][];
+  onChange(changes: Record<string, string | null>): void;
+}) {
+  const show = (minor: string | null) => (minor ? String(Number(minor) / 100) : "");
+  const [min, setMin] = useState(show(props.min));
+  const [max, setMax] = useState(show(props.max));
+  const [error, setError] = useState("");
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    const low = min.trim() ? parseAmount(min) : null;
+    const high = max.trim() ? parseAmount(max) : null;
+    if ((min.trim() && low === null) || (max.trim() && high === null)) {
+      setError("Enter prices as numbers, like 25 or 19.99.");
+      return;
+    }
+    if (low !== null && high !== null && low > high) {
+      setError("The lowest price must not be above the highest.");
+      return;
+    }
+    setError("");
+    props.onChange({
+      min_price: low === null ? null : String(low),
+      max_price: high === null ? null : String(high),
+    });
+  };
+  return (
+    <aside className="filters" aria-label="Filters">
+      {props.subcategories.length > 0 && (
+        <nav aria-label="Subcategories">
+          <h2 className="small">Categories</h2>
+          <ul>
+            {props.subcategories.map((c) => (
+              <li key={c.id}>
+                <Link to={`/c/${c.slug}`}>{c.name}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <form onSubmit={apply}>
+        <fieldset>
+          <legend>Price</legend>
+          <label>
+            Lowest <input inputMode="decimal" value={min} onChange={(e) => setMin(e.target.value)} size={6} />
+          </label>
+          <label>
+            Highest <input inputMode="decimal" value={max} onChange={(e) => setMax(e.target.value)} size={6} />
+          </label>
+          <button type="submit">Apply</button>
+          {error && (
+            <p className="field-error" role="alert">
+              {error}
+            </p>
+          )}
+        </fieldset>
+      </form>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={props.inStock}
+          onChange={(e) => props.onChange({ in_stock: e.target.checked ? "true" : null })}
+        />
+        In stock only
+      </label>
+    </aside>
+  );
+}

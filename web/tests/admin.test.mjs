@@ -1,0 +1,147 @@
+// An admin creates a product with two options, four variants and a photo,
+// sees it in the shop, sells out one variant, and cancels an order.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { BASE_URL, accessible, newPage, uniqueEmail, useChromium } from "./harness.mjs";
+
+const ADMIN = { email: "admin@example.com", password: "supersecretpassword" };
+
+const chromium = useChromium();
+
+async function signInAsAdmin(page) {
+  await page.goto(`${BASE_URL}/account/sign-in?next=/admin`);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+}
+
+/** A PNG photo drawn by the browser itself. */
+async function photo(page) {
+  const data = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 320;
+    canvas.height = 320;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#c0392b";
+    ctx.fillRect(0, 0, 320, 320);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(80, 120, 160, 80);
+    return canvas.toDataURL("image/png").split(",")[1];
+  });
+  return { name: "cap.png", mimeType: "image/png", buffer: Buffer.from(data, "base64") };
+}
+
+test("a shopper cannot open the admin", async () => {
+  const page = await newPage(chromium.current.browser);
+  await page.goto(`${BASE_URL}/admin`);
+  await page.getByRole("heading", { name: "Admins only" }).waitFor();
+  await page.getByText("Sign in with an admin account to open the admin.").waitFor();
+  await page.context().close();
+});
+
+test("an admin creates a product with variants and a photo, and sells one variant out", async () => {
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  await accessible(page, "the dashboard");
+
+  await page.getByRole("link", { name: "Products" }).click();
+  await page.getByRole("link", { name: "New product" }).click();
+  const name = `Trail Cap ${Date.now()}`;
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Brand").fill("Fieldline");
+  await page.getByLabel("Description").fill("A light cap for long days outside.");
+  await page.getByLabel("Category").selectOption({ label: "Apparel › Accessories" });
+  await page.getByLabel("Base SKU").fill(`CAP${Date.now() % 100000}`);
+  await page.getByLabel("Price", { exact: true }).fill("25");
+  await page.getByRole("button", { name: "Add an option" }).click();
+  await page.getByLabel("Option 1 name").fill("Size");
+  await page.getByLabel("Option 1 values").fill("S, L");
+  await page.getByRole("button", { name: "Add an option" }).click();
+  await page.getByLabel("Option 2 name").fill("Color");
+  await page.getByLabel("Option 2 values").fill("Red, Blue");
+  for (const label of ["S / Red", "S / Blue", "L / Red", "L / Blue"]) {
+    await page.getByLabel(`Stock of ${label}`).fill("5");
+  }
+  await page.getByRole("group", { name: "Variants (4)" }).waitFor();
+  await accessible(page, "the new product form");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await page.getByRole("heading", { name, level: 1 }).waitFor();
+
+  const [chooser] = await Promise.all([
+    page.waitForEvent("filechooser"),
+    page.getByText("Choose photos").click(),
+  ]);
+  await chooser.setFiles(await photo(page));
+  await page.getByText("Photo added.").waitFor();
+  await page.getByRole("img", { name }).first().waitFor();
+  await accessible(page, "the product editor");
+  const productUrl = page.url();
+  const id = productUrl.split("/").pop();
+
+  // In the shop: the photo and the four combinations.
+  const shop = await newPage(chromium.current.browser);
+  await shop.goto(`${BASE_URL}/p/${id}`);
+  await shop.getByRole("heading", { name, level: 1 }).waitFor();
+  const main = shop.getByRole("img", { name }).first();
+  await main.waitFor();
+  assert.ok((await main.evaluate((img) => img.naturalWidth)) > 0, "the photo loads");
+  await shop.getByRole("radio", { name: "S", exact: true }).check();
+  await shop.getByRole("radio", { name: "Red", exact: true }).waitFor();
+
+  // Sold out in the admin, shown as such in the shop.
+  await page.getByRole("spinbutton", { name: "Stock of S / Red" }).fill("0");
+  await page.getByRole("button", { name: "Save stock of S / Red" }).click();
+  await page.getByRole("row", { name: /S \/ Red/ }).getByRole("cell", { name: "0", exact: true }).waitFor();
+  await shop.reload();
+  await shop.getByRole("radio", { name: "S", exact: true }).check();
+  await shop.getByRole("radio", { name: "Red (sold out)" }).check();
+  await shop.getByRole("button", { name: "Sold out" }).waitFor();
+  assert.equal(await shop.getByRole("button", { name: "Sold out" }).isDisabled(), true);
+  await shop.getByRole("radio", { name: "Blue", exact: true }).check();
+  await shop.getByRole("button", { name: "Add to cart" }).waitFor();
+  assert.deepEqual(page.problems, []);
+  assert.deepEqual(shop.problems, []);
+  await shop.context().close();
+  await page.context().close();
+});
+
+test("an admin cancels an order and sees it refunded", async () => {
+  // A guest's order, placed through the API.
+  const guest = await newPage(chromium.current.browser);
+  const api = guest.context().request;
+  const products = await (await api.get(`${BASE_URL}/api/v1/products?q=headlamp`)).json();
+  const variant = products.items[0].variants[0].id;
+  assert.equal((await api.post(`${BASE_URL}/api/v1/cart/items`, { data: { variant_id: variant, quantity: 1 } })).status(), 200);
+  const address = {
+    name: "Olive Order",
+    phone: "+1 555 0100",
+    street1: "5 Oak Lane",
+    city: "Boston",
+    state: "MA",
+    postal_code: "02108",
+    country: "US",
+  };
+  const placed = await api.post(`${BASE_URL}/api/v1/orders`, {
+    data: { email: uniqueEmail("olive"), shipping_address: address, billing_address: address, payment_method: "manual" },
+  });
+  assert.equal(placed.status(), 201, await placed.text());
+  const order = await placed.json();
+  await guest.context().close();
+
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  await page.getByRole("link", { name: "Orders" }).click();
+  await page.getByRole("link", { name: order.order_number }).click();
+  await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();
+  await accessible(page, "an order in the admin");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Cancel and refund" }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="admin-order-status"]')?.textContent === "Cancelled",
+  );
+  assert.equal(await page.getByTestId("admin-payment-status").textContent(), "refunded");
+  await page.getByRole("list", { name: "Timeline" }).getByText("Cancelled", { exact: true }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
