@@ -38,7 +38,7 @@ test("a shopper filters, fills a cart as a guest, signs up, and checks out from 
   await page.getByLabel("Password").fill("correct horse battery");
   await accessible(page, "registration");
   await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
   assert.equal(await page.locator(".badge").textContent(), "1");
 
   await page.goto(`${BASE_URL}/checkout`);
@@ -81,7 +81,7 @@ test("a forgotten password is reset from the emailed link", async () => {
   await setup.getByLabel("Email").fill(email);
   await setup.getByLabel("Password").fill("first password 1");
   await setup.getByRole("button", { name: "Create account" }).click();
-  await setup.getByRole("heading", { name: "Your account" }).waitFor();
+  await setup.getByRole("heading", { name: "Your account", exact: true }).waitFor();
   await setup.context().close();
 
   const page = await newPage(chromium.current.browser, { mobile: true });
@@ -116,7 +116,67 @@ test("a forgotten password is reset from the emailed link", async () => {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("second password 2");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a customer keeps their account: addresses, password, sessions, and closing it", async () => {
+  const email = uniqueEmail("keeper");
+  // Signed in on another device first, which the password change ends.
+  const other = await newPage(chromium.current.browser);
+  await other.goto(`${BASE_URL}/account/register`);
+  await other.getByLabel("Name").fill("Kim Keeper");
+  await other.getByLabel("Email").fill(email);
+  await other.getByLabel("Password").fill("keeper password 1");
+  await other.getByRole("button", { name: "Create account" }).click();
+  await other.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+
+  const page = await newPage(chromium.current.browser, { mobile: true });
+  await page.goto(`${BASE_URL}/account/sign-in`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("keeper password 1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+  const sessions = page.getByRole("region", { name: "Where you are signed in" });
+  await sessions.getByText("(this device)").waitFor();
+  assert.equal(await sessions.getByRole("listitem").count(), 2);
+
+  // An address, corrected, then made the default.
+  const book = page.getByRole("region", { name: "Addresses" });
+  await book.getByLabel("Full name").fill("Kim Keeper");
+  await book.getByLabel("Street address").fill("12 Harbor Road");
+  await book.getByLabel("City").fill("Seattle");
+  await book.getByLabel("Postal code").fill("98101");
+  await book.getByLabel("Phone").fill("+1 206 555 0142");
+  await book.getByRole("button", { name: "Save address" }).click();
+  await book.locator("address").getByText("12 Harbor Road").waitFor();
+  await book.getByRole("button", { name: /^Edit/ }).click();
+  await book.getByLabel("Street address").fill("14 Harbor Road");
+  await book.getByRole("button", { name: "Save address" }).click();
+  await book.locator("address").getByText("14 Harbor Road").waitFor();
+  await accessible(page, "the account page");
+
+  // A new password signs the other device out.
+  await page.getByLabel("Current password").fill("keeper password 1");
+  await page.getByLabel("New password").fill("keeper password 2");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByText("Password changed. Your other devices are signed out.").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[aria-labelledby="sessions"] li').length === 1);
+  await other.reload();
+  await other.getByRole("link", { name: "Sign in" }).waitFor();
+  await other.context().close();
+
+  // Closing the account signs out here and the password no longer works.
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByLabel("Your password").fill("keeper password 2");
+  await page.getByRole("button", { name: "Close my account" }).click();
+  await page.getByRole("heading", { name: "New in" }).waitFor();
+  await page.goto(`${BASE_URL}/account/sign-in`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("keeper password 2");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "The email or password is incorrect." }).waitFor();
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

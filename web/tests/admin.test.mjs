@@ -145,3 +145,47 @@ test("an admin cancels an order and sees it refunded", async () => {
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("an admin opens shipping to a new country with its tax, and a shopper there is charged both", async () => {
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  await page.getByRole("link", { name: "Shipping" }).click();
+  await page.getByRole("heading", { name: "Shipping zones" }).waitFor();
+  await page.getByLabel("Zone name").fill("Canada");
+  await page.getByLabel("Country").selectOption("CA");
+  await page.getByLabel("Method name").fill("Canada Post");
+  await page.getByLabel("Price", { exact: true }).fill("9.99");
+  await page.getByLabel("Free from (optional)").fill("100");
+  await page.getByLabel("Delivery days").fill("4-8");
+  await accessible(page, "shipping zones");
+  await page.getByRole("button", { name: "Create zone" }).click();
+  await page.getByText("Canada Post: $9.99, free from $100.00 · 4–8 days").waitFor();
+
+  await page.getByRole("link", { name: "Tax" }).click();
+  await page.getByLabel("Country").selectOption("CA");
+  await page.getByLabel("Rate in percent").fill("5");
+  await accessible(page, "tax rates");
+  await page.getByRole("button", { name: "Create rate" }).click();
+  await page.getByRole("cell", { name: "5%" }).waitFor();
+  for (const section of ["Categories", "Users", "Discounts", "Dead letters"]) {
+    await page.getByRole("link", { name: section, exact: true }).click();
+    await page.getByRole("heading", { name: section, level: 1 }).waitFor();
+    await accessible(page, `the admin's ${section.toLowerCase()}`);
+  }
+  await page.context().close();
+
+  const shopper = await newPage(chromium.current.browser);
+  await shopper.goto(`${BASE_URL}/search?q=electric%20kettle`);
+  await shopper.getByRole("link", { name: "Electric Kettle" }).click();
+  await shopper.getByRole("button", { name: "Add to cart" }).click();
+  await shopper.getByText(/Added 1 × Electric Kettle/).waitFor();
+  await shopper.goto(`${BASE_URL}/checkout`);
+  await shopper.getByLabel("Country").selectOption("CA");
+  await shopper.getByRole("radio", { name: /Canada Post — \$9\.99/ }).waitFor();
+  const summary = shopper.getByRole("complementary", { name: "Order summary" });
+  // 49.99 + 9.99 shipping + 5% of 49.99 (2.50, rounded half up) = 62.48.
+  await summary.getByText("$2.50").waitFor();
+  await summary.getByText("$62.48").first().waitFor();
+  assert.deepEqual(shopper.problems, []);
+  await shopper.context().close();
+});

@@ -6,6 +6,7 @@ import { formatMoney } from "../lib/money";
 import { useSession } from "../session";
 import { STATUS_NAMES } from "../shop/OrderPage";
 import { Alert, Loading } from "../ui/Layout";
+import { Addresses, Profile, Security } from "./Settings";
 
 export function AccountPage() {
   const { user, ready, signOut } = useSession();
@@ -63,6 +64,9 @@ export function AccountPage() {
           </table>
         )}
       </section>
+      <Profile user={user} />
+      <Addresses />
+      <Security />
     </div>
   );
 }

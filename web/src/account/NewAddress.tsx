@@ -8,7 +8,9 @@ import { Alert } from "../ui/Layout";
 /** Adds an address to the signed-in user's book. */
 export function NewAddress({ onSaved, first }: { onSaved?(address: Schemas["AddressView"]): void; first: boolean }) {
   const queries = useQueryClient();
-  const [open, setOpen] = useState(first);
+  // An empty book shows the form at once.
+  const [opened, setOpen] = useState(false);
+  const open = opened || first;
   const [address, setAddress] = useState<AddressFields>(EMPTY_ADDRESS);
   const save = useMutation({
     mutationFn: () =>

@@ -6,12 +6,17 @@ import { DeadLetters } from "./DeadLetters";
 import { Discounts } from "./Discounts";
 import { OrderDetail, Orders } from "./Orders";
 import { ProductEditor, Products } from "./Products";
+import { Categories, ShippingZones, TaxRates, Users } from "./Settings";
 
 const SECTIONS: [string, string][] = [
   ["", "Dashboard"],
   ["orders", "Orders"],
   ["products", "Products"],
   ["discounts", "Discounts"],
+  ["categories", "Categories"],
+  ["shipping", "Shipping"],
+  ["tax", "Tax"],
+  ["users", "Users"],
   ["dead-letters", "Dead letters"],
 ];
 
@@ -63,6 +68,10 @@ export function AdminApp() {
           <Route path="products/new" element={<ProductEditor />} />
           <Route path="products/:id" element={<ProductEditor />} />
           <Route path="discounts" element={<Discounts />} />
+          <Route path="categories" element={<Categories />} />
+          <Route path="shipping" element={<ShippingZones />} />
+          <Route path="tax" element={<TaxRates />} />
+          <Route path="users" element={<Users />} />
           <Route path="dead-letters" element={<DeadLetters />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

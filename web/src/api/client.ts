@@ -82,7 +82,8 @@ export function restoreSession(): Promise<boolean> {
 
 const auth: Middleware = {
   async onRequest({ request }) {
-    if (request.url.includes("/api/v1/auth/")) return request;
+    // The refresh itself must not wait for a refresh.
+    if (request.url.endsWith("/api/v1/auth/refresh")) return request;
     await restoreSession();
     // Renewed a little before it runs out, so no request goes out stale.
     if (accessToken && Date.now() > expiresAt - 30_000) await refreshSession();
