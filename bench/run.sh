@@ -6,6 +6,8 @@
 #   bench/run.sh checkout  orders/s for one hot product and for spread products
 #   bench/run.sh pipeline  orders/s from paid to delivered through the worker,
 #                          with zero processing times, and that latency
+#   bench/run.sh web       the web app's budget: first-load JavaScript (gzip)
+#                          and the product page's largest contentful paint
 # Builds release binaries, starts the private test cluster (unless
 # DATABASE_URL is set) with a fresh `gokart_bench` database, starts the API
 # on 127.0.0.1:18080 (and the worker on 127.0.0.1:18081 for `pipeline`),
@@ -25,6 +27,8 @@ else
   cargo build --release --bin api --bin mega-worker --bin gokart-bench
   bin=${CARGO_TARGET_DIR:-target}/release
 fi
+# The API serves web/dist, read at start-up.
+if [ "$scenario" = web ]; then scripts/web.sh build; fi
 
 started_cluster=""
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -96,6 +100,10 @@ case "$scenario" in
     ;;
   startup)
     DATABASE_URL=$bench_url "$bin/gokart-bench" startup --binary "$bin/api"
+    ;;
+  web)
+    DATABASE_URL=$bench_url RUST_LOG=warn "$bin/api" seed
+    node web/bench/budget.mjs http://127.0.0.1:18080
     ;;
   *) echo "unknown scenario: $scenario" >&2; exit 2 ;;
 esac

@@ -38,6 +38,8 @@ wrk --version 2>&1 | grep -q "$wrk_version" || echo "bench: note: wrk is not $wr
 
 cargo build --release --bin api --bin mega-worker --bin gokart-bench
 bin=${CARGO_TARGET_DIR:-target}/release
+# The web app, which the API serves from web/dist.
+scripts/web.sh build
 
 started_cluster=""
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -177,6 +179,11 @@ record "pipeline, paid to delivered" "$r" "$p50" "$p99" "$e" "target 200/s" "200
 api_peak=$(awk -v a="$api_peak" -v b="$(rss_mib "$api_pid" VmHWM)" 'BEGIN { print (a > b ? a : b) }')
 worker_peak=$(rss_mib "$worker_pid" VmHWM)
 
+# The web app's budget: first-load JavaScript and the product page's LCP.
+echo "bench: web app"
+web_budget=$(node web/bench/budget.mjs http://127.0.0.1:18080)
+echo "$web_budget"
+
 # Local runs stay out of git; bench/publish.sh publishes one deliberately.
 dir=bench/results/local
 mkdir -p "$dir"
@@ -196,6 +203,9 @@ out="$dir/$stamp-$mode.md"
   echo
   echo "Memory: API idle $api_idle MiB, peak $api_peak MiB; worker idle $worker_idle MiB, peak $worker_peak MiB."
   echo "Start-up: $startup"
+  echo
+  echo "Web app (headless Chromium over loopback):"
+  while read -r line; do echo "- ${line#web: }"; done <<< "$web_budget"
 } > "$out"
 cp "$results" "$dir/$stamp-$mode.tsv"
 

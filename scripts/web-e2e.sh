@@ -2,7 +2,8 @@
 # The browser journeys of web/tests/ against the real API (serving the built
 # app from web/dist) and worker, on a fresh database with the demo data,
 # in headless Chromium driven by playwright-core. Run by `make test` through
-# `scripts/web.sh e2e`, which builds the app first.
+# `scripts/web.sh e2e`, which builds the app first. With arguments, runs
+# that command against the same shop instead (`scripts/web.sh screenshots`).
 #
 # DATABASE_URL set: a fresh database beside it (its user needs CREATEDB).
 # CHROMIUM: the browser binary (default /usr/bin/chromium, installed with
@@ -76,7 +77,11 @@ for _ in $(seq 1 150); do
 done
 PORT=$api_port "$bin/api" healthcheck
 
-if ! BASE_URL=$api_url MAIL_DIR=$work/mail \
+# With arguments: that command instead of the journeys, against the same
+# shop (BASE_URL), e.g. the README's screenshots.
+if [ "$#" -gt 0 ]; then
+  BASE_URL=$api_url MAIL_DIR=$work/mail "$@"
+elif ! BASE_URL=$api_url MAIL_DIR=$work/mail \
   node --test --test-concurrency=1 --test-reporter=spec web/tests/; then
   echo "web-e2e: FAILED; the end of the API's log:" >&2
   tail -40 "$work/api.log" >&2 || true

@@ -8,6 +8,8 @@
 #   scripts/web.sh e2e      the browser journeys: a fresh database, the API
 #                           (serving web/dist) and the worker, driven in
 #                           headless Chromium (installed with apt-get if missing)
+#   scripts/web.sh screenshots   the README's screenshots (docs/screenshots/),
+#                           taken from the same shop the journeys run against
 #   scripts/web.sh dev      Vite with hot reload on :5173 against the API on :8080
 #
 # Needs Node.js 20 or later with npm.
@@ -80,12 +82,16 @@ case "$command" in
     "$0" build
     exec scripts/web-e2e.sh
     ;;
+  screenshots)
+    "$0" build
+    exec scripts/web-e2e.sh node web/bench/screenshots.mjs
+    ;;
   dev)
     install
     (cd "$web" && exec npx --no-install vite)
     ;;
   *)
-    echo "usage: $0 build|schema|check|e2e|dev" >&2
+    echo "usage: $0 build|schema|check|e2e|screenshots|dev" >&2
     exit 2
     ;;
 esac

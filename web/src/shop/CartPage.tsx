@@ -89,7 +89,7 @@ export function Lines({ cart, editable = true }: { cart: Cart; editable?: boolea
                   </button>
                 </div>
               ) : (
-                <span className="muted">× {line.quantity}</span>
+                <span className="muted quantity">Quantity {line.quantity}</span>
               )}
               <span className="line-total">{formatMoney(line.line_total)}</span>
             </li>

@@ -129,7 +129,7 @@ function OrderDetail({ order, cancel }: { order: Order; cancel: Cancel }) {
                       .join(", ")}
                   </span>
                 </div>
-                <span className="muted">× {item.quantity}</span>
+                <span className="muted quantity">Quantity {item.quantity}</span>
                 <span className="line-total">{formatMoney(item.line_total)}</span>
               </li>
             ))}
