@@ -41,6 +41,7 @@ pub mod schemas;
 pub mod seed;
 pub mod shedding;
 pub mod shipping;
+pub mod shop;
 pub mod startup;
 pub mod state;
 pub mod tax;

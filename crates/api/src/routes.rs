@@ -25,7 +25,7 @@ use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
     addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
-    shedding, shipping, users, web,
+    shedding, shipping, shop, users, web,
 };
 use web::WebApp;
 
@@ -48,6 +48,7 @@ pub const MEDIA_FORM_OVERHEAD_BYTES: usize = 64 * 1024;
     ),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "shop", description = "The shop's public settings"),
         (name = "auth", description = "Signing in, refreshing, signing out, sessions"),
         (name = "users", description = "Registration and the caller's own account"),
         (name = "catalog", description = "Categories and products"),
@@ -112,6 +113,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(shop::show))
         .routes(routes!(users::handler::register))
         .routes(routes!(users::handler::profile, users::handler::update_profile))
         .routes(routes!(users::handler::change_password))

@@ -57,8 +57,13 @@ impl std::fmt::Debug for WebApp {
 impl WebApp {
     /// Reads the app built into `dir`; `Ok(None)` when there is none there
     /// (no `index.html`), so the API serves alone. `media_origin` is where
-    /// product photos load from, when that is another origin.
-    pub fn load(dir: &Path, media_origin: Option<&str>) -> anyhow::Result<Option<WebApp>> {
+    /// product photos load from, when that is another origin; `cards`: the
+    /// app takes card payments through Stripe's Payment Element.
+    pub fn load(
+        dir: &Path,
+        media_origin: Option<&str>,
+        cards: bool,
+    ) -> anyhow::Result<Option<WebApp>> {
         if !dir.join("index.html").is_file() {
             return Ok(None);
         }
@@ -81,7 +86,8 @@ impl WebApp {
             let hashed = route.starts_with("/assets/");
             assets.insert(route.clone(), Asset::new(&route, body, hashed)?);
         }
-        Ok(Some(WebApp { assets, policy: HeaderValue::from_str(&policy(media_origin))? }))
+        let policy = HeaderValue::from_str(&policy(media_origin, cards))?;
+        Ok(Some(WebApp { assets, policy }))
     }
 
     fn index(&self) -> Option<&Asset> {
@@ -170,17 +176,30 @@ pub async fn serve(
     }
 }
 
+/// Stripe.js and the frames of its Payment Element, as Stripe documents
+/// them for a Content-Security-Policy.
+const STRIPE_SCRIPTS: &str = "https://js.stripe.com https://*.js.stripe.com";
+const STRIPE_FRAMES: &str =
+    "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com";
+const STRIPE_API: &str = "https://api.stripe.com";
+
 /// What the app may do: its own scripts, styles, fonts and API calls; images
-/// from here, `data:` and the media origin; nothing framed, no plugins.
-fn policy(media_origin: Option<&str>) -> String {
+/// from here, `data:` and the media origin; nothing framed, no plugins; and
+/// with `cards`, Stripe.js, its frames and its API.
+fn policy(media_origin: Option<&str>, cards: bool) -> String {
     let images = match media_origin {
         Some(origin) => format!("'self' data: blob: {origin}"),
         None => "'self' data: blob:".to_owned(),
     };
+    let (scripts, frames, connect) = if cards {
+        (format!("'self' {STRIPE_SCRIPTS}"), STRIPE_FRAMES, format!("'self' {STRIPE_API}"))
+    } else {
+        ("'self'".to_owned(), "'none'", "'self'".to_owned())
+    };
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; \
-         font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
-         base-uri 'none'; form-action 'self'"
+        "default-src 'self'; script-src {scripts}; style-src 'self'; img-src {images}; \
+         font-src 'self'; connect-src {connect}; frame-src {frames}; object-src 'none'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 }
 
@@ -261,8 +280,19 @@ mod tests {
 
     #[test]
     fn media_from_elsewhere_is_named_in_the_policy() {
-        let cdn = policy(Some("https://cdn.example.com"));
+        let cdn = policy(Some("https://cdn.example.com"), false);
         assert!(cdn.contains("img-src 'self' data: blob: https://cdn.example.com;"));
-        assert!(policy(None).contains("img-src 'self' data: blob:;"));
+        assert!(policy(None, false).contains("img-src 'self' data: blob:;"));
+    }
+
+    #[test]
+    fn stripe_may_load_only_where_cards_are_taken() {
+        let cash = policy(None, false);
+        assert!(!cash.contains("stripe"), "{cash}");
+        assert!(cash.contains("frame-src 'none';"), "{cash}");
+        let cards = policy(None, true);
+        assert!(cards.contains("script-src 'self' https://js.stripe.com"), "{cards}");
+        assert!(cards.contains("connect-src 'self' https://api.stripe.com;"), "{cards}");
+        assert!(cards.contains("https://hooks.stripe.com;"), "{cards}");
     }
 }

@@ -1049,6 +1049,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/shop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's public settings. */
+        get: operations["get_shop"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -2764,6 +2781,18 @@ export interface components {
          * @enum {string}
          */
         ShopCurrency: "usd";
+        /** @description The shop's public settings. */
+        ShopView: {
+            /** @description The currency of every price, ISO 4217, lower-case. */
+            currency: string;
+            /** @description The `payment_method` checkout takes. */
+            payment_method: components["schemas"]["PaymentMethod"];
+            /**
+             * @description With `stripe`: the publishable key the browser's Stripe.js confirms
+             *     payments with, when one is configured.
+             */
+            stripe_publishable_key?: string | null;
+        };
         /** @description 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit */
         Sku: string;
         /** @description Lower-case letters and digits in words joined by single hyphens, at most 100 characters, like home-office */
@@ -9438,6 +9467,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_shop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shop's public settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopView"];
                 };
             };
             /** @description The request headers are over the size limit */

@@ -10,6 +10,7 @@ import { NewAddress } from "../account/NewAddress";
 import { Alert, Loading } from "../ui/Layout";
 import { AddressForm, EMPTY_ADDRESS } from "./AddressForm";
 import { useCart } from "./cart";
+import { useShop } from "./shop";
 import { Lines } from "./CartPage";
 import { CodeForm } from "./CodeForm";
 import { useDebounced } from "./SearchBox";
@@ -39,6 +40,8 @@ function Checkout({ signedIn }: { signedIn: boolean }) {
   const queries = useQueryClient();
   const navigate = useNavigate();
   const cart = useCart();
+  const shop = useShop();
+  const cards = shop.data?.payment_method === "stripe";
   const [email, setEmail] = useState("");
   const [shipping, setShipping] = useState<AddressFields>(EMPTY_ADDRESS);
   const [billing, setBilling] = useState<AddressFields>(EMPTY_ADDRESS);
@@ -94,7 +97,7 @@ function Checkout({ signedIn }: { signedIn: boolean }) {
   const place = useMutation({
     mutationFn: async () => {
       const body: Schemas["CheckoutRequest"] = {
-        payment_method: "manual",
+        payment_method: shop.data?.payment_method ?? "manual",
         shipping_method: methodId ?? null,
         expected_total: quote.data?.total.amount ?? null,
       };
@@ -248,8 +251,8 @@ function Checkout({ signedIn }: { signedIn: boolean }) {
           <fieldset>
             <legend>Payment</legend>
             <label className="choice">
-              <input type="radio" name="payment" value="manual" checked readOnly />
-              <span>Pay on delivery</span>
+              <input type="radio" name="payment" value={cards ? "stripe" : "manual"} checked readOnly />
+              <span>{cards ? "Card: you pay on the next page, once the order is placed" : "Pay on delivery"}</span>
             </label>
           </fieldset>
         </form>

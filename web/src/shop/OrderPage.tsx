@@ -4,6 +4,7 @@ import { api, ok, type Order, type Schemas } from "../api/client";
 import { humanError } from "../lib/errors";
 import { formatMoney } from "../lib/money";
 import { Alert, Loading } from "../ui/Layout";
+import { CardPayment } from "./CardPayment";
 import { Totals } from "./Totals";
 
 type Status = Schemas["OrderStatus"];
@@ -83,10 +84,11 @@ export function Timeline({ order }: { order: Order }) {
 
 type Cancel = { mutate(): void; isPending: boolean; error: unknown };
 
-function OrderDetail({ order, cancel }: { order: Order; cancel: Cancel }) {
+function OrderDetail({ order, cancel, token }: { order: Order; cancel: Cancel; token?: string }) {
   const location = useLocation();
   const placed = (location.state as { placed?: boolean } | null)?.placed;
   const reached = new Set(order.timeline.map((t) => t.status));
+  const awaitingCard = order.status === "pending_payment" && order.payment_method === "stripe";
   const confirm = () => {
     if (window.confirm("Cancel this order? Any payment is refunded.")) cancel.mutate();
   };
@@ -94,9 +96,12 @@ function OrderDetail({ order, cancel }: { order: Order; cancel: Cancel }) {
     <div className="page order">
       {placed && (
         <p className="notice" role="status">
-          Thank you! Your order is placed. We have emailed a confirmation.
+          {awaitingCard
+            ? "Your order is placed. Pay below to confirm it."
+            : "Thank you! Your order is placed. We have emailed a confirmation."}
         </p>
       )}
+      {awaitingCard && <CardPayment order={order} token={token} />}
       <h1>Order {order.order_number}</h1>
       <p>
         Status: <strong data-testid="order-status">{STATUS_NAMES[order.status]}</strong>

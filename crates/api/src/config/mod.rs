@@ -92,6 +92,9 @@ pub struct PaymentConfig {
     pub stripe_webhook_secret: Option<SecretString>,
     /// `STRIPE_API_BASE`: another address for the Stripe API (a local stand-in).
     pub stripe_api_base: Option<String>,
+    /// `STRIPE_PUBLISHABLE_KEY`: the `pk_` key the web app's card form uses;
+    /// without it the app cannot take card payments.
+    pub stripe_publishable_key: Option<String>,
 }
 
 impl PaymentConfig {
@@ -105,7 +108,14 @@ impl PaymentConfig {
             stripe_api_base: env
                 .get("STRIPE_API_BASE")
                 .map(|base| base.trim_end_matches('/').to_owned()),
+            stripe_publishable_key: env.get("STRIPE_PUBLISHABLE_KEY").map(str::to_owned),
         };
+        if config.stripe_publishable_key.as_ref().is_some_and(|key| !key.starts_with("pk_")) {
+            return Err(ConfigError::new(
+                "STRIPE_PUBLISHABLE_KEY",
+                "must be a publishable key (pk_...), never a secret one",
+            ));
+        }
         if provider == Provider::Stripe {
             env.require("STRIPE_SECRET_KEY")?;
             env.require("STRIPE_WEBHOOK_SECRET")?;
@@ -454,6 +464,16 @@ mod tests {
         assert_eq!(config.public_url, "http://localhost:8080");
         assert_eq!(config.database.max_connections, 10);
         assert!(config.database.migrate_on_start);
+    }
+
+    #[test]
+    fn a_secret_key_is_never_taken_for_the_publishable_one() {
+        let err =
+            ApiConfig::from_env(&env(&[("STRIPE_PUBLISHABLE_KEY", "sk_live_oops")])).unwrap_err();
+        assert_eq!(err.var, "STRIPE_PUBLISHABLE_KEY");
+        let config =
+            ApiConfig::from_env(&env(&[("STRIPE_PUBLISHABLE_KEY", "pk_live_ok")])).unwrap();
+        assert_eq!(config.payments.stripe_publishable_key.as_deref(), Some("pk_live_ok"));
     }
 
     #[test]

@@ -320,6 +320,7 @@ fn every_operation_says_which_credentials_it_takes() {
         "get_collection",
         "list_products",
         "get_product",
+        "get_shop",
         "receive_stripe_webhook",
     ]
     .into();

@@ -123,3 +123,41 @@ async fn without_a_built_app_the_api_serves_alone() {
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "route_not_found");
 }
+
+#[tokio::test]
+async fn the_shop_says_how_it_takes_payment() {
+    let app = TestApp::spawn().await;
+    let shop: serde_json::Value = app.get("/api/v1/shop").await.json().await.expect("JSON");
+    assert_eq!(
+        shop,
+        serde_json::json!({"currency": "usd", "payment_method": "manual", "stripe_publishable_key": null})
+    );
+}
+
+#[tokio::test]
+async fn a_shop_taking_cards_names_its_publishable_key_and_lets_stripe_js_load() {
+    let (dir, _) = built_app();
+    let path = dir.display().to_string();
+    let app = TestApp::spawn_with(
+        |env| {
+            env.set("WEB_DIR", &path);
+            env.set("PAYMENT_PROVIDER", "stripe");
+            env.set("STRIPE_SECRET_KEY", "sk_test_standin");
+            env.set("STRIPE_WEBHOOK_SECRET", "whsec_test");
+            env.set("STRIPE_PUBLISHABLE_KEY", "pk_test_shop");
+        },
+        Default::default(),
+    )
+    .await;
+    let shop: serde_json::Value = app.get("/api/v1/shop").await.json().await.expect("JSON");
+    assert_eq!(shop["payment_method"], "stripe");
+    assert_eq!(shop["stripe_publishable_key"], "pk_test_shop");
+    let page = app.get("/checkout").await;
+    let policy = page.headers()[CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_owned();
+    assert!(policy.contains("script-src 'self' https://js.stripe.com"), "{policy}");
+    assert!(policy.contains("connect-src 'self' https://api.stripe.com;"), "{policy}");
+    // The API's own answers stay locked down.
+    let json = app.get("/api/v1/shop").await;
+    assert!(!json.headers()[CONTENT_SECURITY_POLICY].to_str().expect("ascii").contains("stripe"));
+    let _ = std::fs::remove_dir_all(dir);
+}
