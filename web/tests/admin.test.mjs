@@ -91,7 +91,7 @@ test("an admin creates a product with variants and a photo, and sells one varian
 
   // Sold out in the admin, shown as such in the shop.
   await page.getByRole("spinbutton", { name: "Stock of S / Red" }).fill("0");
-  await page.getByRole("button", { name: "Save stock of S / Red" }).click();
+  await page.getByRole("button", { name: "Save S / Red" }).click();
   await page.getByRole("row", { name: /S \/ Red/ }).getByRole("cell", { name: "0", exact: true }).waitFor();
   await shop.reload();
   await shop.getByRole("radio", { name: "S", exact: true }).check();
@@ -100,6 +100,30 @@ test("an admin creates a product with variants and a photo, and sells one varian
   assert.equal(await shop.getByRole("button", { name: "Sold out" }).isDisabled(), true);
   await shop.getByRole("radio", { name: "Blue", exact: true }).check();
   await shop.getByRole("button", { name: "Add to cart" }).waitFor();
+
+  // A new price for one variant, seen in the shop.
+  await page.getByRole("textbox", { name: "Price of L / Blue" }).fill("27.50");
+  await page.getByRole("button", { name: "Save L / Blue" }).click();
+  await page.getByRole("row", { name: /L \/ Blue/ }).getByRole("textbox", { name: "Price of L / Blue" }).waitFor();
+  await shop.reload();
+  await shop.getByRole("radio", { name: "L", exact: true }).check();
+  await shop.getByRole("radio", { name: "Blue", exact: true }).check();
+  await shop.locator(".price.big").getByText("$27.50").waitFor();
+
+  // Into a collection, which the shop lists.
+  await page.getByRole("link", { name: "Collections" }).click();
+  const title = `Summer ${Date.now()}`;
+  await page.getByLabel("Title").fill(title);
+  await page.getByRole("button", { name: "Create collection" }).click();
+  const collection = page.getByRole("region", { name: `Collection ${title}` });
+  await collection.getByLabel(`Add a product to ${title}`).fill(name);
+  await collection.getByRole("button", { name: `Add ${name} to ${title}` }).click();
+  await collection.getByRole("button", { name: `Remove ${name} from ${title}` }).waitFor();
+  await accessible(page, "collections");
+  const handle = (await collection.locator(".muted").textContent()).replace("/collections/", "");
+  await shop.goto(`${BASE_URL}/collections/${handle}`);
+  await shop.getByRole("heading", { name: title, level: 1 }).waitFor();
+  await shop.getByRole("link", { name }).waitFor();
   assert.deepEqual(page.problems, []);
   assert.deepEqual(shop.problems, []);
   await shop.context().close();

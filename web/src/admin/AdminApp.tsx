@@ -1,6 +1,7 @@
 import { Link, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../session";
 import { Loading, NotFound } from "../ui/Layout";
+import { Collections } from "./Collections";
 import { Dashboard } from "./Dashboard";
 import { DeadLetters } from "./DeadLetters";
 import { Discounts } from "./Discounts";
@@ -14,6 +15,7 @@ const SECTIONS: [string, string][] = [
   ["products", "Products"],
   ["discounts", "Discounts"],
   ["categories", "Categories"],
+  ["collections", "Collections"],
   ["shipping", "Shipping"],
   ["tax", "Tax"],
   ["users", "Users"],
@@ -69,6 +71,7 @@ export function AdminApp() {
           <Route path="products/:id" element={<ProductEditor />} />
           <Route path="discounts" element={<Discounts />} />
           <Route path="categories" element={<Categories />} />
+          <Route path="collections" element={<Collections />} />
           <Route path="shipping" element={<ShippingZones />} />
           <Route path="tax" element={<TaxRates />} />
           <Route path="users" element={<Users />} />

@@ -18,6 +18,10 @@ export function Dashboard() {
     queryKey: ["admin", "dead-letters", 1],
     queryFn: () => ok(api.GET("/api/v1/admin/dead-letters", { params: { query: { page_size: 1 } } })),
   });
+  const soldOut = useQuery({
+    queryKey: ["admin", "sold-out"],
+    queryFn: () => ok(api.GET("/api/v1/products", { params: { query: { in_stock: false, page_size: 10 } } })),
+  });
   const orders = today.data?.items ?? [];
   const counted = orders.filter((o) => o.status !== "cancelled");
   const revenue = counted.reduce((sum, o) => sum + o.total.amount, 0);
@@ -34,6 +38,10 @@ export function Dashboard() {
         <li>
           <span className="muted">Revenue today{(today.data?.total ?? 0) > orders.length ? " (latest 100)" : ""}</span>
           <strong>{today.isPending ? "…" : formatMoney({ amount: revenue, currency })}</strong>
+        </li>
+        <li>
+          <span className="muted">Sold out products</span>
+          <strong>{soldOut.isPending ? "…" : (soldOut.data?.total ?? 0)}</strong>
         </li>
         <li>
           <span className="muted">Dead letters</span>
@@ -53,6 +61,18 @@ export function Dashboard() {
           </li>
         ))}
       </ul>
+      {(soldOut.data?.items.length ?? 0) > 0 && (
+        <>
+          <h2>Sold out</h2>
+          <ul className="plain">
+            {soldOut.data?.items.map((p) => (
+              <li key={p.id}>
+                <Link to={`/admin/products/${p.id}`}>{p.name}</Link>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </div>
   );
 }

@@ -288,9 +288,136 @@ function EditProduct({ product }: { product: Product }) {
         Offered to shoppers
       </label>
       {save.error ? <Alert>{humanError(save.error)}</Alert> : null}
+      <Details product={product} onChange={refresh} />
       <Photos product={product} onChange={refresh} />
       <Stock product={product} onChange={refresh} />
+      <NewVariant product={product} onChange={refresh} />
     </div>
+  );
+}
+
+function Details({ product, onChange }: { product: Product; onChange(): void }) {
+  const categories = useCategories();
+  const [name, setName] = useState(product.name);
+  const [brand, setBrand] = useState(product.brand);
+  const [description, setDescription] = useState(product.description);
+  const [categoryId, setCategoryId] = useState(product.category_id ?? "");
+  const save = useMutation({
+    mutationFn: () =>
+      ok(
+        api.PUT("/api/v1/admin/products/{id}", {
+          params: { path: { id: product.id } },
+          body: {
+            name: name.trim(),
+            brand: brand.trim() || null,
+            description: description.trim() || null,
+            category_id: categoryId || null,
+          },
+        }),
+      ),
+    onSuccess: onChange,
+  });
+  return (
+    <form
+      className="editor"
+      aria-labelledby="details"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h2 id="details">Details</h2>
+      <Text id="edit-name" label="Name" value={name} onChange={setName} error={fieldError(save.error, "name")} required />
+      <Text id="edit-brand" label="Brand" value={brand} onChange={setBrand} error={fieldError(save.error, "brand")} />
+      <div className="field">
+        <label htmlFor="edit-description">Description</label>
+        <textarea id="edit-description" rows={4} value={description} onChange={(e) => setDescription(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="edit-category">Category</label>
+        <select id="edit-category" value={categoryId} onChange={(e) => setCategoryId(e.target.value)}>
+          {(categories.data?.items ?? []).map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.path.map((p) => p.name).join(" › ")}
+            </option>
+          ))}
+        </select>
+      </div>
+      {save.error ? <Alert>{humanError(save.error)}</Alert> : null}
+      {save.isSuccess && <p role="status">Saved.</p>}
+      <button type="submit" disabled={save.isPending}>
+        Save details
+      </button>
+    </form>
+  );
+}
+
+function NewVariant({ product, onChange }: { product: Product; onChange(): void }) {
+  const [options, setOptions] = useState<Record<string, string>>(() =>
+    Object.fromEntries(product.options.map((o) => [o.name, o.values[0] ?? ""])),
+  );
+  const [sku, setSku] = useState("");
+  const [price, setPrice] = useState("");
+  const [stock, setStock] = useState("0");
+  const [problem, setProblem] = useState("");
+  const add = useMutation({
+    mutationFn: (amount: number) =>
+      ok(
+        api.POST("/api/v1/admin/products/{id}/variants", {
+          params: { path: { id: product.id } },
+          body: {
+            options,
+            sku: sku.trim(),
+            price: { amount, currency: "usd" },
+            stock_quantity: Number(stock) || 0,
+          },
+        }),
+      ),
+    onSuccess: () => {
+      setSku("");
+      onChange();
+    },
+  });
+  if (product.options.length === 0) return null;
+  return (
+    <form
+      className="editor"
+      aria-labelledby="new-variant"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const amount = parseAmount(price);
+        if (amount === null) {
+          setProblem("Enter the new variant's price, like 24 or 24.99.");
+          return;
+        }
+        setProblem("");
+        add.mutate(amount);
+      }}
+    >
+      <h2 id="new-variant">Add a variant</h2>
+      {product.options.map((o) => (
+        <div className="field" key={o.id}>
+          <label htmlFor={`new-${o.id}`}>{o.name}</label>
+          <select
+            id={`new-${o.id}`}
+            value={options[o.name] ?? ""}
+            onChange={(e) => setOptions({ ...options, [o.name]: e.target.value })}
+          >
+            {o.values.map((v) => (
+              <option key={v}>{v}</option>
+            ))}
+          </select>
+        </div>
+      ))}
+      <Text id="new-sku" label="SKU" value={sku} onChange={setSku} error={fieldError(add.error, "sku")} />
+      <Text id="new-price" label="Price" value={price} onChange={setPrice} />
+      <Text id="new-stock" label="Stock" value={stock} onChange={setStock} />
+      {problem && <Alert>{problem}</Alert>}
+      {add.error ? <Alert>{humanError(add.error)}</Alert> : null}
+      <button type="submit" disabled={add.isPending}>
+        Add variant
+      </button>
+    </form>
   );
 }
 
@@ -355,54 +482,102 @@ function Photos({ product, onChange }: { product: Product; onChange(): void }) {
 
 function Stock({ product, onChange }: { product: Product; onChange(): void }) {
   const [counts, setCounts] = useState<Record<string, string>>({});
-  const adjust = useMutation({
-    mutationFn: ({ id, quantity }: { id: string; quantity: number }) =>
-      ok(api.PATCH("/api/v1/admin/variants/{id}/stock", { params: { path: { id } }, body: { quantity } })),
+  const [prices, setPrices] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState("");
+  const save = useMutation({
+    mutationFn: async ({ id, quantity, price }: { id: string; quantity?: number; price?: number }) => {
+      if (price !== undefined) {
+        await ok(
+          api.PUT("/api/v1/admin/variants/{id}", {
+            params: { path: { id } },
+            body: { price: { amount: price, currency: "usd" } },
+          }),
+        );
+      }
+      if (quantity !== undefined) {
+        await ok(api.PATCH("/api/v1/admin/variants/{id}/stock", { params: { path: { id } }, body: { quantity } }));
+      }
+    },
     onSuccess: onChange,
   });
+  const remove = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/api/v1/admin/variants/{id}", { params: { path: { id } } })),
+    onSuccess: onChange,
+  });
+  const error = save.error ?? remove.error;
   return (
     <section aria-labelledby="stock">
       <h2 id="stock">Variants and stock</h2>
-      {adjust.error ? <Alert>{humanError(adjust.error)}</Alert> : null}
+      {error ? <Alert>{humanError(error)}</Alert> : null}
+      {problem && <Alert>{problem}</Alert>}
       <table className="table">
         <thead>
           <tr>
             <th scope="col">Variant</th>
             <th scope="col">SKU</th>
-            <th scope="col">Price</th>
             <th scope="col">In stock</th>
-            <th scope="col">Set stock</th>
+            <th scope="col">Price and stock</th>
+            <th scope="col">
+              <span className="visually-hidden">Delete</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {product.variants.map((v) => {
             const label = product.options.map((o) => v.options[o.name]).join(" / ") || "Default";
-            const value = counts[v.id] ?? String(v.stock_quantity);
+            const count = counts[v.id] ?? String(v.stock_quantity);
+            const price = prices[v.id] ?? (v.price.amount / 100).toFixed(2);
             return (
               <tr key={v.id}>
                 <th scope="row">{label}</th>
                 <td>{v.sku}</td>
-                <td>{formatMoney(v.price)}</td>
                 <td>{v.stock_quantity}</td>
                 <td>
                   <form
                     className="inline"
                     onSubmit={(e) => {
                       e.preventDefault();
-                      adjust.mutate({ id: v.id, quantity: Number(value) || 0 });
+                      const amount = parseAmount(price);
+                      if (amount === null) {
+                        setProblem(`Enter the price of ${label} like 24 or 24.99.`);
+                        return;
+                      }
+                      setProblem("");
+                      save.mutate({
+                        id: v.id,
+                        price: amount !== v.price.amount ? amount : undefined,
+                        quantity: Number(count) !== v.stock_quantity ? Number(count) || 0 : undefined,
+                      });
                     }}
                   >
+                    <input
+                      aria-label={`Price of ${label}`}
+                      inputMode="decimal"
+                      value={price}
+                      onChange={(e) => setPrices({ ...prices, [v.id]: e.target.value })}
+                    />
                     <input
                       aria-label={`Stock of ${label}`}
                       type="number"
                       min={0}
-                      value={value}
+                      value={count}
                       onChange={(e) => setCounts({ ...counts, [v.id]: e.target.value })}
                     />
-                    <button type="submit" aria-label={`Save stock of ${label}`}>
+                    <button type="submit" aria-label={`Save ${label}`}>
                       Save
                     </button>
                   </form>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => {
+                      if (window.confirm(`Delete the variant ${label}? Past orders keep it.`)) remove.mutate(v.id);
+                    }}
+                  >
+                    Delete<span className="visually-hidden"> {label}</span>
+                  </button>
                 </td>
               </tr>
             );
