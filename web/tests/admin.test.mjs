@@ -166,6 +166,18 @@ test("an admin cancels an order and sees it refunded", async () => {
   );
   assert.equal(await page.getByTestId("admin-payment-status").textContent(), "refunded");
   await page.getByRole("list", { name: "Timeline" }).getByText("Cancelled", { exact: true }).waitFor();
+
+  // Found again among today's refunded orders.
+  await page.getByRole("link", { name: "All orders" }).click();
+  await page.getByLabel("Payment").selectOption("refunded");
+  const today = new Date();
+  const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  await page.getByLabel("From").fill(day);
+  await page.getByLabel("To").fill(day);
+  await page.getByRole("link", { name: order.order_number }).waitFor();
+  await accessible(page, "the admin's filtered orders");
+  await page.getByLabel("Payment").selectOption("failed");
+  await page.getByRole("link", { name: order.order_number }).waitFor({ state: "detached" });
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -210,6 +222,39 @@ test("an admin opens shipping to a new country with its tax, and a shopper there
   // 49.99 + 9.99 shipping + 5% of 49.99 (2.50, rounded half up) = 62.48.
   await summary.getByText("$2.50").waitFor();
   await summary.getByText("$62.48").first().waitFor();
+  assert.deepEqual(shopper.problems, []);
+  await shopper.context().close();
+});
+
+test("an admin creates a code, changes it, and a shopper gets the new discount", async () => {
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  await page.getByRole("link", { name: "Discounts" }).click();
+  const code = `SPRING${Date.now() % 100000}`;
+  await page.getByLabel("Code").fill(code);
+  await page.getByLabel("Percent off").fill("15");
+  await page.getByLabel("Total uses (optional)").fill("3");
+  await page.getByRole("button", { name: "Create discount" }).click();
+  const row = page.getByRole("row", { name: new RegExp(code) });
+  await row.getByText("15% off").waitFor();
+  await row.getByText("0 of 3").waitFor();
+  await page.getByRole("button", { name: `Edit ${code}` }).click();
+  await page.getByRole("heading", { name: `Change ${code}` }).waitFor();
+  await page.getByLabel("Percent off").fill("20");
+  await page.getByRole("button", { name: "Save discount" }).click();
+  await row.getByText("20% off").waitFor();
+  await page.context().close();
+
+  const shopper = await newPage(chromium.current.browser);
+  await shopper.goto(`${BASE_URL}/search?q=chef%27s%20knife`);
+  await shopper.getByRole("link", { name: "Chef's Knife" }).click();
+  await shopper.getByRole("button", { name: "Add to cart" }).click();
+  await shopper.getByText(/Added 1 × Chef's Knife/).waitFor();
+  await shopper.goto(`${BASE_URL}/cart`);
+  await shopper.getByLabel("Discount code").fill(code.toLowerCase());
+  await shopper.getByRole("button", { name: "Apply" }).click();
+  // 20% of 89.00.
+  await shopper.getByRole("complementary", { name: "Order summary" }).getByText("−$17.80").waitFor();
   assert.deepEqual(shopper.problems, []);
   await shopper.context().close();
 });

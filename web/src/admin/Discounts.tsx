@@ -15,6 +15,7 @@ function describe(d: Schemas["DiscountView"]): string {
 
 export function Discounts() {
   const queries = useQueryClient();
+  const [editing, setEditing] = useState<Schemas["DiscountView"] | null>(null);
   const discounts = useQuery({
     queryKey: ["admin", "discounts"],
     queryFn: () => ok(api.GET("/api/v1/admin/discounts", { params: { query: { page_size: 100 } } })),
@@ -58,6 +59,14 @@ export function Discounts() {
                   <button
                     type="button"
                     className="link"
+                    aria-label={`Edit ${d.code ?? d.description}`}
+                    onClick={() => setEditing(d)}
+                  >
+                    Edit
+                  </button>{" "}
+                  <button
+                    type="button"
+                    className="link"
                     aria-label={`Delete ${d.code ?? d.description}`}
                     onClick={() => {
                       if (window.confirm(`Delete ${d.code ?? "this promotion"}?`)) remove.mutate(d.id);
@@ -71,26 +80,33 @@ export function Discounts() {
           </tbody>
         </table>
       )}
-      <NewDiscount />
+      <DiscountForm key={editing?.id ?? "new"} existing={editing} onDone={() => setEditing(null)} />
     </div>
   );
 }
 
-function NewDiscount() {
+const decimal = (minor: number | null | undefined) => (minor === null || minor === undefined ? "" : (minor / 100).toString());
+
+/** A new discount, or `existing` changed. */
+function DiscountForm({ existing, onDone }: { existing: Schemas["DiscountView"] | null; onDone(): void }) {
   const queries = useQueryClient();
-  const [code, setCode] = useState("");
-  const [kind, setKind] = useState<Kind>("percentage");
-  const [value, setValue] = useState("");
-  const [minimum, setMinimum] = useState("");
-  const [limit, setLimit] = useState("");
-  const [perCustomer, setPerCustomer] = useState("");
+  const [code, setCode] = useState(existing?.code ?? "");
+  const [kind, setKind] = useState<Kind>(existing?.kind ?? "percentage");
+  const [value, setValue] = useState(existing && existing.kind !== "free_shipping" ? decimal(existing.value) : "");
+  const [minimum, setMinimum] = useState(decimal(existing?.min_subtotal));
+  const [limit, setLimit] = useState(existing?.usage_limit?.toString() ?? "");
+  const [perCustomer, setPerCustomer] = useState(existing?.per_customer_limit?.toString() ?? "");
   const [problem, setProblem] = useState("");
   const create = useMutation({
-    mutationFn: (body: Schemas["DiscountRequest"]) => ok(api.POST("/api/v1/admin/discounts", { body })),
+    mutationFn: (body: Schemas["DiscountRequest"]) =>
+      existing
+        ? ok(api.PUT("/api/v1/admin/discounts/{id}", { params: { path: { id: existing.id } }, body }))
+        : ok(api.POST("/api/v1/admin/discounts", { body })),
     onSuccess: () => {
       setCode("");
       setValue("");
       void queries.invalidateQueries({ queryKey: ["admin", "discounts"] });
+      onDone();
     },
   });
   const submit = (event: FormEvent) => {
@@ -106,7 +122,11 @@ function NewDiscount() {
       kind,
       value: amount,
       automatic: code.trim() === "",
-      stackable: false,
+      stackable: existing?.stackable ?? false,
+      description: existing?.description ?? null,
+      starts_at: existing?.starts_at ?? null,
+      ends_at: existing?.ends_at ?? null,
+      applies_to: existing?.applies_to ?? null,
       min_subtotal: minimum.trim() ? parseAmount(minimum) : null,
       usage_limit: limit.trim() ? Number(limit) : null,
       per_customer_limit: perCustomer.trim() ? Number(perCustomer) : null,
@@ -115,7 +135,7 @@ function NewDiscount() {
   const error = create.error;
   return (
     <form onSubmit={submit} className="editor">
-      <h2>New discount</h2>
+      <h2>{existing ? `Change ${existing.code ?? "the promotion"}` : "New discount"}</h2>
       <div className="field">
         <label htmlFor="code">Code</label>
         <input id="code" value={code} onChange={(e) => setCode(e.target.value)} aria-describedby="code-note" />
@@ -153,8 +173,13 @@ function NewDiscount() {
       {problem && <Alert>{problem}</Alert>}
       {error ? <Alert>{humanError(error)}</Alert> : null}
       <button type="submit" className="primary" disabled={create.isPending}>
-        Create discount
+        {existing ? "Save discount" : "Create discount"}
       </button>
+      {existing && (
+        <button type="button" className="link" onClick={onDone}>
+          Cancel
+        </button>
+      )}
     </form>
   );
 }

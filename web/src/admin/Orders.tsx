@@ -10,36 +10,89 @@ import { Alert, Loading } from "../ui/Layout";
 type Status = Schemas["OrderStatus"];
 const STATUSES = Object.keys(STATUS_NAMES) as Status[];
 
+type PaymentStatus = Schemas["PaymentStatus"];
+const PAYMENTS: PaymentStatus[] = ["pending", "paid", "failed", "refunded"];
+
+/** Midnight at the start of `day` (YYYY-MM-DD, the admin's time zone), or a day later. */
+function startOf(day: string, plusDays = 0): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
 export function Orders() {
   const [params, setParams] = useSearchParams();
   const status = (params.get("status") as Status | null) ?? undefined;
+  const payment = (params.get("payment_status") as PaymentStatus | null) ?? undefined;
+  const fromDay = params.get("from") ?? "";
+  const toDay = params.get("to") ?? "";
   const page = Number(params.get("page") ?? "1") || 1;
+  const query = {
+    status,
+    payment_status: payment,
+    from: startOf(fromDay),
+    // Through the whole of the last day.
+    to: startOf(toDay, 1),
+    page,
+    page_size: 50,
+  };
   const orders = useQuery({
-    queryKey: ["admin", "orders", status, page],
-    queryFn: () =>
-      ok(api.GET("/api/v1/admin/orders", { params: { query: { status, page, page_size: 50 } } })),
+    queryKey: ["admin", "orders", query],
+    queryFn: () => ok(api.GET("/api/v1/admin/orders", { params: { query } })),
     placeholderData: keepPreviousData,
   });
   const pages = Math.max(1, Math.ceil((orders.data?.total ?? 0) / 50));
+  const set = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    if (!("page" in changes)) next.delete("page");
+    setParams(next);
+  };
   return (
     <div className="page">
       <h1>Orders</h1>
-      <label>
-        Status{" "}
-        <select
-          value={status ?? ""}
-          onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {})}
-        >
-          <option value="">Any</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {STATUS_NAMES[s]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <div className="filters-row">
+        <div className="field">
+          <label htmlFor="filter-status">Status</label>
+          <select id="filter-status" value={status ?? ""} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {STATUS_NAMES[s]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="filter-payment">Payment</label>
+          <select id="filter-payment" value={payment ?? ""} onChange={(e) => set({ payment_status: e.target.value })}>
+            <option value="">Any</option>
+            {PAYMENTS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="filter-from">From</label>
+          <input id="filter-from" type="date" value={fromDay} onChange={(e) => set({ from: e.target.value })} />
+        </div>
+        <div className="field">
+          <label htmlFor="filter-to">To</label>
+          <input id="filter-to" type="date" value={toDay} onChange={(e) => set({ to: e.target.value })} />
+        </div>
+      </div>
       {orders.isPending && <Loading what="Loading orders" />}
       {orders.error && <Alert>{humanError(orders.error)}</Alert>}
+      {orders.data && (
+        <p role="status" className="muted">
+          {orders.data.total} {orders.data.total === 1 ? "order" : "orders"}
+        </p>
+      )}
       {orders.data && (
         <table className="table">
           <caption className="visually-hidden">Orders</caption>
@@ -69,13 +122,13 @@ export function Orders() {
       )}
       {pages > 1 && (
         <nav aria-label="Pages" className="pager">
-          <button type="button" disabled={page <= 1} onClick={() => setParams({ ...(status ? { status } : {}), page: String(page - 1) })}>
+          <button type="button" disabled={page <= 1} onClick={() => set({ page: String(page - 1) })}>
             Previous
           </button>
           <span>
             Page {page} of {pages}
           </span>
-          <button type="button" disabled={page >= pages} onClick={() => setParams({ ...(status ? { status } : {}), page: String(page + 1) })}>
+          <button type="button" disabled={page >= pages} onClick={() => set({ page: String(page + 1) })}>
             Next
           </button>
         </nav>
