@@ -180,3 +180,26 @@ test("a customer keeps their account: addresses, password, sessions, and closing
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("a new account's email address is verified from the emailed link", async () => {
+  const page = await newPage(chromium.current.browser);
+  const email = uniqueEmail("verify");
+  await page.goto(`${BASE_URL}/account/register`);
+  await page.getByLabel("Name").fill("Val Verify");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("verify password 1");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+  await page.getByText("Your email address is not verified yet.").waitFor();
+
+  const message = await waitForEmail(email, /Subject: Confirm your email address/);
+  await page.goto(linkIn(message, "/account/verify-email?token="));
+  await page.getByText("Thank you: your email address is verified.").waitFor();
+  await accessible(page, "email verification");
+  await page.getByRole("link", { name: "Val" }).click();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+  await page.getByRole("heading", { name: "Profile" }).waitFor();
+  assert.equal(await page.getByText("Your email address is not verified yet.").count(), 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -1,5 +1,5 @@
-import { useMutation } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
 import { fieldError, humanError } from "../lib/errors";
@@ -89,12 +89,19 @@ export function ResetPassword() {
 export function VerifyEmail() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
+  const queries = useQueryClient();
   const verify = useMutation({
     mutationFn: () => ok(api.POST("/api/v1/auth/verify-email", { body: { token } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["profile"] }),
   });
   const { mutate } = verify;
+  // A link works once: send it once, even where effects run twice.
+  const sent = useRef("");
   useEffect(() => {
-    if (token) mutate();
+    if (token && sent.current !== token) {
+      sent.current = token;
+      mutate();
+    }
   }, [token, mutate]);
   return (
     <div className="page narrow">
