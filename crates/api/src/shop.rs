@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::extract::Json;
 use crate::orders::view::PaymentMethod;
-use crate::payments::Provider;
 use crate::state::AppState;
 
 /// The shop's public settings.
@@ -31,9 +30,6 @@ pub async fn show(State(state): State<AppState>) -> Json<ShopView> {
     Json(ShopView {
         currency: gokart_domain::Currency::USD.as_str().to_owned(),
         payment_method: payments.provider.method(),
-        stripe_publishable_key: match payments.provider {
-            Provider::Stripe => payments.stripe_publishable_key.clone(),
-            Provider::Manual => None,
-        },
+        stripe_publishable_key: payments.card_key().map(str::to_owned),
     })
 }

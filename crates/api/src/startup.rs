@@ -58,9 +58,7 @@ pub async fn build_with_routes(
     });
     let app = match &state.config.web_dir {
         Some(dir) => {
-            let payments = &state.config.payments;
-            let cards = payments.provider == crate::payments::Provider::Stripe
-                && payments.stripe_publishable_key.is_some();
+            let cards = state.config.payments.card_key().is_some();
             let app = crate::web::WebApp::load(dir, state.config.media_origin(), cards)?;
             if app.is_none() {
                 tracing::info!(dir = %dir.display(), "no web app built there; serving the API alone");

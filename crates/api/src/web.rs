@@ -102,7 +102,7 @@ impl Asset {
             || content_type.starts_with("application/javascript")
             || content_type.starts_with("application/json")
             || content_type.starts_with("image/svg+xml");
-        let gzipped = if compressible && body.len() > 512 { gzip(&body)? } else { None };
+        let gzipped = if compressible && body.len() > 512 { Some(gzip(&body)?) } else { None };
         let digest = sha2::Sha256::digest(&body);
         let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]));
         Ok(Asset {
@@ -214,10 +214,10 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     })
 }
 
-fn gzip(body: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
+fn gzip(body: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(body)?;
-    Ok(Some(encoder.finish()?))
+    Ok(encoder.finish()?)
 }
 
 fn content_type(route: &str) -> &'static str {

@@ -6,6 +6,7 @@ import { fieldError, humanError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
 import { useDebounced } from "../shop/SearchBox";
 import { Alert, Loading, useCategories } from "../ui/Layout";
+import { TextField } from "../ui/TextField";
 import { combinations } from "./variants";
 
 export function Products() {
@@ -157,8 +158,8 @@ function NewProduct() {
       </p>
       <h1>New product</h1>
       <form onSubmit={submit} className="editor">
-        <Text id="name" label="Name" value={name} onChange={setName} error={fieldError(error, "name")} required />
-        <Text id="brand" label="Brand" value={brand} onChange={setBrand} error={fieldError(error, "brand")} />
+        <TextField id="name" label="Name" value={name} onChange={setName} error={fieldError(error, "name")} required />
+        <TextField id="brand" label="Brand" value={brand} onChange={setBrand} error={fieldError(error, "brand")} />
         <div className="field">
           <label htmlFor="description">Description</label>
           <textarea id="description" rows={4} value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -175,20 +176,20 @@ function NewProduct() {
           </select>
           {fieldError(error, "category_id") && <p className="field-error">{fieldError(error, "category_id")}</p>}
         </div>
-        <Text id="sku" label="Base SKU" value={baseSku} onChange={setBaseSku} help="Variant SKUs start with it." />
-        <Text id="price" label="Price" value={basePrice} onChange={setBasePrice} help="For every variant, unless changed below." />
+        <TextField id="sku" label="Base SKU" value={baseSku} onChange={setBaseSku} help="Variant SKUs start with it." />
+        <TextField id="price" label="Price" value={basePrice} onChange={setBasePrice} help="For every variant, unless changed below." />
 
         <fieldset>
           <legend>Options</legend>
           {options.map((option, index) => (
             <div key={index} className="option-row">
-              <Text
+              <TextField
                 id={`option-${index}-name`}
                 label={`Option ${index + 1} name`}
                 value={option.name}
                 onChange={(v) => setOptions(options.map((o, i) => (i === index ? { ...o, name: v } : o)))}
               />
-              <Text
+              <TextField
                 id={`option-${index}-values`}
                 label={`Option ${index + 1} values`}
                 help="Separated by commas, like S, M, L."
@@ -327,8 +328,8 @@ function Details({ product, onChange }: { product: Product; onChange(): void }) 
       }}
     >
       <h2 id="details">Details</h2>
-      <Text id="edit-name" label="Name" value={name} onChange={setName} error={fieldError(save.error, "name")} required />
-      <Text id="edit-brand" label="Brand" value={brand} onChange={setBrand} error={fieldError(save.error, "brand")} />
+      <TextField id="edit-name" label="Name" value={name} onChange={setName} error={fieldError(save.error, "name")} required />
+      <TextField id="edit-brand" label="Brand" value={brand} onChange={setBrand} error={fieldError(save.error, "brand")} />
       <div className="field">
         <label htmlFor="edit-description">Description</label>
         <textarea id="edit-description" rows={4} value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -409,9 +410,9 @@ function NewVariant({ product, onChange }: { product: Product; onChange(): void 
           </select>
         </div>
       ))}
-      <Text id="new-sku" label="SKU" value={sku} onChange={setSku} error={fieldError(add.error, "sku")} />
-      <Text id="new-price" label="Price" value={price} onChange={setPrice} />
-      <Text id="new-stock" label="Stock" value={stock} onChange={setStock} />
+      <TextField id="new-sku" label="SKU" value={sku} onChange={setSku} error={fieldError(add.error, "sku")} />
+      <TextField id="new-price" label="Price" value={price} onChange={setPrice} />
+      <TextField id="new-stock" label="Stock" value={stock} onChange={setStock} />
       {problem && <Alert>{problem}</Alert>}
       {add.error ? <Alert>{humanError(add.error)}</Alert> : null}
       <button type="submit" disabled={add.isPending}>
@@ -585,35 +586,5 @@ function Stock({ product, onChange }: { product: Product; onChange(): void }) {
         </tbody>
       </table>
     </section>
-  );
-}
-
-function Text(props: {
-  id: string;
-  label: string;
-  value: string;
-  onChange(value: string): void;
-  error?: string;
-  help?: string;
-  required?: boolean;
-}) {
-  const note = props.error ?? props.help;
-  return (
-    <div className="field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={props.value}
-        required={props.required}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={note ? `${props.id}-note` : undefined}
-      />
-      {note && (
-        <p id={`${props.id}-note`} className={props.error ? "field-error" : "muted small"}>
-          {note}
-        </p>
-      )}
-    </div>
   );
 }

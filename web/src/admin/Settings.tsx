@@ -8,38 +8,10 @@ import { formatMoney, parseAmount } from "../lib/money";
 import { useSession } from "../session";
 import { useDebounced } from "../shop/SearchBox";
 import { Alert, Loading, useCategories } from "../ui/Layout";
+import { TextField } from "../ui/TextField";
 
 const usd = (amount: number) => formatMoney({ amount, currency: "usd" });
 
-function Input(props: {
-  id: string;
-  label: string;
-  value: string;
-  onChange(value: string): void;
-  error?: string;
-  help?: string;
-  inputMode?: "decimal" | "numeric";
-}) {
-  const note = props.error ?? props.help;
-  return (
-    <div className="field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={props.value}
-        inputMode={props.inputMode}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={note ? `${props.id}-note` : undefined}
-      />
-      {note && (
-        <p id={`${props.id}-note`} className={props.error ? "field-error" : "muted small"}>
-          {note}
-        </p>
-      )}
-    </div>
-  );
-}
 
 function CountrySelect({ id, value, onChange }: { id: string; value: string; onChange(code: CountryCode): void }) {
   return (
@@ -139,12 +111,12 @@ export function ShippingZones() {
       </ul>
       <form onSubmit={submit} className="editor">
         <h2>New zone</h2>
-        <Input id="zone-name" label="Zone name" value={name} onChange={setName} error={fieldError(create.error, "name")} />
+        <TextField id="zone-name" label="Zone name" value={name} onChange={setName} error={fieldError(create.error, "name")} />
         <CountrySelect id="zone-country" value={country} onChange={setCountry} />
-        <Input id="method-name" label="Method name" value={method} onChange={setMethod} />
-        <Input id="method-price" label="Price" value={price} onChange={setPrice} inputMode="decimal" />
-        <Input id="method-free" label="Free from (optional)" value={freeOver} onChange={setFreeOver} inputMode="decimal" />
-        <Input id="method-days" label="Delivery days" value={days} onChange={setDays} help="A range, like 3-5." />
+        <TextField id="method-name" label="Method name" value={method} onChange={setMethod} />
+        <TextField id="method-price" label="Price" value={price} onChange={setPrice} inputMode="decimal" />
+        <TextField id="method-free" label="Free from (optional)" value={freeOver} onChange={setFreeOver} inputMode="decimal" />
+        <TextField id="method-days" label="Delivery days" value={days} onChange={setDays} help="A range, like 3-5." />
         {problem && <Alert>{problem}</Alert>}
         {create.error ? <Alert>{humanError(create.error)}</Alert> : null}
         <button type="submit" className="primary" disabled={create.isPending}>
@@ -224,9 +196,9 @@ export function TaxRates() {
       <form onSubmit={submit} className="editor">
         <h2>New rate</h2>
         <CountrySelect id="rate-country" value={country} onChange={setCountry} />
-        <Input id="rate-region" label="Region (optional)" value={region} onChange={setRegion} />
-        <Input id="rate-class" label="Tax class (optional)" value={taxClass} onChange={setTaxClass} help="Like reduced; categories name it." />
-        <Input
+        <TextField id="rate-region" label="Region (optional)" value={region} onChange={setRegion} />
+        <TextField id="rate-class" label="Tax class (optional)" value={taxClass} onChange={setTaxClass} help="Like reduced; categories name it." />
+        <TextField
           id="rate-percent"
           label="Rate in percent"
           value={percent}
@@ -290,7 +262,7 @@ export function Categories() {
         }}
       >
         <h2>New category</h2>
-        <Input id="category-name" label="Name" value={name} onChange={setName} error={fieldError(create.error, "name")} />
+        <TextField id="category-name" label="Name" value={name} onChange={setName} error={fieldError(create.error, "name")} />
         <div className="field">
           <label htmlFor="category-parent">Inside</label>
           <select id="category-parent" value={parent} onChange={(e) => setParent(e.target.value)}>
@@ -302,7 +274,7 @@ export function Categories() {
             ))}
           </select>
         </div>
-        <Input id="category-class" label="Tax class (optional)" value={taxClass} onChange={setTaxClass} />
+        <TextField id="category-class" label="Tax class (optional)" value={taxClass} onChange={setTaxClass} />
         {create.error ? <Alert>{humanError(create.error)}</Alert> : null}
         <button type="submit" className="primary" disabled={create.isPending}>
           Create category

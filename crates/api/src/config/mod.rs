@@ -98,6 +98,15 @@ pub struct PaymentConfig {
 }
 
 impl PaymentConfig {
+    /// The publishable key browsers confirm card payments with: only when
+    /// Stripe takes the payments and one is configured.
+    pub fn card_key(&self) -> Option<&str> {
+        match self.provider {
+            Provider::Stripe => self.stripe_publishable_key.as_deref(),
+            Provider::Manual => None,
+        }
+    }
+
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let provider = env.parse("PAYMENT_PROVIDER", Provider::Manual)?;
         let secret = |name: &str| env.get(name).map(|value| SecretString::from(value.to_owned()));
