@@ -92,7 +92,12 @@ export function VerifyEmail() {
   const queries = useQueryClient();
   const verify = useMutation({
     mutationFn: () => ok(api.POST("/api/v1/auth/verify-email", { body: { token } })),
-    onSuccess: () => queries.invalidateQueries({ queryKey: ["profile"] }),
+    // A profile read that started before the link was accepted must not win:
+    // drop it, then read the profile again.
+    onSuccess: async () => {
+      await queries.cancelQueries({ queryKey: ["profile"] });
+      await queries.refetchQueries({ queryKey: ["profile"] });
+    },
   });
   const { mutate } = verify;
   // A link works once: send it once, even where effects run twice.
