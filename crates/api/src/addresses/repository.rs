@@ -85,6 +85,30 @@ pub async fn find(db: impl PgExecutor<'_>, user: Uuid, id: Uuid) -> Result<Optio
     Ok(row)
 }
 
+/// Two of `user`'s addresses (the same one twice is fine), in one round
+/// trip; each `None` when it is not theirs.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn find_two(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    first: Uuid,
+    second: Uuid,
+) -> Result<(Option<AddressRow>, Option<AddressRow>)> {
+    let rows = sqlx::query_as!(
+        AddressRow,
+        "SELECT id, name, phone, street1, street2, city, state, postal_code, country,
+                is_default_shipping, is_default_billing, created_at
+         FROM addresses WHERE user_id = $1 AND id IN ($2, $3)",
+        user,
+        first,
+        second
+    )
+    .fetch_all(db)
+    .await?;
+    let pick = |id: Uuid| rows.iter().find(|row| row.id == id).cloned();
+    Ok((pick(first), pick(second)))
+}
+
 /// How many addresses `user` has.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn count(db: impl PgExecutor<'_>, user: Uuid) -> Result<i64> {

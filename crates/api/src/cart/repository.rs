@@ -183,31 +183,24 @@ pub async fn lines_named(db: impl PgExecutor<'_>, cart: Uuid, id: Uuid) -> Resul
     .await?)
 }
 
-/// The quantity of a variant in a cart, if it has a line.
+/// The quantity of a variant in a cart (if it has a line) and how many
+/// lines the cart has, in one round trip.
 #[tracing::instrument(skip_all, fields(cart = %cart, variant = %variant))]
-pub async fn line_quantity(
+pub async fn line_and_count(
     db: impl PgExecutor<'_>,
     cart: Uuid,
     variant: Uuid,
-) -> Result<Option<i32>> {
-    Ok(sqlx::query_scalar!(
-        "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
+) -> Result<(Option<i32>, i64)> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2)
+                    AS quantity,
+                  (SELECT count(*) FROM cart_items WHERE cart_id = $1) AS "lines!""#,
         cart,
         variant
     )
-    .fetch_optional(db)
-    .await?)
-}
-
-/// How many lines a cart has.
-#[tracing::instrument(skip_all, fields(cart = %cart))]
-pub async fn line_count(db: impl PgExecutor<'_>, cart: Uuid) -> Result<i64> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM cart_items WHERE cart_id = $1"#,
-        cart
-    )
     .fetch_one(db)
-    .await?)
+    .await?;
+    Ok((row.quantity, row.lines))
 }
 
 /// Sets a line's quantity, adding the line if missing.
@@ -244,12 +237,17 @@ pub async fn delete_line(db: impl PgExecutor<'_>, cart: Uuid, variant: Uuid) -> 
 }
 
 /// A cart's lines with current product data, in the order they were added.
+/// The options are aggregated inline: through the `variant_options` SQL
+/// function they would be planned again on every call.
 #[tracing::instrument(skip_all, fields(cart = %cart))]
 pub async fn lines(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>> {
     Ok(sqlx::query_as!(
         LineRow,
         r#"SELECT v.product_id, i.variant_id,
-                  variant_options(v) AS "options!",
+                  COALESCE((SELECT jsonb_object_agg(o.name, v.option_values[o.position + 1])
+                                       FILTER (WHERE v.option_values[o.position + 1] IS NOT NULL)
+                            FROM product_options o WHERE o.product_id = v.product_id), '{}')
+                      AS "options!",
                   i.quantity, p.name, v.sku, v.price_amount, p.currency,
                   p.thumbnail, p.media AS "media: Json<Vec<MediaEntry>>", v.stock_quantity, v.weight_grams,
                   (v.deleted_at IS NULL AND v.is_active AND p.deleted_at IS NULL AND p.is_active)

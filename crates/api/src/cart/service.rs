@@ -223,8 +223,8 @@ pub async fn add(
     let variants = repository::variants_on_sale(&mut *tx, item).await?;
     let variant = one_of(&variants, "product_id", "product")?;
     let (cart, new_guest_token) = open_cart(&mut tx, owner).await?;
-    let current = repository::line_quantity(&mut *tx, cart, variant.id).await?;
-    if current.is_none() && repository::line_count(&mut *tx, cart).await? >= MAX_LINES {
+    let (current, lines) = repository::line_and_count(&mut *tx, cart, variant.id).await?;
+    if current.is_none() && lines >= MAX_LINES {
         return Err(Error::invalid("product_id", "a cart holds at most 100 different products"));
     }
     let wanted = current.unwrap_or(0).saturating_add(quantity);

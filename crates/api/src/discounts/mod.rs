@@ -83,13 +83,14 @@ impl From<Reason> for Error {
     }
 }
 
-/// A stored discount.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A stored discount (also read as JSON, when gathered with other rules).
+#[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
 pub struct DiscountRow {
     /// Id.
     pub id: Uuid,
     /// What it is and when it applies.
     #[sqlx(flatten)]
+    #[serde(flatten)]
     pub rule: DiscountFields,
     /// Orders not cancelled that carry it (kept while it has a usage limit).
     pub times_used: i32,
@@ -159,40 +160,6 @@ const RETURNED: &str = "id, code, description, kind, value, min_subtotal, starts
 const COLUMNS: &str = "d.id, d.code, d.description, d.kind, d.value, d.min_subtotal, d.starts_at, \
     d.ends_at, d.usage_limit, d.per_customer_limit, d.category_ids, d.collection_ids, d.product_ids, \
     d.automatic, d.stackable, d.times_used, d.created_at, d.updated_at";
-
-/// What a cart may get at `now`: the automatic promotions running and not
-/// used up, and the codes on cart `cart` (in the order applied), in one
-/// query.
-pub async fn for_cart(
-    db: impl PgExecutor<'_>,
-    cart: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<(Vec<DiscountRow>, Vec<DiscountRow>)> {
-    #[derive(sqlx::FromRow)]
-    struct Offered {
-        #[sqlx(flatten)]
-        row: DiscountRow,
-        on_cart: bool,
-    }
-    let rows: Vec<Offered> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, c.added_at IS NOT NULL AS on_cart
-         FROM discounts d
-         LEFT JOIN cart_discount_codes c ON c.discount_id = d.id AND c.cart_id = $1
-         WHERE c.added_at IS NOT NULL
-            OR (d.automatic AND (d.starts_at IS NULL OR d.starts_at <= $2)
-                AND (d.ends_at IS NULL OR d.ends_at > $2)
-                AND (d.usage_limit IS NULL OR d.times_used < d.usage_limit))
-         ORDER BY c.added_at, d.id"
-    ))
-    .bind(cart)
-    .bind(now)
-    .fetch_all(db)
-    .await?;
-    let (codes, automatic): (Vec<Offered>, Vec<Offered>) =
-        rows.into_iter().partition(|o| o.on_cart);
-    let rows = |offered: Vec<Offered>| offered.into_iter().map(|o| o.row).collect();
-    Ok((rows(automatic), rows(codes)))
-}
 
 /// The discount with `code` (any case), if one exists.
 pub async fn by_code(db: impl PgExecutor<'_>, code: &str) -> Result<Option<DiscountRow>> {
@@ -400,7 +367,7 @@ pub async fn release(tx: &mut PgConnection, order: Uuid) -> Result<()> {
 }
 
 /// A discount's rule: what it takes off, from what, when and how often.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
 pub struct DiscountFields {
     /// The code, upper-case; `None` for an automatic promotion.
     pub code: Option<String>,

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gokart_domain::{OrderStatus, PaymentStatus};
+use serde::Deserialize;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -57,7 +59,7 @@ pub struct OrderRow {
 }
 
 /// A bought line, as it was when bought.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ItemRow {
     /// Product.
     pub product_id: Uuid,
@@ -88,7 +90,7 @@ pub struct ItemRow {
 }
 
 /// A timeline entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct EventRow {
     /// Status reached.
     pub status: OrderStatus,
@@ -328,17 +330,46 @@ pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>>
     .await?)
 }
 
-/// An order's timeline, oldest first.
-#[tracing::instrument(skip_all, fields(order = %order))]
-pub async fn events(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<EventRow>> {
-    Ok(sqlx::query_as!(
-        EventRow,
-        r#"SELECT status AS "status: OrderStatus", actor, note, created_at
-           FROM order_events WHERE order_id = $1 ORDER BY id"#,
-        order
-    )
-    .fetch_all(db)
-    .await?)
+/// An order, its items and its timeline.
+pub type WholeOrder = (OrderRow, Vec<ItemRow>, Vec<EventRow>);
+
+/// An order with its items (by name) and its timeline (oldest first), if it
+/// exists and (when `owner` is given) is theirs, in one round trip.
+#[tracing::instrument(skip_all, fields(order = %id))]
+pub async fn find_whole(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Result<Option<WholeOrder>> {
+    #[derive(sqlx::FromRow)]
+    struct Whole {
+        #[sqlx(flatten)]
+        order: OrderRow,
+        items: Json<Vec<ItemRow>>,
+        events: Json<Vec<EventRow>>,
+    }
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {ORDER_COLUMNS},
+           COALESCE((SELECT json_agg(json_build_object(
+                       'product_id', i.product_id, 'variant_id', i.variant_id, 'name', i.name,
+                       'sku', i.sku, 'options', i.options, 'image', i.image,
+                       'media_id', i.media_id, 'unit_price_amount', i.unit_price_amount,
+                       'quantity', i.quantity, 'line_total_amount', i.line_total_amount,
+                       'discount_amount', i.discount_amount, 'tax_amount', i.tax_amount,
+                       'tax_rate_bps', i.tax_rate_bps) ORDER BY i.name, i.variant_id)
+                     FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
+           COALESCE((SELECT json_agg(json_build_object(
+                       'status', e.status, 'actor', e.actor, 'note', e.note,
+                       'created_at', e.created_at) ORDER BY e.id)
+                     FROM order_events e WHERE e.order_id = o.id), '[]') AS events
+         FROM orders o WHERE o.id = "
+    ));
+    query.push_bind(id);
+    if let Some(owner) = owner {
+        query.push(" AND o.user_id = ").push_bind(owner);
+    }
+    let found = query.build_query_as::<Whole>().fetch_optional(db).await?;
+    Ok(found.map(|whole| (whole.order, whole.items.0, whole.events.0)))
 }
 
 /// Filters for order lists.

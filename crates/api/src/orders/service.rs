@@ -430,8 +430,13 @@ async fn own_addresses(
     user: Uuid,
     request: Checkout,
 ) -> Result<(Address, Address)> {
-    let shipping = addresses::find(&mut *tx, user, request.shipping_address_id).await?;
-    let billing = addresses::find(&mut *tx, user, request.billing_address_id).await?;
+    let (shipping, billing) = addresses::find_two(
+        &mut *tx,
+        user,
+        request.shipping_address_id,
+        request.billing_address_id,
+    )
+    .await?;
     let mut violations = Violations::new();
     if shipping.is_none() {
         violations.add("shipping_address_id", "no such address in your address book");
@@ -567,9 +572,8 @@ async fn answer(
     owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
-    let stored = orders::find(&mut *tx, id, None, false).await?.ok_or(Error::NotFound("order"))?;
-    let items = orders::items(&mut *tx, id).await?;
-    let events = orders::events(&mut *tx, id).await?;
+    let (stored, items, events) =
+        orders::find_whole(&mut *tx, id, None).await?.ok_or(Error::NotFound("order"))?;
     let view = OrderView::new(stored, items, events)?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
@@ -672,9 +676,8 @@ fn check_lines(lines: &[(&LineRow, i32, bool)]) -> Result<()> {
 
 /// An order with its items and timeline; `owner` limits it to theirs.
 pub async fn find(state: &AppState, id: Uuid, owner: Option<Uuid>) -> Result<OrderView> {
-    let order = orders::find(&state.db, id, owner, false).await?.ok_or(Error::NotFound("order"))?;
-    let items = orders::items(&state.db, id).await?;
-    let events = orders::events(&state.db, id).await?;
+    let (order, items, events) =
+        orders::find_whole(&state.db, id, owner).await?.ok_or(Error::NotFound("order"))?;
     OrderView::new(order, items, events)
 }
 

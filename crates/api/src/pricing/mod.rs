@@ -6,6 +6,7 @@
 //! computes the amounts, so what the shopper sees is what is charged.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use gokart_domain::catalog::optional_text;
@@ -197,35 +198,79 @@ struct ZoneConfig {
     methods: Vec<MethodRow>,
 }
 
-/// The shipping zones (each with its methods in order) and tax rates that
-/// name `country`, in one round trip: the only ones the engine can choose
-/// for a destination there.
-async fn destination_rules(
+/// What a cart's price follows, besides its lines.
+struct Rules {
+    /// The automatic promotions running and not used up.
+    automatic: Vec<DiscountRow>,
+    /// The codes on the cart, in the order applied.
+    codes: Vec<DiscountRow>,
+    /// The shipping zones naming the destination's country (each with its
+    /// methods in order): the only ones the engine can choose from.
+    zones: Vec<ZoneConfig>,
+    /// The tax rates for that country.
+    rates: Vec<engine::TaxRate>,
+}
+
+/// The automatic promotions running at `$2` and not used up, and the codes
+/// on cart `$1`, each with `on_cart`, in the order applied.
+const DISCOUNTS: &str = "COALESCE((SELECT jsonb_agg(to_jsonb(d) || jsonb_build_object(
+                                   'on_cart', c.added_at IS NOT NULL)
+                                 ORDER BY c.added_at, d.id)
+           FROM discounts d
+           LEFT JOIN cart_discount_codes c ON c.discount_id = d.id AND c.cart_id = $1
+           WHERE c.added_at IS NOT NULL
+              OR (d.automatic AND (d.starts_at IS NULL OR d.starts_at <= $2)
+                  AND (d.ends_at IS NULL OR d.ends_at > $2)
+                  AND (d.usage_limit IS NULL OR d.times_used < d.usage_limit))), '[]')";
+
+/// The shipping zones naming country `$3`, each with its methods in order.
+const ZONES: &str = "COALESCE((SELECT json_agg(json_build_object(
+              'id', z.id, 'countries', z.countries, 'regions', z.regions,
+              'methods', COALESCE((SELECT json_agg(m ORDER BY m.position)
+                                   FROM shipping_methods m WHERE m.zone_id = z.id), '[]'))
+              ORDER BY z.created_at, z.id)
+           FROM shipping_zones z
+           WHERE EXISTS (SELECT 1 FROM unnest(z.countries) c WHERE upper(c) = upper($3))), '[]')";
+
+/// The tax rates for country `$3`.
+const RATES: &str = "COALESCE((SELECT json_agg(json_build_object(
+              'country', r.country, 'region', r.region, 'tax_class', r.tax_class,
+              'rate_bps', r.rate_bps, 'inclusive', r.inclusive))
+           FROM tax_rates r WHERE upper(r.country) = upper($3)), '[]')";
+
+/// The [`Rules`] for cart `cart` at `now`, for a destination in `country`
+/// (none: no zones or rates), in one round trip. Two statements, one with a
+/// destination and one without, so that each keeps one cached plan rather
+/// than being planned again on every call.
+async fn rules(
     db: &mut PgConnection,
-    country: &str,
-) -> Result<(Vec<ZoneConfig>, Vec<engine::TaxRate>)> {
-    let row = sqlx::query!(
-        r#"SELECT
-             COALESCE((SELECT json_agg(json_build_object(
-                          'id', z.id, 'countries', z.countries, 'regions', z.regions,
-                          'methods', COALESCE((SELECT json_agg(m ORDER BY m.position)
-                                               FROM shipping_methods m WHERE m.zone_id = z.id),
-                                              '[]'))
-                          ORDER BY z.created_at, z.id)
-                       FROM shipping_zones z
-                       WHERE EXISTS (SELECT 1 FROM unnest(z.countries) c
-                                     WHERE upper(c) = upper($1))), '[]')
-               AS "zones!: Json<Vec<ZoneConfig>>",
-             COALESCE((SELECT json_agg(json_build_object(
-                          'country', r.country, 'region', r.region, 'tax_class', r.tax_class,
-                          'rate_bps', r.rate_bps, 'inclusive', r.inclusive))
-                       FROM tax_rates r WHERE upper(r.country) = upper($1)), '[]')
-               AS "rates!: Json<Vec<engine::TaxRate>>""#,
-        country
-    )
-    .fetch_one(&mut *db)
+    cart: Option<Uuid>,
+    now: DateTime<Utc>,
+    country: Option<&str>,
+) -> Result<Rules> {
+    #[derive(Debug, Deserialize)]
+    struct Offered {
+        #[serde(flatten)]
+        row: DiscountRow,
+        on_cart: bool,
+    }
+    type Found = (Json<Vec<Offered>>, Json<Vec<ZoneConfig>>, Json<Vec<engine::TaxRate>>);
+    static WITH_DESTINATION: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {DISCOUNTS}, {ZONES}, {RATES}"));
+    static WITHOUT: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {DISCOUNTS}, '[]'::json, '[]'::json"));
+    let found: Found = match country {
+        Some(country) => {
+            sqlx::query_as(&WITH_DESTINATION).bind(cart).bind(now).bind(country).fetch_one(db)
+        }
+        None => sqlx::query_as(&WITHOUT).bind(cart).bind(now).fetch_one(db),
+    }
     .await?;
-    Ok((row.zones.0, row.rates.0))
+    let (Json(discounts), Json(zones), Json(rates)) = found;
+    let (codes, automatic): (Vec<Offered>, Vec<Offered>) =
+        discounts.into_iter().partition(|offered| offered.on_cart);
+    let rows = |offered: Vec<Offered>| offered.into_iter().map(|o| o.row).collect();
+    Ok(Rules { automatic: rows(automatic), codes: rows(codes), zones, rates })
 }
 
 /// The methods of the zone serving `destination`, in order (none when no
@@ -337,11 +382,12 @@ async fn gather(db: &mut PgConnection, request: &Request<'_>) -> Result<Gathered
         .first()
         .and_then(|line| Currency::parse(&line.currency).ok())
         .unwrap_or(Currency::USD);
-    let (automatic, codes) = discounts::for_cart(&mut *db, request.cart, request.now).await?;
+    let country = request.destination.map(|destination| destination.country.as_str());
+    let Rules { automatic, codes, zones, rates } =
+        rules(&mut *db, request.cart, request.now, country).await?;
 
     let (methods, tax) = match request.destination {
         Some(destination) => {
-            let (zones, rates) = destination_rules(&mut *db, &destination.country).await?;
             let tax = TaxRules::for_destination(
                 &rates,
                 &destination.country,
