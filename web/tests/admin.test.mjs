@@ -44,6 +44,9 @@ test("an admin creates a product with variants and a photo, and sells one varian
   const page = await newPage(chromium.current.browser);
   await signInAsAdmin(page);
   await accessible(page, "the dashboard");
+  const lowStock = page.getByTestId("low-stock");
+  await lowStock.filter({ hasText: /^\d+$/ }).waitFor();
+  const lowBefore = Number(await lowStock.textContent());
 
   await page.getByRole("link", { name: "Products" }).click();
   await page.getByRole("link", { name: "New product" }).click();
@@ -61,7 +64,7 @@ test("an admin creates a product with variants and a photo, and sells one varian
   await page.getByLabel("Option 2 name").fill("Color");
   await page.getByLabel("Option 2 values").fill("Red, Blue");
   for (const label of ["S / Red", "S / Blue", "L / Red", "L / Blue"]) {
-    await page.getByLabel(`Stock of ${label}`).fill("5");
+    await page.getByLabel(`Stock of ${label}`).fill("6");
   }
   await page.getByRole("group", { name: "Variants (4)" }).waitFor();
   await accessible(page, "the new product form");
@@ -100,6 +103,11 @@ test("an admin creates a product with variants and a photo, and sells one varian
   assert.equal(await shop.getByRole("button", { name: "Sold out" }).isDisabled(), true);
   await shop.getByRole("radio", { name: "Blue", exact: true }).check();
   await shop.getByRole("button", { name: "Add to cart" }).waitFor();
+  // The dashboard counts it among the variants running out.
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await lowStock.filter({ hasText: String(lowBefore + 1) }).waitFor();
+  await page.goBack();
+  await page.getByRole("heading", { name, level: 1 }).waitFor();
 
   // A new price for one variant, seen in the shop.
   await page.getByRole("textbox", { name: "Price of L / Blue" }).fill("27.50");

@@ -140,6 +140,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::variants::create))
         .routes(routes!(admin::variants::update, admin::variants::delete))
         .routes(routes!(admin::variants::adjust_stock))
+        .routes(routes!(admin::inventory::low_stock))
         .routes(routes!(media::handler::upload))
         .routes(routes!(media::handler::update, media::handler::delete))
         .routes(routes!(collections::handler::list))

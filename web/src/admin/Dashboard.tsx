@@ -18,9 +18,9 @@ export function Dashboard() {
     queryKey: ["admin", "dead-letters", 1],
     queryFn: () => ok(api.GET("/api/v1/admin/dead-letters", { params: { query: { page_size: 1 } } })),
   });
-  const soldOut = useQuery({
-    queryKey: ["admin", "sold-out"],
-    queryFn: () => ok(api.GET("/api/v1/products", { params: { query: { in_stock: false, page_size: 10 } } })),
+  const low = useQuery({
+    queryKey: ["admin", "low-stock"],
+    queryFn: () => ok(api.GET("/api/v1/admin/inventory/low-stock", { params: { query: { page_size: 10 } } })),
   });
   const orders = today.data?.items ?? [];
   const counted = orders.filter((o) => o.status !== "cancelled");
@@ -40,8 +40,8 @@ export function Dashboard() {
           <strong>{today.isPending ? "…" : formatMoney({ amount: revenue, currency })}</strong>
         </li>
         <li>
-          <span className="muted">Sold out products</span>
-          <strong>{soldOut.isPending ? "…" : (soldOut.data?.total ?? 0)}</strong>
+          <span className="muted">Variants low on stock</span>
+          <strong data-testid="low-stock">{low.isPending ? "…" : (low.data?.total ?? 0)}</strong>
         </li>
         <li>
           <span className="muted">Dead letters</span>
@@ -61,13 +61,16 @@ export function Dashboard() {
           </li>
         ))}
       </ul>
-      {(soldOut.data?.items.length ?? 0) > 0 && (
+      {low.error && <Alert>{humanError(low.error)}</Alert>}
+      {(low.data?.items.length ?? 0) > 0 && (
         <>
-          <h2>Sold out</h2>
-          <ul className="plain">
-            {soldOut.data?.items.map((p) => (
-              <li key={p.id}>
-                <Link to={`/admin/products/${p.id}`}>{p.name}</Link>
+          <h2>Low on stock</h2>
+          <ul className="plain" aria-label="Low on stock">
+            {low.data?.items.map((v) => (
+              <li key={v.variant_id}>
+                <Link to={`/admin/products/${v.product_id}`}>{v.product_name}</Link>
+                {Object.keys(v.options).length > 0 && ` (${Object.values(v.options).join(" / ")})`} · {v.sku} ·{" "}
+                {v.stock_quantity === 0 ? <strong>sold out</strong> : `${v.stock_quantity} left`}
               </li>
             ))}
           </ul>

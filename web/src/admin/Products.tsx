@@ -264,7 +264,12 @@ function NewProduct() {
 
 function EditProduct({ product }: { product: Product }) {
   const queries = useQueryClient();
-  const refresh = () => queries.invalidateQueries({ queryKey: ["admin", "product", product.id] });
+  // Any change here may change what the dashboard counts as low on stock.
+  const refresh = () =>
+    Promise.all([
+      queries.invalidateQueries({ queryKey: ["admin", "product", product.id] }),
+      queries.invalidateQueries({ queryKey: ["admin", "low-stock"] }),
+    ]);
   const [active, setActive] = useState(product.is_active);
   const save = useMutation({
     mutationFn: (is_active: boolean) =>

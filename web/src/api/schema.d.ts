@@ -202,6 +202,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/inventory/low-stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Variants on sale with few units left (or none), fewest first. */
+        get: operations["admin_low_stock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/media/{id}": {
         parameters: {
             query?: never;
@@ -1834,6 +1851,32 @@ export interface components {
             /** @description Password. */
             password: string;
         };
+        /** @description A variant on sale that is running out. */
+        LowStock: {
+            /** @description Its value of each option, by option name. */
+            options: {
+                [key: string]: string;
+            };
+            /**
+             * Format: uuid
+             * @description Its product.
+             */
+            product_id: string;
+            /** @description The product's name. */
+            product_name: string;
+            /** @description The variant's SKU. */
+            sku: string;
+            /**
+             * Format: int32
+             * @description Units left.
+             */
+            stock_quantity: number;
+            /**
+             * Format: uuid
+             * @description The variant: what a stock change names.
+             */
+            variant_id: string;
+        };
         /** @description What one maintenance run did. */
         MaintenanceReport: {
             /**
@@ -2251,6 +2294,26 @@ export interface components {
         Page_DiscountView: {
             /** @description The items on this page */
             items: components["schemas"]["DiscountView"][];
+            /**
+             * Format: int32
+             * @description 1-based page number
+             */
+            page: number;
+            /**
+             * Format: int32
+             * @description Items per page requested
+             */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Items across all pages
+             */
+            total: number;
+        };
+        /** @description One page of a list */
+        Page_LowStock: {
+            /** @description The items on this page */
+            items: components["schemas"]["LowStock"][];
             /**
              * Format: int32
              * @description 1-based page number
@@ -4622,6 +4685,92 @@ export interface operations {
             };
             /** @description No such discount */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_low_stock: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A variant with this many units or fewer is listed (default: the
+                 *     shop's `LOW_STOCK_THRESHOLD`), 0 to 1000000.
+                 */
+                threshold?: number;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of variants running out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LowStock"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bad threshold or paging */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

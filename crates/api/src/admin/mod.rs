@@ -8,6 +8,7 @@ pub mod catalog_schemas;
 pub mod collections;
 pub mod dead_letters;
 pub mod discounts;
+pub mod inventory;
 pub mod orders;
 pub mod shipping_zones;
 pub mod tax_rates;

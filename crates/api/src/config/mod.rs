@@ -48,6 +48,9 @@ pub struct ApiConfig {
     pub limits: RouteLimitConfig,
     /// Product media: storage, public URL, upload size.
     pub media: MediaConfig,
+    /// `LOW_STOCK_THRESHOLD`: a variant with this many units or fewer is low
+    /// on stock (the admin's list; default 5).
+    pub low_stock_threshold: i32,
     /// `WEB_DIR`: the built web app (storefront and admin) to serve at `/`
     /// (default `web/dist`); `off`: serve the API alone.
     pub web_dir: Option<std::path::PathBuf>,
@@ -304,6 +307,10 @@ impl ApiConfig {
         let guest_cart_max_idle =
             env.duration("GUEST_CART_MAX_IDLE", Duration::from_secs(30 * 24 * 3600))?;
         let orders = OrderConfig::from_env(env)?;
+        let low_stock_threshold: i32 = env.parse("LOW_STOCK_THRESHOLD", 5)?;
+        if !(0..=1_000_000).contains(&low_stock_threshold) {
+            return Err(ConfigError::new("LOW_STOCK_THRESHOLD", "must be from 0 to 1000000"));
+        }
         let payments = PaymentConfig::from_env(env)?;
         let maintenance_interval = match env.string("MAINTENANCE_INTERVAL", "5m").as_str() {
             "off" | "none" => None,
@@ -323,6 +330,7 @@ impl ApiConfig {
             limits: RouteLimitConfig::from_env(env)?,
             media: MediaConfig::from_env(env, &public_url)?,
             storefront_url: env.url("STOREFRONT_URL", &public_url)?,
+            low_stock_threshold,
             web_dir: match env.string("WEB_DIR", "web/dist").as_str() {
                 "off" | "none" => None,
                 dir => Some(std::path::PathBuf::from(dir)),

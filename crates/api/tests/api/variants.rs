@@ -508,3 +508,79 @@ async fn two_variants_of_one_product_sell_out_side_by_side() {
     assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "no deadlock or error: {statuses:?}");
     assert_eq!((shop.app.stock_of("TEE-L-R").await, shop.app.stock_of("TEE-L-B").await), (0, 0));
 }
+
+#[tokio::test]
+async fn the_admin_lists_variants_running_out_fewest_first() {
+    let shop = shop().await;
+    // Everything else in the demo shop is well stocked.
+    sqlx::query("UPDATE product_variants SET stock_quantity = 1000")
+        .execute(&shop.app.db)
+        .await
+        .unwrap();
+    let shirt = shop.create(shop.shirt()).await;
+    let set = |sku: &'static str, quantity: i64| {
+        let id = variant(&shirt, sku)["id"].as_str().unwrap().to_owned();
+        let shop = &shop;
+        async move {
+            let path = format!("/api/v1/admin/variants/{id}/stock");
+            let response =
+                shop.send(Method::PATCH, &path, Some(json!({"quantity": quantity}))).await;
+            assert_eq!(response.status(), 200);
+        }
+    };
+    set("TEE-M-B", 0).await;
+    set("TEE-L-R", 2).await;
+    set("TEE-S-R", 9).await;
+    let low = |query: &'static str| {
+        let shop = &shop;
+        async move {
+            let path = format!("/api/v1/admin/inventory/low-stock{query}");
+            let response = shop.send(Method::GET, &path, None).await;
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    // The shop's threshold is 5: five of the six, the sold-out one first.
+    let page = low("").await;
+    assert_eq!(page["total"], 5);
+    let skus: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|v| v["sku"].as_str().unwrap()).collect();
+    assert_eq!(&skus[..2], ["TEE-M-B", "TEE-L-R"]);
+    assert!(!skus.contains(&"TEE-S-R"), "nine units are not low");
+    let first = &page["items"][0];
+    assert_eq!(first["stock_quantity"], 0);
+    assert_eq!(first["product_name"], "Organic Tee");
+    assert_eq!(first["product_id"], shirt["id"]);
+    assert_eq!(first["options"], json!({"Size": "M", "Color": "Blue"}));
+
+    let page = low("?threshold=2&page_size=1").await;
+    assert_eq!(
+        (page["total"].clone(), page["items"][0]["sku"].clone()),
+        (json!(2), json!("TEE-M-B"))
+    );
+    assert_eq!(low("?threshold=2&page=2&page_size=1").await["items"][0]["sku"], "TEE-L-R");
+
+    // A variant taken off sale is not the shop's concern.
+    let off = variant(&shirt, "TEE-M-B")["id"].as_str().unwrap().to_owned();
+    let response = shop
+        .send(
+            Method::PUT,
+            &format!("/api/v1/admin/variants/{off}"),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(low("?threshold=2").await["total"], 1);
+
+    for bad in ["-1", "1000001", "few"] {
+        let path = format!("/api/v1/admin/inventory/low-stock?threshold={bad}");
+        let error = error_of(shop.send(Method::GET, &path, None).await, 422).await;
+        assert!(error.fields.unwrap().contains_key("threshold"), "{bad}");
+    }
+    let customer = shop.app.register_user().await;
+    let path = "/api/v1/admin/inventory/low-stock";
+    let refused = shop.app.authed(Method::GET, path, &customer.access_token).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(shop.app.get(path).await.status(), 401);
+}

@@ -486,3 +486,61 @@ pub async fn set_stock(db: impl PgExecutor<'_>, id: Uuid, quantity: i32) -> Resu
     .map_err(stock_conflict)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A variant on sale that is running out.
+#[derive(Debug, Clone)]
+pub struct LowStockRow {
+    /// The variant.
+    pub variant_id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// The product's name.
+    pub product_name: String,
+    /// The variant's SKU.
+    pub sku: String,
+    /// Its value of each option, by option name (a JSON object).
+    pub options: serde_json::Value,
+    /// Units left.
+    pub stock_quantity: i32,
+}
+
+/// Variants on sale (of products on sale) with `threshold` units or fewer,
+/// fewest first, a page at a time, and how many there are.
+#[tracing::instrument(skip_all)]
+pub async fn low_stock(
+    db: &mut PgConnection,
+    threshold: i32,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<LowStockRow>, i64)> {
+    let rows = sqlx::query_as!(
+        LowStockRow,
+        r#"SELECT v.id AS variant_id, v.product_id, p.name AS product_name, v.sku,
+                  v.stock_quantity,
+                  COALESCE((SELECT jsonb_object_agg(o.name, v.option_values[o.position + 1])
+                            FROM product_options o
+                            WHERE o.product_id = v.product_id
+                              AND o.position < cardinality(v.option_values)), '{}')
+                    AS "options!"
+           FROM product_variants v JOIN products p ON p.id = v.product_id
+           WHERE v.stock_quantity <= $1 AND v.is_active AND v.deleted_at IS NULL
+             AND p.is_active AND p.deleted_at IS NULL
+           ORDER BY v.stock_quantity, p.name, v.sku
+           LIMIT $2 OFFSET $3"#,
+        threshold,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!"
+           FROM product_variants v JOIN products p ON p.id = v.product_id
+           WHERE v.stock_quantity <= $1 AND v.is_active AND v.deleted_at IS NULL
+             AND p.is_active AND p.deleted_at IS NULL"#,
+        threshold
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    Ok((rows, total))
+}
