@@ -34,6 +34,7 @@ mod pipeline;
 mod plans;
 mod pricing;
 mod recovery;
+mod relevance;
 mod request_ids;
 mod secrets;
 mod service_tokens;
