@@ -62,9 +62,22 @@ pub enum Command {
         /// The account's email.
         email: String,
     },
+    /// The product search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Print the OpenAPI document, as served at /api/v1/openapi.json, to
     /// standard output (for linters and client generators; needs no database).
     Openapi,
+}
+
+/// What to do with the search index.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Build an index from PostgreSQL (reporting how long it took), then ask
+    /// every running instance to rebuild its own.
+    Rebuild,
 }
 
 /// Runs `cli`, returning an error whose `{:#}` display is one clear line.
@@ -104,6 +117,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|err| anyhow::anyhow!("cannot set the password of {email}: {err}"))?;
             tracing::info!(%email, "password set; every session of the account is signed out");
+        }
+        Command::Search { command: SearchCommand::Rebuild } => {
+            let pool = db::connect(&configure(&env)?.database).await?;
+            let (products, took) = crate::search::rebuild(&pool)
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot rebuild the search index: {err}"))?;
+            tracing::info!(
+                products,
+                seconds = took.as_secs_f64(),
+                "search index built; running instances asked to rebuild theirs"
+            );
         }
         Command::Openapi => {
             let document = serde_json::to_string_pretty(&crate::routes::document())

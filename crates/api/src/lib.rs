@@ -38,6 +38,7 @@ pub mod payments;
 pub mod pricing;
 pub mod routes;
 pub mod schemas;
+pub mod search;
 pub mod seed;
 pub mod shedding;
 pub mod shipping;

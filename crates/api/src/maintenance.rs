@@ -31,6 +31,9 @@ pub struct MaintenanceReport {
     pub outbox_purged: u64,
     /// Emailed account links expired for more than a day deleted.
     pub account_links_purged: u64,
+    /// Catalog changes older than an hour, which every search index has
+    /// read, deleted.
+    pub catalog_changes_purged: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -72,12 +75,15 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
            sent AS (
                DELETE FROM outbox WHERE sent_at < now() - interval '7 days' RETURNING 1),
            old_links AS (
-               DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day' RETURNING 1)
+               DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day' RETURNING 1),
+           old_changes AS (
+               DELETE FROM catalog_changes WHERE at < now() - interval '1 hour' RETURNING 1)
            SELECT (SELECT count(*) FROM ended_sessions) AS "sessions!",
                   (SELECT count(*) FROM old_keys) AS "keys!",
                   (SELECT count(*) FROM old_attempts) AS "attempts!",
                   (SELECT count(*) FROM sent) AS "outbox!",
-                  (SELECT count(*) FROM old_links) AS "links!""#,
+                  (SELECT count(*) FROM old_links) AS "links!",
+                  (SELECT count(*) FROM old_changes) AS "changes!""#,
         state.config.auth.limits.failure_window.as_secs_f64()
     )
     .fetch_one(&state.db)
@@ -93,6 +99,7 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         refunds_sent,
         outbox_purged: count(purged.outbox),
         account_links_purged: count(purged.links),
+        catalog_changes_purged: count(purged.changes),
     };
     tracing::info!(?report, "maintenance done");
     Ok(report)

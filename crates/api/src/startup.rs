@@ -39,6 +39,7 @@ pub async fn build_with_routes(
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
     refuse_demo_admin_password(&state).await?;
+    state.search.spawn(state.db.clone());
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);
     }

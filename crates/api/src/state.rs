@@ -49,6 +49,8 @@ pub struct Shared {
     pub media: Arc<Media>,
     /// The tokens and links of account emails (password resets).
     pub links: AccountLinks,
+    /// The embedded product search engine.
+    pub search: Arc<crate::search::Search>,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -83,7 +85,9 @@ impl AppState {
             &config.storefront_url,
             (auth.password_reset_ttl, auth.email_verification_ttl),
         );
+        let search = Arc::new(crate::search::Search::new(config.search_engine)?);
         Ok(AppState(Arc::new(Shared {
+            search,
             links,
             media,
             stripe,

@@ -1829,6 +1829,11 @@ export interface components {
         };
         /** @description A probe's answer. */
         Health: {
+            /**
+             * @description Readiness only: the search index, `building` (searches are
+             *     answered by PostgreSQL meanwhile), `ready`, or `off`.
+             */
+            search?: string | null;
             /** @description `ok` for liveness, `ready` for readiness. */
             status: string;
         };
@@ -1884,6 +1889,12 @@ export interface components {
              * @description Emailed account links expired for more than a day deleted.
              */
             account_links_purged: number;
+            /**
+             * Format: int64
+             * @description Catalog changes older than an hour, which every search index has
+             *     read, deleted.
+             */
+            catalog_changes_purged: number;
             /**
              * Format: int64
              * @description Idle guest carts deleted.

@@ -11,11 +11,12 @@ use super::repository::{
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
 use crate::error::{Error, Result};
+use crate::search::{self, engine::SearchRequest, engine::WINDOW};
 use crate::state::AppState;
 
-/// A page of visible products for `query`, and how many match in all.
-/// A search that matches no word falls back to typo-tolerant matching on
-/// product names.
+/// A page of visible products for `query`, and how many match in all:
+/// from the search engine once it is built (to its window of results), else
+/// from PostgreSQL.
 #[tracing::instrument(skip_all)]
 pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Vec<Product>, i64)> {
     // A category lists the products of its subcategories too.
@@ -26,13 +27,50 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
             ids => Some(ids),
         },
     };
-    let mut filter = ListFilter {
-        search: query.search.as_ref().map(|terms| (terms, Matching::FullText)),
-        category_ids,
-        min_price: query.min_price,
-        max_price: query.max_price,
-        in_stock: query.in_stock,
+    let (limit, offset) = (query.page.limit(), query.page.offset());
+    let within = usize::try_from(offset.saturating_add(limit)).is_ok_and(|end| end <= WINDOW);
+    let (rows, total) = match state.search.ready() {
+        Some(index) if within => {
+            let request = SearchRequest {
+                text: query.search.as_ref().map(|terms| terms.text.clone()),
+                category_ids,
+                min_price: query.min_price,
+                max_price: query.max_price,
+                in_stock: query.in_stock,
+                sort: query.sort,
+                limit: usize::try_from(limit).unwrap_or(1),
+                offset: usize::try_from(offset).unwrap_or(0),
+            };
+            let hits = search::blocking(move || index.search(&request)).await?;
+            let total = i64::try_from(hits.total).unwrap_or(i64::MAX);
+            (repository::visible_in_order(&state.db, &hits.ids).await?, total)
+        }
+        _ => {
+            let filter = ListFilter {
+                search: query.search.as_ref().map(|terms| (terms, Matching::FullText)),
+                category_ids,
+                min_price: query.min_price,
+                max_price: query.max_price,
+                in_stock: query.in_stock,
+            };
+            sql_page(state, filter, query).await?
+        }
     };
+    let mut db = state.db.acquire().await?;
+    let mut products = repository::complete(&mut db, rows).await?;
+    for product in &mut products {
+        product.variants.retain(|v| v.is_active);
+    }
+    Ok((products, total))
+}
+
+/// A page from PostgreSQL's own search (the engine's fallback): full text
+/// with prefixes, then trigram similarity when that finds nothing.
+async fn sql_page(
+    state: &AppState,
+    mut filter: ListFilter<'_>,
+    query: &ProductQuery,
+) -> Result<(Vec<ProductRow>, i64)> {
     let mut total = repository::count(&state.db, &filter).await?;
     if total == 0
         && let Some(terms) = &query.search
@@ -45,12 +83,7 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
         return Ok((Vec::new(), total));
     }
     let rows = repository::list(&state.db, &filter, query.sort, limit, offset).await?;
-    let mut db = state.db.acquire().await?;
-    let mut products = repository::complete(&mut db, rows).await?;
-    for product in &mut products {
-        product.variants.retain(|v| v.is_active);
-    }
-    Ok((products, total))
+    Ok((rows, total))
 }
 
 /// A product shoppers can see.

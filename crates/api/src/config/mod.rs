@@ -51,6 +51,9 @@ pub struct ApiConfig {
     /// `LOW_STOCK_THRESHOLD`: a variant with this many units or fewer is low
     /// on stock (the admin's list; default 5).
     pub low_stock_threshold: i32,
+    /// `SEARCH_ENGINE`: search from the embedded index, built at start-up
+    /// and kept current (default `true`); `false`: from PostgreSQL alone.
+    pub search_engine: bool,
     /// `WEB_DIR`: the built web app (storefront and admin) to serve at `/`
     /// (default `web/dist`); `off`: serve the API alone.
     pub web_dir: Option<std::path::PathBuf>,
@@ -331,6 +334,7 @@ impl ApiConfig {
             media: MediaConfig::from_env(env, &public_url)?,
             storefront_url: env.url("STOREFRONT_URL", &public_url)?,
             low_stock_threshold,
+            search_engine: env.flag("SEARCH_ENGINE", true)?,
             web_dir: match env.string("WEB_DIR", "web/dist").as_str() {
                 "off" | "none" => None,
                 dir => Some(std::path::PathBuf::from(dir)),

@@ -20,13 +20,17 @@ use crate::state::AppState;
 pub struct Health {
     /// `ok` for liveness, `ready` for readiness.
     pub status: &'static str,
+    /// Readiness only: the search index, `building` (searches are
+    /// answered by PostgreSQL meanwhile), `ready`, or `off`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<&'static str>,
 }
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz", security(),
     responses((status = 200, description = "The process is serving", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health { status: "ok", search: None })
 }
 
 /// Readiness: the database answers.
@@ -40,7 +44,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>> {
         connection.ping().await
     };
     match tokio::time::timeout(Duration::from_secs(1), check).await {
-        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Ok(())) => Ok(Json(Health { status: "ready", search: Some(state.search.state()) })),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
             Err(Error::Unavailable("the database is unreachable"))

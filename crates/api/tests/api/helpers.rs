@@ -79,6 +79,9 @@ impl TestApp {
             ("ARGON2_ITERATIONS", "1"),
             // The web app's tests build one of their own.
             ("WEB_DIR", "off"),
+            // Search from PostgreSQL unless a test asks for the index, which
+            // follows the catalog a moment behind the test's own writes.
+            ("SEARCH_ENGINE", "false"),
         ]);
         configure(&mut env);
         let config = ApiConfig::from_env(&env).expect("test configuration is valid");
@@ -625,6 +628,41 @@ impl TestApp {
         let app = TestApp::spawn_with(configure, Router::new()).await;
         gokart_api::catalog::seed::demo_catalog(&app.db).await.unwrap();
         app
+    }
+
+    /// The API searching from its index, with the demo catalog loaded and
+    /// indexed.
+    #[allow(dead_code, reason = "only the search tests use the index")]
+    pub async fn spawn_indexed_shop() -> TestApp {
+        let app = TestApp::spawn_shop_with(|env| env.set("SEARCH_ENGINE", "true")).await;
+        app.until_indexed().await;
+        app
+    }
+
+    /// Waits until the search index is built and lists every product the
+    /// shop shows.
+    #[allow(dead_code, reason = "only the search tests use the index")]
+    pub async fn until_indexed(&self) {
+        let visible: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM products
+             WHERE deleted_at IS NULL AND is_active AND price_min IS NOT NULL",
+        )
+        .fetch_one(&self.db)
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let ready: serde_json::Value = self.get("/readyz").await.json().await.unwrap();
+            if ready["search"] == "ready" {
+                let page: serde_json::Value =
+                    self.get("/api/v1/products?page_size=1").await.json().await.unwrap();
+                if page["total"] == visible {
+                    return;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "the index never caught up: {ready}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }
 

@@ -36,6 +36,7 @@ mod pricing;
 mod recovery;
 mod relevance;
 mod request_ids;
+mod search;
 mod secrets;
 mod service_tokens;
 mod sessions;

@@ -118,3 +118,10 @@ async fn the_fixed_queries_find_what_shoppers_expect_on_the_sql_search() {
     let misses = misses(&app, |case| case.sql).await;
     assert!(misses.is_empty(), "relevance misses:\n{}", misses.join("\n"));
 }
+
+#[tokio::test]
+async fn the_fixed_queries_find_what_shoppers_expect_on_the_engine() {
+    let app = TestApp::spawn_indexed_shop().await;
+    let misses = misses(&app, |_| true).await;
+    assert!(misses.is_empty(), "relevance misses:\n{}", misses.join("\n"));
+}

@@ -135,6 +135,23 @@ pub async fn list(
     Ok(rows)
 }
 
+static BY_IDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY($1) \
+         AND deleted_at IS NULL AND is_active AND price_min IS NOT NULL"
+    )
+});
+
+/// The visible products among `ids`, in the order of `ids` (the search
+/// engine's page; one it still holds but the shop no longer shows is left
+/// out).
+#[tracing::instrument(skip_all)]
+pub async fn visible_in_order(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<ProductRow>> {
+    let mut rows: Vec<ProductRow> = sqlx::query_as(&BY_IDS).bind(ids).fetch_all(db).await?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(rows)
+}
+
 /// How many visible products match `filter`.
 #[tracing::instrument(skip_all)]
 pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>) -> Result<i64> {

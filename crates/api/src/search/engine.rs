@@ -1,0 +1,521 @@
+//! The embedded search engine: an in-memory tantivy index of the products
+//! shoppers can see. Words are matched with BM25 over weighted fields (name,
+//! then brand and category, then option values, then description), English
+//! stemming and stop words; the last word also as a prefix (search as you
+//! type); a word of five letters or more also with one typo, nine or more
+//! with two; an exact SKU first. Filters and sorts run inside the index.
+//! Everything here blocks: callers run it on the blocking pool.
+
+use std::ops::Bound;
+use std::sync::Mutex;
+
+use gokart_domain::ProductSort;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, TokenStream,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher};
+use tantivy::{TantivyDocument, Term};
+use uuid::Uuid;
+
+/// The analyzer of the weighted text fields: English words, stemmed.
+const ENGLISH: &str = "gokart_english";
+/// The analyzer of the words matched by prefix and with typos: folded and
+/// lower-cased, not stemmed.
+const PLAIN: &str = "gokart_plain";
+/// The deepest result the index pages to (`offset + limit`); totals up to
+/// it are exact. Deeper pages are read from PostgreSQL.
+pub const WINDOW: usize = 10_000;
+/// The writer's memory (tantivy's minimum is 15 MB per thread).
+const WRITER_MEMORY: usize = 50_000_000;
+
+/// A product as the index holds it.
+#[derive(Debug, Clone, Default)]
+pub struct ProductDoc {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Brand.
+    pub brand: String,
+    /// Description.
+    pub description: String,
+    /// Its category's name and its parents' names.
+    pub categories: Vec<String>,
+    /// Its category.
+    pub category_id: Uuid,
+    /// The options of its variants on sale: (option name, value).
+    pub options: Vec<(String, String)>,
+    /// The SKUs of its variants (and its own).
+    pub skus: Vec<String>,
+    /// The prices of its variants on sale, minor units.
+    pub prices: Vec<i64>,
+    /// Whether a variant on sale has units.
+    pub in_stock: bool,
+    /// Added at, microseconds since the epoch.
+    pub created_micros: i64,
+}
+
+/// What to look for.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The shopper's text.
+    pub text: Option<String>,
+    /// Only these categories (a category and its subcategories).
+    pub category_ids: Option<Vec<Uuid>>,
+    /// Some variant priced at least this.
+    pub min_price: Option<i64>,
+    /// Some variant priced at most this.
+    pub max_price: Option<i64>,
+    /// In stock, or out of stock.
+    pub in_stock: Option<bool>,
+    /// Order.
+    pub sort: ProductSort,
+    /// Page size (at least 1).
+    pub limit: usize,
+    /// Results to skip.
+    pub offset: usize,
+}
+
+/// A page of matching products, in order, and how many match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hits {
+    /// The page's products.
+    pub ids: Vec<Uuid>,
+    /// Matches in all.
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    name: Field,
+    brand: Field,
+    category: Field,
+    options: Field,
+    description: Field,
+    words: Field,
+    sku: Field,
+    category_id: Field,
+    price: Field,
+    price_min: Field,
+    in_stock: Field,
+    created: Field,
+}
+
+/// The weighted fields, with their boosts.
+fn weighted(fields: &Fields) -> [(Field, f32); 5] {
+    [
+        (fields.name, 4.0),
+        (fields.brand, 2.0),
+        (fields.category, 2.0),
+        (fields.options, 1.5),
+        (fields.description, 1.0),
+    ]
+}
+
+/// The search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("documents", &self.len()).finish()
+    }
+}
+
+fn english() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter);
+    match StopWordFilter::new(Language::English) {
+        Some(stop_words) => {
+            builder.filter(stop_words).filter(Stemmer::new(Language::English)).build()
+        }
+        None => builder.filter(Stemmer::new(Language::English)).build(),
+    }
+}
+
+fn plain() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The tokens `analyzer` makes of `text`.
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    analyzer.token_stream(text).process(&mut |token| out.push(token.text.clone()));
+    out
+}
+
+impl SearchIndex {
+    /// An empty index.
+    pub fn new() -> tantivy::Result<SearchIndex> {
+        let mut builder = Schema::builder();
+        let text = |analyzer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+        };
+        let fields = Fields {
+            id: builder.add_text_field("id", STRING | STORED),
+            name: builder.add_text_field("name", text(ENGLISH)),
+            brand: builder.add_text_field("brand", text(ENGLISH)),
+            category: builder.add_text_field("category", text(ENGLISH)),
+            options: builder.add_text_field("options", text(ENGLISH)),
+            description: builder.add_text_field("description", text(ENGLISH)),
+            words: builder.add_text_field("words", text(PLAIN)),
+            sku: builder.add_text_field("sku", STRING),
+            category_id: builder.add_text_field("category_id", STRING),
+            price: builder.add_u64_field("price", INDEXED | FAST),
+            price_min: builder.add_u64_field("price_min", FAST),
+            in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
+            created: builder.add_i64_field("created", FAST),
+        };
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(ENGLISH, english());
+        index.tokenizers().register(PLAIN, plain());
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields })
+    }
+
+    /// Products in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no product.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(&self, product: &ProductDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, product.id.to_string());
+        doc.add_text(f.name, &product.name);
+        doc.add_text(f.brand, &product.brand);
+        doc.add_text(f.description, &product.description);
+        for category in &product.categories {
+            doc.add_text(f.category, category);
+            doc.add_text(f.words, category);
+        }
+        doc.add_text(f.category_id, product.category_id.to_string());
+        for (_, value) in &product.options {
+            doc.add_text(f.options, value);
+            doc.add_text(f.words, value);
+        }
+        doc.add_text(f.words, &product.name);
+        doc.add_text(f.words, &product.brand);
+        doc.add_text(f.words, &product.description);
+        for sku in &product.skus {
+            doc.add_text(f.sku, sku.to_lowercase());
+            doc.add_text(f.words, sku);
+        }
+        for price in &product.prices {
+            doc.add_u64(f.price, u64::try_from(*price).unwrap_or(0));
+        }
+        let lowest = product.prices.iter().min().copied().unwrap_or(0);
+        doc.add_u64(f.price_min, u64::try_from(lowest).unwrap_or(0));
+        doc.add_bool(f.in_stock, product.in_stock);
+        doc.add_i64(f.created, product.created_micros);
+        doc
+    }
+
+    /// Puts `products` in the index (replacing what it held of them) and
+    /// takes `removed` out; searches see it all at once.
+    pub fn apply(&self, products: &[ProductDoc], removed: &[Uuid]) -> tantivy::Result<()> {
+        let mut writer = self.writer.lock().map_err(|_| poisoned())?;
+        for id in products.iter().map(|p| p.id).chain(removed.iter().copied()) {
+            writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+        }
+        for product in products {
+            writer.add_document(self.document(product))?;
+        }
+        writer.commit()?;
+        drop(writer);
+        self.reader.reload()
+    }
+
+    /// Empties the index and fills it with `products`.
+    pub fn replace_all(&self, products: &[ProductDoc]) -> tantivy::Result<()> {
+        let mut writer = self.writer.lock().map_err(|_| poisoned())?;
+        writer.delete_all_documents()?;
+        for product in products {
+            writer.add_document(self.document(product))?;
+        }
+        writer.commit()?;
+        drop(writer);
+        self.reader.reload()
+    }
+
+    /// What a shopper's text asks for: every word (stop words aside) must
+    /// match, the last also as a prefix; or the text is a SKU.
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut english = english();
+        let mut plain = plain();
+        let words = tokens(&mut plain, text);
+        let last = words.len().checked_sub(1)?;
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (n, word) in words.iter().enumerate() {
+            let stems = tokens(&mut english, word);
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for stem in &stems {
+                for (field, boost) in weighted(f) {
+                    let term = TermQuery::new(
+                        Term::from_field_text(field, stem),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    alternatives
+                        .push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
+                }
+            }
+            let letters = word.chars().count();
+            let typos = match letters {
+                0..5 => 0,
+                5..9 => 1,
+                _ => 2,
+            };
+            let term = Term::from_field_text(f.words, word);
+            if typos > 0 {
+                // A slip in the word as typed, or in its stem against a
+                // name's ("knives" is "knive", a letter from "knife").
+                let typed = FuzzyTermQuery::new(term.clone(), typos, true);
+                alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(typed), 0.5))));
+                for stem in stems.iter().filter(|stem| *stem != word) {
+                    let stem = Term::from_field_text(f.name, stem);
+                    let fuzzy = FuzzyTermQuery::new(stem, typos, true);
+                    alternatives
+                        .push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), 0.5))));
+                }
+            }
+            if n == last {
+                // Begun in the name counts more than anywhere else.
+                let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
+                alternatives.push((Occur::Should, Box::new(prefix)));
+                let in_name =
+                    FuzzyTermQuery::new_prefix(Term::from_field_text(f.name, word), 0, true);
+                alternatives
+                    .push((Occur::Should, Box::new(BoostQuery::new(Box::new(in_name), 3.0))));
+            } else if stems.is_empty() {
+                // A stop word in the middle asks for nothing.
+                continue;
+            }
+            required.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+        }
+        let sku = TermQuery::new(
+            Term::from_field_text(f.sku, &text.trim().to_lowercase()),
+            IndexRecordOption::Basic,
+        );
+        Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(sku), 100.0))),
+            (Occur::Should, Box::new(BooleanQuery::new(required))),
+        ])))
+    }
+
+    /// The products matching `request`, a page of them in its order.
+    pub fn search(&self, request: &SearchRequest) -> tantivy::Result<Hits> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = request.text.as_deref().and_then(|text| self.text_query(text));
+        let searching = text.is_some();
+        match text {
+            Some(query) => clauses.push((Occur::Must, query)),
+            None if request.text.is_some() => return Ok(Hits { ids: Vec::new(), total: 0 }),
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        if let Some(ids) = &request.category_ids {
+            let terms = ids.iter().map(|id| Term::from_field_text(f.category_id, &id.to_string()));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        if request.min_price.is_some() || request.max_price.is_some() {
+            let bound = |price: Option<i64>| match price {
+                Some(price) => Bound::Included(Term::from_field_u64(
+                    f.price,
+                    u64::try_from(price).unwrap_or(0),
+                )),
+                None => Bound::Unbounded,
+            };
+            let range = RangeQuery::new(bound(request.min_price), bound(request.max_price));
+            clauses.push((Occur::Must, Box::new(range)));
+        }
+        if let Some(in_stock) = request.in_stock {
+            let term = TermQuery::new(
+                Term::from_field_bool(f.in_stock, in_stock),
+                IndexRecordOption::Basic,
+            );
+            clauses.push((Occur::Must, Box::new(term)));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (addresses, total) = match (request.sort, searching) {
+            (ProductSort::Relevance, true) => {
+                let (hits, total) = searcher.search(&query, &(top.order_by_score(), Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
+            }
+            (ProductSort::PriceAsc | ProductSort::PriceDesc, _) => {
+                let order =
+                    if request.sort == ProductSort::PriceAsc { Order::Asc } else { Order::Desc };
+                let collector = top.order_by_fast_field::<u64>("price_min", order);
+                let (hits, total) = searcher.search(&query, &(collector, Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+            (ProductSort::Newest | ProductSort::Relevance, _) => {
+                let collector = top.order_by_fast_field::<i64>("created", Order::Desc);
+                let (hits, total) = searcher.search(&query, &(collector, Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+        };
+        Ok(Hits { ids: self.ids(&searcher, &addresses)?, total })
+    }
+
+    fn ids(&self, searcher: &Searcher, addresses: &[DocAddress]) -> tantivy::Result<Vec<Uuid>> {
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            if let Some(id) = doc
+                .get_first(self.fields.id)
+                .and_then(|value| value.as_str())
+                .and_then(|text| Uuid::parse_str(text).ok())
+            {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The index itself, for statistics.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+fn poisoned() -> tantivy::TantivyError {
+    tantivy::TantivyError::SystemError("the search index writer lock is poisoned".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(n: u128, name: &str, brand: &str, category: &str, prices: &[i64]) -> ProductDoc {
+        ProductDoc {
+            id: Uuid::from_u128(n),
+            name: name.to_owned(),
+            brand: brand.to_owned(),
+            description: format!("The {name} from {brand}."),
+            categories: vec![category.to_owned()],
+            category_id: Uuid::from_u128(1000 + category.len() as u128),
+            options: Vec::new(),
+            skus: vec![format!("SKU-{n:03}")],
+            prices: prices.to_vec(),
+            in_stock: n % 2 == 1,
+            created_micros: i64::try_from(n).unwrap_or(0),
+        }
+    }
+
+    fn shop() -> SearchIndex {
+        let index = SearchIndex::new().unwrap();
+        let mut tee = product(5, "Organic Cotton Tee", "Threadwell", "Tops", &[1900, 2100]);
+        tee.options = [("Color", "Heather Grey"), ("Color", "Navy"), ("Size", "XL")]
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .to_vec();
+        index
+            .replace_all(&[
+                product(1, "Electric Kettle", "Brightline", "Kitchen", &[4999]),
+                product(2, "Kettlebell 16kg", "Ironform", "Gym", &[5900]),
+                product(3, "Chef's Knife", "Kurogane", "Kitchen", &[8900]),
+                product(4, "Wireless Noise-Cancelling Headphones", "Sonora", "Audio", &[19900]),
+                tee,
+            ])
+            .unwrap();
+        index
+    }
+
+    fn request(text: Option<&str>) -> SearchRequest {
+        SearchRequest {
+            text: text.map(str::to_owned),
+            category_ids: None,
+            min_price: None,
+            max_price: None,
+            in_stock: None,
+            sort: ProductSort::Relevance,
+            limit: 10,
+            offset: 0,
+        }
+    }
+
+    fn first(index: &SearchIndex, text: &str) -> Option<u128> {
+        index.search(&request(Some(text))).unwrap().ids.first().map(|id| id.as_u128())
+    }
+
+    #[test]
+    fn words_prefixes_typos_stems_and_skus_find_the_product() {
+        let index = shop();
+        assert_eq!(first(&index, "electric kettle"), Some(1));
+        assert_eq!(first(&index, "headph"), Some(4), "the last word as a prefix");
+        assert_eq!(first(&index, "kettel"), Some(1), "one typo in six letters");
+        assert_eq!(first(&index, "headphnoes"), Some(4), "two typos in ten letters");
+        assert_eq!(first(&index, "knives"), Some(3), "stemmed");
+        assert_eq!(first(&index, "the kettle"), Some(1), "a stop word asks for nothing");
+        assert_eq!(first(&index, "sku-003"), Some(3), "an exact SKU");
+        assert_eq!(first(&index, "heather grey tee"), Some(5), "option values");
+        assert_eq!(first(&index, "kurogane"), Some(3), "brands");
+        assert_eq!(first(&index, "zzzz"), None);
+    }
+
+    #[test]
+    fn filters_sorts_and_pages_run_in_the_index() {
+        let index = shop();
+        let all = index.search(&request(None)).unwrap();
+        assert_eq!(all.total, 5);
+        let ids = |hits: Hits| hits.ids.iter().map(|id| id.as_u128()).collect::<Vec<_>>();
+        assert_eq!(ids(all), [5, 4, 3, 2, 1], "newest first without text");
+
+        let cheap = SearchRequest { max_price: Some(2000), ..request(None) };
+        assert_eq!(ids(index.search(&cheap).unwrap()), [5], "any variant within the price");
+        let by_price = SearchRequest { sort: ProductSort::PriceDesc, ..request(None) };
+        assert_eq!(ids(index.search(&by_price).unwrap()), [4, 3, 2, 1, 5]);
+        let in_stock = SearchRequest { in_stock: Some(true), ..request(None) };
+        assert_eq!(index.search(&in_stock).unwrap().total, 3);
+        let kitchen = vec![Uuid::from_u128(1000 + "Kitchen".len() as u128)];
+        let in_kitchen = SearchRequest { category_ids: Some(kitchen), ..request(Some("k")) };
+        assert_eq!(index.search(&in_kitchen).unwrap().total, 2);
+        let page = SearchRequest { limit: 2, offset: 2, ..request(None) };
+        let page = index.search(&page).unwrap();
+        assert_eq!((ids(page.clone()), page.total), (vec![3, 2], 5));
+    }
+
+    #[test]
+    fn changes_replace_and_remove_products_at_once() {
+        let index = shop();
+        let renamed = product(1, "Gooseneck Kettle", "Brightline", "Kitchen", &[5999]);
+        index.apply(&[renamed], &[Uuid::from_u128(2)]).unwrap();
+        assert_eq!(index.len(), 4);
+        assert_eq!(first(&index, "gooseneck"), Some(1));
+        assert_eq!(first(&index, "electric"), None);
+        assert_eq!(index.search(&request(Some("kettlebell"))).unwrap().total, 0);
+    }
+}

@@ -1,0 +1,154 @@
+//! What the search engine reads from PostgreSQL: the products shoppers can
+//! see, as index documents, and which products changed since a moment.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::engine::ProductDoc;
+use crate::error::Result;
+
+/// A visible product with what the index holds of its variants on sale.
+const DOCS: &str = "\
+SELECT p.id, p.name, p.brand, p.description, p.category_id, p.created_at,
+       v.skus, v.prices, v.in_stock, v.options
+FROM products p
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(w.sku ORDER BY w.position, w.id), '{}') AS skus,
+           coalesce(array_agg(w.price_amount ORDER BY w.position, w.id), '{}') AS prices,
+           coalesce(bool_or(w.stock_quantity > 0), false) AS in_stock,
+           coalesce((SELECT array_agg(DISTINCT o.name || chr(31) || u.value)
+                     FROM product_options o, product_variants x,
+                          unnest(x.option_values) WITH ORDINALITY AS u (value, n)
+                     WHERE x.product_id = p.id AND x.is_active AND x.deleted_at IS NULL
+                       AND o.product_id = p.id AND o.position = u.n - 1), '{}') AS options
+    FROM product_variants w
+    WHERE w.product_id = p.id AND w.is_active AND w.deleted_at IS NULL) v
+WHERE p.deleted_at IS NULL AND p.is_active AND p.price_min IS NOT NULL";
+
+static BATCH: LazyLock<String> =
+    LazyLock::new(|| format!("{DOCS} AND p.id > $1 ORDER BY p.id LIMIT $2"));
+static BY_ID: LazyLock<String> = LazyLock::new(|| format!("{DOCS} AND p.id = ANY($1)"));
+
+/// Products changed after `$1`: written themselves, a variant's price,
+/// options, SKU, sale or stock crossing zero (`catalog_changes`), or their
+/// category or one above it renamed or moved. A product may come more than
+/// once; `at` is when its change began.
+const CHANGES: &str = "\
+WITH RECURSIVE moved (id, at) AS (
+    SELECT id, updated_at FROM categories WHERE updated_at > $1
+    UNION
+    SELECT c.id, m.at FROM categories c JOIN moved m ON c.parent_id = m.id
+)
+SELECT id AS product_id, updated_at AS at FROM products WHERE updated_at > $1
+UNION ALL
+SELECT product_id, at FROM catalog_changes WHERE at > $1
+UNION ALL
+SELECT p.id, m.at FROM products p JOIN moved m ON p.category_id = m.id";
+
+#[derive(Debug, sqlx::FromRow)]
+struct DocRow {
+    id: Uuid,
+    name: String,
+    brand: String,
+    description: String,
+    category_id: Uuid,
+    created_at: DateTime<Utc>,
+    skus: Vec<String>,
+    prices: Vec<i64>,
+    in_stock: bool,
+    options: Vec<String>,
+}
+
+/// Every category's name and parent, for the paths documents carry.
+#[derive(Debug, Default)]
+pub struct Categories(HashMap<Uuid, (String, Option<Uuid>)>);
+
+impl Categories {
+    /// Reads them all (a shop has hundreds, not millions).
+    pub async fn load(db: impl PgExecutor<'_>) -> Result<Categories> {
+        let rows: Vec<(Uuid, String, Option<Uuid>)> =
+            sqlx::query_as("SELECT id, name, parent_id FROM categories").fetch_all(db).await?;
+        Ok(Categories(rows.into_iter().map(|(id, name, parent)| (id, (name, parent))).collect()))
+    }
+
+    /// The names from `id` up to its root (a cycle, which the schema
+    /// refuses, would stop at the tree's depth limit).
+    fn path(&self, mut id: Uuid) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Some((name, parent)) = self.0.get(&id) {
+            names.push(name.clone());
+            match parent {
+                Some(parent) if names.len() < 32 => id = *parent,
+                _ => break,
+            }
+        }
+        names
+    }
+
+    fn document(&self, row: DocRow) -> ProductDoc {
+        ProductDoc {
+            categories: self.path(row.category_id),
+            id: row.id,
+            name: row.name,
+            brand: row.brand,
+            description: row.description,
+            category_id: row.category_id,
+            options: row
+                .options
+                .iter()
+                .filter_map(|pair| pair.split_once('\u{1f}'))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            skus: row.skus,
+            prices: row.prices,
+            in_stock: row.in_stock,
+            created_micros: row.created_at.timestamp_micros(),
+        }
+    }
+}
+
+/// Up to `limit` visible products after `after` in id order.
+pub async fn batch(
+    db: impl PgExecutor<'_>,
+    categories: &Categories,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<ProductDoc>> {
+    let rows: Vec<DocRow> = sqlx::query_as(&BATCH).bind(after).bind(limit).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|row| categories.document(row)).collect())
+}
+
+/// The visible products among `ids` (the others are gone from the shop).
+pub async fn documents(
+    db: impl PgExecutor<'_>,
+    categories: &Categories,
+    ids: &[Uuid],
+) -> Result<Vec<ProductDoc>> {
+    let rows: Vec<DocRow> = sqlx::query_as(&BY_ID).bind(ids).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|row| categories.document(row)).collect())
+}
+
+/// Products changed after `since`, each with the latest moment its change
+/// began.
+pub async fn changes(
+    db: impl PgExecutor<'_>,
+    since: DateTime<Utc>,
+) -> Result<HashMap<Uuid, DateTime<Utc>>> {
+    let rows: Vec<(Uuid, DateTime<Utc>)> =
+        sqlx::query_as(CHANGES).bind(since).fetch_all(db).await?;
+    let mut latest: HashMap<Uuid, DateTime<Utc>> = HashMap::with_capacity(rows.len());
+    for (id, at) in rows {
+        let entry = latest.entry(id).or_insert(at);
+        *entry = (*entry).max(at);
+    }
+    Ok(latest)
+}
+
+/// PostgreSQL's clock, which stamps every change.
+pub async fn now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>> {
+    Ok(sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(db).await?)
+}

@@ -1,0 +1,228 @@
+//! Product search: the embedded engine ([`engine`]) kept current from
+//! PostgreSQL ([`feed`]), which stays the only source of truth.
+//!
+//! Each instance builds its own index in the background at start-up and
+//! answers searches from PostgreSQL until it is ready. Then it follows the
+//! catalog: `NOTIFY gokart_catalog` (sent by triggers on admin writes and
+//! when a variant's stock crosses zero) wakes it at once, and a poll every
+//! half second re-reads the changes of the last minute, so a missed
+//! notification only delays a change, never loses it.
+
+pub mod engine;
+pub mod feed;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use self::engine::SearchIndex;
+use self::feed::Categories;
+use crate::error::{Error, Result};
+
+/// The channel the catalog's triggers notify.
+pub const CHANNEL: &str = "gokart_catalog";
+/// The payload that asks every instance to rebuild its index.
+pub const REBUILD: &str = "rebuild";
+/// How often the index re-reads recent changes without a notification.
+const POLL: Duration = Duration::from_millis(500);
+/// How far back each read goes: a change is stamped when its transaction
+/// began, so one that commits later than this after beginning is missed
+/// until the next rebuild.
+const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// Products read from PostgreSQL per statement while building.
+const BATCH: i64 = 5_000;
+
+/// This instance's search engine.
+pub struct Search {
+    index: Option<Arc<SearchIndex>>,
+    ready: AtomicBool,
+}
+
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Search").field("state", &self.state()).finish()
+    }
+}
+
+impl Search {
+    /// An engine waiting to be built, or none (`enabled` false: every
+    /// search is answered by PostgreSQL).
+    pub fn new(enabled: bool) -> anyhow::Result<Search> {
+        let index = if enabled { Some(Arc::new(SearchIndex::new()?)) } else { None };
+        Ok(Search { index, ready: AtomicBool::new(false) })
+    }
+
+    /// The index, once it is built.
+    pub fn ready(&self) -> Option<Arc<SearchIndex>> {
+        self.index.clone().filter(|_| self.ready.load(Ordering::Acquire))
+    }
+
+    /// `off`, `building` or `ready`.
+    pub fn state(&self) -> &'static str {
+        match (&self.index, self.ready.load(Ordering::Acquire)) {
+            (None, _) => "off",
+            (Some(_), false) => "building",
+            (Some(_), true) => "ready",
+        }
+    }
+
+    /// Builds the index and then keeps it current, for as long as the
+    /// process lives (nothing when the engine is off).
+    pub fn spawn(self: &Arc<Search>, db: PgPool) {
+        let Some(index) = self.index.clone() else { return };
+        let search = self.clone();
+        tokio::spawn(async move {
+            let mut since = loop {
+                match build(&db, &index).await {
+                    Ok(since) => break since,
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot build the search index; retrying");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            };
+            search.ready.store(true, Ordering::Release);
+            let mut follower = Follower { db, index, applied: HashMap::new() };
+            let mut listener = follower.listen().await;
+            loop {
+                let rebuild = wait(&mut listener).await;
+                if listener.is_none() {
+                    listener = follower.listen().await;
+                }
+                let step = if rebuild {
+                    follower.applied.clear();
+                    build(&follower.db, &follower.index).await
+                } else {
+                    follower.catch_up(since).await
+                };
+                match step {
+                    Ok(next) => since = next,
+                    Err(err) => tracing::warn!(error = %err, "search index catch-up failed"),
+                }
+            }
+        });
+    }
+}
+
+/// Waits for the next poll or notification; `true` when a rebuild was
+/// asked for. A broken listener is dropped (and reconnected by the caller).
+async fn wait(listener: &mut Option<PgListener>) -> bool {
+    let Some(active) = listener else {
+        tokio::time::sleep(POLL).await;
+        return false;
+    };
+    tokio::select! {
+        () = tokio::time::sleep(POLL) => false,
+        received = active.try_recv() => match received {
+            Ok(Some(notification)) => notification.payload() == REBUILD,
+            Ok(None) | Err(_) => {
+                *listener = None;
+                false
+            }
+        },
+    }
+}
+
+/// Fills `index` with every visible product; answers the moment changes
+/// must be read from.
+async fn build(db: &PgPool, index: &Arc<SearchIndex>) -> Result<DateTime<Utc>> {
+    let started = Instant::now();
+    let since = feed::now(db).await? - OVERLAP;
+    let categories = Categories::load(db).await?;
+    let mut documents = Vec::new();
+    let mut after = Uuid::nil();
+    loop {
+        let batch = feed::batch(db, &categories, after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        documents.extend(batch);
+    }
+    let count = documents.len();
+    let index = index.clone();
+    blocking(move || index.replace_all(&documents)).await?;
+    tracing::info!(products = count, ms = started.elapsed().as_millis(), "search index built");
+    Ok(since)
+}
+
+/// Keeps the index in step with the catalog.
+struct Follower {
+    db: PgPool,
+    index: Arc<SearchIndex>,
+    /// The change of each recently changed product already applied.
+    applied: HashMap<Uuid, DateTime<Utc>>,
+}
+
+impl Follower {
+    async fn listen(&self) -> Option<PgListener> {
+        let listen = async {
+            let mut listener = PgListener::connect_with(&self.db).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listen.await {
+            Ok(listener) => Some(listener),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for catalog changes; polling");
+                None
+            }
+        }
+    }
+
+    /// Applies the changes since `since` not yet applied; answers where the
+    /// next read starts.
+    async fn catch_up(&mut self, since: DateTime<Utc>) -> Result<DateTime<Utc>> {
+        let next = feed::now(&self.db).await? - OVERLAP;
+        let changes = feed::changes(&self.db, since).await?;
+        let fresh: Vec<Uuid> = changes
+            .iter()
+            .filter(|(id, at)| self.applied.get(id).is_none_or(|done| done < at))
+            .map(|(id, _)| *id)
+            .collect();
+        if !fresh.is_empty() {
+            let categories = Categories::load(&self.db).await?;
+            let documents = feed::documents(&self.db, &categories, &fresh).await?;
+            let visible: std::collections::HashSet<Uuid> =
+                documents.iter().map(|doc| doc.id).collect();
+            let removed: Vec<Uuid> =
+                fresh.iter().copied().filter(|id| !visible.contains(id)).collect();
+            let index = self.index.clone();
+            blocking(move || index.apply(&documents, &removed)).await?;
+            tracing::debug!(products = fresh.len(), "search index caught up");
+        }
+        self.applied.extend(changes);
+        self.applied.retain(|_, at| *at > next);
+        Ok(next)
+    }
+}
+
+/// Runs index work on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> tantivy::Result<T> + Send + 'static,
+) -> Result<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(Error::Internal(anyhow::anyhow!("search index: {err}"))),
+        Err(err) => Err(Error::Internal(anyhow::anyhow!("search index task: {err}"))),
+    }
+}
+
+/// Builds an index from PostgreSQL as this process would, then asks every
+/// running instance to rebuild its own (`api search rebuild`). Answers how
+/// many products were indexed and how long building took.
+pub async fn rebuild(db: &PgPool) -> Result<(u64, Duration)> {
+    let started = Instant::now();
+    let index = Arc::new(
+        SearchIndex::new()
+            .map_err(|err| Error::Internal(anyhow::anyhow!("search index: {err}")))?,
+    );
+    build(db, &index).await?;
+    let took = started.elapsed();
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(REBUILD).execute(db).await?;
+    Ok((index.len(), took))
+}
