@@ -146,7 +146,20 @@ start_api() {
   pids+=("$api_pid")
   for _ in $(seq 1 100); do PORT=18080 "$bin/api" healthcheck 2>/dev/null && break; sleep 0.1; done
 }
+# Waits (up to 5 minutes) until the API on port $1 reports its search index
+# ready.
+until_indexed() {
+  for _ in $(seq 1 6000); do
+    if curl -fs "http://127.0.0.1:$1/readyz" | grep -q '"search":"ready"'; then return; fi
+    sleep 0.05
+  done
+}
+seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+started=$EPOCHREALTIME
 start_api false
+until_indexed 18080
+index_build=$(seconds_since "$started")
+echo "bench: start-up to search index ready: $index_build s"
 sleep 1
 api_idle=$(rss_mib "$api_pid" VmRSS)
 worker_idle=$(rss_mib "$worker_pid" VmRSS)
@@ -156,8 +169,32 @@ read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 detail)"
 record "product detail" "$r" "$p50" "$p99" "$e" "pgbench select by id" "$ceiling_by_id"
 read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 list)"
 record "product list (category, by price)" "$r" "$p50" "$p99" "$e" "pgbench list + count" "$ceiling_list"
+# Search: PostgreSQL's (the fallback, on an instance without the index)
+# first, as the ceiling the index is measured against.
+DATABASE_URL=$db PORT=18082 PUBLIC_URL=http://127.0.0.1:18082 RUST_LOG=warn \
+  MAINTENANCE_INTERVAL=off RELAY_ENABLED=false SEARCH_ENGINE=false "$bin/api" serve & sql_pid=$!
+pids+=("$sql_pid")
+for _ in $(seq 1 100); do PORT=18082 "$bin/api" healthcheck 2>/dev/null && break; sleep 0.1; done
+sleep 1
+sql_idle=$(rss_mib "$sql_pid" VmRSS)
+read -r sql_rate p50 p99 e <<< "$(wrk_run http://127.0.0.1:18082 search)"
+record "search, PostgreSQL (fallback)" "$sql_rate" "$p50" "$p99" "$e" "pgbench search + count" "$ceiling_search"
+kill -TERM "$sql_pid"; wait "$sql_pid" || true
 read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 search)"
-record "full-text search" "$r" "$p50" "$p99" "$e" "pgbench search + count" "$ceiling_search"
+record "search, index" "$r" "$p50" "$p99" "$e" "search, PostgreSQL" "$sql_rate"
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 facets)"
+record "search + 4 facets, index" "$r" "$p50" "$p99" "$e" "search, PostgreSQL" "$sql_rate"
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 suggest)"
+record "suggestions, index" "$r" "$p50" "$p99" "$e" "search, PostgreSQL" "$sql_rate"
+# Searches run on the blocking pool: product pages keep their pace while
+# the index is kept busy.
+read -r detail_alone _ <<< "$(wrk_run http://127.0.0.1:18080 detail)"
+wrk_run http://127.0.0.1:18080 search > "$work/search-load.txt" &
+load_pid=$!
+read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 detail)"
+wait "$load_pid"
+read -r load_rate _ _ _ < "$work/search-load.txt"
+record "product detail beside $load_rate searches/s" "$r" "$p50" "$p99" "$e" "product detail alone" "$detail_alone"
 read -r r p50 p99 e <<< "$("$bin/gokart-bench" cart --seconds "$seconds" | bench_line)"
 record "cart add" "$r" "$p50" "$p99" "$e" "bare axum hello" "$ceiling_hello"
 read -r r p50 p99 e <<< "$("$bin/gokart-bench" login --seconds "$seconds" | bench_line)"
@@ -178,6 +215,26 @@ read -r r p50 p99 e <<< "$("$bin/gokart-bench" pipeline --orders "$orders" | ben
 record "pipeline, paid to delivered" "$r" "$p50" "$p99" "$e" "target 200/s" "200"
 api_peak=$(awk -v a="$api_peak" -v b="$(rss_mib "$api_pid" VmHWM)" 'BEGIN { print (a > b ? a : b) }')
 worker_peak=$(rss_mib "$worker_pid" VmHWM)
+
+# A million products (full runs only): the index's build time, memory and
+# search latency at that size.
+million=""
+if [ "$mode" = full ]; then
+  echo "bench: seeding to 1,000,000 products"
+  kill -TERM "$api_pid"; wait "$api_pid" || true
+  DATABASE_URL=$db RUST_LOG=warn "$bin/api" seed --no-photos --synthetic-products $((1000000 - products))
+  psql "$db" -qc "VACUUM ANALYZE products" -c "VACUUM ANALYZE product_variants"
+  started=$EPOCHREALTIME
+  start_api false
+  until_indexed 18080
+  build=$(seconds_since "$started")
+  sleep 1
+  rss=$(rss_mib "$api_pid" VmRSS)
+  read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 search)"
+  read -r sr sp50 sp99 se <<< "$(wrk_run http://127.0.0.1:18080 suggest)"
+  million="At 1,000,000 products: index ready $build s after start-up, API RSS $rss MiB; search $r/s, p50 $p50 ms, p99 $p99 ms ($e errors); suggestions $sr/s, p99 $sp99 ms ($se errors)."
+  echo "bench: $million"
+fi
 
 # The web app's budget: first-load JavaScript and the product page's LCP.
 echo "bench: web app"
@@ -202,6 +259,10 @@ out="$dir/$stamp-$mode.md"
     printf "| %s | %.1f/s | %.2f ms | %.2f ms | %d | %s | %.1f/s | %s | %s MiB |\n", $1, $2, $3, $4, $5, $6, $7, ratio, $8 }' "$results"
   echo
   echo "Memory: API idle $api_idle MiB, peak $api_peak MiB; worker idle $worker_idle MiB, peak $worker_peak MiB."
+  echo "Search index: ready $index_build s after start-up; it adds" \
+    "$(awk -v a="$api_idle" -v b="$sql_idle" 'BEGIN { printf "%.1f", a - b }') MiB" \
+    "(an API without it idles at $sql_idle MiB)."
+  if [ -n "$million" ]; then echo "$million"; fi
   echo "Start-up: $startup"
   echo
   echo "Web app (headless Chromium over loopback):"

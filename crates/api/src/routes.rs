@@ -25,7 +25,7 @@ use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
     addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
-    shedding, shipping, shop, users, web,
+    search, shedding, shipping, shop, users, web,
 };
 use web::WebApp;
 
@@ -131,6 +131,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::users::update, admin::users::delete))
         .routes(routes!(catalog::handler::categories))
         .routes(routes!(catalog::handler::list_products))
+        .routes(routes!(search::handler::suggest))
         .routes(routes!(catalog::handler::product))
         .routes(routes!(admin::catalog::create_category))
         .routes(routes!(admin::catalog::update_category, admin::catalog::delete_category))

@@ -1049,6 +1049,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completions for search as you type. */
+        get: operations["suggest_products"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products/{id}": {
         parameters: {
             query?: never;
@@ -1461,6 +1478,21 @@ export interface components {
             /** @description What checkout would charge. */
             total: components["schemas"]["Money"];
         };
+        /** @description A category and how many matches are in it. */
+        CategoryCount: {
+            /**
+             * Format: int64
+             * @description Matching products.
+             */
+            count: number;
+            /** @description Its name. */
+            label: string;
+            /**
+             * Format: uuid
+             * @description The category's id (what `category=` takes).
+             */
+            value: string;
+        };
         /** @description One step of a category's path. */
         CategoryCrumb: {
             /**
@@ -1827,6 +1859,20 @@ export interface components {
             /** @description What went wrong. */
             error: components["schemas"]["ErrorDetail"];
         };
+        /** @description Counts per facet value. */
+        FacetsView: {
+            /** @description Per brand. */
+            brand?: components["schemas"]["ValueCount"][] | null;
+            /** @description Per category (a product's own): the id, its name and the count. */
+            category?: components["schemas"]["CategoryCount"][] | null;
+            /** @description Per option value (`Color`: `Navy`). */
+            options?: components["schemas"]["OptionCount"][] | null;
+            /**
+             * @description Per price bucket, cheapest first (a product counts in each bucket
+             *     one of its variants is priced in).
+             */
+            price?: components["schemas"]["PriceBucket"][] | null;
+        };
         /** @description A probe's answer. */
         Health: {
             /**
@@ -2037,6 +2083,18 @@ export interface components {
         NewVariantRequest: components["schemas"]["VariantRequest"] & {
             price: components["schemas"]["Price"];
             sku: components["schemas"]["Sku"];
+        };
+        /** @description An option value and how many matches offer it. */
+        OptionCount: {
+            /**
+             * Format: int64
+             * @description Matching products.
+             */
+            count: number;
+            /** @description The option's name. */
+            option: string;
+            /** @description The value. */
+            value: string;
         };
         /** @description An option of a product. */
         OptionRequest: {
@@ -2538,12 +2596,54 @@ export interface components {
             /** @description The shop's currency (accepted in any case). */
             currency: components["schemas"]["ShopCurrency"];
         };
+        /** @description A price range and how many matches have a variant in it. */
+        PriceBucket: {
+            /**
+             * Format: int64
+             * @description Matching products.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Highest price, minor units, exclusive; none for the last bucket.
+             */
+            max?: number | null;
+            /**
+             * Format: int64
+             * @description Lowest price, minor units, inclusive (what `min_price=` takes).
+             */
+            min: number;
+        };
         /** @description The lowest and highest price. */
         PriceRange: {
             /** @description Highest. */
             max: components["schemas"]["Money"];
             /** @description Lowest. */
             min: components["schemas"]["Money"];
+        };
+        /** @description A page of the product list. */
+        ProductList: {
+            facets?: null | components["schemas"]["FacetsView"];
+            /** @description The products on this page. */
+            items: components["schemas"]["ProductView"][];
+            /**
+             * Format: int32
+             * @description 1-based page number.
+             */
+            page: number;
+            /**
+             * Format: int32
+             * @description Items per page requested.
+             */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Matching products across all pages (at least this many when
+             *     `total_is_exact` is false).
+             */
+            total: number;
+            /** @description Whether `total` is exact (it is up to 10,000 matches). */
+            total_is_exact: boolean;
         };
         /**
          * @description A product to create (name, sku, price and category_id required), or
@@ -2913,6 +3013,28 @@ export interface components {
             quantity: number;
         };
         /**
+         * @description What a completion names.
+         * @enum {string}
+         */
+        SuggestionKind: "product" | "category";
+        /** @description One completion. */
+        SuggestionView: {
+            /**
+             * Format: uuid
+             * @description The product's or category's id.
+             */
+            id: string;
+            /** @description What it names. */
+            kind: components["schemas"]["SuggestionKind"];
+            /** @description The name to show. */
+            text: string;
+        };
+        /** @description Completions, at most eight. */
+        Suggestions: {
+            /** @description Categories first, then product names. */
+            suggestions: components["schemas"]["SuggestionView"][];
+        };
+        /**
          * @description A tax rate: for a country, optionally one region of it, optionally one
          *     tax class (the most specific rate for a line wins).
          */
@@ -3010,6 +3132,16 @@ export interface components {
              * @description Last changed at.
              */
             updated_at: string;
+        };
+        /** @description A value and how many matches have it. */
+        ValueCount: {
+            /**
+             * Format: int64
+             * @description Matching products.
+             */
+            count: number;
+            /** @description The value. */
+            value: string;
         };
         /**
          * @description A variant to create (sku and price required), or changes to one
@@ -9498,6 +9630,11 @@ export interface operations {
                 page_size?: number;
                 /** @description Synonym of `page_size` (which wins when both are given). */
                 limit?: number;
+                /**
+                 * @description Facets to count over every match, comma-separated: any of
+                 *     `category`, `brand`, `price`, `options`.
+                 */
+                facets?: components["schemas"]["OptionalText200"];
             };
             header?: {
                 /** @description `ETag`s of versions the client holds (or `*`); a match answers 304. */
@@ -9518,7 +9655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ProductView"];
+                    "application/json": components["schemas"]["ProductList"];
                 };
             };
             /** @description Unchanged since the `If-None-Match` version */
@@ -9542,6 +9679,70 @@ export interface operations {
                 };
             };
             /** @description A parameter is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    suggest_products: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The text typed; the last word may be unfinished. Empty: no
+                 *     suggestions.
+                 */
+                q?: components["schemas"]["OptionalText200"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to eight completions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `q` is too long or holds control characters */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -20,6 +20,7 @@ use crate::extract::{Path, Query};
 use crate::media::{MediaView, Urls};
 use crate::page::Page;
 use crate::schemas;
+use crate::search::handler::{FacetsView, facet_names};
 use crate::state::AppState;
 
 /// A product as shoppers see it.
@@ -284,6 +285,10 @@ pub struct ProductListParams {
     /// Synonym of `page_size` (which wins when both are given).
     #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// Facets to count over every match, comma-separated: any of
+    /// `category`, `brand`, `price`, `options`.
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
+    pub facets: Option<String>,
 }
 
 /// The `If-None-Match` request header of the conditional GETs
@@ -296,11 +301,31 @@ pub struct IfNoneMatch {
     pub if_none_match: String,
 }
 
+/// A page of the product list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductList {
+    /// The products on this page.
+    pub items: Vec<ProductView>,
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page requested.
+    pub page_size: u32,
+    /// Matching products across all pages (at least this many when
+    /// `total_is_exact` is false).
+    pub total: i64,
+    /// Whether `total` is exact (it is up to 10,000 matches).
+    pub total_is_exact: bool,
+    /// Counts per value over every match, for the facets asked for; left
+    /// out while the search index is building.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<FacetsView>,
+}
+
 /// Browse and search products.
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", operation_id = "list_products",
     security(), params(ProductListParams, IfNoneMatch),
     responses(
-        (status = 200, description = "A page of products", body = Page<ProductView>),
+        (status = 200, description = "A page of products", body = ProductList),
         (status = 422, description = "A parameter is invalid", body = ErrorEnvelope),
     ))]
 pub async fn list_products(
@@ -319,10 +344,20 @@ pub async fn list_products(
         page_size: params.page_size.as_deref(),
         limit: params.limit.as_deref(),
     })?;
-    let (rows, total) = service::list_products(&state, &query).await?;
+    let facets = facet_names(params.facets.as_deref())?;
+    let listing = service::list_products(&state, &query, facets).await?;
     let urls = state.media_urls();
-    let items = rows.into_iter().map(|product| ProductView::new(product, urls)).collect();
-    cached_json(&headers, &Page::new(items, query.page, total))
+    let items =
+        listing.products.into_iter().map(|product| ProductView::new(product, urls)).collect();
+    let list = ProductList {
+        items,
+        page: query.page.page,
+        page_size: query.page.page_size,
+        total: listing.total,
+        total_is_exact: listing.total_is_exact,
+        facets: listing.facets.map(|facets| FacetsView::new(facets, &state)),
+    };
+    cached_json(&headers, &list)
 }
 
 /// One product.

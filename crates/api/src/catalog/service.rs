@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use gokart_domain::variants::first_clash;
-use gokart_domain::{Options, ProductOption, ProductQuery, Violations};
+use gokart_domain::{Options, ProductOption, ProductQuery, ProductSort, SearchTerms, Violations};
 use uuid::Uuid;
 
 use super::repository::{
@@ -11,25 +11,51 @@ use super::repository::{
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
 use crate::error::{Error, Result};
-use crate::search::{self, engine::SearchRequest, engine::WINDOW};
+use crate::search::engine::{FacetNames, Facets, SUGGESTIONS, SearchRequest, Suggestion, WINDOW};
+use crate::search::{self};
 use crate::state::AppState;
 
-/// A page of visible products for `query`, and how many match in all:
-/// from the search engine once it is built (to its window of results), else
-/// from PostgreSQL.
+/// A page of the product list, and what it is a page of.
+#[derive(Debug)]
+pub struct Listing {
+    /// The page's products.
+    pub products: Vec<Product>,
+    /// How many match in all: exactly, or at least this many.
+    pub total: i64,
+    /// Whether `total` is exact.
+    pub total_is_exact: bool,
+    /// The facets asked for, counted over every match (by the search
+    /// engine; none while it is building or off).
+    pub facets: Option<Facets>,
+}
+
+/// A page of visible products for `query`: from the search engine once it
+/// is built (to its window of results), else from PostgreSQL.
 #[tracing::instrument(skip_all)]
-pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Vec<Product>, i64)> {
+pub async fn list_products(
+    state: &AppState,
+    query: &ProductQuery,
+    facets: FacetNames,
+) -> Result<Listing> {
     // A category lists the products of its subcategories too.
     let category_ids = match &query.category {
         None => None,
         Some(key) => match repository::resolve_with_descendants(&state.db, key).await? {
-            ids if ids.is_empty() => return Ok((Vec::new(), 0)),
+            ids if ids.is_empty() => {
+                let facets = (!facets.none()).then(Facets::default);
+                return Ok(Listing {
+                    products: Vec::new(),
+                    total: 0,
+                    total_is_exact: true,
+                    facets,
+                });
+            }
             ids => Some(ids),
         },
     };
     let (limit, offset) = (query.page.limit(), query.page.offset());
     let within = usize::try_from(offset.saturating_add(limit)).is_ok_and(|end| end <= WINDOW);
-    let (rows, total) = match state.search.ready() {
+    let (rows, total, total_is_exact, facets) = match state.search.ready() {
         Some(index) if within => {
             let request = SearchRequest {
                 text: query.search.as_ref().map(|terms| terms.text.clone()),
@@ -40,10 +66,12 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
                 sort: query.sort,
                 limit: usize::try_from(limit).unwrap_or(1),
                 offset: usize::try_from(offset).unwrap_or(0),
+                facets,
             };
             let hits = search::blocking(move || index.search(&request)).await?;
             let total = i64::try_from(hits.total).unwrap_or(i64::MAX);
-            (repository::visible_in_order(&state.db, &hits.ids).await?, total)
+            let rows = repository::visible_in_order(&state.db, &hits.ids).await?;
+            (rows, total, true, (!facets.none()).then_some(hits.facets))
         }
         _ => {
             let filter = ListFilter {
@@ -53,7 +81,8 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
                 max_price: query.max_price,
                 in_stock: query.in_stock,
             };
-            sql_page(state, filter, query).await?
+            let (rows, total, exact) = sql_page(state, filter, query).await?;
+            (rows, total, exact, None)
         }
     };
     let mut db = state.db.acquire().await?;
@@ -61,29 +90,56 @@ pub async fn list_products(state: &AppState, query: &ProductQuery) -> Result<(Ve
     for product in &mut products {
         product.variants.retain(|v| v.is_active);
     }
-    Ok((products, total))
+    Ok(Listing { products, total, total_is_exact, facets })
 }
 
 /// A page from PostgreSQL's own search (the engine's fallback): full text
-/// with prefixes, then trigram similarity when that finds nothing.
+/// with prefixes, then trigram similarity when that finds nothing. The
+/// total is counted to [`WINDOW`] and is a lower bound beyond it.
 async fn sql_page(
     state: &AppState,
     mut filter: ListFilter<'_>,
     query: &ProductQuery,
-) -> Result<(Vec<ProductRow>, i64)> {
-    let mut total = repository::count(&state.db, &filter).await?;
+) -> Result<(Vec<ProductRow>, i64, bool)> {
+    let cap = i64::try_from(WINDOW).unwrap_or(i64::MAX);
+    let mut total = repository::count(&state.db, &filter, cap + 1).await?;
     if total == 0
         && let Some(terms) = &query.search
     {
         filter.search = Some((terms, Matching::Fuzzy));
-        total = repository::count(&state.db, &filter).await?;
+        total = repository::count(&state.db, &filter, cap + 1).await?;
     }
+    let exact = total <= cap;
+    let total = total.min(cap);
     let (limit, offset) = (query.page.limit(), query.page.offset());
-    if offset >= total {
-        return Ok((Vec::new(), total));
+    if exact && offset >= total {
+        return Ok((Vec::new(), total, exact));
     }
     let rows = repository::list(&state.db, &filter, query.sort, limit, offset).await?;
-    Ok((rows, total))
+    Ok((rows, total, exact))
+}
+
+/// Up to eight completions of what a shopper is typing: categories and
+/// product names from the search engine, or product names from
+/// PostgreSQL's search while it is building or off.
+#[tracing::instrument(skip_all)]
+pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Suggestion>> {
+    if let Some(index) = state.search.ready() {
+        return Ok(index.suggest(&terms.text));
+    }
+    let filter = ListFilter {
+        search: Some((terms, Matching::FullText)),
+        category_ids: None,
+        min_price: None,
+        max_price: None,
+        in_stock: None,
+    };
+    let limit = i64::try_from(SUGGESTIONS).unwrap_or(8);
+    let rows = repository::list(&state.db, &filter, ProductSort::Relevance, limit, 0).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Suggestion { text: row.name, category: false, id: row.id })
+        .collect())
 }
 
 /// A product shoppers can see.

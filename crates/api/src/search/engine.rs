@@ -6,18 +6,19 @@
 //! with two; an exact SKU first. Filters and sorts run inside the index.
 //! Everything here blocks: callers run it on the blocking pool.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use gokart_domain::ProductSort;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
     TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -35,6 +36,8 @@ const PLAIN: &str = "gokart_plain";
 /// The deepest result the index pages to (`offset + limit`); totals up to
 /// it are exact. Deeper pages are read from PostgreSQL.
 pub const WINDOW: usize = 10_000;
+/// Between an option's name and value in its facet.
+const OPTION_SEP: char = '\u{1f}';
 /// The writer's memory (tantivy's minimum is 15 MB per thread).
 const WRITER_MEMORY: usize = 50_000_000;
 
@@ -84,15 +87,60 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Results to skip.
     pub offset: usize,
+    /// Which facets to count over every match.
+    pub facets: FacetNames,
+}
+
+/// The facets a search can count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FacetNames {
+    /// Per category (the products' own).
+    pub category: bool,
+    /// Per brand.
+    pub brand: bool,
+    /// Per price bucket ([`PRICE_BUCKETS`]).
+    pub price: bool,
+    /// Per option value.
+    pub options: bool,
+}
+
+impl FacetNames {
+    /// Whether none is asked for.
+    pub fn none(&self) -> bool {
+        *self == FacetNames::default()
+    }
+}
+
+/// The lower bounds of the price buckets, in minor units: 0 to 10.00, to
+/// 25.00, to 50.00, ... and 1,000.00 and above.
+pub const PRICE_BUCKETS: [u64; 8] = [0, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000];
+/// Values listed per facet, the most frequent first.
+pub const FACET_VALUES: usize = 20;
+
+/// What the matches hold, per facet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// Category id and count.
+    pub category: Option<Vec<(Uuid, u64)>>,
+    /// Brand and count.
+    pub brand: Option<Vec<(String, u64)>>,
+    /// Bucket (lowest price, below this or unbounded) and count, cheapest
+    /// first; empty buckets are left out.
+    pub price: Option<Vec<(u64, Option<u64>, u64)>>,
+    /// Option name, value and count: up to [`FACET_VALUES`] values of
+    /// each option, the most frequent first.
+    pub options: Option<Vec<(String, String, u64)>>,
 }
 
 /// A page of matching products, in order, and how many match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hits {
     /// The page's products.
     pub ids: Vec<Uuid>,
     /// Matches in all.
     pub total: usize,
+    /// The facets asked for.
+    pub facets: Facets,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +158,7 @@ struct Fields {
     price_min: Field,
     in_stock: Field,
     created: Field,
+    facets: Field,
 }
 
 /// The weighted fields, with their boosts.
@@ -129,6 +178,120 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    names: RwLock<Names>,
+}
+
+/// A completion of what a shopper is typing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// The product's or category's name.
+    pub text: String,
+    /// `true` for a category, `false` for a product.
+    pub category: bool,
+    /// Its id.
+    pub id: Uuid,
+}
+
+/// The names completions are drawn from: each word of a product's name
+/// with the products whose names hold it, and every category.
+#[derive(Debug, Default)]
+struct Names {
+    words: BTreeMap<String, Vec<Uuid>>,
+    products: HashMap<Uuid, Box<str>>,
+    categories: Vec<(Uuid, String, Vec<String>)>,
+}
+
+/// Most completions answered.
+pub const SUGGESTIONS: usize = 8;
+/// Most categories among them.
+const CATEGORY_SUGGESTIONS: usize = 3;
+/// Name words looked at per completion request.
+const SUGGEST_SCAN: usize = 4_000;
+
+impl Names {
+    fn words_of(name: &str) -> Vec<String> {
+        let mut words = tokens(&mut plain(), name);
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    fn remove(&mut self, id: Uuid) {
+        let Some(name) = self.products.remove(&id) else { return };
+        for word in Names::words_of(&name) {
+            if let Some(ids) = self.words.get_mut(&word) {
+                ids.retain(|other| *other != id);
+                if ids.is_empty() {
+                    self.words.remove(&word);
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, id: Uuid, name: &str) {
+        self.remove(id);
+        for word in Names::words_of(name) {
+            self.words.entry(word).or_default().push(id);
+        }
+        self.products.insert(id, name.into());
+    }
+
+    fn suggest(&self, text: &str) -> Vec<Suggestion> {
+        let words = tokens(&mut plain(), text);
+        let Some((last, earlier)) = words.split_last() else { return Vec::new() };
+        let mut found: Vec<Suggestion> = self
+            .categories
+            .iter()
+            .filter(|(_, _, words)| {
+                earlier.iter().all(|word| words.contains(word))
+                    && words.iter().any(|word| word.starts_with(last.as_str()))
+            })
+            .map(|(id, name, _)| Suggestion { text: name.clone(), category: true, id: *id })
+            .take(CATEGORY_SUGGESTIONS)
+            .collect();
+        // Products whose names hold every earlier word whole and begin a
+        // word with the last one.
+        let mut required: Option<HashSet<Uuid>> = None;
+        for word in earlier {
+            let ids: HashSet<Uuid> = self.words.get(word).into_iter().flatten().copied().collect();
+            required = Some(match required {
+                None => ids,
+                Some(before) => before.intersection(&ids).copied().collect(),
+            });
+        }
+        let mut candidates: Vec<(&str, Uuid)> = Vec::new();
+        let mut scanned = 0;
+        for (word, ids) in
+            self.words.range::<str, _>((Bound::Included(last.as_str()), Bound::Unbounded))
+        {
+            if !word.starts_with(last.as_str()) || scanned >= SUGGEST_SCAN {
+                break;
+            }
+            for id in ids {
+                scanned += 1;
+                if required.as_ref().is_none_or(|required| required.contains(id))
+                    && let Some(name) = self.products.get(id)
+                {
+                    candidates.push((name, *id));
+                }
+            }
+        }
+        // The names that begin as typed first, then the shortest.
+        let typed = text.trim().to_lowercase();
+        candidates.sort_by_cached_key(|(name, id)| {
+            (!name.to_lowercase().starts_with(&typed), name.len(), name.to_string(), *id)
+        });
+        let mut seen = HashSet::new();
+        for (name, id) in candidates {
+            if found.len() >= SUGGESTIONS {
+                break;
+            }
+            if seen.insert(name.to_lowercase()) {
+                found.push(Suggestion { text: name.to_owned(), category: false, id });
+            }
+        }
+        found
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -190,13 +353,20 @@ impl SearchIndex {
             price_min: builder.add_u64_field("price_min", FAST),
             in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
             created: builder.add_i64_field("created", FAST),
+            facets: builder.add_facet_field("facets", FacetOptions::default()),
         };
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(ENGLISH, english());
         index.tokenizers().register(PLAIN, plain());
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields })
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            names: RwLock::new(Names::default()),
+        })
     }
 
     /// Products in the index.
@@ -238,6 +408,19 @@ impl SearchIndex {
         let lowest = product.prices.iter().min().copied().unwrap_or(0);
         doc.add_u64(f.price_min, u64::try_from(lowest).unwrap_or(0));
         doc.add_bool(f.in_stock, product.in_stock);
+        doc.add_facet(f.facets, Facet::from_path(["category", &product.category_id.to_string()]));
+        if !product.brand.is_empty() {
+            doc.add_facet(f.facets, Facet::from_path(["brand", product.brand.as_str()]));
+        }
+        for price in &product.prices {
+            let price = u64::try_from(*price).unwrap_or(0);
+            let bucket = PRICE_BUCKETS.iter().rposition(|low| *low <= price).unwrap_or(0);
+            doc.add_facet(f.facets, Facet::from_path(["price", &bucket.to_string()]));
+        }
+        for (name, value) in &product.options {
+            let pair = format!("{name}{OPTION_SEP}{value}");
+            doc.add_facet(f.facets, Facet::from_path(["option", pair.as_str()]));
+        }
         doc.add_i64(f.created, product.created_micros);
         doc
     }
@@ -253,6 +436,14 @@ impl SearchIndex {
             writer.add_document(self.document(product))?;
         }
         writer.commit()?;
+        let mut names = self.names.write().map_err(|_| poisoned())?;
+        for id in removed {
+            names.remove(*id);
+        }
+        for product in products {
+            names.insert(product.id, &product.name);
+        }
+        drop(names);
         drop(writer);
         self.reader.reload()
     }
@@ -261,12 +452,45 @@ impl SearchIndex {
     pub fn replace_all(&self, products: &[ProductDoc]) -> tantivy::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| poisoned())?;
         writer.delete_all_documents()?;
+        let mut fresh = Names::default();
         for product in products {
             writer.add_document(self.document(product))?;
+            fresh.insert(product.id, &product.name);
         }
         writer.commit()?;
+        let mut names = self.names.write().map_err(|_| poisoned())?;
+        fresh.categories = std::mem::take(&mut names.categories);
+        *names = fresh;
+        drop(names);
         drop(writer);
         self.reader.reload()
+    }
+
+    /// The categories completions may name: id and name.
+    pub fn set_categories(&self, categories: impl IntoIterator<Item = (Uuid, String)>) {
+        let mut categories: Vec<(Uuid, String, Vec<String>)> = categories
+            .into_iter()
+            .map(|(id, name)| {
+                let words = Names::words_of(&name);
+                (id, name, words)
+            })
+            .collect();
+        categories.sort_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| a.1.cmp(&b.1)));
+        if let Ok(mut names) = self.names.write() {
+            names.categories = categories;
+        }
+    }
+
+    /// The name of category `id`, as last read.
+    pub fn category_name(&self, id: Uuid) -> Option<String> {
+        let names = self.names.read().ok()?;
+        names.categories.iter().find(|(other, _, _)| *other == id).map(|(_, name, _)| name.clone())
+    }
+
+    /// Up to [`SUGGESTIONS`] completions of `text`: categories, then
+    /// product names.
+    pub fn suggest(&self, text: &str) -> Vec<Suggestion> {
+        self.names.read().map(|names| names.suggest(text)).unwrap_or_default()
     }
 
     /// What a shopper's text asks for: every word (stop words aside) must
@@ -342,7 +566,7 @@ impl SearchIndex {
         let searching = text.is_some();
         match text {
             Some(query) => clauses.push((Occur::Must, query)),
-            None if request.text.is_some() => return Ok(Hits { ids: Vec::new(), total: 0 }),
+            None if request.text.is_some() => return Ok(Hits::default()),
             None => clauses.push((Occur::Must, Box::new(AllQuery))),
         }
         if let Some(ids) = &request.category_ids {
@@ -370,25 +594,42 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let (addresses, total) = match (request.sort, searching) {
+        let facets = (!request.facets.none()).then(|| {
+            let mut collector = FacetCollector::for_field("facets");
+            for (asked, root) in [
+                (request.facets.category, "/category"),
+                (request.facets.brand, "/brand"),
+                (request.facets.price, "/price"),
+                (request.facets.options, "/option"),
+            ] {
+                if asked {
+                    collector.add_facet(root);
+                }
+            }
+            collector
+        });
+        let (addresses, total, counts) = match (request.sort, searching) {
             (ProductSort::Relevance, true) => {
-                let (hits, total) = searcher.search(&query, &(top.order_by_score(), Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
+                let collector = (top.order_by_score(), Count, facets);
+                let (hits, total, counts) = searcher.search(&query, &collector)?;
+                (hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, counts)
             }
             (ProductSort::PriceAsc | ProductSort::PriceDesc, _) => {
                 let order =
                     if request.sort == ProductSort::PriceAsc { Order::Asc } else { Order::Desc };
-                let collector = top.order_by_fast_field::<u64>("price_min", order);
-                let (hits, total) = searcher.search(&query, &(collector, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
+                let collector = (top.order_by_fast_field::<u64>("price_min", order), Count, facets);
+                let (hits, total, counts) = searcher.search(&query, &collector)?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
             (ProductSort::Newest | ProductSort::Relevance, _) => {
-                let collector = top.order_by_fast_field::<i64>("created", Order::Desc);
-                let (hits, total) = searcher.search(&query, &(collector, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
+                let collector =
+                    (top.order_by_fast_field::<i64>("created", Order::Desc), Count, facets);
+                let (hits, total, counts) = searcher.search(&query, &collector)?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
         };
-        Ok(Hits { ids: self.ids(&searcher, &addresses)?, total })
+        let facets = counts.map(|counts| facet_values(&counts, request.facets)).unwrap_or_default();
+        Ok(Hits { ids: self.ids(&searcher, &addresses)?, total, facets })
     }
 
     fn ids(&self, searcher: &Searcher, addresses: &[DocAddress]) -> tantivy::Result<Vec<Uuid>> {
@@ -409,6 +650,64 @@ impl SearchIndex {
     /// The index itself, for statistics.
     pub fn index(&self) -> &Index {
         &self.index
+    }
+}
+
+/// The last step of each facet under `root`, with its count, the most
+/// frequent first (ties by value).
+fn children<'a>(counts: &'a FacetCounts, root: &str) -> Vec<(&'a str, u64)> {
+    let mut values: Vec<(&str, u64)> = counts
+        .get(root)
+        .filter_map(|(facet, count)| facet.to_path().last().map(|step| (*step, count)))
+        .collect();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    values
+}
+
+fn facet_values(counts: &FacetCounts, asked: FacetNames) -> Facets {
+    let top = |root| children(counts, root).into_iter().take(FACET_VALUES);
+    Facets {
+        category: asked.category.then(|| {
+            top("/category")
+                .filter_map(|(id, count)| Some((Uuid::parse_str(id).ok()?, count)))
+                .collect()
+        }),
+        brand: asked.brand.then(|| top("/brand").map(|(b, n)| (b.to_owned(), n)).collect()),
+        price: asked.price.then(|| {
+            let mut buckets: Vec<(u64, Option<u64>, u64)> = children(counts, "/price")
+                .into_iter()
+                .filter_map(|(bucket, count)| {
+                    let bucket: usize = bucket.parse().ok()?;
+                    Some((
+                        *PRICE_BUCKETS.get(bucket)?,
+                        PRICE_BUCKETS.get(bucket + 1).copied(),
+                        count,
+                    ))
+                })
+                .collect();
+            buckets.sort_unstable();
+            buckets
+        }),
+        // The most frequent values of each option, options by name.
+        options: asked.options.then(|| {
+            let mut per_option: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+            for (pair, count) in children(counts, "/option") {
+                if let Some((name, value)) = pair.split_once(OPTION_SEP) {
+                    let values = per_option.entry(name).or_default();
+                    if values.len() < FACET_VALUES {
+                        values.push((value, count));
+                    }
+                }
+            }
+            per_option
+                .into_iter()
+                .flat_map(|(name, values)| {
+                    values
+                        .into_iter()
+                        .map(move |(value, count)| (name.to_owned(), value.to_owned(), count))
+                })
+                .collect()
+        }),
     }
 }
 
@@ -464,6 +763,7 @@ mod tests {
             sort: ProductSort::Relevance,
             limit: 10,
             offset: 0,
+            facets: FacetNames::default(),
         }
     }
 
@@ -517,5 +817,67 @@ mod tests {
         assert_eq!(first(&index, "gooseneck"), Some(1));
         assert_eq!(first(&index, "electric"), None);
         assert_eq!(index.search(&request(Some("kettlebell"))).unwrap().total, 0);
+    }
+    #[test]
+    fn facets_count_every_match_once_per_value() {
+        let index = shop();
+        let every = FacetNames { category: true, brand: true, price: true, options: true };
+        let facets =
+            index.search(&SearchRequest { facets: every, ..request(None) }).unwrap().facets;
+        let kitchen = Uuid::from_u128(1000 + "Kitchen".len() as u128);
+        assert_eq!(facets.category.unwrap().first(), Some(&(kitchen, 2)));
+        let brands = facets.brand.unwrap();
+        assert_eq!(brands.len(), 5);
+        assert_eq!(brands.first(), Some(&("Brightline".to_owned(), 1)));
+        // The tee's two prices share a bucket: it counts once there.
+        assert_eq!(
+            facets.price.unwrap(),
+            [
+                (1_000, Some(2_500), 1),
+                (2_500, Some(5_000), 1),
+                (5_000, Some(10_000), 2),
+                (10_000, Some(25_000), 1)
+            ]
+        );
+        let options = facets.options.unwrap();
+        assert!(options.contains(&("Color".to_owned(), "Navy".to_owned(), 1)), "{options:?}");
+        assert_eq!(options.len(), 3);
+
+        let brand = FacetNames { brand: true, ..FacetNames::default() };
+        let kettles = index.search(&SearchRequest { facets: brand, ..request(Some("kettle")) });
+        let facets = kettles.unwrap().facets;
+        assert_eq!(facets.brand.unwrap().len(), 2, "counted over the matches only");
+        assert_eq!(facets.price, None, "only what was asked for");
+    }
+
+    #[test]
+    fn suggestions_complete_names_and_categories_as_typed() {
+        let index = shop();
+        index.set_categories([
+            (Uuid::from_u128(1007), "Kitchen".to_owned()),
+            (Uuid::from_u128(1003), "Gym".to_owned()),
+        ]);
+        let texts = |q: &str| -> Vec<(String, bool)> {
+            index.suggest(q).into_iter().map(|s| (s.text, s.category)).collect()
+        };
+        let product = |name: &str| (name.to_owned(), false);
+        assert_eq!(texts("ket"), [product("Kettlebell 16kg"), product("Electric Kettle")]);
+        assert_eq!(texts("KI"), [("Kitchen".to_owned(), true)]);
+        assert_eq!(texts("electric ke"), [product("Electric Kettle")]);
+        assert_eq!(texts("organic cott"), [product("Organic Cotton Tee")]);
+        assert_eq!(texts("cotton organic"), [product("Organic Cotton Tee")], "words in any order");
+        assert!(texts("zz").is_empty());
+        assert!(texts(" ").is_empty());
+
+        index.apply(&[], &[Uuid::from_u128(2)]).unwrap();
+        assert_eq!(texts("ket"), [product("Electric Kettle")], "a removed product is gone");
+        let renamed = product_doc_named(1, "Gooseneck Kettle");
+        index.apply(&[renamed], &[]).unwrap();
+        assert_eq!(texts("goose"), [product("Gooseneck Kettle")]);
+        assert!(texts("electric").is_empty(), "an old name is gone");
+    }
+
+    fn product_doc_named(n: u128, name: &str) -> ProductDoc {
+        product(n, name, "Brightline", "Kitchen", &[5999])
     }
 }

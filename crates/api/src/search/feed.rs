@@ -75,6 +75,11 @@ impl Categories {
         Ok(Categories(rows.into_iter().map(|(id, name, parent)| (id, (name, parent))).collect()))
     }
 
+    /// Every category's id and name.
+    pub fn names(&self) -> impl Iterator<Item = (Uuid, String)> + '_ {
+        self.0.iter().map(|(id, (name, _))| (*id, name.clone()))
+    }
+
     /// The names from `id` up to its root (a cycle, which the schema
     /// refuses, would stop at the tree's depth limit).
     fn path(&self, mut id: Uuid) -> Vec<String> {

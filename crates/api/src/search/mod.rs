@@ -10,6 +10,7 @@
 
 pub mod engine;
 pub mod feed;
+pub mod handler;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -144,6 +145,7 @@ async fn build(db: &PgPool, index: &Arc<SearchIndex>) -> Result<DateTime<Utc>> {
         documents.extend(batch);
     }
     let count = documents.len();
+    index.set_categories(categories.names());
     let index = index.clone();
     blocking(move || index.replace_all(&documents)).await?;
     tracing::info!(products = count, ms = started.elapsed().as_millis(), "search index built");
@@ -186,6 +188,7 @@ impl Follower {
             .collect();
         if !fresh.is_empty() {
             let categories = Categories::load(&self.db).await?;
+            self.index.set_categories(categories.names());
             let documents = feed::documents(&self.db, &categories, &fresh).await?;
             let visible: std::collections::HashSet<Uuid> =
                 documents.iter().map(|doc| doc.id).collect();

@@ -643,6 +643,12 @@ impl TestApp {
     /// shop shows.
     #[allow(dead_code, reason = "only the search tests use the index")]
     pub async fn until_indexed(&self) {
+        self.until_indexed_within(std::time::Duration::from_secs(10)).await;
+    }
+
+    /// [`TestApp::until_indexed`], waiting up to `wait`.
+    #[allow(dead_code, reason = "only the search tests use the index")]
+    pub async fn until_indexed_within(&self, wait: std::time::Duration) {
         let visible: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM products
              WHERE deleted_at IS NULL AND is_active AND price_min IS NOT NULL",
@@ -650,7 +656,7 @@ impl TestApp {
         .fetch_one(&self.db)
         .await
         .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let started = std::time::Instant::now();
         loop {
             let ready: serde_json::Value = self.get("/readyz").await.json().await.unwrap();
             if ready["search"] == "ready" {
@@ -660,7 +666,7 @@ impl TestApp {
                     return;
                 }
             }
-            assert!(std::time::Instant::now() < deadline, "the index never caught up: {ready}");
+            assert!(started.elapsed() < wait, "the index never caught up: {ready}");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

@@ -318,6 +318,7 @@ fn every_operation_says_which_credentials_it_takes() {
         "list_categories",
         "list_collections",
         "get_collection",
+        "suggest_products",
         "list_products",
         "get_product",
         "get_shop",

@@ -77,4 +77,32 @@ async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_product
     .await
     .unwrap();
     assert!(detail.join("\n").contains("products_pkey"), "{detail:?}");
+
+    // Past 10,000 matches PostgreSQL stops counting and says so; pages
+    // past it are still served.
+    let first = app.get("/api/v1/products?page_size=1").await.json::<serde_json::Value>().await;
+    let first = first.unwrap();
+    assert_eq!(
+        (first["total"].as_i64(), first["total_is_exact"].as_bool()),
+        (Some(10_000), Some(false))
+    );
+    let deep = app.get("/api/v1/products?page=600&page_size=20").await;
+    let deep: serde_json::Value = deep.json().await.unwrap();
+    assert_eq!(deep["items"].as_array().map(Vec::len), Some(20), "page 600 is served");
+
+    // The index counts every match exactly, and leaves pages past its
+    // window to PostgreSQL.
+    let indexed = app.spawn_sibling(|env| env.set("SEARCH_ENGINE", "true")).await;
+    let started = std::time::Instant::now();
+    indexed.until_indexed_within(std::time::Duration::from_secs(300)).await;
+    eprintln!("100,150 products indexed in {:?}", started.elapsed());
+    let first: serde_json::Value =
+        indexed.get("/api/v1/products?page_size=1").await.json().await.unwrap();
+    assert_eq!(
+        (first["total"].as_i64(), first["total_is_exact"].as_bool()),
+        (Some(100_150), Some(true))
+    );
+    let deep: serde_json::Value =
+        indexed.get("/api/v1/products?page=600&page_size=20").await.json().await.unwrap();
+    assert_eq!(deep["items"].as_array().map(Vec::len), Some(20), "page 600 is served");
 }

@@ -209,3 +209,102 @@ async fn a_rebuild_reads_the_catalog_again_and_every_instance_rebuilds() {
     }
     until(&app, "q=zeppelin", |found| found == ["Zeppelin Hammock"]).await;
 }
+
+#[tokio::test]
+async fn facets_count_the_matches_of_the_query_and_agree_with_its_filters() {
+    let app = TestApp::spawn_indexed_shop().await;
+    let apparel = page(&app, "category=apparel&facets=category,brand,price,options").await;
+    assert_eq!(apparel["total_is_exact"], true);
+    let total = apparel["total"].as_i64().unwrap();
+    let facets = &apparel["facets"];
+
+    // Each product is in one category: the counts add up to the total, and
+    // only the apparel tree's categories appear, named.
+    let categories = facets["category"].as_array().unwrap();
+    let sum: i64 = categories.iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    assert_eq!(sum, total);
+    let labels: Vec<&str> = categories.iter().filter_map(|c| c["label"].as_str()).collect();
+    assert!(labels.contains(&"Tops") && !labels.contains(&"Kitchen"), "{labels:?}");
+    for category in categories {
+        let only =
+            page(&app, &format!("category={}&page_size=1", category["value"].as_str().unwrap()))
+                .await;
+        assert_eq!(only["total"], category["count"], "{category}");
+    }
+
+    // A price bucket counts what its price filter finds.
+    for bucket in facets["price"].as_array().unwrap() {
+        let mut filter = format!("category=apparel&page_size=1&min_price={}", bucket["min"]);
+        if let Some(max) = bucket["max"].as_i64() {
+            filter.push_str(&format!("&max_price={}", max - 1));
+        }
+        assert_eq!(page(&app, &filter).await["total"], bucket["count"], "{bucket}");
+    }
+
+    // Brands and option values.
+    let brands = facets["brand"].as_array().unwrap();
+    assert!(!brands.is_empty() && brands.iter().all(|b| b["count"].as_i64() > Some(0)));
+    let options = facets["options"].as_array().unwrap();
+    assert!(
+        options
+            .iter()
+            .any(|o| o["option"] == "Size" && o["value"] == "M" && o["count"].as_i64() > Some(1)),
+        "{options:?}"
+    );
+
+    // Facets follow the search text.
+    let tee = page(&app, "q=organic+cotton+tee&facets=brand").await;
+    let brands = tee["facets"]["brand"].as_array().unwrap();
+    assert_eq!(brands.len(), 1, "{brands:?}");
+    assert!(tee["facets"].get("price").is_none(), "only what was asked for");
+}
+
+#[tokio::test]
+async fn an_unknown_facet_is_refused_by_name_and_postgres_answers_without_facets() {
+    let app = TestApp::spawn_shop().await;
+    let refused = app.get("/api/v1/products?facets=brand,colour").await;
+    let error = crate::helpers::error_of(refused, 422).await;
+    assert!(error.fields.as_ref().is_some_and(|f| f.contains_key("facets")), "{error:?}");
+
+    let listed = page(&app, "facets=brand").await;
+    assert!(listed.get("facets").is_none(), "no index, no facets: {listed}");
+    assert_eq!(listed["total_is_exact"], true);
+}
+
+async fn suggestions(app: &TestApp, q: &str) -> Vec<(String, String)> {
+    let response = app.get(&format!("/api/v1/products/suggest?q={q}")).await;
+    assert_eq!(response.status(), 200, "{q}");
+    let body: Value = response.json().await.unwrap();
+    body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["text"].as_str().unwrap().to_owned(), s["kind"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn suggestions_complete_product_and_category_names_as_typed() {
+    let app = TestApp::spawn_indexed_shop().await;
+    let product = |name: &str| (name.to_owned(), "product".to_owned());
+    // A name that begins as typed first.
+    let kett = suggestions(&app, "kett").await;
+    assert_eq!(kett, [product("Kettlebell 16kg"), product("Electric Kettle")]);
+    let app_ = suggestions(&app, "appa").await;
+    assert_eq!(app_.first(), Some(&("Apparel".to_owned(), "category".to_owned())), "{app_:?}");
+    let two = suggestions(&app, "wireless+ea").await;
+    assert_eq!(two, [product("Wireless Earbuds")]);
+    assert!(suggestions(&app, "w").await.len() <= 8);
+    assert!(suggestions(&app, "").await.is_empty());
+    assert!(suggestions(&app, "zzzzqx").await.is_empty());
+
+    let long = "a".repeat(201);
+    let refused = app.get(&format!("/api/v1/products/suggest?q={long}")).await;
+    let error = crate::helpers::error_of(refused, 422).await;
+    assert!(error.fields.as_ref().is_some_and(|f| f.contains_key("q")), "{error:?}");
+
+    // Without the index, PostgreSQL completes product names.
+    let sql = app.spawn_sibling(|_| {}).await;
+    let kett = suggestions(&sql, "kett").await;
+    assert!(kett.iter().any(|(text, _)| text == "Electric Kettle"), "{kett:?}");
+}

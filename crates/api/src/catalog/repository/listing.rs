@@ -152,10 +152,14 @@ pub async fn visible_in_order(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<V
     Ok(rows)
 }
 
-/// How many visible products match `filter`.
+/// How many visible products match `filter`, counting no further than
+/// `cap` (a broad search matches most of the catalog; counting all of it
+/// costs more than the page).
 #[tracing::instrument(skip_all)]
-pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>) -> Result<i64> {
-    let total = filtered("", "count(*)", filter).build_query_scalar::<i64>().fetch_one(db).await?;
+pub async fn count(db: impl PgExecutor<'_>, filter: &ListFilter<'_>, cap: i64) -> Result<i64> {
+    let mut query = filtered("SELECT count(*) FROM (", "1", filter);
+    query.push(" LIMIT ").push_bind(cap).push(") AS matches");
+    let total = query.build_query_scalar::<i64>().fetch_one(db).await?;
     Ok(total)
 }
 
