@@ -106,3 +106,44 @@ test("a bad address is named field by field and nothing is ordered", async () =>
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("search suggests categories as well as products, and results narrow by where they are found and by price range", async () => {
+  const page = await newPage(chromium.current.browser);
+  await page.goto(BASE_URL);
+  const search = page.getByRole("combobox", { name: "Search products" });
+
+  // A category among the completions, opened with the keyboard.
+  await search.fill("kitch");
+  const kitchen = page.getByRole("option", { name: /^Kitchen\s*Category$/ });
+  await kitchen.waitFor();
+  assert.equal(await page.getByRole("option").first().textContent(), await kitchen.textContent());
+  await search.press("ArrowDown");
+  await search.press("Enter");
+  await page.getByRole("heading", { name: "Kitchen", level: 1 }).waitFor();
+
+  // The categories a search's results are in, with how many.
+  await search.fill("wireless");
+  await search.press("Enter");
+  await page.getByRole("heading", { name: "Results for “wireless”" }).waitFor();
+  const status = page.locator("#results");
+  const found = page.getByRole("navigation", { name: "Categories found" });
+  const where = found.getByRole("listitem").first();
+  await where.waitFor();
+  await accessible(page, "search results with the categories and price ranges found");
+  const [, name, count] = (await where.textContent()).match(/^(.+?)\s*\((\d+)\)$/);
+  await where.getByRole("link").click();
+  await page.getByRole("heading", { name, level: 1 }).waitFor();
+  await status.filter({ hasText: new RegExp(`^${count} products?$`) }).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get("q"), "wireless", "the search is kept");
+
+  // A price range, with the count it promised.
+  await page.goto(`${BASE_URL}/search?q=mat`);
+  const ranges = page.getByRole("navigation", { name: "Price ranges" });
+  const range = ranges.getByRole("listitem").first();
+  await range.waitFor();
+  const [, promised] = (await range.textContent()).match(/\((\d+)\)$/);
+  await range.getByRole("button").click();
+  await status.filter({ hasText: new RegExp(`^${promised} products?$`) }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, ok, type Schemas } from "../api/client";
 import { humanError } from "../lib/errors";
-import { parseAmount } from "../lib/money";
+import { formatMoney, parseAmount } from "../lib/money";
 import { Alert, Loading, useCategories } from "../ui/Layout";
 import { ProductGrid } from "./ProductCard";
 
@@ -38,6 +38,7 @@ export function Catalog() {
     min_price: min ? Number(min) : undefined,
     max_price: max ? Number(max) : undefined,
     in_stock: inStock ? true : undefined,
+    facets: "category,price",
   };
   const products = useQuery({
     queryKey: ["products", query],
@@ -57,6 +58,15 @@ export function Catalog() {
 
   const title = slug ? (category?.name ?? "Products") : q ? `Results for “${q}”` : "All products";
   const total = products.data?.total ?? 0;
+  const exact = products.data?.total_is_exact ?? true;
+  const facets = products.data?.facets;
+  // On a search, the categories its results are in.
+  const found = q && !slug
+    ? (facets?.category ?? []).flatMap((facet) => {
+        const c = categories.data?.items.find((c) => c.id === facet.value);
+        return c ? [{ slug: c.slug, name: c.name, count: facet.count }] : [];
+      })
+    : [];
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const subcategories = category
     ? (categories.data?.items ?? []).filter((c) => c.parent_id === category.id)
@@ -88,12 +98,18 @@ export function Catalog() {
           max={max}
           inStock={inStock}
           subcategories={subcategories}
+          found={found}
+          q={q}
+          prices={min || max ? [] : (facets?.price ?? [])}
+          currency={products.data?.items[0]?.price.currency ?? "usd"}
           onChange={update}
         />
         <section aria-labelledby="results" className="results">
           <div className="results-bar">
             <p id="results" role="status">
-              {products.isPending ? "Searching…" : `${total} ${total === 1 ? "product" : "products"}`}
+              {products.isPending
+                ? "Searching…"
+                : `${exact ? "" : "More than "}${total.toLocaleString()} ${total === 1 && exact ? "product" : "products"}`}
             </p>
             <label>
               Sort by{" "}
@@ -140,6 +156,10 @@ function Filters(props: {
   max: string | null;
   inStock: boolean;
   subcategories: Schemas["CategoryView"][];
+  found: { slug: string; name: string; count: number }[];
+  q: string;
+  prices: Schemas["PriceBucket"][];
+  currency: string;
   onChange(changes: Record<string, string | null>): void;
 }) {
   const show = (minor: string | null) => (minor ? String(Number(minor) / 100) : "");
@@ -178,6 +198,43 @@ function Filters(props: {
           </ul>
         </nav>
       )}
+      {props.found.length > 0 && (
+        <nav aria-label="Categories found">
+          <h2 className="small">Found in</h2>
+          <ul>
+            {props.found.map((c) => (
+              <li key={c.slug}>
+                <Link to={`/c/${c.slug}?q=${encodeURIComponent(props.q)}`}>{c.name}</Link>{" "}
+                <span className="muted">({c.count})</span>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      {props.prices.length > 1 && (
+        <nav aria-label="Price ranges">
+          <h2 className="small">Price range</h2>
+          <ul>
+            {props.prices.map((bucket) => (
+              <li key={bucket.min}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() =>
+                    props.onChange({
+                      min_price: bucket.min > 0 ? String(bucket.min) : null,
+                      max_price: bucket.max ? String(bucket.max - 1) : null,
+                    })
+                  }
+                >
+                  {priceRange(bucket, props.currency)}
+                </button>{" "}
+                <span className="muted">({bucket.count})</span>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
       <form onSubmit={apply}>
         <fieldset>
           <legend>Price</legend>
@@ -205,4 +262,12 @@ function Filters(props: {
       </label>
     </aside>
   );
+}
+
+/** A price bucket as a shopper reads it: "$25.00 to $50.00". */
+function priceRange(bucket: Schemas["PriceBucket"], currency: string): string {
+  const money = (amount: number) => formatMoney({ amount, currency });
+  if (!bucket.max) return `${money(bucket.min)} and up`;
+  if (bucket.min === 0) return `Under ${money(bucket.max)}`;
+  return `${money(bucket.min)} to ${money(bucket.max)}`;
 }

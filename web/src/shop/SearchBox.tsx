@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { api, ok } from "../api/client";
-import { formatMoney } from "../lib/money";
+import { useCategories } from "../ui/Layout";
 
 /** Waits until `value` has been still for `ms`. */
 export function useDebounced<T>(value: T, ms: number): T {
@@ -14,7 +14,8 @@ export function useDebounced<T>(value: T, ms: number): T {
   return settled;
 }
 
-/** The header's search: results as you type, Enter for all of them. */
+/** The header's search: completions as you type (categories, then
+ * products), Enter for every result. */
 export function SearchBox() {
   const [params] = useSearchParams();
   const [text, setText] = useState(params.get("q") ?? "");
@@ -24,14 +25,20 @@ export function SearchBox() {
   const id = useId();
   const q = useDebounced(text.trim(), 200);
 
+  const categories = useCategories();
   const results = useQuery({
     queryKey: ["suggest", q],
     enabled: q.length >= 2,
-    queryFn: () => ok(api.GET("/api/v1/products", { params: { query: { q, page_size: 6 } } })),
+    queryFn: () => ok(api.GET("/api/v1/products/suggest", { params: { query: { q } } })),
     staleTime: 60_000,
   });
-  const items = q.length >= 2 ? (results.data?.items ?? []) : [];
+  const items = q.length >= 2 ? (results.data?.suggestions ?? []) : [];
   const expanded = open && items.length > 0;
+  const target = (item: (typeof items)[number]) => {
+    if (item.kind === "product") return `/p/${item.id}`;
+    const slug = categories.data?.items.find((c) => c.id === item.id)?.slug;
+    return slug ? `/c/${slug}` : `/search?q=${encodeURIComponent(item.text)}`;
+  };
 
   const go = (to: string) => {
     setOpen(false);
@@ -41,7 +48,7 @@ export function SearchBox() {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const chosen = active >= 0 ? items[active] : undefined;
-    if (chosen) go(`/p/${chosen.id}`);
+    if (chosen) go(target(chosen));
     else if (text.trim()) go(`/search?q=${encodeURIComponent(text.trim())}`);
   };
   const keys = (event: KeyboardEvent) => {
@@ -85,19 +92,19 @@ export function SearchBox() {
       />
       <button type="submit">Search</button>
       <ul id={`${id}-list`} role="listbox" aria-label="Suggestions" className="suggestions" hidden={!expanded}>
-        {items.map((product, index) => (
+        {items.map((item, index) => (
           <li
-            key={product.id}
+            key={`${item.kind}-${item.id}`}
             id={`${id}-${index}`}
             role="option"
             aria-selected={index === active}
             onMouseDown={(e) => {
               e.preventDefault();
-              go(`/p/${product.id}`);
+              go(target(item));
             }}
           >
-            <span>{product.name}</span>
-            <span className="muted">{formatMoney(product.price)}</span>
+            <span>{item.text}</span>
+            {item.kind === "category" && <span className="muted">Category</span>}
           </li>
         ))}
       </ul>
