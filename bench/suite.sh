@@ -193,7 +193,7 @@ wrk_run http://127.0.0.1:18080 search > "$work/search-load.txt" &
 load_pid=$!
 read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 detail)"
 wait "$load_pid"
-read -r load_rate _ _ _ < "$work/search-load.txt"
+load_rate=$(cut -d" " -f1 "$work/search-load.txt")
 record "product detail beside $load_rate searches/s" "$r" "$p50" "$p99" "$e" "product detail alone" "$detail_alone"
 read -r r p50 p99 e <<< "$("$bin/gokart-bench" cart --seconds "$seconds" | bench_line)"
 record "cart add" "$r" "$p50" "$p99" "$e" "bare axum hello" "$ceiling_hello"

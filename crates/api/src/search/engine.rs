@@ -38,8 +38,10 @@ const PLAIN: &str = "gokart_plain";
 pub const WINDOW: usize = 10_000;
 /// Between an option's name and value in its facet.
 const OPTION_SEP: char = '\u{1f}';
-/// The writer's memory (tantivy's minimum is 15 MB per thread).
-const WRITER_MEMORY: usize = 50_000_000;
+/// The writer's memory (tantivy's minimum is 15 MB per thread): what it
+/// buffers before writing a segment, and the most that building holds
+/// beyond the index itself.
+const WRITER_MEMORY: usize = 20_000_000;
 
 /// A product as the index holds it.
 #[derive(Debug, Clone, Default)]
@@ -179,6 +181,7 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     names: RwLock<Names>,
+    analyzers: (TextAnalyzer, TextAnalyzer),
 }
 
 /// A completion of what a shopper is typing.
@@ -205,8 +208,11 @@ struct Names {
 pub const SUGGESTIONS: usize = 8;
 /// Most categories among them.
 const CATEGORY_SUGGESTIONS: usize = 3;
-/// Name words looked at per completion request.
-const SUGGEST_SCAN: usize = 4_000;
+/// Products ranked per completion request: the first whose names hold a
+/// word beginning as typed (and every earlier word), in word order.
+const SUGGEST_CANDIDATES: usize = 256;
+/// Products looked at per completion request, at most.
+const SUGGEST_SCAN: usize = 20_000;
 
 impl Names {
     fn words_of(name: &str) -> Vec<String> {
@@ -261,14 +267,21 @@ impl Names {
         }
         let mut candidates: Vec<(&str, Uuid)> = Vec::new();
         let mut scanned = 0;
-        for (word, ids) in
+        let typed = text.trim();
+        let begins = |name: &str| {
+            name.get(..typed.len()).is_some_and(|start| start.eq_ignore_ascii_case(typed))
+        };
+        'words: for (word, ids) in
             self.words.range::<str, _>((Bound::Included(last.as_str()), Bound::Unbounded))
         {
-            if !word.starts_with(last.as_str()) || scanned >= SUGGEST_SCAN {
+            if !word.starts_with(last.as_str()) {
                 break;
             }
             for id in ids {
                 scanned += 1;
+                if candidates.len() >= SUGGEST_CANDIDATES || scanned > SUGGEST_SCAN {
+                    break 'words;
+                }
                 if required.as_ref().is_none_or(|required| required.contains(id))
                     && let Some(name) = self.products.get(id)
                 {
@@ -277,9 +290,8 @@ impl Names {
             }
         }
         // The names that begin as typed first, then the shortest.
-        let typed = text.trim().to_lowercase();
-        candidates.sort_by_cached_key(|(name, id)| {
-            (!name.to_lowercase().starts_with(&typed), name.len(), name.to_string(), *id)
+        candidates.sort_unstable_by(|a, b| {
+            (!begins(a.0), a.0.len(), a.0, a.1).cmp(&(!begins(b.0), b.0.len(), b.0, b.1))
         });
         let mut seen = HashSet::new();
         for (name, id) in candidates {
@@ -336,7 +348,7 @@ impl SearchIndex {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzer)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                    .set_index_option(IndexRecordOption::WithFreqs),
             )
         };
         let fields = Fields {
@@ -366,6 +378,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             names: RwLock::new(Names::default()),
+            analyzers: (english(), plain()),
         })
     }
 
@@ -450,12 +463,38 @@ impl SearchIndex {
 
     /// Empties the index and fills it with `products`.
     pub fn replace_all(&self, products: &[ProductDoc]) -> tantivy::Result<()> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        sender
+            .try_send(Some(products.to_vec()))
+            .map_err(|_| tantivy::TantivyError::SystemError("cannot queue products".into()))?;
+        drop(sender);
+        self.replace_from(receiver).map(|_| ())
+    }
+
+    /// Empties the index and fills it with the batches `batches` brings,
+    /// as they come (searches see the old index until the last one); a
+    /// `None` batch abandons the rebuild and keeps the old index. Answers
+    /// how many products were indexed.
+    pub fn replace_from(
+        &self,
+        mut batches: tokio::sync::mpsc::Receiver<Option<Vec<ProductDoc>>>,
+    ) -> tantivy::Result<u64> {
         let mut writer = self.writer.lock().map_err(|_| poisoned())?;
         writer.delete_all_documents()?;
         let mut fresh = Names::default();
-        for product in products {
-            writer.add_document(self.document(product))?;
-            fresh.insert(product.id, &product.name);
+        let mut count = 0;
+        while let Some(batch) = batches.blocking_recv() {
+            let Some(products) = batch else {
+                writer.rollback()?;
+                return Err(tantivy::TantivyError::SystemError(
+                    "the products could not be read; the index is unchanged".to_owned(),
+                ));
+            };
+            for product in &products {
+                writer.add_document(self.document(product))?;
+                fresh.insert(product.id, &product.name);
+                count += 1;
+            }
         }
         writer.commit()?;
         let mut names = self.names.write().map_err(|_| poisoned())?;
@@ -463,7 +502,8 @@ impl SearchIndex {
         *names = fresh;
         drop(names);
         drop(writer);
-        self.reader.reload()
+        self.reader.reload()?;
+        Ok(count)
     }
 
     /// The categories completions may name: id and name.
@@ -497,8 +537,7 @@ impl SearchIndex {
     /// match, the last also as a prefix; or the text is a SKU.
     fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
         let f = &self.fields;
-        let mut english = english();
-        let mut plain = plain();
+        let (mut english, mut plain) = self.analyzers.clone();
         let words = tokens(&mut plain, text);
         let last = words.len().checked_sub(1)?;
         let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();

@@ -153,7 +153,19 @@ pub async fn changes(
     Ok(latest)
 }
 
-/// PostgreSQL's clock, which stamps every change.
-pub async fn now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>> {
-    Ok(sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(db).await?)
+/// The moment from which changes may still appear: every change is stamped
+/// with the start of its transaction, so one not yet committed began no
+/// earlier than the oldest transaction open now (in this database, any
+/// role's that this one may see), and a change committed by now is stamped
+/// before now. `margin` is taken off both.
+pub async fn horizon(db: impl PgExecutor<'_>, margin: chrono::TimeDelta) -> Result<DateTime<Utc>> {
+    let horizon: DateTime<Utc> = sqlx::query_scalar(
+        "SELECT least(clock_timestamp(),
+                      (SELECT min(xact_start) FROM pg_stat_activity
+                       WHERE datname = current_database() AND pid <> pg_backend_pid()
+                         AND xact_start IS NOT NULL))",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(horizon - margin)
 }

@@ -5,8 +5,9 @@
 //! answers searches from PostgreSQL until it is ready. Then it follows the
 //! catalog: `NOTIFY gokart_catalog` (sent by triggers on admin writes and
 //! when a variant's stock crosses zero) wakes it at once, and a poll every
-//! half second re-reads the changes of the last minute, so a missed
-//! notification only delays a change, never loses it.
+//! half second re-reads the changes since the oldest transaction still open
+//! began ([`feed::horizon`]), so a missed notification only delays a
+//! change, and a transaction that commits long after it began is not lost.
 
 pub mod engine;
 pub mod feed;
@@ -32,10 +33,10 @@ pub const CHANNEL: &str = "gokart_catalog";
 pub const REBUILD: &str = "rebuild";
 /// How often the index re-reads recent changes without a notification.
 const POLL: Duration = Duration::from_millis(500);
-/// How far back each read goes: a change is stamped when its transaction
-/// began, so one that commits later than this after beginning is missed
-/// until the next rebuild.
-const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// How far before the oldest open transaction each read begins (changes are
+/// stamped by the database's clock; this covers the time between reading
+/// the horizon and the changes).
+const MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 /// Products read from PostgreSQL per statement while building.
 const BATCH: i64 = 5_000;
 
@@ -134,22 +135,43 @@ async fn wait(listener: &mut Option<PgListener>) -> bool {
 /// must be read from.
 async fn build(db: &PgPool, index: &Arc<SearchIndex>) -> Result<DateTime<Utc>> {
     let started = Instant::now();
-    let since = feed::now(db).await? - OVERLAP;
+    let since = feed::horizon(db, MARGIN).await?;
     let categories = Categories::load(db).await?;
-    let mut documents = Vec::new();
-    let mut after = Uuid::nil();
-    loop {
-        let batch = feed::batch(db, &categories, after, BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        documents.extend(batch);
-    }
-    let count = documents.len();
     index.set_categories(categories.names());
-    let index = index.clone();
-    blocking(move || index.replace_all(&documents)).await?;
-    tracing::info!(products = count, ms = started.elapsed().as_millis(), "search index built");
+    // Batches go to the index as they are read, so building holds one batch
+    // and the writer's buffer, not the whole catalog.
+    let (sender, batches) = tokio::sync::mpsc::channel(2);
+    let writer = index.clone();
+    let indexing = tokio::task::spawn_blocking(move || writer.replace_from(batches));
+    let read = async {
+        let mut after = Uuid::nil();
+        loop {
+            let batch = feed::batch(db, &categories, after, BATCH).await?;
+            let Some(last) = batch.last() else { return Ok(()) };
+            after = last.id;
+            if sender.send(Some(batch)).await.is_err() {
+                return Ok(());
+            }
+        }
+    };
+    let read: Result<()> = read.await;
+    if read.is_err() {
+        // The index keeps what it had.
+        let _ = sender.send(None).await;
+    }
+    drop(sender);
+    let indexed = match indexing.await {
+        Ok(Ok(count)) => count,
+        Ok(Err(err)) => return Err(read.err().unwrap_or_else(|| search_error(&err))),
+        Err(err) => return Err(Error::Internal(anyhow::anyhow!("search index task: {err}"))),
+    };
+    read?;
+    tracing::info!(products = indexed, ms = started.elapsed().as_millis(), "search index built");
     Ok(since)
+}
+
+fn search_error(err: &tantivy::TantivyError) -> Error {
+    Error::Internal(anyhow::anyhow!("search index: {err}"))
 }
 
 /// Keeps the index in step with the catalog.
@@ -179,7 +201,7 @@ impl Follower {
     /// Applies the changes since `since` not yet applied; answers where the
     /// next read starts.
     async fn catch_up(&mut self, since: DateTime<Utc>) -> Result<DateTime<Utc>> {
-        let next = feed::now(&self.db).await? - OVERLAP;
+        let next = feed::horizon(&self.db, MARGIN).await?;
         let changes = feed::changes(&self.db, since).await?;
         let fresh: Vec<Uuid> = changes
             .iter()
@@ -210,7 +232,7 @@ pub async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     match tokio::task::spawn_blocking(work).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(Error::Internal(anyhow::anyhow!("search index: {err}"))),
+        Ok(Err(err)) => Err(search_error(&err)),
         Err(err) => Err(Error::Internal(anyhow::anyhow!("search index task: {err}"))),
     }
 }
