@@ -7,7 +7,7 @@ use gokart_edge::http::TraceId;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &str| {
-    // Nine values separated by '&'; a missing one is absent.
+    // Eleven values separated by '&'; a missing one is absent.
     let mut values = input.split('&').map(|v| (!v.is_empty()).then_some(v));
     let mut next = || values.next().flatten();
     let raw = RawProductQuery {
@@ -20,6 +20,8 @@ fuzz_target!(|input: &str| {
         page: next(),
         page_size: next(),
         limit: next(),
+        brand: next(),
+        options: next(),
     };
     if let Ok(query) = ProductQuery::parse(raw) {
         assert!((1..=PageRequest::MAX_PAGE).contains(&query.page.page));
@@ -27,6 +29,7 @@ fuzz_target!(|input: &str| {
         if let (Some(min), Some(max)) = (query.min_price, query.max_price) {
             assert!(0 <= min && min <= max);
         }
+        assert!(query.options.len() <= gokart_domain::MAX_OPTION_FILTERS);
     }
     if let Ok(Some(terms)) = SearchTerms::parse(input) {
         for word in terms.prefix_query.split(" & ") {

@@ -180,6 +180,10 @@ pub struct RawProductQuery<'a> {
     pub page_size: Option<&'a str>,
     /// Page size, as clients of the Go original call it.
     pub limit: Option<&'a str>,
+    /// Brand, exactly as products carry it.
+    pub brand: Option<&'a str>,
+    /// Option values, `Name:Value` separated by commas.
+    pub options: Option<&'a str>,
 }
 
 /// A validated product list request.
@@ -195,6 +199,11 @@ pub struct ProductQuery {
     pub max_price: Option<i64>,
     /// Stock filter.
     pub in_stock: Option<bool>,
+    /// Only this brand.
+    pub brand: Option<String>,
+    /// Only products offering each of these option values (option name,
+    /// value).
+    pub options: Vec<(String, String)>,
     /// Effective order (relevance without a search becomes newest).
     pub sort: ProductSort,
     /// Which page.
@@ -225,6 +234,14 @@ impl ProductQuery {
         {
             violations.add("min_price", "must not exceed max_price");
         }
+        let brand = raw
+            .brand
+            .and_then(|b| violations.check("brand", optional_text(b, 200)))
+            .filter(|b| !b.is_empty());
+        let options = raw
+            .options
+            .and_then(|o| violations.check("options", parse_option_values(o)))
+            .unwrap_or_default();
         let in_stock = match raw.in_stock.map(str::trim).filter(|v| !v.is_empty()) {
             None => None,
             Some("true" | "1") => Some(true),
@@ -259,8 +276,42 @@ impl ProductQuery {
             (None | Some(ProductSort::Relevance), None) => ProductSort::Newest,
             (Some(sort), _) => sort,
         };
-        Ok(ProductQuery { search, category, min_price, max_price, in_stock, sort, page })
+        Ok(ProductQuery {
+            search,
+            category,
+            min_price,
+            max_price,
+            in_stock,
+            brand,
+            options,
+            sort,
+            page,
+        })
     }
+}
+
+/// The most option values a list may ask for (a product has three options
+/// at most; more could match nothing).
+pub const MAX_OPTION_FILTERS: usize = 3;
+
+/// `Color:Navy,Size:M`: pairs of an option's name and a value.
+fn parse_option_values(text: &str) -> Result<Vec<(String, String)>, Invalid> {
+    optional_text(text, 200)?;
+    let mut pairs = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = pair
+            .split_once(':')
+            .map(|(n, v)| (n.trim(), v.trim()))
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+            .ok_or_else(|| Invalid::new("must be option values as Name:Value, comma-separated"))?;
+        let name = optional_text(name, 50)?;
+        let value = optional_text(value, 100)?;
+        pairs.push((name, value));
+    }
+    if pairs.len() > MAX_OPTION_FILTERS {
+        return Err(Invalid::new("must name at most 3 option values"));
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ pub mod variants;
 
 pub use address::{Address, RawAddress};
 pub use catalog::{
-    MAX_PRICE, MAX_STOCK, ProductQuery, ProductSort, RawProductQuery, SearchTerms, Sku, Slug,
+    MAX_OPTION_FILTERS, MAX_PRICE, MAX_STOCK, ProductQuery, ProductSort, RawProductQuery,
+    SearchTerms, Sku, Slug,
 };
 pub use identity::{Email, NewPassword, PersonName, Role};
 pub use money::{Currency, Money, MoneyError};

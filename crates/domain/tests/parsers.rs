@@ -31,12 +31,13 @@ proptest! {
     fn any_query_parses_or_names_its_bad_fields(
         q in value(), category in value(), min_price in value(), max_price in value(),
         in_stock in value(), sort in value(), page in value(), page_size in value(),
-        limit in value(),
+        limit in value(), brand in value(), options in value(),
     ) {
         let raw = RawProductQuery {
             q: q.as_deref(), category: category.as_deref(), min_price: min_price.as_deref(),
             max_price: max_price.as_deref(), in_stock: in_stock.as_deref(), sort: sort.as_deref(),
             page: page.as_deref(), page_size: page_size.as_deref(), limit: limit.as_deref(),
+            brand: brand.as_deref(), options: options.as_deref(),
         };
         match ProductQuery::parse(raw) {
             Ok(query) => {
@@ -48,7 +49,7 @@ proptest! {
             }
             Err(violations) => {
                 let known = ["q", "category", "min_price", "max_price", "in_stock", "sort",
-                             "page", "page_size", "limit"];
+                             "page", "page_size", "limit", "brand", "options"];
                 let fields = violations.fields();
                 prop_assert!(!fields.is_empty());
                 for field in fields.keys() {

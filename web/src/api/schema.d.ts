@@ -9630,6 +9630,14 @@ export interface operations {
                 page_size?: number;
                 /** @description Synonym of `page_size` (which wins when both are given). */
                 limit?: number;
+                /** @description Only this brand, as products carry it (the `brand` facet's values). */
+                brand?: components["schemas"]["OptionalText200"];
+                /**
+                 * @description Only products offering these option values, `Name:Value`
+                 *     comma-separated, at most 3 (`Color:Navy,Size:M`; the `options`
+                 *     facet's values).
+                 */
+                options?: components["schemas"]["OptionalText200"];
                 /**
                  * @description Facets to count over every match, comma-separated: any of
                  *     `category`, `brand`, `price`, `options`.

@@ -285,6 +285,14 @@ pub struct ProductListParams {
     /// Synonym of `page_size` (which wins when both are given).
     #[param(value_type = u32, required = false, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// Only this brand, as products carry it (the `brand` facet's values).
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
+    pub brand: Option<String>,
+    /// Only products offering these option values, `Name:Value`
+    /// comma-separated, at most 3 (`Color:Navy,Size:M`; the `options`
+    /// facet's values).
+    #[param(value_type = schemas::OptionalText<200>, required = false)]
+    pub options: Option<String>,
     /// Facets to count over every match, comma-separated: any of
     /// `category`, `brand`, `price`, `options`.
     #[param(value_type = schemas::OptionalText<200>, required = false)]
@@ -343,6 +351,8 @@ pub async fn list_products(
         page: params.page.as_deref(),
         page_size: params.page_size.as_deref(),
         limit: params.limit.as_deref(),
+        brand: params.brand.as_deref(),
+        options: params.options.as_deref(),
     })?;
     let facets = facet_names(params.facets.as_deref())?;
     let listing = service::list_products(&state, &query, facets).await?;

@@ -63,6 +63,8 @@ pub async fn list_products(
                 min_price: query.min_price,
                 max_price: query.max_price,
                 in_stock: query.in_stock,
+                brand: query.brand.clone(),
+                options: query.options.clone(),
                 sort: query.sort,
                 limit: usize::try_from(limit).unwrap_or(1),
                 offset: usize::try_from(offset).unwrap_or(0),
@@ -80,6 +82,8 @@ pub async fn list_products(
                 min_price: query.min_price,
                 max_price: query.max_price,
                 in_stock: query.in_stock,
+                brand: query.brand.as_deref(),
+                options: &query.options,
             };
             let (rows, total, exact) = sql_page(state, filter, query).await?;
             (rows, total, exact, None)
@@ -133,6 +137,8 @@ pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Sugges
         min_price: None,
         max_price: None,
         in_stock: None,
+        brand: None,
+        options: &[],
     };
     let limit = i64::try_from(SUGGESTIONS).unwrap_or(8);
     let rows = repository::list(&state.db, &filter, ProductSort::Relevance, limit, 0).await?;

@@ -83,6 +83,10 @@ pub struct SearchRequest {
     pub max_price: Option<i64>,
     /// In stock, or out of stock.
     pub in_stock: Option<bool>,
+    /// Only this brand.
+    pub brand: Option<String>,
+    /// Only products offering each of these (option name, value).
+    pub options: Vec<(String, String)>,
     /// Order.
     pub sort: ProductSort,
     /// Page size (at least 1).
@@ -630,6 +634,17 @@ impl SearchIndex {
             );
             clauses.push((Occur::Must, Box::new(term)));
         }
+        let facet = |path: [&str; 2]| -> Box<dyn Query> {
+            let term = Term::from_facet(f.facets, &Facet::from_path(path));
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        };
+        if let Some(brand) = &request.brand {
+            clauses.push((Occur::Must, facet(["brand", brand])));
+        }
+        for (name, value) in &request.options {
+            let pair = format!("{name}{OPTION_SEP}{value}");
+            clauses.push((Occur::Must, facet(["option", &pair])));
+        }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
@@ -799,6 +814,8 @@ mod tests {
             min_price: None,
             max_price: None,
             in_stock: None,
+            brand: None,
+            options: Vec::new(),
             sort: ProductSort::Relevance,
             limit: 10,
             offset: 0,
@@ -842,6 +859,11 @@ mod tests {
         let kitchen = vec![Uuid::from_u128(1000 + "Kitchen".len() as u128)];
         let in_kitchen = SearchRequest { category_ids: Some(kitchen), ..request(Some("k")) };
         assert_eq!(index.search(&in_kitchen).unwrap().total, 2);
+        let brand = SearchRequest { brand: Some("Kurogane".to_owned()), ..request(None) };
+        assert_eq!(ids(index.search(&brand).unwrap()), [3]);
+        let navy = vec![("Color".to_owned(), "Navy".to_owned())];
+        let navy = SearchRequest { options: navy, ..request(None) };
+        assert_eq!(ids(index.search(&navy).unwrap()), [5]);
         let page = SearchRequest { limit: 2, offset: 2, ..request(None) };
         let page = index.search(&page).unwrap();
         assert_eq!((ids(page.clone()), page.total), (vec![3, 2], 5));

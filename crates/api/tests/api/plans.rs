@@ -33,6 +33,8 @@ async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_product
         min_price: None,
         max_price: None,
         in_stock: None,
+        brand: None,
+        options: &[],
     };
     let cases = [
         ("newest", ListFilter { ..all.clone() }, ProductSort::Newest),

@@ -161,6 +161,10 @@ async fn the_engine_agrees_with_postgres_on_every_filter_and_sort() {
         "q=wireless",
         "q=mat&sort=price_desc",
         "q=organic+cotton+tee&category=apparel",
+        "brand=Threadwell",
+        "options=Color:Navy",
+        "category=apparel&options=Size:M,Color:Black&sort=price_asc",
+        "q=tee&brand=Threadwell&options=Size:XL",
     ] {
         let (engine_total, engine_items) = all(&engine, query).await;
         let (sql_total, sql_items) = all(&sql, query).await;
@@ -265,6 +269,15 @@ async fn an_unknown_facet_is_refused_by_name_and_postgres_answers_without_facets
     let refused = app.get("/api/v1/products?facets=brand,colour").await;
     let error = crate::helpers::error_of(refused, 422).await;
     assert!(error.fields.as_ref().is_some_and(|f| f.contains_key("facets")), "{error:?}");
+
+    for bad in ["options=Color", "options=:Navy", "options=A:1,B:2,C:3,D:4"] {
+        let refused = app.get(&format!("/api/v1/products?{bad}")).await;
+        let error = crate::helpers::error_of(refused, 422).await;
+        assert!(
+            error.fields.as_ref().is_some_and(|f| f.contains_key("options")),
+            "{bad}: {error:?}"
+        );
+    }
 
     let listed = page(&app, "facets=brand").await;
     assert!(listed.get("facets").is_none(), "no index, no facets: {listed}");

@@ -30,6 +30,11 @@ pub struct ListFilter<'a> {
     pub max_price: Option<i64>,
     /// `true`: in stock; `false`: out of stock.
     pub in_stock: Option<bool>,
+    /// Only this brand.
+    pub brand: Option<&'a str>,
+    /// Only products with a variant on sale offering each of these
+    /// (option name, value).
+    pub options: &'a [(String, String)],
 }
 
 /// `[prefix] SELECT <what> FROM products WHERE <visible and filters>`, with
@@ -77,6 +82,18 @@ fn filtered<'a>(prefix: &str, what: &str, filter: &ListFilter<'a>) -> QueryBuild
             query.push(" AND v.price_amount <= ").push_bind(max);
         }
         query.push(")");
+    }
+    if let Some(brand) = filter.brand {
+        query.push(" AND brand = ").push_bind(brand);
+    }
+    for (name, value) in filter.options {
+        query.push(
+            " AND EXISTS (SELECT 1 FROM product_options o JOIN product_variants v \
+             ON v.product_id = o.product_id WHERE o.product_id = products.id \
+             AND v.is_active AND v.deleted_at IS NULL AND o.name = ",
+        );
+        query.push_bind(name.as_str()).push(" AND v.option_values[o.position + 1] = ");
+        query.push_bind(value.as_str()).push(")");
     }
     // In stock: some variant on sale has units.
     if let Some(in_stock) = filter.in_stock {
