@@ -107,7 +107,7 @@ test("a bad address is named field by field and nothing is ordered", async () =>
   await page.context().close();
 });
 
-test("search suggests categories as well as products, and results narrow by where they are found and by price range", async () => {
+test("search suggests categories as well as products, and results narrow by where they are found, by brand and by price range", async () => {
   const page = await newPage(chromium.current.browser);
   await page.goto(BASE_URL);
   const search = page.getByRole("combobox", { name: "Search products" });
@@ -138,6 +138,17 @@ test("search suggests categories as well as products, and results narrow by wher
 
   // A price range, with the count it promised.
   await page.goto(`${BASE_URL}/search?q=mat`);
+  // A brand, with the count it promised, and back to every brand.
+  const brands = page.getByRole("navigation", { name: "Brands" });
+  const brandItem = brands.getByRole("listitem").first();
+  await brandItem.waitFor();
+  const [, brandName, brandCount] = (await brandItem.textContent()).match(/^(.+?)\s*\((\d+)\)$/);
+  await brandItem.getByRole("button").click();
+  await status.filter({ hasText: new RegExp(`^${brandCount} products?$`) }).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get("brand"), brandName);
+  await brands.getByRole("button", { name: "Any brand" }).click();
+  await brands.getByRole("listitem").first().waitFor();
+
   const ranges = page.getByRole("navigation", { name: "Price ranges" });
   const range = ranges.getByRole("listitem").first();
   await range.waitFor();

@@ -28,6 +28,7 @@ export function Catalog() {
   const min = params.get("min_price");
   const max = params.get("max_price");
   const inStock = params.get("in_stock") === "true";
+  const brand = params.get("brand");
 
   const query = {
     q: q || undefined,
@@ -38,7 +39,8 @@ export function Catalog() {
     min_price: min ? Number(min) : undefined,
     max_price: max ? Number(max) : undefined,
     in_stock: inStock ? true : undefined,
-    facets: "category,price",
+    brand: brand ?? undefined,
+    facets: "category,price,brand",
   };
   const products = useQuery({
     queryKey: ["products", query],
@@ -99,6 +101,8 @@ export function Catalog() {
           inStock={inStock}
           subcategories={subcategories}
           found={found}
+          brand={brand}
+          brands={facets?.brand ?? []}
           q={q}
           prices={min || max ? [] : (facets?.price ?? [])}
           currency={products.data?.items[0]?.price.currency ?? "usd"}
@@ -157,6 +161,8 @@ function Filters(props: {
   inStock: boolean;
   subcategories: Schemas["CategoryView"][];
   found: { slug: string; name: string; count: number }[];
+  brand: string | null;
+  brands: Schemas["ValueCount"][];
   q: string;
   prices: Schemas["PriceBucket"][];
   currency: string;
@@ -209,6 +215,30 @@ function Filters(props: {
               </li>
             ))}
           </ul>
+        </nav>
+      )}
+      {(props.brand || props.brands.length > 1) && (
+        <nav aria-label="Brands">
+          <h2 className="small">Brand</h2>
+          {props.brand ? (
+            <p>
+              {props.brand}{" "}
+              <button type="button" className="link" onClick={() => props.onChange({ brand: null })}>
+                Any brand
+              </button>
+            </p>
+          ) : (
+            <ul>
+              {props.brands.map((b) => (
+                <li key={b.value}>
+                  <button type="button" className="link" onClick={() => props.onChange({ brand: b.value })}>
+                    {b.value}
+                  </button>{" "}
+                  <span className="muted">({b.count})</span>
+                </li>
+              ))}
+            </ul>
+          )}
         </nav>
       )}
       {props.prices.length > 1 && (
