@@ -131,15 +131,7 @@ pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Sugges
     if let Some(index) = state.search.ready() {
         return Ok(index.suggest(&terms.text));
     }
-    let filter = ListFilter {
-        search: Some((terms, Matching::FullText)),
-        category_ids: None,
-        min_price: None,
-        max_price: None,
-        in_stock: None,
-        brand: None,
-        options: &[],
-    };
+    let filter = ListFilter { search: Some((terms, Matching::FullText)), ..ListFilter::default() };
     let limit = i64::try_from(SUGGESTIONS).unwrap_or(8);
     let rows = repository::list(&state.db, &filter, ProductSort::Relevance, limit, 0).await?;
     Ok(rows

@@ -180,7 +180,6 @@ fn weighted(fields: &Fields) -> [(Field, f32); 5] {
 
 /// The search index.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -377,7 +376,6 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
-            index,
             reader,
             writer: Mutex::new(writer),
             fields,
@@ -466,6 +464,7 @@ impl SearchIndex {
     }
 
     /// Empties the index and fills it with `products`.
+    #[cfg(test)]
     pub fn replace_all(&self, products: &[ProductDoc]) -> tantivy::Result<()> {
         let (sender, receiver) = tokio::sync::mpsc::channel(1);
         sender
@@ -699,11 +698,6 @@ impl SearchIndex {
             }
         }
         Ok(ids)
-    }
-
-    /// The index itself, for statistics.
-    pub fn index(&self) -> &Index {
-        &self.index
     }
 }
 

@@ -27,15 +27,7 @@ async fn list_detail_category_price_and_search_plans_use_indexes_at_100k_product
             .unwrap();
     let kett = SearchTerms::parse("kett").unwrap().unwrap();
     let typo = SearchTerms::parse("binoculers").unwrap().unwrap();
-    let all = ListFilter {
-        search: None,
-        category_ids: None,
-        min_price: None,
-        max_price: None,
-        in_stock: None,
-        brand: None,
-        options: &[],
-    };
+    let all = ListFilter::default();
     let cases = [
         ("newest", ListFilter { ..all.clone() }, ProductSort::Newest),
         (

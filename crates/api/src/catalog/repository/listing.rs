@@ -18,7 +18,7 @@ pub enum Matching {
 }
 
 /// A product list request with the category resolved to an id.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ListFilter<'a> {
     /// Search terms and how to match them.
     pub search: Option<(&'a SearchTerms, Matching)>,
