@@ -3,7 +3,7 @@
 //! then brand and category, then option values, then description), English
 //! stemming and stop words; the last word also as a prefix (search as you
 //! type); a word of five letters or more also with one typo, nine or more
-//! with two; an exact SKU first. Filters and sorts run inside the index.
+//! with two, where it is found nowhere as typed; an exact SKU first. Filters and sorts run inside the index.
 //! Everything here blocks: callers run it on the blocking pool.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,8 +17,8 @@ use tantivy::query::{
     TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions, Value,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -36,6 +36,9 @@ const PLAIN: &str = "gokart_plain";
 /// The deepest result the index pages to (`offset + limit`); totals up to
 /// it are exact. Deeper pages are read from PostgreSQL.
 pub const WINDOW: usize = 10_000;
+/// The fast fields holding a product's id, its high and low 64 bits.
+const ID_HIGH: &str = "id_high";
+const ID_LOW: &str = "id_low";
 /// Between an option's name and value in its facet.
 const OPTION_SEP: char = '\u{1f}';
 /// The writer's memory (tantivy's minimum is 15 MB per thread): what it
@@ -152,6 +155,8 @@ pub struct Hits {
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
+    id_high: Field,
+    id_low: Field,
     name: Field,
     brand: Field,
     category: Field,
@@ -355,7 +360,9 @@ impl SearchIndex {
             )
         };
         let fields = Fields {
-            id: builder.add_text_field("id", STRING | STORED),
+            id: builder.add_text_field("id", STRING),
+            id_high: builder.add_u64_field(ID_HIGH, FAST),
+            id_low: builder.add_u64_field(ID_LOW, FAST),
             name: builder.add_text_field("name", text(ENGLISH)),
             brand: builder.add_text_field("brand", text(ENGLISH)),
             category: builder.add_text_field("category", text(ENGLISH)),
@@ -398,6 +405,9 @@ impl SearchIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, product.id.to_string());
+        let (high, low) = product.id.as_u64_pair();
+        doc.add_u64(f.id_high, high);
+        doc.add_u64(f.id_low, low);
         doc.add_text(f.name, &product.name);
         doc.add_text(f.brand, &product.brand);
         doc.add_text(f.description, &product.description);
@@ -538,7 +548,7 @@ impl SearchIndex {
 
     /// What a shopper's text asks for: every word (stop words aside) must
     /// match, the last also as a prefix; or the text is a SKU.
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    fn text_query(&self, searcher: &Searcher, text: &str) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let (mut english, mut plain) = self.analyzers.clone();
         let words = tokens(&mut plain, text);
@@ -564,7 +574,9 @@ impl SearchIndex {
                 _ => 2,
             };
             let term = Term::from_field_text(f.words, word);
-            if typos > 0 {
+            // Typos are forgiven only where the word as typed is found
+            // nowhere: a word spelled right never brings in look-alikes.
+            if typos > 0 && !self.found(searcher, word, &stems, n == last) {
                 // A slip in the word as typed, or in its stem against a
                 // name's ("knives" is "knive", a letter from "knife").
                 let typed = FuzzyTermQuery::new(term.clone(), typos, true);
@@ -600,11 +612,33 @@ impl SearchIndex {
         ])))
     }
 
+    /// Whether `word` (or one of its `stems`) is in the index as typed: a
+    /// whole word, or, when it is the `last` typed, the start of one.
+    fn found(&self, searcher: &Searcher, word: &str, stems: &[String], last: bool) -> bool {
+        let f = &self.fields;
+        let held = |term: Term| searcher.doc_freq(&term).is_ok_and(|count| count > 0);
+        if held(Term::from_field_text(f.words, word))
+            || stems.iter().any(|stem| {
+                weighted(f).iter().any(|(field, _)| held(Term::from_field_text(*field, stem)))
+            })
+        {
+            return true;
+        }
+        last && searcher.segment_readers().iter().any(|segment| {
+            segment.inverted_index(f.words).is_ok_and(|index| {
+                index.terms().range().ge(word).into_stream().is_ok_and(|mut terms| {
+                    terms.advance() && terms.key().starts_with(word.as_bytes())
+                })
+            })
+        })
+    }
+
     /// The products matching `request`, a page of them in its order.
     pub fn search(&self, request: &SearchRequest) -> tantivy::Result<Hits> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text = request.text.as_deref().and_then(|text| self.text_query(text));
+        let searcher = self.reader.searcher();
+        let text = request.text.as_deref().and_then(|text| self.text_query(&searcher, text));
         let searching = text.is_some();
         match text {
             Some(query) => clauses.push((Occur::Must, query)),
@@ -645,7 +679,6 @@ impl SearchIndex {
             clauses.push((Occur::Must, facet(["option", &pair])));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
         let facets = (!request.facets.none()).then(|| {
             let mut collector = FacetCollector::for_field("facets");
@@ -685,16 +718,16 @@ impl SearchIndex {
         Ok(Hits { ids: self.ids(&searcher, &addresses)?, total, facets })
     }
 
+    /// The ids of the products at `addresses`, from their fast fields
+    /// (the index stores no documents).
     fn ids(&self, searcher: &Searcher, addresses: &[DocAddress]) -> tantivy::Result<Vec<Uuid>> {
         let mut ids = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let doc: TantivyDocument = searcher.doc(*address)?;
-            if let Some(id) = doc
-                .get_first(self.fields.id)
-                .and_then(|value| value.as_str())
-                .and_then(|text| Uuid::parse_str(text).ok())
+            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+            let (high, low) = (fast.u64(ID_HIGH)?, fast.u64(ID_LOW)?);
+            if let (Some(high), Some(low)) = (high.first(address.doc_id), low.first(address.doc_id))
             {
-                ids.push(id);
+                ids.push(Uuid::from_u64_pair(high, low));
             }
         }
         Ok(ids)
@@ -834,6 +867,20 @@ mod tests {
         assert_eq!(first(&index, "heather grey tee"), Some(5), "option values");
         assert_eq!(first(&index, "kurogane"), Some(3), "brands");
         assert_eq!(first(&index, "zzzz"), None);
+    }
+
+    #[test]
+    fn a_word_spelled_as_the_catalog_spells_it_brings_no_look_alikes() {
+        let index = shop();
+        index.apply(&[product(6, "Kettel Drum", "Sonora", "Music", &[9900])], &[]).unwrap();
+        let ids = |text| {
+            let hits = index.search(&request(Some(text))).unwrap();
+            hits.ids.iter().map(|id| id.as_u128()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids("kettle"), [1, 2], "the kettle and, by prefix, the kettlebell");
+        assert_eq!(ids("kettel"), [6], "found as typed: no typo forgiven");
+        assert_eq!(ids("drum kett"), [6], "the last word begun as typed");
+        assert_eq!(ids("kettlw"), [1], "found nowhere: one typo forgiven");
     }
 
     #[test]
