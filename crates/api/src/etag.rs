@@ -13,17 +13,31 @@ use crate::error::{Error, Result};
 /// (`Cache-Control: no-cache`), so stock and price changes show at once.
 pub fn cached_json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response> {
     let body = serde_json::to_vec(value).map_err(|err| Error::Internal(err.into()))?;
-    let digest = Sha256::digest(&body);
+    let etag = tag_of(&body);
+    json_with_tag(request, &etag, body)
+}
+
+/// The strong `ETag` (quoted) of a response body.
+pub fn tag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
     let tag: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
-    let etag = format!("\"{tag}\"");
-    let etag_value = HeaderValue::from_str(&etag).map_err(|err| Error::Internal(err.into()))?;
+    format!("\"{tag}\"")
+}
+
+/// JSON `body` whose `ETag` is `etag` (see [`cached_json`]).
+pub fn json_with_tag(
+    request: &HeaderMap,
+    etag: &str,
+    body: impl Into<axum::body::Body>,
+) -> Result<Response> {
+    let etag_value = HeaderValue::from_str(etag).map_err(|err| Error::Internal(err.into()))?;
     let caching =
         [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
-    if matches_etag(request, &etag) {
+    if matches_etag(request, etag) {
         return Ok((StatusCode::NOT_MODIFIED, caching).into_response());
     }
     let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    Ok((caching, json, body).into_response())
+    Ok((caching, json, body.into()).into_response())
 }
 
 /// Whether `If-None-Match` lists `etag` (weak comparison) or is `*`.

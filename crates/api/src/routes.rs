@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get};
@@ -213,12 +214,42 @@ pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> 
         None => Router::new(),
     };
     routes
+        .route_layer(from_fn_with_state(state.clone(), clear_after_catalog_writes))
         .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
         .merge(extra)
         .with_state(state)
         .merge(docs)
         .merge(files)
         .merge(pages)
+}
+
+/// The admin routes that change what shoppers see of products.
+const CATALOG_WRITES: [&str; 4] = [
+    "/api/v1/admin/products",
+    "/api/v1/admin/variants",
+    "/api/v1/admin/categories",
+    "/api/v1/admin/media",
+];
+
+/// After an admin's successful catalog write through this instance, the
+/// instance's product cache forgets what it holds at once (the feed tells
+/// the other instances within moments), so an admin's next read shows the
+/// change.
+async fn clear_after_catalog_writes(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && CATALOG_WRITES.iter().any(|prefix| request.uri().path().starts_with(prefix));
+    let response = next.run(request).await;
+    if writes
+        && response.status().is_success()
+        && let Some(cache) = &state.products
+    {
+        cache.clear();
+    }
+    response
 }
 
 /// The docs page's policy: everything from this origin, inline styles

@@ -39,6 +39,9 @@ pub async fn build_with_routes(
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
     refuse_demo_admin_password(&state).await?;
+    if let Some(cache) = &state.products {
+        cache.spawn(state.search.subscribe());
+    }
     state.search.spawn(state.db.clone());
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);

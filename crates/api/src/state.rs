@@ -51,6 +51,8 @@ pub struct Shared {
     pub links: AccountLinks,
     /// The embedded product search engine.
     pub search: Arc<crate::search::Search>,
+    /// Product JSON served from memory, when configured.
+    pub products: Option<Arc<crate::catalog::cache::ProductCache>>,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -60,6 +62,11 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 }
 
 impl AppState {
+    /// The product cache, while it may answer.
+    pub fn product_cache(&self) -> Option<&crate::catalog::cache::ProductCache> {
+        self.products.as_deref().filter(|cache| cache.usable())
+    }
+
     /// Where shoppers load product media from.
     pub fn media_urls(&self) -> media::Urls<'_> {
         media::Urls::new(&self.config.media.public_url)
@@ -86,8 +93,12 @@ impl AppState {
             (auth.password_reset_ttl, auth.email_verification_ttl),
         );
         let search = Arc::new(crate::search::Search::new(config.search_engine)?);
+        let products = (config.product_cache_bytes > 0).then(|| {
+            Arc::new(crate::catalog::cache::ProductCache::new(config.product_cache_bytes))
+        });
         Ok(AppState(Arc::new(Shared {
             search,
+            products,
             links,
             media,
             stripe,

@@ -1876,6 +1876,11 @@ export interface components {
         /** @description A probe's answer. */
         Health: {
             /**
+             * @description Readiness only: the product cache, `waiting` (for the catalog feed;
+             *     PostgreSQL answers meanwhile), `following` (it answers), or `off`.
+             */
+            product_cache?: string | null;
+            /**
              * @description Readiness only: the search index, `building` (searches are
              *     answered by PostgreSQL meanwhile), `ready`, or `off`.
              */

@@ -3,9 +3,11 @@
 //! admin's management of both. Deleted or inactive products are invisible
 //! to shoppers but kept for order history.
 
+pub mod cache;
 pub mod handler;
 pub mod repository;
 pub mod seed;
 pub mod seed_photos;
 pub mod service;
 pub mod variants;
+pub mod view;

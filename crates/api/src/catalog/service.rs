@@ -1,15 +1,18 @@
 //! Catalog use cases.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use gokart_domain::variants::first_clash;
 use gokart_domain::{Options, ProductOption, ProductQuery, ProductSort, SearchTerms, Violations};
 use uuid::Uuid;
 
+use super::cache::{ProductCache, Shelved};
 use super::repository::{
     self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductRow, VariantRow,
 };
 use super::variants::{self, StockChange, VariantChanges, blank_variant, move_stock};
+use super::view::ProductView;
 use crate::error::{Error, Result};
 use crate::search::engine::{FacetNames, Facets, SUGGESTIONS, SearchRequest, Suggestion, WINDOW};
 use crate::search::{self};
@@ -18,8 +21,8 @@ use crate::state::AppState;
 /// A page of the product list, and what it is a page of.
 #[derive(Debug)]
 pub struct Listing {
-    /// The page's products.
-    pub products: Vec<Product>,
+    /// The page's products, as shoppers see them.
+    pub products: Vec<Arc<Shelved>>,
     /// How many match in all: exactly, or at least this many.
     pub total: i64,
     /// Whether `total` is exact.
@@ -55,7 +58,7 @@ pub async fn list_products(
     };
     let (limit, offset) = (query.page.limit(), query.page.offset());
     let within = usize::try_from(offset.saturating_add(limit)).is_ok_and(|end| end <= WINDOW);
-    let (rows, total, total_is_exact, facets) = match state.search.ready() {
+    let (page, total, total_is_exact, facets) = match state.search.ready() {
         Some(index) if within => {
             let request = SearchRequest {
                 text: query.search.as_ref().map(|terms| terms.text.clone()),
@@ -72,8 +75,7 @@ pub async fn list_products(
             };
             let hits = search::blocking(move || index.search(&request)).await?;
             let total = i64::try_from(hits.total).unwrap_or(i64::MAX);
-            let rows = repository::visible_in_order(&state.db, &hits.ids).await?;
-            (rows, total, true, (!facets.none()).then_some(hits.facets))
+            (Page::Ids(hits.ids), total, true, (!facets.none()).then_some(hits.facets))
         }
         _ => {
             let filter = ListFilter {
@@ -86,15 +88,60 @@ pub async fn list_products(
                 options: &query.options,
             };
             let (rows, total, exact) = sql_page(state, filter, query).await?;
-            (rows, total, exact, None)
+            (Page::Rows(rows), total, exact, None)
         }
     };
-    let mut db = state.db.acquire().await?;
-    let mut products = repository::complete(&mut db, rows).await?;
-    for product in &mut products {
-        product.variants.retain(|v| v.is_active);
-    }
+    let products = shelved(state, page).await?;
     Ok(Listing { products, total, total_is_exact, facets })
+}
+
+/// A page's products: their ids (from the search engine), or their rows
+/// (from PostgreSQL's own search).
+enum Page {
+    Ids(Vec<Uuid>),
+    Rows(Vec<ProductRow>),
+}
+
+/// The visible products of `page` as shoppers see them, in its order: from
+/// the product cache, and from PostgreSQL what it does not hold (which the
+/// cache then keeps).
+async fn shelved(state: &AppState, page: Page) -> Result<Vec<Arc<Shelved>>> {
+    let cache = state.product_cache();
+    let ids: Vec<Uuid> = match &page {
+        Page::Ids(ids) => ids.clone(),
+        Page::Rows(rows) => rows.iter().map(|row| row.id).collect(),
+    };
+    let mut found: HashMap<Uuid, Arc<Shelved>> = HashMap::with_capacity(ids.len());
+    if let Some(cache) = cache {
+        found.extend(ids.iter().filter_map(|id| Some((*id, cache.get(*id)?))));
+    }
+    if found.len() < ids.len() {
+        let generation = cache.map(ProductCache::generation);
+        let rows = match page {
+            Page::Rows(rows) => {
+                rows.into_iter().filter(|row| !found.contains_key(&row.id)).collect()
+            }
+            Page::Ids(ids) => {
+                let missing: Vec<Uuid> =
+                    ids.into_iter().filter(|id| !found.contains_key(id)).collect();
+                repository::visible_in_order(&state.db, &missing).await?
+            }
+        };
+        let mut db = state.db.acquire().await?;
+        let urls = state.media_urls();
+        let mut read = Vec::with_capacity(rows.len());
+        for mut product in repository::complete(&mut db, rows).await? {
+            // Shoppers see the variants on sale.
+            product.variants.retain(|v| v.is_active);
+            let id = product.row.id;
+            read.push((id, Arc::new(Shelved::new(&ProductView::new(product, urls))?)));
+        }
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.keep(generation, &read);
+        }
+        found.extend(read);
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// A page from PostgreSQL's own search (the engine's fallback): full text
@@ -140,14 +187,24 @@ pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Sugges
         .collect())
 }
 
-/// A product shoppers can see.
-pub async fn product(state: &AppState, id: Uuid) -> Result<Product> {
+/// A product shoppers can see, as they see it: from the product cache, or
+/// from PostgreSQL (which the cache then keeps).
+pub async fn product(state: &AppState, id: Uuid) -> Result<Arc<Shelved>> {
+    let cache = state.product_cache();
+    if let Some(found) = cache.and_then(|cache| cache.get(id)) {
+        return Ok(found);
+    }
+    let generation = cache.map(ProductCache::generation);
     let mut db = state.db.acquire().await?;
     let mut product =
         repository::visible_product(&mut db, id).await?.ok_or(Error::NotFound("product"))?;
     // Shoppers see the variants on sale.
     product.variants.retain(|v| v.is_active);
-    Ok(product)
+    let shelved = Arc::new(Shelved::new(&ProductView::new(product, state.media_urls()))?);
+    if let (Some(cache), Some(generation)) = (cache, generation) {
+        cache.keep(generation, &[(id, shelved.clone())]);
+    }
+    Ok(shelved)
 }
 
 /// Product changes from an admin; `None` leaves a field as it is.

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::repository::CollectionRow;
 use super::service;
-use crate::catalog::handler::{IfNoneMatch, ProductView};
+use crate::catalog::handler::IfNoneMatch;
+use crate::catalog::view::ProductView;
 use crate::error::Result;
 use crate::etag::cached_json;
 use crate::extract::{Path, Query};

@@ -54,6 +54,9 @@ pub struct ApiConfig {
     /// `SEARCH_ENGINE`: search from the embedded index, built at start-up
     /// and kept current (default `true`); `false`: from PostgreSQL alone.
     pub search_engine: bool,
+    /// `PRODUCT_CACHE_MB`: the memory each instance gives to product JSON
+    /// served from memory (default 256; 0: every read goes to PostgreSQL).
+    pub product_cache_bytes: usize,
     /// `WEB_DIR`: the built web app (storefront and admin) to serve at `/`
     /// (default `web/dist`); `off`: serve the API alone.
     pub web_dir: Option<std::path::PathBuf>,
@@ -314,6 +317,10 @@ impl ApiConfig {
         if !(0..=1_000_000).contains(&low_stock_threshold) {
             return Err(ConfigError::new("LOW_STOCK_THRESHOLD", "must be from 0 to 1000000"));
         }
+        let product_cache_mb: usize = env.parse("PRODUCT_CACHE_MB", 256)?;
+        if product_cache_mb > 1_048_576 {
+            return Err(ConfigError::new("PRODUCT_CACHE_MB", "must be from 0 to 1048576"));
+        }
         let payments = PaymentConfig::from_env(env)?;
         let maintenance_interval = match env.string("MAINTENANCE_INTERVAL", "5m").as_str() {
             "off" | "none" => None,
@@ -335,6 +342,7 @@ impl ApiConfig {
             storefront_url: env.url("STOREFRONT_URL", &public_url)?,
             low_stock_threshold,
             search_engine: env.flag("SEARCH_ENGINE", true)?,
+            product_cache_bytes: product_cache_mb << 20,
             web_dir: match env.string("WEB_DIR", "web/dist").as_str() {
                 "off" | "none" => None,
                 dir => Some(std::path::PathBuf::from(dir)),

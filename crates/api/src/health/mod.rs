@@ -24,13 +24,17 @@ pub struct Health {
     /// answered by PostgreSQL meanwhile), `ready`, or `off`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<&'static str>,
+    /// Readiness only: the product cache, `waiting` (for the catalog feed;
+    /// PostgreSQL answers meanwhile), `following` (it answers), or `off`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_cache: Option<&'static str>,
 }
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz", security(),
     responses((status = 200, description = "The process is serving", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok", search: None })
+    Json(Health { status: "ok", search: None, product_cache: None })
 }
 
 /// Readiness: the database answers.
@@ -44,7 +48,15 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>> {
         connection.ping().await
     };
     match tokio::time::timeout(Duration::from_secs(1), check).await {
-        Ok(Ok(())) => Ok(Json(Health { status: "ready", search: Some(state.search.state()) })),
+        Ok(Ok(())) => Ok(Json(Health {
+            status: "ready",
+            search: Some(state.search.state()),
+            product_cache: Some(match state.products.as_deref() {
+                None => "off",
+                Some(cache) if cache.usable() => "following",
+                Some(_) => "waiting",
+            }),
+        })),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
             Err(Error::Unavailable("the database is unreachable"))

@@ -33,21 +33,39 @@ static BATCH: LazyLock<String> =
     LazyLock::new(|| format!("{DOCS} AND p.id > $1 ORDER BY p.id LIMIT $2"));
 static BY_ID: LazyLock<String> = LazyLock::new(|| format!("{DOCS} AND p.id = ANY($1)"));
 
-/// Products changed after `$1`: written themselves, a variant's price,
-/// options, SKU, sale or stock crossing zero (`catalog_changes`), or their
-/// category or one above it renamed or moved. A product may come more than
-/// once; `at` is when its change began.
+/// Changes after `$1`: products written themselves, any change to a
+/// variant (`catalog_changes`, marked when the index holds nothing it
+/// changed), a category or one above it renamed or moved. `key` names the
+/// change (the writing transaction of a row, or a `catalog_changes` row), so
+/// a change is applied once however often it is read, and a change that
+/// began earlier but committed later than another is never mistaken for an
+/// old one. `at` is when its transaction began.
 const CHANGES: &str = "\
-WITH RECURSIVE moved (id, at) AS (
-    SELECT id, updated_at FROM categories WHERE updated_at > $1
+WITH RECURSIVE moved (id, at, xid) AS (
+    SELECT id, updated_at, xmin::text FROM categories WHERE updated_at > $1
     UNION
-    SELECT c.id, m.at FROM categories c JOIN moved m ON c.parent_id = m.id
+    SELECT c.id, m.at, m.xid FROM categories c JOIN moved m ON c.parent_id = m.id
 )
-SELECT id AS product_id, updated_at AS at FROM products WHERE updated_at > $1
+SELECT id AS product_id, updated_at AS at, 'p' || xmin::text AS key, false AS index_unchanged
+FROM products WHERE updated_at > $1
 UNION ALL
-SELECT product_id, at FROM catalog_changes WHERE at > $1
+SELECT product_id, at, 'c' || id::text, index_unchanged FROM catalog_changes WHERE at > $1
 UNION ALL
-SELECT p.id, m.at FROM products p JOIN moved m ON p.category_id = m.id";
+SELECT p.id, m.at, 'm' || m.xid, false FROM products p JOIN moved m ON p.category_id = m.id";
+
+/// A change to a product.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    /// The product.
+    pub product_id: Uuid,
+    /// When the change's transaction began.
+    pub at: DateTime<Utc>,
+    /// Which change it is.
+    pub key: String,
+    /// Whether the search index holds nothing it changed (a variant's
+    /// stock that stays on the same side of zero, a compare-at price...).
+    pub index_unchanged: bool,
+}
 
 #[derive(Debug, sqlx::FromRow)]
 struct DocRow {
@@ -137,20 +155,9 @@ pub async fn documents(
     Ok(rows.into_iter().map(|row| categories.document(row)).collect())
 }
 
-/// Products changed after `since`, each with the latest moment its change
-/// began.
-pub async fn changes(
-    db: impl PgExecutor<'_>,
-    since: DateTime<Utc>,
-) -> Result<HashMap<Uuid, DateTime<Utc>>> {
-    let rows: Vec<(Uuid, DateTime<Utc>)> =
-        sqlx::query_as(CHANGES).bind(since).fetch_all(db).await?;
-    let mut latest: HashMap<Uuid, DateTime<Utc>> = HashMap::with_capacity(rows.len());
-    for (id, at) in rows {
-        let entry = latest.entry(id).or_insert(at);
-        *entry = (*entry).max(at);
-    }
-    Ok(latest)
+/// The changes after `since` (a product may come more than once).
+pub async fn changes(db: impl PgExecutor<'_>, since: DateTime<Utc>) -> Result<Vec<Change>> {
+    Ok(sqlx::query_as(CHANGES).bind(since).fetch_all(db).await?)
 }
 
 /// The moment from which changes may still appear: every change is stamped

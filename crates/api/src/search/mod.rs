@@ -8,6 +8,8 @@
 //! half second re-reads the changes since the oldest transaction still open
 //! began ([`feed::horizon`]), so a missed notification only delays a
 //! change, and a transaction that commits long after it began is not lost.
+//! The same feed tells its subscribers (the product cache) every change,
+//! stock included, within the poll.
 
 pub mod engine;
 pub mod feed;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use self::engine::SearchIndex;
@@ -40,10 +43,21 @@ const MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 /// Products read from PostgreSQL per statement while building.
 const BATCH: i64 = 5_000;
 
-/// This instance's search engine.
+/// This instance's search engine, and the catalog feed it follows.
 pub struct Search {
     index: Option<Arc<SearchIndex>>,
     ready: AtomicBool,
+    changed: broadcast::Sender<Changed>,
+}
+
+/// What the catalog feed tells its subscribers after each read.
+#[derive(Debug, Clone)]
+pub enum Changed {
+    /// These products changed (none: the feed is following, nothing
+    /// changed).
+    Products(Arc<[Uuid]>),
+    /// Anything may have changed: the feed (re)started, or was rebuilt.
+    Everything,
 }
 
 impl std::fmt::Debug for Search {
@@ -57,7 +71,8 @@ impl Search {
     /// search is answered by PostgreSQL).
     pub fn new(enabled: bool) -> anyhow::Result<Search> {
         let index = if enabled { Some(Arc::new(SearchIndex::new()?)) } else { None };
-        Ok(Search { index, ready: AtomicBool::new(false) })
+        let (changed, _) = broadcast::channel(64);
+        Ok(Search { index, ready: AtomicBool::new(false), changed })
     }
 
     /// The index, once it is built.
@@ -74,38 +89,61 @@ impl Search {
         }
     }
 
-    /// Builds the index and then keeps it current, for as long as the
-    /// process lives (nothing when the engine is off).
+    /// The catalog's changes as the feed reads them, from now on (once
+    /// [`Search::spawn`] runs, which a subscriber must come before).
+    pub fn subscribe(&self) -> broadcast::Receiver<Changed> {
+        self.changed.subscribe()
+    }
+
+    /// Builds the index (when the engine is on) and then follows the
+    /// catalog for as long as the process lives, keeping the index current
+    /// and telling subscribers what changed. Nothing runs when there is
+    /// neither an index nor a subscriber.
     pub fn spawn(self: &Arc<Search>, db: PgPool) {
-        let Some(index) = self.index.clone() else { return };
+        if self.index.is_none() && self.changed.receiver_count() == 0 {
+            return;
+        }
         let search = self.clone();
         tokio::spawn(async move {
             let mut since = loop {
-                match build(&db, &index).await {
+                let start = match &search.index {
+                    Some(index) => build(&db, index).await,
+                    None => feed::horizon(&db, MARGIN).await,
+                };
+                match start {
                     Ok(since) => break since,
                     Err(err) => {
-                        tracing::error!(error = %err, "cannot build the search index; retrying");
+                        tracing::error!(error = %err, "cannot start the catalog feed; retrying");
                         tokio::time::sleep(Duration::from_secs(5)).await;
                     }
                 }
             };
             search.ready.store(true, Ordering::Release);
-            let mut follower = Follower { db, index, applied: HashMap::new() };
+            let _ = search.changed.send(Changed::Everything);
+            let mut follower = Follower {
+                db,
+                index: search.index.clone(),
+                applied: HashMap::new(),
+                changed: search.changed.clone(),
+            };
             let mut listener = follower.listen().await;
             loop {
                 let rebuild = wait(&mut listener).await;
                 if listener.is_none() {
                     listener = follower.listen().await;
                 }
-                let step = if rebuild {
-                    follower.applied.clear();
-                    build(&follower.db, &follower.index).await
-                } else {
-                    follower.catch_up(since).await
+                let step = match &follower.index {
+                    Some(index) if rebuild => {
+                        follower.applied.clear();
+                        let built = build(&follower.db, index).await;
+                        let _ = follower.changed.send(Changed::Everything);
+                        built
+                    }
+                    _ => follower.catch_up(since).await,
                 };
                 match step {
                     Ok(next) => since = next,
-                    Err(err) => tracing::warn!(error = %err, "search index catch-up failed"),
+                    Err(err) => tracing::warn!(error = %err, "catalog feed catch-up failed"),
                 }
             }
         });
@@ -174,12 +212,14 @@ fn search_error(err: &tantivy::TantivyError) -> Error {
     Error::Internal(anyhow::anyhow!("search index: {err}"))
 }
 
-/// Keeps the index in step with the catalog.
+/// Keeps the index, and the feed's subscribers, in step with the catalog.
 struct Follower {
     db: PgPool,
-    index: Arc<SearchIndex>,
-    /// The change of each recently changed product already applied.
-    applied: HashMap<Uuid, DateTime<Utc>>,
+    index: Option<Arc<SearchIndex>>,
+    /// The changes recently applied, by product and change, with when
+    /// each began (forgotten once no read can return them).
+    applied: HashMap<(Uuid, String), DateTime<Utc>>,
+    changed: broadcast::Sender<Changed>,
 }
 
 impl Follower {
@@ -203,24 +243,40 @@ impl Follower {
     async fn catch_up(&mut self, since: DateTime<Utc>) -> Result<DateTime<Utc>> {
         let next = feed::horizon(&self.db, MARGIN).await?;
         let changes = feed::changes(&self.db, since).await?;
-        let fresh: Vec<Uuid> = changes
-            .iter()
-            .filter(|(id, at)| self.applied.get(id).is_none_or(|done| done < at))
-            .map(|(id, _)| *id)
-            .collect();
-        if !fresh.is_empty() {
+        let mut fresh: Vec<Uuid> = Vec::new();
+        let mut for_index: Vec<Uuid> = Vec::new();
+        let mut done = Vec::new();
+        for change in changes {
+            let key = (change.product_id, change.key);
+            if self.applied.contains_key(&key) {
+                continue;
+            }
+            fresh.push(change.product_id);
+            if !change.index_unchanged {
+                for_index.push(change.product_id);
+            }
+            done.push((key, change.at));
+        }
+        for ids in [&mut fresh, &mut for_index] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        if let Some(index) = self.index.clone()
+            && !for_index.is_empty()
+        {
             let categories = Categories::load(&self.db).await?;
-            self.index.set_categories(categories.names());
-            let documents = feed::documents(&self.db, &categories, &fresh).await?;
+            index.set_categories(categories.names());
+            let documents = feed::documents(&self.db, &categories, &for_index).await?;
             let visible: std::collections::HashSet<Uuid> =
                 documents.iter().map(|doc| doc.id).collect();
             let removed: Vec<Uuid> =
-                fresh.iter().copied().filter(|id| !visible.contains(id)).collect();
-            let index = self.index.clone();
+                for_index.iter().copied().filter(|id| !visible.contains(id)).collect();
             blocking(move || index.apply(&documents, &removed)).await?;
-            tracing::debug!(products = fresh.len(), "search index caught up");
+            tracing::debug!(products = for_index.len(), "search index caught up");
         }
-        self.applied.extend(changes);
+        // Applied only now: a failed step is read again next time.
+        self.applied.extend(done);
+        let _ = self.changed.send(Changed::Products(fresh.into()));
         self.applied.retain(|_, at| *at > next);
         Ok(next)
     }

@@ -82,6 +82,9 @@ impl TestApp {
             // Search from PostgreSQL unless a test asks for the index, which
             // follows the catalog a moment behind the test's own writes.
             ("SEARCH_ENGINE", "false"),
+            // Likewise product pages from PostgreSQL unless a test asks for
+            // the cache.
+            ("PRODUCT_CACHE_MB", "0"),
         ]);
         configure(&mut env);
         let config = ApiConfig::from_env(&env).expect("test configuration is valid");

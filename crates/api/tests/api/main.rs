@@ -33,6 +33,7 @@ mod parsers;
 mod pipeline;
 mod plans;
 mod pricing;
+mod product_cache;
 mod recovery;
 mod relevance;
 mod request_ids;

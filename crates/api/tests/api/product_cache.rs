@@ -1,0 +1,213 @@
+//! The product cache: product pages and lists answered from memory, the
+//! same bytes and `ETag`s as from PostgreSQL, every change (stock included)
+//! shown within a second, and never an oversold unit.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ETAG, IF_NONE_MATCH};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, add_to_cart, checkout_all};
+
+/// How soon a committed change shows on every instance's pages.
+const BOUND: Duration = Duration::from_secs(1);
+
+async fn cached_shop() -> TestApp {
+    let app = TestApp::spawn_shop_with(|env| env.set("PRODUCT_CACHE_MB", "16")).await;
+    until_following(&app).await;
+    app
+}
+
+/// Waits until the cache follows the catalog (it answers nothing before).
+async fn until_following(app: &TestApp) {
+    let started = Instant::now();
+    loop {
+        let ready: Value = app.get("/readyz").await.json().await.unwrap();
+        if ready["product_cache"] == "following" {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the cache never followed: {ready}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn product_id(app: &TestApp, sku: &str) -> String {
+    sqlx::query_scalar("SELECT product_id::text FROM product_variants WHERE sku = $1")
+        .bind(sku)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn stock_shown(app: &TestApp, product: &str) -> i64 {
+    let page: Value = app.get(&format!("/api/v1/products/{product}")).await.json().await.unwrap();
+    page["stock_quantity"].as_i64().unwrap()
+}
+
+/// Writes `sql` as a session whose triggers do not fire: a change the
+/// catalog feed cannot see.
+async fn write_unseen(app: &TestApp, sql: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn pages_come_from_memory_and_every_change_shows_within_a_second() {
+    let app = cached_shop().await;
+    let kettle = product_id(&app, "K-001").await;
+    let before = stock_shown(&app, &kettle).await;
+
+    // A change the feed cannot see stays unseen: the page is the cache's.
+    write_unseen(&app, "UPDATE product_variants SET stock_quantity = 999 WHERE sku = 'K-001'")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(stock_shown(&app, &kettle).await, before, "served from memory");
+
+    // A sale, written as checkout writes it, shows within the bound, and so
+    // does a change the search index has no use for.
+    for (sql, pointer, expected) in [
+        (
+            "UPDATE product_variants SET stock_quantity = stock_quantity - 1 WHERE sku = 'K-001'",
+            "/stock_quantity",
+            998,
+        ),
+        (
+            "UPDATE product_variants SET compare_at_amount = 99999 WHERE sku = 'K-001'",
+            "/variants/0/compare_at_price/amount",
+            99999,
+        ),
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+        let written = Instant::now();
+        loop {
+            let page: Value =
+                app.get(&format!("/api/v1/products/{kettle}")).await.json().await.unwrap();
+            if page.pointer(pointer).and_then(Value::as_i64) == Some(expected) {
+                break;
+            }
+            assert!(written.elapsed() < BOUND, "{sql} not shown after {:?}", written.elapsed());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    // A product taken off sale leaves pages and lists within the bound.
+    sqlx::query("UPDATE products SET is_active = false WHERE id = $1::uuid")
+        .bind(&kettle)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let written = Instant::now();
+    while app.get(&format!("/api/v1/products/{kettle}")).await.status() != 404 {
+        assert!(written.elapsed() < BOUND, "still shown after {:?}", written.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_cache_answers_the_same_bytes_and_etags_as_postgres() {
+    let cached = cached_shop().await;
+    let direct = cached.spawn_sibling(|env| env.set("PRODUCT_CACHE_MB", "0")).await;
+    let kettle = product_id(&cached, "K-001").await;
+    for path in [
+        format!("/api/v1/products/{kettle}"),
+        "/api/v1/products?category=kitchen&sort=price_asc".to_owned(),
+        "/api/v1/products?q=kettle".to_owned(),
+        "/api/v1/products?page_size=100".to_owned(),
+    ] {
+        // Twice: read into the cache, then answered by it.
+        for _ in 0..2 {
+            let (a, b) = (cached.get(&path).await, direct.get(&path).await);
+            assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200), "{path}");
+            let tags = (a.headers()[ETAG].clone(), b.headers()[ETAG].clone());
+            assert_eq!(tags.0, tags.1, "{path}");
+            assert_eq!(a.bytes().await.unwrap(), b.bytes().await.unwrap(), "{path}");
+            let again =
+                cached.client.get(cached.url(&path)).header(IF_NONE_MATCH, tags.0).send().await;
+            assert_eq!(again.unwrap().status(), 304, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_change_that_began_first_but_committed_last_is_not_lost() {
+    let app = cached_shop().await;
+    let kettle = product_id(&app, "K-001").await;
+    stock_shown(&app, &kettle).await;
+    // The earlier transaction begins, a later one changes the stock and
+    // commits, then the earlier one changes it again and commits last.
+    let mut earlier = app.db.begin().await.unwrap();
+    sqlx::query("SELECT now()").execute(&mut *earlier).await.unwrap();
+    sqlx::query("UPDATE product_variants SET stock_quantity = 50 WHERE sku = 'K-001'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let first = Instant::now();
+    while stock_shown(&app, &kettle).await != 50 {
+        assert!(first.elapsed() < BOUND);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sqlx::query("UPDATE product_variants SET stock_quantity = 7 WHERE sku = 'K-001'")
+        .execute(&mut *earlier)
+        .await
+        .unwrap();
+    earlier.commit().await.unwrap();
+    let last = Instant::now();
+    while stock_shown(&app, &kettle).await != 7 {
+        assert!(last.elapsed() < BOUND, "the later commit was taken for an old change");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_product_page_held_in_memory_never_sells_a_unit_twice() {
+    let app = cached_shop().await;
+    let kettle = app.set_stock("K-001", 5).await;
+    let mut buyers = Vec::new();
+    for _ in 0..24 {
+        let (user, address) = app.customer().await;
+        add_to_cart(&app, &user, &kettle, 1).await;
+        buyers.push((user, address));
+    }
+    let shown = Instant::now();
+    while stock_shown(&app, &kettle).await != 5 {
+        assert!(shown.elapsed() < BOUND);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let results = checkout_all(&app, buyers).await;
+
+    assert_eq!(results.iter().filter(|s| **s == 201).count(), 5, "{results:?}");
+    assert_eq!(results.iter().filter(|s| **s == 409).count(), 19, "{results:?}");
+    assert_eq!(app.stock_of("K-001").await, 0);
+    let sold = Instant::now();
+    while stock_shown(&app, &kettle).await != 0 {
+        assert!(sold.elapsed() < BOUND, "the page still shows units after {:?}", sold.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_sees_their_own_change_on_the_next_read() {
+    let app = cached_shop().await;
+    let admin = app.create_admin().await;
+    let kettle = product_id(&app, "K-001").await;
+    let variant: String =
+        sqlx::query_scalar("SELECT id::text FROM product_variants WHERE sku = 'K-001'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    for quantity in [3, 0, 12] {
+        stock_shown(&app, &kettle).await;
+        let path = format!("/api/v1/admin/variants/{variant}/stock");
+        let changed = app
+            .authed(reqwest::Method::PATCH, &path, &admin.access_token)
+            .json(&serde_json::json!({ "quantity": quantity }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), 200);
+        assert_eq!(stock_shown(&app, &kettle).await, quantity, "at once, not after the feed");
+    }
+}
