@@ -147,10 +147,12 @@ start_api() {
   for _ in $(seq 1 100); do PORT=18080 "$bin/api" healthcheck 2>/dev/null && break; sleep 0.1; done
 }
 # Waits (up to 5 minutes) until the API on port $1 reports its search index
-# ready.
+# ready and its product cache following the catalog.
 until_indexed() {
   for _ in $(seq 1 6000); do
-    if curl -fs "http://127.0.0.1:$1/readyz" | grep -q '"search":"ready"'; then return; fi
+    if curl -fs "http://127.0.0.1:$1/readyz" | grep '"search":"ready"' | grep -q '"following"'; then
+      return
+    fi
     sleep 0.05
   done
 }
@@ -195,6 +197,36 @@ read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 detail)"
 wait "$load_pid"
 load_rate=$(cut -d" " -f1 "$work/search-load.txt")
 record "product detail beside $load_rate searches/s" "$r" "$p50" "$p99" "$e" "product detail alone" "$detail_alone"
+
+# Freshness: milliseconds from a committed change (psql, connection and
+# commit included) until the API shows it; ten of each, median and worst.
+# A product renamed, found by search; a product page held in the cache,
+# its stock changed as a sale changes it.
+shows_after() { # SQL, URL, text the response must then hold
+  local started=$EPOCHREALTIME
+  psql "$db" -qc "$1"
+  for _ in $(seq 1 1000); do
+    if curl -fs "$2" | grep -q "$3"; then
+      awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'
+      return
+    fi
+    sleep 0.005
+  done
+  echo 99999
+}
+median_worst() { sort -n | awk '{ v[NR] = $1 } END { printf "median %d ms, worst %d ms", v[int((NR + 1) / 2)], v[NR] }'; }
+probe=$(psql "$db" -Atc "SELECT id FROM bench_product_ids b JOIN products p USING (id)
+  WHERE (SELECT count(*) FROM product_variants v WHERE v.product_id = p.id) = 1 ORDER BY n LIMIT 1")
+fresh_search=$(for i in $(seq 1 10); do
+  shows_after "UPDATE products SET name = 'Zqxprobe$i Lamp' WHERE id = '$probe'" \
+    "http://127.0.0.1:18080/api/v1/products?q=zqxprobe$i" "Zqxprobe$i Lamp"
+done | median_worst)
+fresh_stock=$(for i in $(seq 1 10); do
+  curl -fs "http://127.0.0.1:18080/api/v1/products/$probe" > /dev/null
+  shows_after "UPDATE product_variants SET stock_quantity = $((777000 + i)) WHERE product_id = '$probe'" \
+    "http://127.0.0.1:18080/api/v1/products/$probe" "\"stock_quantity\":$((777000 + i)),"
+done | median_worst)
+echo "bench: a rename found by search: $fresh_search; a sale on a cached product page: $fresh_stock"
 read -r r p50 p99 e <<< "$("$bin/gokart-bench" cart --seconds "$seconds" | bench_line)"
 record "cart add" "$r" "$p50" "$p99" "$e" "bare axum hello" "$ceiling_hello"
 read -r r p50 p99 e <<< "$("$bin/gokart-bench" login --seconds "$seconds" | bench_line)"
@@ -262,6 +294,8 @@ out="$dir/$stamp-$mode.md"
   echo "Search index: ready $index_build s after start-up; it adds" \
     "$(awk -v a="$api_idle" -v b="$sql_idle" 'BEGIN { printf "%.1f", a - b }') MiB" \
     "(an API without it idles at $sql_idle MiB)."
+  echo "Freshness (commit to response, psql included): a renamed product found by search," \
+    "$fresh_search; a stock change on a product page held in the cache, $fresh_stock."
   if [ -n "$million" ]; then echo "$million"; fi
   echo "Start-up: $startup"
   echo
