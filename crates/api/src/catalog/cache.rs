@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -75,6 +76,21 @@ impl Serialize for Shelved {
     }
 }
 
+/// A whole response (a list page, the categories): its JSON and `ETag`.
+#[derive(Debug)]
+pub struct CachedPage {
+    /// The JSON.
+    pub body: Bytes,
+    /// Its `ETag` (quoted).
+    pub etag: String,
+}
+
+impl CachedPage {
+    fn size(&self) -> usize {
+        self.body.len() + self.etag.len() + ENTRY_OVERHEAD
+    }
+}
+
 /// The cache of one instance.
 #[derive(Debug)]
 pub struct ProductCache {
@@ -92,6 +108,10 @@ pub struct ProductCache {
 struct Entries {
     map: HashMap<Uuid, Arc<Shelved>>,
     bytes: usize,
+    /// Whole responses by what asked for them, kept until the next change
+    /// of any product.
+    pages: HashMap<String, Arc<CachedPage>>,
+    page_bytes: usize,
 }
 
 impl ProductCache {
@@ -133,6 +153,34 @@ impl ProductCache {
         Some(found.clone())
     }
 
+    /// The response kept for `key`, when the cache holds it (and may
+    /// answer).
+    pub fn page(&self, key: &str) -> Option<Arc<CachedPage>> {
+        if !self.usable() {
+            return None;
+        }
+        self.entries.read().ok()?.pages.get(key).cloned()
+    }
+
+    /// Keeps the response `page` for `key`, made since `generation`, unless
+    /// a change came in meanwhile. Responses take at most a quarter of the
+    /// budget; past it the cache forgets them all.
+    pub fn keep_page(&self, generation: u64, key: String, page: CachedPage) {
+        let Ok(mut entries) = self.entries.write() else { return };
+        if self.generation.load(Ordering::Acquire) != generation || !self.usable() {
+            return;
+        }
+        let key_bytes = key.len();
+        if entries.page_bytes + page.size() + key_bytes > self.budget / 4 {
+            entries.pages.clear();
+            entries.page_bytes = 0;
+        }
+        entries.page_bytes += page.size() + key_bytes;
+        if let Some(old) = entries.pages.insert(key, Arc::new(page)) {
+            entries.page_bytes -= old.size() + key_bytes;
+        }
+    }
+
     /// Keeps `products`, read from PostgreSQL since `generation`, unless a
     /// change came in meanwhile (they may predate it).
     pub fn keep(&self, generation: u64, products: &[(Uuid, Arc<Shelved>)]) {
@@ -170,6 +218,9 @@ impl ProductCache {
                         entries.bytes -= old.size();
                     }
                 }
+                // Any page may list a changed product, or count it.
+                entries.pages.clear();
+                entries.page_bytes = 0;
             }
             Changed::Everything => *entries = Entries::default(),
         }

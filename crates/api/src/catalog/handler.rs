@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use gokart_domain::{ProductQuery, ProductSort, RawProductQuery};
@@ -11,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::cache::Shelved;
+use super::cache::{CachedPage, ProductCache, Shelved};
 use super::service::{self, Category};
 use super::view::ProductView;
-use crate::error::Result;
-use crate::etag::{cached_json, json_with_tag};
+use crate::error::{Error, Result};
+use crate::etag::{json_with_tag, tag_of};
 use crate::extract::{Path, Query};
 use crate::page::Page;
 use crate::schemas;
@@ -159,6 +160,7 @@ pub struct ProductList {
 pub async fn list_products(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     Query(params): Query<ProductListParams>,
 ) -> Result<Response> {
     let query = ProductQuery::parse(RawProductQuery {
@@ -175,16 +177,44 @@ pub async fn list_products(
         options: params.options.as_deref(),
     })?;
     let facets = facet_names(params.facets.as_deref())?;
-    let listing = service::list_products(&state, &query, facets).await?;
-    let list = ProductList {
-        items: listing.products,
-        page: query.page.page,
-        page_size: query.page.page_size,
-        total: listing.total,
-        total_is_exact: listing.total_is_exact,
-        facets: listing.facets.map(|facets| FacetsView::new(facets, &state)),
-    };
-    cached_json(&headers, &list)
+    // Browsing pages are kept whole; a search's are the engine's to answer
+    // (their words are too many to keep).
+    let key = query.search.is_none().then(|| format!("products?{}", raw.unwrap_or_default()));
+    from_pages(&state, &headers, key, async {
+        let listing = service::list_products(&state, &query, facets).await?;
+        Ok(ProductList {
+            items: listing.products,
+            page: query.page.page,
+            page_size: query.page.page_size,
+            total: listing.total,
+            total_is_exact: listing.total_is_exact,
+            facets: listing.facets.map(|facets| FacetsView::new(facets, &state)),
+        })
+    })
+    .await
+}
+
+/// The response kept in the product cache for `key`, or the one `make`
+/// makes (then kept for the next request, unless the catalog changed
+/// meanwhile; with no key, not kept). Same bytes and `ETag` either way.
+async fn from_pages<T: Serialize>(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: Option<String>,
+    make: impl Future<Output = Result<T>>,
+) -> Result<Response> {
+    let cache = key.as_ref().and(state.product_cache());
+    if let Some(page) = cache.zip(key.as_deref()).and_then(|(cache, key)| cache.page(key)) {
+        return json_with_tag(headers, &page.etag, page.body.clone());
+    }
+    let generation = cache.map(ProductCache::generation);
+    let value = make.await?;
+    let body = Bytes::from(serde_json::to_vec(&value).map_err(|err| Error::Internal(err.into()))?);
+    let etag = tag_of(&body);
+    if let (Some(cache), Some(generation), Some(key)) = (cache, generation, key) {
+        cache.keep_page(generation, key, CachedPage { body: body.clone(), etag: etag.clone() });
+    }
+    json_with_tag(headers, &etag, body)
 }
 
 /// One product.
@@ -210,6 +240,10 @@ pub async fn product(
         (status = 200, description = "All categories, by name", body = Page<CategoryView>),
     ))]
 pub async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let items = service::categories(&state).await?.into_iter().map(CategoryView::from).collect();
-    cached_json(&headers, &Page::whole(items))
+    from_pages(&state, &headers, Some("categories".to_owned()), async {
+        let items: Vec<CategoryView> =
+            service::categories(&state).await?.into_iter().map(CategoryView::from).collect();
+        Ok(Page::whole(items))
+    })
+    .await
 }

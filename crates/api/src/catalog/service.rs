@@ -95,6 +95,12 @@ pub async fn list_products(
     Ok(Listing { products, total, total_is_exact, facets })
 }
 
+/// `rows` (visible products) as shoppers see them, in order: from the
+/// product cache, and from PostgreSQL what it does not hold.
+pub async fn shelved_rows(state: &AppState, rows: Vec<ProductRow>) -> Result<Vec<Arc<Shelved>>> {
+    shelved(state, Page::Rows(rows)).await
+}
+
 /// A page's products: their ids (from the search engine), or their rows
 /// (from PostgreSQL's own search).
 enum Page {

@@ -1,5 +1,7 @@
 //! HTTP for `/api/v1/collections*`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -10,6 +12,7 @@ use uuid::Uuid;
 
 use super::repository::CollectionRow;
 use super::service;
+use crate::catalog::cache::Shelved;
 use crate::catalog::handler::IfNoneMatch;
 use crate::catalog::view::ProductView;
 use crate::error::Result;
@@ -49,7 +52,8 @@ pub struct CollectionView {
     #[serde(flatten)]
     pub collection: CollectionSummary,
     /// Its products shoppers can see.
-    pub products: Page<ProductView>,
+    #[schema(value_type = Page<ProductView>)]
+    pub products: Page<Arc<Shelved>>,
 }
 
 /// Every collection, newest first.
@@ -87,8 +91,6 @@ pub async fn show(
 ) -> Result<Response> {
     let page = query.request()?;
     let (collection, products, total) = service::show(&state, &handle, page).await?;
-    let urls = state.media_urls();
-    let products = products.into_iter().map(|p| ProductView::new(p, urls)).collect();
     let view = CollectionView {
         collection: collection.into(),
         products: Page::new(products, page, total),

@@ -1,10 +1,13 @@
 //! Collection use cases: browsing for anyone, upkeep for admins.
 
+use std::sync::Arc;
+
 use gokart_domain::PageRequest;
 use uuid::Uuid;
 
 use super::repository::{self, CollectionRow, CollectionValues};
-use crate::catalog::repository::{Product, complete};
+use crate::catalog;
+use crate::catalog::cache::Shelved;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -24,18 +27,13 @@ pub async fn show(
     state: &AppState,
     handle: &str,
     page: PageRequest,
-) -> Result<(CollectionRow, Vec<Product>, i64)> {
+) -> Result<(CollectionRow, Vec<Arc<Shelved>>, i64)> {
     let collection =
         repository::by_handle(&state.db, handle).await?.ok_or(Error::NotFound("collection"))?;
     let total = repository::visible_count(&state.db, collection.id).await?;
     let rows =
         repository::visible_products(&state.db, collection.id, page.limit(), page.offset()).await?;
-    let mut db = state.db.acquire().await?;
-    let mut products = complete(&mut db, rows).await?;
-    for product in &mut products {
-        product.variants.retain(|v| v.is_active);
-    }
-    Ok((collection, products, total))
+    Ok((collection, catalog::service::shelved_rows(state, rows).await?, total))
 }
 
 /// Collection changes from an admin; `None` leaves a field as it is.

@@ -160,6 +160,16 @@ pub async fn changes(db: impl PgExecutor<'_>, since: DateTime<Utc>) -> Result<Ve
     Ok(sqlx::query_as(CHANGES).bind(since).fetch_all(db).await?)
 }
 
+/// A fingerprint of the category tree: it changes when a category is
+/// added, changed or deleted (every write gives a row a new `xmin`).
+pub async fn categories_version(db: impl PgExecutor<'_>) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), coalesce(sum(xmin::text::bigint), 0)::bigint FROM categories",
+    )
+    .fetch_one(db)
+    .await?)
+}
+
 /// The moment from which changes may still appear: every change is stamped
 /// with the start of its transaction, so one not yet committed began no
 /// earlier than the oldest transaction open now (in this database, any

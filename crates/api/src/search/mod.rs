@@ -56,7 +56,8 @@ pub enum Changed {
     /// These products changed (none: the feed is following, nothing
     /// changed).
     Products(Arc<[Uuid]>),
-    /// Anything may have changed: the feed (re)started, or was rebuilt.
+    /// Anything may have changed: the feed (re)started, the index was
+    /// rebuilt, or the category tree changed.
     Everything,
 }
 
@@ -125,6 +126,7 @@ impl Search {
                 index: search.index.clone(),
                 applied: HashMap::new(),
                 changed: search.changed.clone(),
+                categories: None,
             };
             let mut listener = follower.listen().await;
             loop {
@@ -220,6 +222,8 @@ struct Follower {
     /// each began (forgotten once no read can return them).
     applied: HashMap<(Uuid, String), DateTime<Utc>>,
     changed: broadcast::Sender<Changed>,
+    /// The category tree's fingerprint when last read.
+    categories: Option<(i64, i64)>,
 }
 
 impl Follower {
@@ -243,6 +247,7 @@ impl Follower {
     async fn catch_up(&mut self, since: DateTime<Utc>) -> Result<DateTime<Utc>> {
         let next = feed::horizon(&self.db, MARGIN).await?;
         let changes = feed::changes(&self.db, since).await?;
+        let categories = Some(feed::categories_version(&self.db).await?);
         let mut fresh: Vec<Uuid> = Vec::new();
         let mut for_index: Vec<Uuid> = Vec::new();
         let mut done = Vec::new();
@@ -276,7 +281,13 @@ impl Follower {
         }
         // Applied only now: a failed step is read again next time.
         self.applied.extend(done);
-        let _ = self.changed.send(Changed::Products(fresh.into()));
+        // A category added, renamed, moved or deleted changes what lists
+        // hold beyond the products it names.
+        let tree_changed = self.categories.is_some() && self.categories != categories;
+        self.categories = categories;
+        let report =
+            if tree_changed { Changed::Everything } else { Changed::Products(fresh.into()) };
+        let _ = self.changed.send(report);
         self.applied.retain(|_, at| *at > next);
         Ok(next)
     }

@@ -125,11 +125,21 @@ async fn the_cache_answers_the_same_bytes_and_etags_as_postgres() {
     let cached = cached_shop().await;
     let direct = cached.spawn_sibling(|env| env.set("PRODUCT_CACHE_MB", "0")).await;
     let kettle = product_id(&cached, "K-001").await;
+    let admin = cached.create_admin().await;
+    let picks = cached
+        .authed(reqwest::Method::POST, "/api/v1/admin/collections", &admin.access_token)
+        .json(&serde_json::json!({"title": "Picks", "product_ids": [kettle]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(picks.status(), 201);
     for path in [
         format!("/api/v1/products/{kettle}"),
         "/api/v1/products?category=kitchen&sort=price_asc".to_owned(),
         "/api/v1/products?q=kettle".to_owned(),
         "/api/v1/products?page_size=100".to_owned(),
+        "/api/v1/categories".to_owned(),
+        "/api/v1/collections/picks".to_owned(),
     ] {
         // Twice: read into the cache, then answered by it.
         for _ in 0..2 {
@@ -224,5 +234,74 @@ async fn an_admin_sees_their_own_change_on_the_next_read() {
             .unwrap();
         assert_eq!(changed.status(), 200);
         assert_eq!(stock_shown(&app, &kettle).await, quantity, "at once, not after the feed");
+    }
+}
+
+#[tokio::test]
+async fn lists_and_categories_held_in_memory_follow_the_catalog() {
+    let app = cached_shop().await;
+    let in_kitchen = |page: &Value| -> Vec<(String, i64)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (p["name"].as_str().unwrap().to_owned(), p["stock_quantity"].as_i64().unwrap())
+            })
+            .collect()
+    };
+    let path = "/api/v1/products?category=kitchen&sort=price_asc&page_size=100";
+    let before: Value = app.get(path).await.json().await.unwrap();
+    let kettle = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "K-001")
+        .map(|p| p["stock_quantity"].as_i64().unwrap())
+        .unwrap();
+    // A sale: the list held in memory shows it within the bound.
+    sqlx::query(
+        "UPDATE product_variants SET stock_quantity = stock_quantity - 1 WHERE sku = 'K-001'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let sold = Instant::now();
+    loop {
+        let page: Value = app.get(path).await.json().await.unwrap();
+        let shown = page["items"].as_array().unwrap().iter().find(|p| p["sku"] == "K-001");
+        if shown.and_then(|p| p["stock_quantity"].as_i64()) == Some(kettle - 1) {
+            assert_eq!(in_kitchen(&page).len(), in_kitchen(&before).len());
+            break;
+        }
+        assert!(sold.elapsed() < BOUND, "the list still shows the old stock");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // A category added (not through this instance): listed within the bound.
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let categories: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    assert!(!names(&categories).contains(&"Garden".to_owned()));
+    sqlx::query(
+        "INSERT INTO categories (id, name, slug) VALUES (gen_random_uuid(), 'Garden', 'garden')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let added = Instant::now();
+    loop {
+        let categories: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+        if names(&categories).contains(&"Garden".to_owned()) {
+            break;
+        }
+        assert!(added.elapsed() < BOUND, "the new category is not listed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
