@@ -224,10 +224,11 @@ pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> 
 }
 
 /// The admin routes that change what shoppers see of products.
-const CATALOG_WRITES: [&str; 4] = [
+const CATALOG_WRITES: [&str; 5] = [
     "/api/v1/admin/products",
     "/api/v1/admin/variants",
     "/api/v1/admin/categories",
+    "/api/v1/admin/collections",
     "/api/v1/admin/media",
 ];
 

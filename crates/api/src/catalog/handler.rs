@@ -197,7 +197,7 @@ pub async fn list_products(
 /// The response kept in the product cache for `key`, or the one `make`
 /// makes (then kept for the next request, unless the catalog changed
 /// meanwhile; with no key, not kept). Same bytes and `ETag` either way.
-async fn from_pages<T: Serialize>(
+pub async fn from_pages<T: Serialize>(
     state: &AppState,
     headers: &HeaderMap,
     key: Option<String>,

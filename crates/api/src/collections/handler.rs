@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use gokart_edge::http::ErrorEnvelope;
@@ -13,10 +13,9 @@ use uuid::Uuid;
 use super::repository::CollectionRow;
 use super::service;
 use crate::catalog::cache::Shelved;
-use crate::catalog::handler::IfNoneMatch;
+use crate::catalog::handler::{IfNoneMatch, from_pages};
 use crate::catalog::view::ProductView;
 use crate::error::Result;
-use crate::etag::cached_json;
 use crate::extract::{Path, Query};
 use crate::page::{Page, PageQuery};
 use crate::state::AppState;
@@ -66,12 +65,17 @@ pub struct CollectionView {
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     Query(query): Query<PageQuery>,
 ) -> Result<Response> {
     let page = query.request()?;
-    let (rows, total) = service::list(&state, page).await?;
-    let items = rows.into_iter().map(CollectionSummary::from).collect();
-    cached_json(&headers, &Page::new(items, page, total))
+    let key = format!("collections?{}", raw.unwrap_or_default());
+    from_pages(&state, &headers, Some(key), async {
+        let (rows, total) = service::list(&state, page).await?;
+        let items: Vec<CollectionSummary> = rows.into_iter().map(CollectionSummary::from).collect();
+        Ok(Page::new(items, page, total))
+    })
+    .await
 }
 
 /// A collection and a page of its products.
@@ -87,13 +91,17 @@ pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(handle): Path<String>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<PageQuery>,
 ) -> Result<Response> {
     let page = query.request()?;
-    let (collection, products, total) = service::show(&state, &handle, page).await?;
-    let view = CollectionView {
-        collection: collection.into(),
-        products: Page::new(products, page, total),
-    };
-    cached_json(&headers, &view)
+    let key = format!("collections/{handle}?{}", raw.unwrap_or_default());
+    from_pages(&state, &headers, Some(key), async {
+        let (collection, products, total) = service::show(&state, &handle, page).await?;
+        Ok(CollectionView {
+            collection: collection.into(),
+            products: Page::new(products, page, total),
+        })
+    })
+    .await
 }

@@ -160,11 +160,18 @@ pub async fn changes(db: impl PgExecutor<'_>, since: DateTime<Utc>) -> Result<Ve
     Ok(sqlx::query_as(CHANGES).bind(since).fetch_all(db).await?)
 }
 
-/// A fingerprint of the category tree: it changes when a category is
+/// A fingerprint of how the catalog is arranged: the category tree and the
+/// collections with their products. It changes when a row of them is
 /// added, changed or deleted (every write gives a row a new `xmin`).
-pub async fn categories_version(db: impl PgExecutor<'_>) -> Result<(i64, i64)> {
+pub async fn arrangement(db: impl PgExecutor<'_>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
-        "SELECT count(*), coalesce(sum(xmin::text::bigint), 0)::bigint FROM categories",
+        "SELECT sum(rows)::bigint, sum(xids)::bigint FROM (
+             SELECT count(*) AS rows, coalesce(sum(xmin::text::bigint), 0) AS xids FROM categories
+             UNION ALL
+             SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM collections
+             UNION ALL
+             SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM collection_products
+         ) tables",
     )
     .fetch_one(db)
     .await?)

@@ -57,7 +57,7 @@ pub enum Changed {
     /// changed).
     Products(Arc<[Uuid]>),
     /// Anything may have changed: the feed (re)started, the index was
-    /// rebuilt, or the category tree changed.
+    /// rebuilt, or a category or collection changed.
     Everything,
 }
 
@@ -126,7 +126,7 @@ impl Search {
                 index: search.index.clone(),
                 applied: HashMap::new(),
                 changed: search.changed.clone(),
-                categories: None,
+                arrangement: None,
             };
             let mut listener = follower.listen().await;
             loop {
@@ -222,8 +222,9 @@ struct Follower {
     /// each began (forgotten once no read can return them).
     applied: HashMap<(Uuid, String), DateTime<Utc>>,
     changed: broadcast::Sender<Changed>,
-    /// The category tree's fingerprint when last read.
-    categories: Option<(i64, i64)>,
+    /// The fingerprint of the category tree and the collections when last
+    /// read.
+    arrangement: Option<(i64, i64)>,
 }
 
 impl Follower {
@@ -247,7 +248,7 @@ impl Follower {
     async fn catch_up(&mut self, since: DateTime<Utc>) -> Result<DateTime<Utc>> {
         let next = feed::horizon(&self.db, MARGIN).await?;
         let changes = feed::changes(&self.db, since).await?;
-        let categories = Some(feed::categories_version(&self.db).await?);
+        let arrangement = Some(feed::arrangement(&self.db).await?);
         let mut fresh: Vec<Uuid> = Vec::new();
         let mut for_index: Vec<Uuid> = Vec::new();
         let mut done = Vec::new();
@@ -281,12 +282,11 @@ impl Follower {
         }
         // Applied only now: a failed step is read again next time.
         self.applied.extend(done);
-        // A category added, renamed, moved or deleted changes what lists
-        // hold beyond the products it names.
-        let tree_changed = self.categories.is_some() && self.categories != categories;
-        self.categories = categories;
-        let report =
-            if tree_changed { Changed::Everything } else { Changed::Products(fresh.into()) };
+        // A category or a collection added, changed or deleted changes what
+        // lists hold beyond the products it names.
+        let rearranged = self.arrangement.is_some() && self.arrangement != arrangement;
+        self.arrangement = arrangement;
+        let report = if rearranged { Changed::Everything } else { Changed::Products(fresh.into()) };
         let _ = self.changed.send(report);
         self.applied.retain(|_, at| *at > next);
         Ok(next)

@@ -305,3 +305,48 @@ async fn lists_and_categories_held_in_memory_follow_the_catalog() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn collection_pages_held_in_memory_follow_their_products_and_the_collection() {
+    let app = cached_shop().await;
+    let admin = app.create_admin().await;
+    let kettle = product_id(&app, "K-001").await;
+    let created = app
+        .authed(reqwest::Method::POST, "/api/v1/admin/collections", &admin.access_token)
+        .json(&serde_json::json!({"title": "Picks", "product_ids": [kettle]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let names = |page: &Value| -> Vec<String> {
+        let items = page["products"]["items"].as_array().unwrap();
+        items.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let page: Value = app.get("/api/v1/collections/picks").await.json().await.unwrap();
+    assert_eq!(names(&page).len(), 1);
+
+    // A product added to it, and the collection renamed, not through this
+    // instance: both shown within the bound.
+    let lamp = product_id(&app, "K-002").await;
+    sqlx::query(
+        "INSERT INTO collection_products (collection_id, product_id, position)
+         SELECT id, $1::uuid, 1 FROM collections WHERE handle = 'picks'",
+    )
+    .bind(&lamp)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE collections SET title = 'Staff Picks' WHERE handle = 'picks'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let changed = Instant::now();
+    loop {
+        let page: Value = app.get("/api/v1/collections/picks").await.json().await.unwrap();
+        if names(&page).len() == 2 && page["title"] == "Staff Picks" {
+            break;
+        }
+        assert!(changed.elapsed() < BOUND, "the collection page is stale: {page}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
