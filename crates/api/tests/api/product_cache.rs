@@ -47,6 +47,35 @@ async fn stock_shown(app: &TestApp, product: &str) -> i64 {
     page["stock_quantity"].as_i64().unwrap()
 }
 
+/// Reads `path` until `shows` holds of its JSON; fails when `what` is not
+/// shown within [`BOUND`] of the call.
+async fn until_shown(
+    app: &TestApp,
+    path: &str,
+    what: &str,
+    shows: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let page: Value = app.get(path).await.json().await.unwrap();
+        if shows(&page) {
+            return page;
+        }
+        assert!(
+            started.elapsed() < BOUND,
+            "{what} not shown after {:?}: {page}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Until product `id`'s page shows `stock` units.
+async fn until_stock_shown(app: &TestApp, id: &str, stock: i64, what: &str) {
+    let path = format!("/api/v1/products/{id}");
+    until_shown(app, &path, what, |page| page["stock_quantity"].as_i64() == Some(stock)).await;
+}
+
 /// Writes `sql` as a session whose triggers do not fire: a change the
 /// catalog feed cannot see.
 async fn write_unseen(app: &TestApp, sql: &str) {
@@ -95,16 +124,10 @@ async fn pages_come_from_memory_and_every_change_shows_within_a_second() {
         ),
     ] {
         sqlx::query(sql).execute(&app.db).await.unwrap();
-        let written = Instant::now();
-        loop {
-            let page: Value =
-                app.get(&format!("/api/v1/products/{kettle}")).await.json().await.unwrap();
-            if page.pointer(pointer).and_then(Value::as_i64) == Some(expected) {
-                break;
-            }
-            assert!(written.elapsed() < BOUND, "{sql} not shown after {:?}", written.elapsed());
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_shown(&app, &format!("/api/v1/products/{kettle}"), sql, |page| {
+            page.pointer(pointer).and_then(Value::as_i64) == Some(expected)
+        })
+        .await;
     }
 
     // A product taken off sale leaves pages and lists within the bound.
@@ -168,21 +191,13 @@ async fn a_change_that_began_first_but_committed_last_is_not_lost() {
         .execute(&app.db)
         .await
         .unwrap();
-    let first = Instant::now();
-    while stock_shown(&app, &kettle).await != 50 {
-        assert!(first.elapsed() < BOUND);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_stock_shown(&app, &kettle, 50, "the later-begun change").await;
     sqlx::query("UPDATE product_variants SET stock_quantity = 7 WHERE sku = 'K-001'")
         .execute(&mut *earlier)
         .await
         .unwrap();
     earlier.commit().await.unwrap();
-    let last = Instant::now();
-    while stock_shown(&app, &kettle).await != 7 {
-        assert!(last.elapsed() < BOUND, "the later commit was taken for an old change");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_stock_shown(&app, &kettle, 7, "the change committed last").await;
 }
 
 #[tokio::test]
@@ -195,22 +210,14 @@ async fn a_product_page_held_in_memory_never_sells_a_unit_twice() {
         add_to_cart(&app, &user, &kettle, 1).await;
         buyers.push((user, address));
     }
-    let shown = Instant::now();
-    while stock_shown(&app, &kettle).await != 5 {
-        assert!(shown.elapsed() < BOUND);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_stock_shown(&app, &kettle, 5, "the stock set").await;
 
     let results = checkout_all(&app, buyers).await;
 
     assert_eq!(results.iter().filter(|s| **s == 201).count(), 5, "{results:?}");
     assert_eq!(results.iter().filter(|s| **s == 409).count(), 19, "{results:?}");
     assert_eq!(app.stock_of("K-001").await, 0);
-    let sold = Instant::now();
-    while stock_shown(&app, &kettle).await != 0 {
-        assert!(sold.elapsed() < BOUND, "the page still shows units after {:?}", sold.elapsed());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_stock_shown(&app, &kettle, 0, "the sold-out stock").await;
 }
 
 #[tokio::test]
@@ -266,17 +273,12 @@ async fn lists_and_categories_held_in_memory_follow_the_catalog() {
     .execute(&app.db)
     .await
     .unwrap();
-    let sold = Instant::now();
-    loop {
-        let page: Value = app.get(path).await.json().await.unwrap();
+    let page = until_shown(&app, path, "the sale on the list", |page| {
         let shown = page["items"].as_array().unwrap().iter().find(|p| p["sku"] == "K-001");
-        if shown.and_then(|p| p["stock_quantity"].as_i64()) == Some(kettle - 1) {
-            assert_eq!(in_kitchen(&page).len(), in_kitchen(&before).len());
-            break;
-        }
-        assert!(sold.elapsed() < BOUND, "the list still shows the old stock");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        shown.and_then(|p| p["stock_quantity"].as_i64()) == Some(kettle - 1)
+    })
+    .await;
+    assert_eq!(in_kitchen(&page).len(), in_kitchen(&before).len());
 
     // A category added (not through this instance): listed within the bound.
     let names = |page: &Value| -> Vec<String> {
@@ -295,15 +297,10 @@ async fn lists_and_categories_held_in_memory_follow_the_catalog() {
     .execute(&app.db)
     .await
     .unwrap();
-    let added = Instant::now();
-    loop {
-        let categories: Value = app.get("/api/v1/categories").await.json().await.unwrap();
-        if names(&categories).contains(&"Garden".to_owned()) {
-            break;
-        }
-        assert!(added.elapsed() < BOUND, "the new category is not listed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_shown(&app, "/api/v1/categories", "the new category", |categories| {
+        names(categories).contains(&"Garden".to_owned())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -340,13 +337,8 @@ async fn collection_pages_held_in_memory_follow_their_products_and_the_collectio
         .execute(&app.db)
         .await
         .unwrap();
-    let changed = Instant::now();
-    loop {
-        let page: Value = app.get("/api/v1/collections/picks").await.json().await.unwrap();
-        if names(&page).len() == 2 && page["title"] == "Staff Picks" {
-            break;
-        }
-        assert!(changed.elapsed() < BOUND, "the collection page is stale: {page}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_shown(&app, "/api/v1/collections/picks", "the changed collection", |page| {
+        names(page).len() == 2 && page["title"] == "Staff Picks"
+    })
+    .await;
 }
