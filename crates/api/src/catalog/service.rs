@@ -196,21 +196,7 @@ pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Sugges
 /// A product shoppers can see, as they see it: from the product cache, or
 /// from PostgreSQL (which the cache then keeps).
 pub async fn product(state: &AppState, id: Uuid) -> Result<Arc<Shelved>> {
-    let cache = state.product_cache();
-    if let Some(found) = cache.and_then(|cache| cache.get(id)) {
-        return Ok(found);
-    }
-    let generation = cache.map(ProductCache::generation);
-    let mut db = state.db.acquire().await?;
-    let mut product =
-        repository::visible_product(&mut db, id).await?.ok_or(Error::NotFound("product"))?;
-    // Shoppers see the variants on sale.
-    product.variants.retain(|v| v.is_active);
-    let shelved = Arc::new(Shelved::new(&ProductView::new(product, state.media_urls()))?);
-    if let (Some(cache), Some(generation)) = (cache, generation) {
-        cache.keep(generation, &[(id, shelved.clone())]);
-    }
-    Ok(shelved)
+    shelved(state, Page::Ids(vec![id])).await?.pop().ok_or(Error::NotFound("product"))
 }
 
 /// Product changes from an admin; `None` leaves a field as it is.

@@ -109,23 +109,6 @@ impl Product {
 pub(super) const PRODUCT_COLUMNS: &str = "id, category_id, name, description, brand, currency, \
     images, thumbnail, attributes, warranty, is_active, created_at, updated_at, media";
 
-/// A product shoppers can see.
-#[tracing::instrument(skip_all, fields(product = %id))]
-pub async fn visible_product(db: &mut PgConnection, id: Uuid) -> Result<Option<Product>> {
-    let row = sqlx::query_as!(
-        ProductRow,
-        r#"SELECT id, category_id, name, description, brand, currency, images, thumbnail,
-                attributes, warranty, is_active, created_at, updated_at,
-                media AS "media: Json<Vec<MediaEntry>>"
-         FROM products
-         WHERE id = $1 AND deleted_at IS NULL AND is_active AND price_min IS NOT NULL"#,
-        id
-    )
-    .fetch_optional(&mut *db)
-    .await?;
-    with_variants(db, row).await
-}
-
 /// A product that is not deleted (admins see inactive ones), locked: every
 /// admin change to a product or its variants takes this lock first. `NO
 /// KEY UPDATE` leaves orders free to reference the product meanwhile, so
