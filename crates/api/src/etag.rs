@@ -13,8 +13,7 @@ use crate::error::{Error, Result};
 /// (`Cache-Control: no-cache`), so stock and price changes show at once.
 pub fn cached_json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response> {
     let body = serde_json::to_vec(value).map_err(|err| Error::Internal(err.into()))?;
-    let etag = tag_of(&body);
-    json_with_tag(request, &etag, body)
+    json_with_tag(request, header_of(&tag_of(&body))?, body)
 }
 
 /// The strong `ETag` (quoted) of a response body.
@@ -24,16 +23,21 @@ pub fn tag_of(body: &[u8]) -> String {
     format!("\"{tag}\"")
 }
 
+/// An `ETag` as a header value.
+pub fn header_of(etag: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(etag).map_err(|err| Error::Internal(err.into()))
+}
+
 /// JSON `body` whose `ETag` is `etag` (see [`cached_json`]).
 pub fn json_with_tag(
     request: &HeaderMap,
-    etag: &str,
+    etag: HeaderValue,
     body: impl Into<axum::body::Body>,
 ) -> Result<Response> {
-    let etag_value = HeaderValue::from_str(etag).map_err(|err| Error::Internal(err.into()))?;
+    let fresh = matches_etag(request, etag.as_bytes());
     let caching =
-        [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
-    if matches_etag(request, etag) {
+        [(header::ETAG, etag), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
+    if fresh {
         return Ok((StatusCode::NOT_MODIFIED, caching).into_response());
     }
     let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
@@ -41,14 +45,14 @@ pub fn json_with_tag(
 }
 
 /// Whether `If-None-Match` lists `etag` (weak comparison) or is `*`.
-fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
+fn matches_etag(request: &HeaderMap, etag: &[u8]) -> bool {
     request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(|candidate| candidate.trim().trim_start_matches("W/"))
-        .any(|candidate| candidate == etag || candidate == "*")
+        .any(|candidate| candidate.as_bytes() == etag || candidate == "*")
 }
 
 #[cfg(test)]
@@ -63,10 +67,10 @@ mod tests {
 
     #[test]
     fn if_none_match_lists_and_weak_tags_match() {
-        assert!(matches_etag(&with("\"abc\""), "\"abc\""));
-        assert!(matches_etag(&with("\"x\", W/\"abc\""), "\"abc\""));
-        assert!(matches_etag(&with("*"), "\"abc\""));
-        assert!(!matches_etag(&with("\"abd\""), "\"abc\""));
-        assert!(!matches_etag(&HeaderMap::new(), "\"abc\""));
+        assert!(matches_etag(&with("\"abc\""), b"\"abc\""));
+        assert!(matches_etag(&with("\"x\", W/\"abc\""), b"\"abc\""));
+        assert!(matches_etag(&with("*"), b"\"abc\""));
+        assert!(!matches_etag(&with("\"abd\""), b"\"abc\""));
+        assert!(!matches_etag(&HeaderMap::new(), b"\"abc\""));
     }
 }

@@ -4,13 +4,17 @@
 //! registers the handler and its `#[utoipa::path]` description together, so
 //! the OpenAPI document cannot drift from the router. A test checks it.
 
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::from_fn_with_state;
+use axum::response::Response;
 use axum::routing::{any, get};
+use futures_util::future::Either;
+use gokart_edge::http::InFlightLimit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{
@@ -21,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::catalog::cache::ProductCache;
 use crate::config::{ApiConfig, MediaStorage};
 use crate::media::store::LocalStore;
 use crate::state::AppState;
@@ -191,7 +196,10 @@ pub fn documented() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> Router {
     let (routes, openapi) = documented().split_for_parts();
     let document = served_document(with_common_responses(openapi));
-    let limits = shedding::RouteLimits::new(&state.config);
+    let guards = RouteGuards {
+        limits: shedding::RouteLimits::new(&state.config),
+        products: state.products.clone(),
+    };
     // The docs page is HTML: its own scripts, styles and images may load.
     let docs = SwaggerUi::new(DOCS_PATH).external_url_unchecked(OPENAPI_PATH, document);
     let docs = Router::from(docs).layer(SetResponseHeaderLayer::overriding(
@@ -213,14 +221,7 @@ pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> 
             .with_state(Arc::new(app)),
         None => Router::new(),
     };
-    routes
-        .route_layer(from_fn_with_state(state.clone(), clear_after_catalog_writes))
-        .route_layer(from_fn_with_state(limits, shedding::shed_by_route))
-        .merge(extra)
-        .with_state(state)
-        .merge(docs)
-        .merge(files)
-        .merge(pages)
+    routes.route_layer(guards).merge(extra).with_state(state).merge(docs).merge(files).merge(pages)
 }
 
 /// The admin routes that change what shoppers see of products.
@@ -232,25 +233,75 @@ const CATALOG_WRITES: [&str; 5] = [
     "/api/v1/admin/media",
 ];
 
-/// After an admin's successful catalog write through this instance, the
-/// instance's product cache forgets what it holds at once (the feed tells
-/// the other instances within moments), so an admin's next read shows the
-/// change.
-async fn clear_after_catalog_writes(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && CATALOG_WRITES.iter().any(|prefix| request.uri().path().starts_with(prefix));
-    let response = next.run(request).await;
-    if writes
-        && response.status().is_success()
-        && let Some(cache) = &state.products
-    {
-        cache.clear();
+/// What the API adds around each of its routes: the expensive routes'
+/// bounds on requests in progress (see [`shedding`]), and, after an
+/// admin's successful catalog write through this instance, clearing the
+/// instance's product cache at once (the feed tells the other instances
+/// within moments), so that an admin's next read shows the change.
+#[derive(Debug, Clone)]
+struct RouteGuards {
+    limits: Arc<shedding::RouteLimits>,
+    products: Option<Arc<ProductCache>>,
+}
+
+impl<S> tower::Layer<S> for RouteGuards {
+    type Service = Guarded<S>;
+
+    fn layer(&self, inner: S) -> Guarded<S> {
+        Guarded { inner, guards: self.clone() }
     }
-    response
+}
+
+/// A route inside its [`RouteGuards`]. A request neither bounded nor
+/// writing the catalog goes straight to the route.
+#[derive(Debug, Clone)]
+struct Guarded<S> {
+    inner: S,
+    guards: RouteGuards,
+}
+
+impl<S> tower::Service<Request> for Guarded<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<
+        S::Future,
+        std::pin::Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let bounded = self.guards.limits.of(&request).is_some();
+        let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+            && CATALOG_WRITES.iter().any(|prefix| request.uri().path().starts_with(prefix));
+        if !bounded && !writes {
+            return Either::Left(self.inner.call(request));
+        }
+        let ready = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, ready);
+        let guards = self.guards.clone();
+        Either::Right(Box::pin(async move {
+            let limit = guards.limits.of(&request);
+            let slot = limit.map(InFlightLimit::admit);
+            if let (Some(limit), Some(None)) = (limit, &slot) {
+                return Ok(limit.refusal());
+            }
+            let response = inner.call(request).await?;
+            if writes
+                && response.status().is_success()
+                && let Some(cache) = &guards.products
+            {
+                cache.clear();
+            }
+            Ok(response)
+        }))
+    }
 }
 
 /// The docs page's policy: everything from this origin, inline styles

@@ -7,10 +7,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
 use gokart_edge::http::InFlightLimit;
 
 use crate::config::ApiConfig;
@@ -44,6 +42,12 @@ impl RouteLimits {
         })
     }
 
+    /// The bound of `request`'s route, if it has one.
+    pub fn of(&self, request: &Request) -> Option<&InFlightLimit> {
+        let route = request.extensions().get::<MatchedPath>()?;
+        self.for_route(request.method(), route.as_str())
+    }
+
     fn for_route(&self, method: &Method, path: &str) -> Option<&InFlightLimit> {
         let listed = |routes: &[(Method, &str)]| {
             routes.iter().any(|(listed, template)| listed == method && *template == path)
@@ -55,22 +59,5 @@ impl RouteLimits {
         } else {
             None
         }
-    }
-}
-
-/// Runs a request within its route's bound, if the route has one.
-pub async fn shed_by_route(
-    State(limits): State<Arc<RouteLimits>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let limit = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|path| limits.for_route(request.method(), path.as_str()))
-        .cloned();
-    match limit {
-        Some(limit) => limit.run(request, next).await,
-        None => next.run(request).await,
     }
 }

@@ -2,9 +2,10 @@
 //! plus whatever the service registers itself, rendered in the OpenMetrics
 //! text format for a scraper.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError, RwLock};
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -18,17 +19,34 @@ use crate::http::error::ErrorResponse;
 /// Labels of one served request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     /// The route template (`/api/v1/orders/{id}`), never the raw path.
-    route: String,
+    route: &'static str,
     status: u16,
 }
 
 /// Labels of one route.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
+}
+
+/// The label of a method: the standard ones by name, any other as `OTHER`
+/// (a client may send any token as a method; each would be a new series).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -47,6 +65,28 @@ struct Inner {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// The route templates seen, each kept once for the life of the
+    /// process: labels borrow them rather than copy them on every request.
+    /// They are the router's own templates, a fixed set.
+    routes: RwLock<HashSet<&'static str>>,
+}
+
+impl Inner {
+    fn route(&self, route: &str) -> &'static str {
+        let known = self.routes.read().map(|routes| routes.get(route).copied());
+        if let Ok(Some(known)) = known {
+            return known;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        match routes.get(route) {
+            Some(known) => known,
+            None => {
+                let kept: &'static str = Box::leak(route.into());
+                routes.insert(kept);
+                kept
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -68,16 +108,15 @@ impl Metrics {
             latency.clone(),
         );
         register(&mut registry);
-        Metrics { inner: Arc::new(Inner { registry, requests, latency }) }
+        let routes = RwLock::default();
+        Metrics { inner: Arc::new(Inner { registry, requests, latency, routes }) }
     }
 
-    /// Records one answered request.
-    pub(crate) fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let (method, route) = (method.to_owned(), route.to_owned());
-        self.inner
-            .latency
-            .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
-            .observe(seconds);
+    /// Records one answered request; `route` is a route template of the
+    /// router (or a fixed name), never a raw path.
+    pub(crate) fn observe_request(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let (method, route) = (method_label(method), self.inner.route(route));
+        self.inner.latency.get_or_create(&RouteLabels { method, route }).observe(seconds);
         self.inner.requests.get_or_create(&RequestLabels { method, route, status }).inc();
     }
 
@@ -115,8 +154,10 @@ mod tests {
             registry.register("outbox_pending", "Rows waiting", depth.clone());
         });
         depth.set(3);
-        metrics.observe_request("GET", "/api/v1/products/{id}", 200, 0.004);
-        metrics.observe_request("GET", "/api/v1/products/{id}", 200, 0.002);
+        metrics.observe_request(&Method::GET, "/api/v1/products/{id}", 200, 0.004);
+        metrics.observe_request(&Method::GET, "/api/v1/products/{id}", 200, 0.002);
+        let brew = Method::from_bytes(b"BREW").expect("a method token");
+        metrics.observe_request(&brew, "unmatched", 405, 0.001);
 
         let text = metrics.inner.registry_text();
         assert!(
@@ -132,6 +173,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("outbox_pending 3"), "{text}");
+        assert!(
+            text.contains(
+                r#"http_requests_total{method="OTHER",route="unmatched",status="405"} 1"#
+            ),
+            "a method outside the standard ones is one series, not one per token: {text}"
+        );
     }
 
     impl Inner {

@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -37,7 +38,7 @@ pub const SILENCE: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub struct Shelved {
     json: Box<RawValue>,
-    etag: String,
+    etag: HeaderValue,
     /// Read since the last sweep.
     recent: AtomicBool,
 }
@@ -46,7 +47,7 @@ impl Shelved {
     /// `view` serialised.
     pub fn new(view: &ProductView) -> Result<Shelved> {
         let json = serde_json::to_string(view).map_err(|err| Error::Internal(err.into()))?;
-        let etag = etag::tag_of(json.as_bytes());
+        let etag = etag::header_of(&etag::tag_of(json.as_bytes()))?;
         let json = RawValue::from_string(json).map_err(|err| Error::Internal(err.into()))?;
         Ok(Shelved { json, etag, recent: AtomicBool::new(true) })
     }
@@ -56,13 +57,27 @@ impl Shelved {
         self.json.get()
     }
 
+    /// The JSON as a response body, sharing the cached bytes.
+    pub fn body(self: &Arc<Self>) -> Bytes {
+        Bytes::from_owner(JsonOf(Arc::clone(self)))
+    }
+
     /// Its `ETag` (quoted), as [`etag::cached_json`] would give it.
-    pub fn etag(&self) -> &str {
+    pub fn etag(&self) -> &HeaderValue {
         &self.etag
     }
 
     fn size(&self) -> usize {
         self.json.get().len() + self.etag.len() + ENTRY_OVERHEAD
+    }
+}
+
+/// A shelved product's JSON, owned by the response body that sends it.
+struct JsonOf(Arc<Shelved>);
+
+impl AsRef<[u8]> for JsonOf {
+    fn as_ref(&self) -> &[u8] {
+        self.0.json().as_bytes()
     }
 }
 
@@ -82,7 +97,7 @@ pub struct CachedPage {
     /// The JSON.
     pub body: Bytes,
     /// Its `ETag` (quoted).
-    pub etag: String,
+    pub etag: HeaderValue,
 }
 
 impl CachedPage {
@@ -149,7 +164,11 @@ impl ProductCache {
         }
         let entries = self.entries.read().ok()?;
         let found = entries.map.get(&id)?;
-        found.recent.store(true, Ordering::Relaxed);
+        // Written only when it changes: a hit leaves the entry's memory
+        // untouched for the other cores.
+        if !found.recent.load(Ordering::Relaxed) {
+            found.recent.store(true, Ordering::Relaxed);
+        }
         Some(found.clone())
     }
 
@@ -300,7 +319,8 @@ mod tests {
 
     fn shelved(text: &str) -> Arc<Shelved> {
         let json = RawValue::from_string(format!("{text:?}")).unwrap();
-        Arc::new(Shelved { etag: etag::tag_of(json.get().as_bytes()), json, recent: true.into() })
+        let etag = etag::header_of(&etag::tag_of(json.get().as_bytes())).expect("a valid tag");
+        Arc::new(Shelved { etag, json, recent: true.into() })
     }
 
     fn following(budget: usize) -> ProductCache {

@@ -16,7 +16,7 @@ use super::cache::{CachedPage, ProductCache, Shelved};
 use super::service::{self, Category};
 use super::view::ProductView;
 use crate::error::{Error, Result};
-use crate::etag::{json_with_tag, tag_of};
+use crate::etag::{header_of, json_with_tag, tag_of};
 use crate::extract::{Path, Query};
 use crate::page::Page;
 use crate::schemas;
@@ -205,16 +205,16 @@ pub async fn from_pages<T: Serialize>(
 ) -> Result<Response> {
     let cache = key.as_ref().and(state.product_cache());
     if let Some(page) = cache.zip(key.as_deref()).and_then(|(cache, key)| cache.page(key)) {
-        return json_with_tag(headers, &page.etag, page.body.clone());
+        return json_with_tag(headers, page.etag.clone(), page.body.clone());
     }
     let generation = cache.map(ProductCache::generation);
     let value = make.await?;
     let body = Bytes::from(serde_json::to_vec(&value).map_err(|err| Error::Internal(err.into()))?);
-    let etag = tag_of(&body);
+    let etag = header_of(&tag_of(&body))?;
     if let (Some(cache), Some(generation), Some(key)) = (cache, generation, key) {
         cache.keep_page(generation, key, CachedPage { body: body.clone(), etag: etag.clone() });
     }
-    json_with_tag(headers, &etag, body)
+    json_with_tag(headers, etag, body)
 }
 
 /// One product.
@@ -230,7 +230,7 @@ pub async fn product(
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     let product = service::product(&state, id).await?;
-    json_with_tag(&headers, product.etag(), product.json().to_owned())
+    json_with_tag(&headers, product.etag().clone(), product.body())
 }
 
 /// Every category with its product count.

@@ -196,6 +196,9 @@ pub async fn suggest(state: &AppState, terms: &SearchTerms) -> Result<Vec<Sugges
 /// A product shoppers can see, as they see it: from the product cache, or
 /// from PostgreSQL (which the cache then keeps).
 pub async fn product(state: &AppState, id: Uuid) -> Result<Arc<Shelved>> {
+    if let Some(product) = state.product_cache().and_then(|cache| cache.get(id)) {
+        return Ok(product);
+    }
     shelved(state, Page::Ids(vec![id])).await?.pop().ok_or(Error::NotFound("product"))
 }
 

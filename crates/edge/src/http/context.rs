@@ -19,9 +19,15 @@ pub struct RequestId(pub Arc<str>);
 /// The W3C trace context header.
 pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
 
+/// What a task serving a request knows of it.
+#[derive(Debug, Clone)]
+pub(super) struct RequestContext {
+    pub(super) request_id: Option<RequestId>,
+    pub(super) trace_id: Option<TraceId>,
+}
+
 tokio::task_local! {
-    pub(super) static CURRENT_REQUEST_ID: RequestId;
-    pub(super) static CURRENT_TRACE_ID: TraceId;
+    pub(super) static CURRENT: RequestContext;
 }
 
 /// A W3C trace id: 32 lowercase hex digits, not all zero.
@@ -31,7 +37,8 @@ pub struct TraceId(Arc<str>);
 impl TraceId {
     /// A new random trace id.
     pub fn random() -> TraceId {
-        TraceId(Arc::from(format!("{:032x}", uuid::Uuid::new_v4().as_u128())))
+        let mut text = uuid::Uuid::encode_buffer();
+        TraceId(Arc::from(&*uuid::Uuid::new_v4().simple().encode_lower(&mut text)))
     }
 
     /// `text` if it is a valid trace id.
@@ -77,7 +84,7 @@ impl TraceId {
 
 /// The trace of the request this task is serving, if any.
 pub fn current_trace_id() -> Option<TraceId> {
-    CURRENT_TRACE_ID.try_with(Clone::clone).ok()
+    CURRENT.try_with(|current| current.trace_id.clone()).ok().flatten()
 }
 
 /// Spawns `work` as a task of its own that keeps this request's id, trace
@@ -89,24 +96,19 @@ where
     F::Output: Send + 'static,
 {
     let span = tracing::Span::current();
-    let request_id = CURRENT_REQUEST_ID.try_with(Clone::clone).ok();
-    let trace_id = current_trace_id();
+    let current = CURRENT.try_with(Clone::clone).ok();
     tokio::spawn(async move {
         let work = work.instrument(span);
-        match (request_id, trace_id) {
-            (Some(id), Some(trace)) => {
-                CURRENT_REQUEST_ID.scope(id, CURRENT_TRACE_ID.scope(trace, work)).await
-            }
-            (Some(id), None) => CURRENT_REQUEST_ID.scope(id, work).await,
-            (None, Some(trace)) => CURRENT_TRACE_ID.scope(trace, work).await,
-            (None, None) => work.await,
+        match current {
+            Some(current) => CURRENT.scope(current, work).await,
+            None => work.await,
         }
     })
 }
 
 /// The id of the request this task is serving, if any.
 pub fn current_request_id() -> Option<String> {
-    CURRENT_REQUEST_ID.try_with(|id| id.0.to_string()).ok()
+    CURRENT.try_with(|current| Some(current.request_id.as_ref()?.0.to_string())).ok().flatten()
 }
 
 #[cfg(test)]

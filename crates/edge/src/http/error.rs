@@ -145,7 +145,7 @@ pub async fn method_not_allowed() -> ErrorResponse {
     )
 }
 
-#[allow(clippy::needless_pass_by_value, reason = "the signature CatchPanicLayer expects")]
+#[allow(clippy::needless_pass_by_value, reason = "the payload is dropped here, after logging")]
 /// Turns a panic inside a handler into a logged 500 instead of a dropped connection.
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic

@@ -12,28 +12,27 @@
 //! elsewhere (a task, a callback) carries the same trace id onward, so one
 //! order's journey through both services is one trace.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::context::{
-    CURRENT_REQUEST_ID, CURRENT_TRACE_ID, REQUEST_ID_HEADER, RequestId, TRACEPARENT_HEADER, TraceId,
+    CURRENT, REQUEST_ID_HEADER, RequestContext, RequestId, TRACEPARENT_HEADER, TraceId,
 };
 use super::error::ErrorResponse;
 use crate::metrics::Metrics;
 
-fn accepted_request_id(value: Option<&HeaderValue>) -> Option<String> {
+fn accepted_request_id(value: Option<&HeaderValue>) -> Option<Arc<str>> {
     let text = value?.to_str().ok()?;
     let acceptable = !text.is_empty()
         && text.len() <= 128
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b));
-    acceptable.then(|| text.to_owned())
+    acceptable.then(|| Arc::from(text))
 }
 
 /// What the observing layer needs.
@@ -43,25 +42,33 @@ pub(crate) struct Observe {
     pub(crate) metrics: Option<Metrics>,
 }
 
-pub(crate) async fn observe(
-    State(observe): State<Observe>,
+/// Serves `request` with `serve` inside its request id, trace, span and
+/// timeout, and records how it went.
+pub(crate) async fn observe<F>(
+    observe: &Observe,
     mut request: Request,
-    next: Next,
-) -> Response {
-    let id = accepted_request_id(request.headers().get(&REQUEST_ID_HEADER))
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    serve: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let id = match accepted_request_id(request.headers().get(&REQUEST_ID_HEADER)) {
+        Some(id) => id,
+        None => {
+            let mut text = uuid::Uuid::encode_buffer();
+            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+            Arc::from(&*id)
+        }
+    };
     let header_value = HeaderValue::from_str(&id).ok();
-    let request_id = RequestId(Arc::from(id));
+    let request_id = RequestId(id);
     request.extensions_mut().insert(request_id.clone());
     if let Some(value) = &header_value {
         request.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
     }
 
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let quiet = matches!(route.as_str(), "/healthz" | "/readyz");
+    let found = RouteFound::default();
+    request.extensions_mut().insert(found.clone());
     let trace_id = request
         .headers()
         .get(&TRACEPARENT_HEADER)
@@ -72,7 +79,7 @@ pub(crate) async fn observe(
     let span = tracing::info_span!(
         "request",
         method = %method,
-        route = %route,
+        route = Empty,
         request_id = %request_id.0,
         trace_id = %trace_id.as_str(),
         status = Empty,
@@ -81,8 +88,9 @@ pub(crate) async fn observe(
 
     let started = Instant::now();
     let timeout = observe.timeout;
-    let served = CURRENT_TRACE_ID.scope(trace_id, async move {
-        match tokio::time::timeout(timeout, next.run(request)).await {
+    let current = RequestContext { request_id: Some(request_id), trace_id: Some(trace_id) };
+    let served = CURRENT.scope(current, async move {
+        match tokio::time::timeout(timeout, serve(request)).await {
             Ok(response) => response,
             Err(_) => ErrorResponse::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -93,29 +101,54 @@ pub(crate) async fn observe(
             .into_response(),
         }
     });
-    let mut response = CURRENT_REQUEST_ID.scope(request_id, served).instrument(span.clone()).await;
+    let mut response = served.instrument(span.clone()).await;
 
     let status = response.status();
     let elapsed = started.elapsed().as_secs_f64();
+    let route = found.get().map_or("unmatched", MatchedPath::as_str);
+    let quiet = matches!(route, "/healthz" | "/readyz");
     if let Some(metrics) = &observe.metrics {
-        metrics.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
+        metrics.observe_request(&method, route, status.as_u16(), elapsed);
     }
-    let latency_ms = elapsed * 1000.0;
-    span.record("status", status.as_u16());
-    span.record("latency_ms", latency_ms);
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::error!("request failed");
-        } else if quiet {
-            tracing::debug!("request served");
-        } else {
-            tracing::info!("request served");
+    if !span.is_disabled() {
+        if found.get().is_none() {
+            span.record("route", route);
         }
-    });
+        span.record("status", status.as_u16());
+        span.record("latency_ms", elapsed * 1000.0);
+        span.in_scope(|| {
+            if status.is_server_error() {
+                tracing::error!("request failed");
+            } else if quiet {
+                tracing::debug!("request served");
+            } else {
+                tracing::info!("request served");
+            }
+        });
+    } else if status.is_server_error() {
+        tracing::error!(method = %method, route, status = status.as_u16(), "request failed");
+    }
     if let Some(value) = header_value {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// The route template a request matched, once routing has found it: the
+/// edge, outside the router, names the request's span and metrics by it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouteFound(Arc<OnceLock<MatchedPath>>);
+
+impl RouteFound {
+    /// The template, if the request matched a route.
+    pub(crate) fn get(&self) -> Option<&MatchedPath> {
+        self.0.get()
+    }
+
+    /// Records the template routing found.
+    pub(crate) fn set(&self, route: &MatchedPath) {
+        let _ = self.0.set(route.clone());
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! What every response and every request gets at the edge, before any
 //! handler runs: security headers, a cap on header size, and load shedding.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tower::Service;
 
 use super::error::ErrorResponse;
 
@@ -21,13 +22,7 @@ const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSub
 
 /// Adds the security headers a response does not already carry (a route
 /// with HTML, like the API docs, sets its own `Content-Security-Policy`).
-pub(crate) async fn security_headers(
-    State(production): State<bool>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+pub(crate) fn add_security_headers(headers: &mut HeaderMap, production: bool) {
     let defaults = [
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
@@ -38,13 +33,14 @@ pub(crate) async fn security_headers(
             HeaderValue::from_static("same-site"),
         ),
     ];
+    // Room for all of them at once, rather than growing the map per header.
+    headers.reserve(defaults.len() + 1);
     for (name, value) in defaults {
         headers.entry(name).or_insert(value);
     }
     if production {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    response
 }
 
 /// Total bytes of header names and values, as a client sent them.
@@ -52,22 +48,17 @@ fn header_bytes(headers: &HeaderMap) -> usize {
     headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum()
 }
 
-/// Refuses requests whose headers add up to more than the limit with a
-/// JSON 431.
-pub(crate) async fn header_limit(
-    State(limit): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if header_bytes(request.headers()) > limit {
-        return ErrorResponse::new(
+/// The JSON 431 for a request whose headers add up to more than `limit`
+/// bytes, if they do.
+pub(crate) fn refuse_large_headers(request: &Request, limit: usize) -> Option<Response> {
+    (header_bytes(request.headers()) > limit).then(|| {
+        ErrorResponse::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers_too_large",
             format!("request headers may total at most {limit} bytes"),
         )
-        .into_response();
-    }
-    next.run(request).await
+        .into_response()
+    })
 }
 
 /// A bound on requests in progress: past it, requests are turned away at
@@ -85,29 +76,22 @@ impl InFlightLimit {
         InFlightLimit { permits: Arc::new(Semaphore::new(max)), what }
     }
 
-    /// Runs `request` if a slot is free, holding the slot until the response
-    /// is built; otherwise answers 503 `overloaded`, `Retry-After: 1`.
-    pub async fn run(&self, request: Request, next: Next) -> Response {
-        let Ok(_slot) = self.permits.clone().try_acquire_owned() else {
-            tracing::warn!(limit = self.what, "shedding load: too many requests in progress");
-            return ErrorResponse::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                format!("too many {} in progress; try again shortly", self.what),
-            )
-            .retry_after(1)
-            .into_response();
-        };
-        next.run(request).await
+    /// A slot, held until it is dropped, if one is free.
+    pub fn admit(&self) -> Option<SemaphorePermit<'_>> {
+        self.permits.try_acquire().ok()
     }
-}
 
-pub(crate) async fn shed(
-    State(limit): State<InFlightLimit>,
-    request: Request,
-    next: Next,
-) -> Response {
-    limit.run(request, next).await
+    /// The answer when no slot is free: 503 `overloaded`, `Retry-After: 1`.
+    pub fn refusal(&self) -> Response {
+        tracing::warn!(limit = self.what, "shedding load: too many requests in progress");
+        ErrorResponse::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            format!("too many {} in progress; try again shortly", self.what),
+        )
+        .retry_after(1)
+        .into_response()
+    }
 }
 
 #[cfg(test)]
@@ -146,29 +130,37 @@ impl BodyLimits {
     }
 }
 
-/// Reads the request body before any handler runs, so that every route
-/// answers the same way: a `Content-Length` over the limit is refused at
-/// once (JSON 413) without reading a byte, a body that grows past the limit
-/// is a JSON 413, and a body that is not complete within the read timeout
-/// is a JSON 408 that frees the request's slot instead of holding it until
-/// the request timeout.
-pub(crate) async fn read_body(
-    State(limits): State<BodyLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (max_bytes, read_timeout) = limits.of(&request);
-    let declared = request
+/// Whether `request` comes without a body (a GET, or a zero length):
+/// nothing to read or wait for.
+pub(crate) fn has_no_body(request: &Request) -> bool {
+    declared_length(request) == Some(0)
+        || axum::body::HttpBody::size_hint(request.body()).exact() == Some(0)
+}
+
+fn declared_length(request: &Request) -> Option<u64> {
+    request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max_bytes as u64) {
+        .and_then(|value| value.trim().parse::<u64>().ok())
+}
+
+/// Reads the request body before `inner` (the route) sees it, so that
+/// every route answers the same way: a `Content-Length` over the limit is
+/// refused at once (JSON 413) without reading a byte, a body that grows
+/// past the limit is a JSON 413, and a body that is not complete within
+/// the read timeout is a JSON 408 that frees the request's slot instead of
+/// holding it until the request timeout.
+pub(crate) async fn read_body<S>(limits: &BodyLimits, request: Request, mut inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    let (max_bytes, read_timeout) = limits.of(&request);
+    if declared_length(&request).is_some_and(|length| length > max_bytes as u64) {
         return too_large(max_bytes);
     }
-    // No body at all (a GET, or a zero length): nothing to wait for.
-    if declared == Some(0) || axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
-        return next.run(request).await;
+    if has_no_body(&request) {
+        return answer(&mut inner, request).await;
     }
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, max_bytes);
@@ -199,7 +191,17 @@ pub(crate) async fn read_body(
             return response;
         }
     };
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    answer(&mut inner, Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+async fn answer<S>(inner: &mut S, request: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    match inner.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 fn is_length_limit(err: &axum::Error) -> bool {

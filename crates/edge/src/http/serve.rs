@@ -6,13 +6,15 @@
 //! client trickling them a byte at a time holds a connection, not a task,
 //! and only for that long) and a cap on the header buffer.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use axum::routing::MethodRouter;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -21,7 +23,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 use tower_http::cors::CorsLayer;
 
 use super::layers::with_edge_layers;
@@ -127,7 +129,10 @@ impl Server {
 /// `stopping` turns true; the listener is closed on return.
 async fn accept(
     listener: TcpListener,
-    router: Router,
+    router: impl Service<Request, Response = Response, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + 'static,
     http: &http1::Builder,
     connections: &GracefulShutdown,
     mut stopping: watch::Receiver<bool>,
