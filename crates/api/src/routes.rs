@@ -14,7 +14,7 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
 use axum::routing::{any, get};
 use futures_util::future::Either;
-use gokart_edge::http::InFlightLimit;
+use gokart_edge::http::{BoxedResponse, InFlightLimit, take_ready};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{
@@ -267,10 +267,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<
-        S::Future,
-        std::pin::Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
-    >;
+    type Future = Either<S::Future, BoxedResponse>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -283,8 +280,7 @@ where
         if !bounded && !writes {
             return Either::Left(self.inner.call(request));
         }
-        let ready = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, ready);
+        let mut inner = take_ready(&mut self.inner);
         let guards = self.guards.clone();
         Either::Right(Box::pin(async move {
             let limit = guards.limits.of(&request);

@@ -29,7 +29,14 @@ use crate::metrics::Metrics;
 
 /// A response, boxed: what a layer returns when it has work of its own to
 /// await.
-type Boxed = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+pub type BoxedResponse = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+/// The service that `poll_ready` made ready, for a future that outlives the
+/// call, leaving a clone in its place (a clone need not be ready).
+pub fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
+}
 
 /// Wraps a service's routes with what every request gets: JSON 404/405
 /// fallbacks, CORS when given (it answers preflights before routing), a
@@ -93,16 +100,14 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Boxed;
+    type Future = BoxedResponse;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Boxed {
-        // The clone takes the place of the service that was made ready.
-        let ready = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, ready);
+    fn call(&mut self, request: Request) -> BoxedResponse {
+        let inner = take_ready(&mut self.inner);
         let edge = Arc::clone(&self.edge);
         Box::pin(async move { Ok(edge.serve(inner, request).await) })
     }
@@ -184,7 +189,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<S::Future, Boxed>;
+    type Future = Either<S::Future, BoxedResponse>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -199,8 +204,7 @@ where
         if protect::has_no_body(&request) {
             return Either::Left(self.inner.call(request));
         }
-        let ready = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, ready);
+        let inner = take_ready(&mut self.inner);
         let limits = self.limits.clone();
         Either::Right(Box::pin(
             async move { Ok(protect::read_body(&limits, request, inner).await) },

@@ -17,6 +17,7 @@ pub use context::{
 };
 pub use error::{ErrorDetail, ErrorEnvelope, ErrorResponse, method_not_allowed, route_not_found};
 pub use json::Json;
+pub use layers::{BoxedResponse, take_ready};
 pub use probe::probe;
 pub use protect::{InFlightLimit, STRICT_CONTENT_SECURITY_POLICY};
 pub use serve::{Server, shutdown_signal};

@@ -150,7 +150,8 @@ fn declared_length(request: &Request) -> Option<u64> {
 /// refused at once (JSON 413) without reading a byte, a body that grows
 /// past the limit is a JSON 413, and a body that is not complete within
 /// the read timeout is a JSON 408 that frees the request's slot instead of
-/// holding it until the request timeout.
+/// holding it until the request timeout. A request without a body
+/// ([`has_no_body`]) goes straight to the route instead.
 pub(crate) async fn read_body<S>(limits: &BodyLimits, request: Request, mut inner: S) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
@@ -158,9 +159,6 @@ where
     let (max_bytes, read_timeout) = limits.of(&request);
     if declared_length(&request).is_some_and(|length| length > max_bytes as u64) {
         return too_large(max_bytes);
-    }
-    if has_no_body(&request) {
-        return answer(&mut inner, request).await;
     }
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, max_bytes);
@@ -191,14 +189,7 @@ where
             return response;
         }
     };
-    answer(&mut inner, Request::from_parts(parts, axum::body::Body::from(bytes))).await
-}
-
-async fn answer<S>(inner: &mut S, request: Request) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    match inner.call(request).await {
+    match inner.call(Request::from_parts(parts, axum::body::Body::from(bytes))).await {
         Ok(response) => response,
         Err(never) => match never {},
     }
