@@ -26,6 +26,7 @@ pub mod discounts;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod gzip;
 pub mod health;
 pub mod internal;
 pub mod maintenance;

@@ -10,7 +10,6 @@
 //! app, answered with `index.html`; API paths never are.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,6 +21,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gokart_edge::http::route_not_found;
 use sha2::Digest;
+
+use crate::gzip;
 
 /// How long browsers keep a hashed asset: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -102,11 +103,12 @@ impl Asset {
             || content_type.starts_with("application/javascript")
             || content_type.starts_with("application/json")
             || content_type.starts_with("image/svg+xml");
-        let gzipped = if compressible && body.len() > 512 { Some(gzip(&body)?) } else { None };
+        let gzipped =
+            if compressible { gzip::compressed(&body, flate2::Compression::best())? } else { None };
         let digest = sha2::Sha256::digest(&body);
         let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]));
         Ok(Asset {
-            gzipped: gzipped.filter(|z| z.len() < body.len()).map(Bytes::from),
+            gzipped,
             body: Bytes::from(body),
             content_type: HeaderValue::from_static(content_type),
             etag: HeaderValue::from_str(&etag)?,
@@ -119,11 +121,11 @@ impl Asset {
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == self.etag));
-        let gzip = accepts_gzip(request);
+        let zipped = gzip::accepted(request);
         let mut response = if fresh {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
-            let body = match (&self.gzipped, gzip) {
+            let body = match (&self.gzipped, zipped) {
                 (Some(z), true) => z.clone(),
                 _ => self.body.clone(),
             };
@@ -140,7 +142,7 @@ impl Asset {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
         if self.gzipped.is_some() {
             headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-            if gzip && !fresh {
+            if zipped && !fresh {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             }
         }
@@ -203,23 +205,6 @@ fn policy(media_origin: Option<&str>, cards: bool) -> String {
     )
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-            name.eq_ignore_ascii_case("gzip") && !refused
-        })
-    })
-}
-
-fn gzip(body: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(body)?;
-    Ok(encoder.finish()?)
-}
-
 fn content_type(route: &str) -> &'static str {
     let extension = route.rsplit_once('.').map(|(_, ext)| ext).unwrap_or_default();
     match extension.to_ascii_lowercase().as_str() {
@@ -263,20 +248,6 @@ fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gzip_is_taken_unless_refused() {
-        let with = |value: &'static str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-            accepts_gzip(&headers)
-        };
-        assert!(with("gzip, deflate, br"));
-        assert!(with("br;q=1.0, GZIP;q=0.5"));
-        assert!(!with("br"));
-        assert!(!with("gzip;q=0, br"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
 
     #[test]
     fn media_from_elsewhere_is_named_in_the_policy() {

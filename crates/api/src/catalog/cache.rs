@@ -25,6 +25,8 @@ use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::etag::TaggedJson;
+
 use super::view::ProductView;
 use crate::error::{Error, Result};
 use crate::etag;
@@ -91,19 +93,11 @@ impl Serialize for Shelved {
     }
 }
 
-/// A whole response (a list page, the categories): its JSON and `ETag`.
-#[derive(Debug)]
-pub struct CachedPage {
-    /// The JSON.
-    pub body: Bytes,
-    /// Its `ETag` (quoted).
-    pub etag: HeaderValue,
-}
+/// A whole response (a list page, the categories), plain and gzipped.
+pub type CachedPage = TaggedJson;
 
-impl CachedPage {
-    fn size(&self) -> usize {
-        self.body.len() + self.etag.len() + ENTRY_OVERHEAD
-    }
+fn page_size(page: &CachedPage) -> usize {
+    page.size() + ENTRY_OVERHEAD
 }
 
 /// The cache of one instance.
@@ -190,13 +184,13 @@ impl ProductCache {
             return;
         }
         let key_bytes = key.len();
-        if entries.page_bytes + page.size() + key_bytes > self.budget / 4 {
+        if entries.page_bytes + page_size(&page) + key_bytes > self.budget / 4 {
             entries.pages.clear();
             entries.page_bytes = 0;
         }
-        entries.page_bytes += page.size() + key_bytes;
+        entries.page_bytes += page_size(&page) + key_bytes;
         if let Some(old) = entries.pages.insert(key, Arc::new(page)) {
-            entries.page_bytes -= old.size() + key_bytes;
+            entries.page_bytes -= page_size(&old) + key_bytes;
         }
     }
 

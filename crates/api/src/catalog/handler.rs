@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -12,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::cache::{CachedPage, ProductCache, Shelved};
+use super::cache::{ProductCache, Shelved};
 use super::service::{self, Category};
 use super::view::ProductView;
-use crate::error::{Error, Result};
-use crate::etag::{header_of, json_with_tag, tag_of};
+use crate::error::Result;
+use crate::etag::{TaggedJson, json_with_tag};
 use crate::extract::{Path, Query};
 use crate::page::Page;
 use crate::schemas;
@@ -205,16 +204,17 @@ pub async fn from_pages<T: Serialize>(
 ) -> Result<Response> {
     let cache = key.as_ref().and(state.product_cache());
     if let Some(page) = cache.zip(key.as_deref()).and_then(|(cache, key)| cache.page(key)) {
-        return json_with_tag(headers, page.etag.clone(), page.body.clone());
+        return page.respond(headers);
     }
     let generation = cache.map(ProductCache::generation);
     let value = make.await?;
-    let body = Bytes::from(serde_json::to_vec(&value).map_err(|err| Error::Internal(err.into()))?);
-    let etag = header_of(&tag_of(&body))?;
+    // A page to keep is gzipped once, here; one sent once is not worth it.
+    let page = TaggedJson::new(&value, cache.is_some())?;
+    let response = page.respond(headers);
     if let (Some(cache), Some(generation), Some(key)) = (cache, generation, key) {
-        cache.keep_page(generation, key, CachedPage { body: body.clone(), etag: etag.clone() });
+        cache.keep_page(generation, key, page);
     }
-    json_with_tag(headers, etag, body)
+    response
 }
 
 /// One product.

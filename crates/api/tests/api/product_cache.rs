@@ -2,9 +2,10 @@
 //! same bytes and `ETag`s as from PostgreSQL, every change (stock included)
 //! shown within a second, and never an oversold unit.
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ETAG, IF_NONE_MATCH};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, add_to_cart, checkout_all};
@@ -176,6 +177,54 @@ async fn the_cache_answers_the_same_bytes_and_etags_as_postgres() {
             assert_eq!(again.unwrap().status(), 304, "{path}");
         }
     }
+}
+
+#[tokio::test]
+async fn kept_pages_go_gzipped_to_browsers_and_revalidate_either_way() {
+    let app = cached_shop().await;
+    let path = "/api/v1/products?page_size=100";
+    let browser = |tag: Option<&str>| {
+        let request = app.client.get(app.url(path)).header(ACCEPT_ENCODING, "gzip, deflate, br");
+        match tag {
+            Some(tag) => request.header(IF_NONE_MATCH, tag),
+            None => request,
+        }
+    };
+    // Twice each: read into the cache, then answered by it.
+    for _ in 0..2 {
+        let plain = app.get(path).await;
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers()[VARY], "accept-encoding");
+        assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+        let tag = plain.headers()[ETAG].to_str().unwrap().to_owned();
+        let plain = plain.bytes().await.unwrap();
+
+        let zipped = browser(None).send().await.unwrap();
+        assert_eq!(zipped.status(), 200);
+        assert_eq!(zipped.headers()[CONTENT_ENCODING], "gzip");
+        assert_eq!(zipped.headers()[VARY], "accept-encoding");
+        // Other bytes, same content: the weak form of the same tag.
+        assert_eq!(zipped.headers()[ETAG].to_str().unwrap(), format!("W/{tag}"));
+        let zipped = zipped.bytes().await.unwrap();
+        assert!(zipped.len() * 4 < plain.len(), "{} of {} bytes", zipped.len(), plain.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..]).read_to_end(&mut unzipped).unwrap();
+        assert_eq!(unzipped, plain);
+
+        // A client holding either version is told it is current.
+        let fresh = browser(Some(&tag)).send().await.unwrap();
+        assert_eq!(fresh.status(), 304);
+        assert!(fresh.headers().get(CONTENT_ENCODING).is_none());
+        let weak = format!("W/{tag}");
+        let fresh = app.client.get(app.url(path)).header(IF_NONE_MATCH, &weak).send().await;
+        assert_eq!(fresh.unwrap().status(), 304);
+    }
+    // A client that refuses gzip gets the plain bytes.
+    let refusing =
+        app.client.get(app.url(path)).header(ACCEPT_ENCODING, "gzip;q=0, br").send().await.unwrap();
+    assert!(refusing.headers().get(CONTENT_ENCODING).is_none());
+    let body: Value = refusing.json().await.unwrap();
+    assert!(!body["items"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
