@@ -39,6 +39,9 @@ if ! command -v wrk >/dev/null; then
 fi
 wrk --version 2>&1 | grep -q "$wrk_version" || echo "bench: note: wrk is not $wrk_version" >&2
 
+# The browser the web app's budget is measured in.
+scripts/chromium.sh
+
 cargo build --release --bin api --bin mega-worker --bin gokart-bench
 bin=${CARGO_TARGET_DIR:-target}/release
 # The web app, which the API serves from web/dist.

@@ -14,14 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # CHROMIUM names another Chromium or Chrome binary (as on hosted CI runners).
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-  echo "web-e2e: installing Debian's chromium"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get install -y -qq chromium >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq chromium >/dev/null; }
-fi
+scripts/chromium.sh
 
 cargo build --quiet --bin api --bin mega-worker
 bin=${CARGO_TARGET_DIR:-target}/debug
