@@ -39,6 +39,8 @@ trap cleanup INT TERM EXIT
 
 # Product photos (the demo ones are drawn by `seed`) are files here.
 export MEDIA_DIR=${MEDIA_DIR:-$PWD/.local/media}
+# Webhook endpoints may be receivers on this machine.
+export WEBHOOK_ALLOWED_HOSTS=${WEBHOOK_ALLOWED_HOSTS:-localhost,127.0.0.1,::1}
 "$bin/api" migrate
 "$bin/api" seed
 

@@ -20,10 +20,11 @@ export DATABASE_URL
 pypi_tool() {
   local package=$1 version=$2 command=$3
   local venv=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gokart/$package-$version
-  if [ ! -x "$venv/bin/$command" ]; then
+  if [ ! -e "$venv/.installed" ]; then
     echo "test: installing $package $version into $venv" >&2
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" >&2
+    touch "$venv/.installed"
   fi
   echo "$venv/bin/$command"
 }
@@ -32,6 +33,10 @@ pypi_tool() {
 GCLOUD_TASKS_EMULATOR=$(pypi_tool gcloud-tasks-emulator 0.6.2 gcloud-tasks-emulator)
 GCS_EMULATOR=$(pypi_tool gcp-storage-emulator 2026.7.19 gcp-storage-emulator)
 export GCLOUD_TASKS_EMULATOR GCS_EMULATOR
+# The webhook tests' receiver verifies signatures with the Standard Webhooks
+# reference library, not with our code.
+WEBHOOK_RECEIVER_PYTHON=$(pypi_tool standardwebhooks 1.1.0 python)
+export WEBHOOK_RECEIVER_PYTHON
 
 cleanup() {
   if [ -n "$started_cluster" ]; then scripts/postgres.sh stop test; fi

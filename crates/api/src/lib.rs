@@ -49,6 +49,7 @@ pub mod state;
 pub mod tax;
 pub mod users;
 pub mod web;
+pub mod webhooks;
 
 pub use config::ApiConfig;
 pub use state::AppState;

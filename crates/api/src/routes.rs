@@ -186,6 +186,13 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::tax_rates::update, admin::tax_rates::delete))
         .routes(routes!(admin::dead_letters::list))
         .routes(routes!(admin::dead_letters::retry))
+        .routes(routes!(admin::webhooks::list, admin::webhooks::create))
+        .routes(routes!(admin::webhooks::get, admin::webhooks::update, admin::webhooks::delete))
+        .routes(routes!(admin::webhooks::rotate_secret))
+        .routes(routes!(admin::webhooks::deliveries))
+        .routes(routes!(admin::webhooks::replay))
+        .routes(routes!(admin::api_keys::list, admin::api_keys::create))
+        .routes(routes!(admin::api_keys::revoke))
         .routes(routes!(internal::handler::report_status))
         .routes(routes!(internal::handler::run_maintenance))
 }

@@ -13,9 +13,12 @@ use crate::db;
 use crate::metrics::{self, ApiMetrics, Scrape};
 use crate::outbox::backend::{LocalDispatcher, RefundBackend, TaskBackend};
 use crate::outbox::cloud_tasks::CloudTasks;
+use crate::outbox::courier::Backends;
 use crate::outbox::relay::Relay;
 use crate::routes;
 use crate::state::AppState;
+use crate::webhooks::destination::Destinations;
+use crate::webhooks::sender::Sender;
 
 /// Builds the API, bound and ready to serve.
 pub async fn build(config: ApiConfig) -> anyhow::Result<Server> {
@@ -118,5 +121,13 @@ async fn relay(state: &AppState, metrics: ApiMetrics) -> anyhow::Result<Relay> {
     // One more for the LISTEN connection, which stays checked out.
     let pool = db::relay_pool(&state.config.database, connections + 1)?;
     let refunds = state.stripe.clone().map(|stripe| -> Arc<dyn RefundBackend> { Arc::new(stripe) });
-    Ok(Relay::new(pool, backend, refunds, config, metrics, state.links.clone()))
+    let hooks = &state.config.webhooks;
+    let webhooks = Sender::new(
+        pool.clone(),
+        Destinations::new(hooks.allowed_hosts.iter().cloned()),
+        hooks.timeout,
+        hooks.disable_after,
+    )?;
+    let backends = Backends { tasks: Some(backend), refunds, webhooks: Some(webhooks) };
+    Ok(Relay::new(pool, backends, config, metrics, state.links.clone()))
 }

@@ -2,6 +2,7 @@
 //! [`AdminUser`](crate::auth::AdminUser), so customers get 403 and
 //! anonymous callers 401.
 
+pub mod api_keys;
 pub mod catalog;
 pub mod catalog_requests;
 pub mod catalog_schemas;
@@ -14,3 +15,4 @@ pub mod shipping_zones;
 pub mod tax_rates;
 pub mod users;
 pub mod variants;
+pub mod webhooks;

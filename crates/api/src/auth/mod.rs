@@ -2,6 +2,7 @@
 //! in an `HttpOnly` cookie, session management, and the protections around
 //! them (per-account and per-address limits, same-origin checks).
 
+pub mod api_keys;
 pub mod cookies;
 pub mod extract;
 pub mod guard;

@@ -4,6 +4,7 @@
 //! to shoppers but kept for order history.
 
 pub mod cache;
+pub mod events;
 pub mod handler;
 pub mod repository;
 pub mod seed;

@@ -8,6 +8,7 @@ use gokart_domain::{Options, ProductOption, ProductQuery, ProductSort, SearchTer
 use uuid::Uuid;
 
 use super::cache::{ProductCache, Shelved};
+use super::events::announce;
 use super::repository::{
     self, CategoryRow, CategoryValues, ListFilter, Matching, Product, ProductRow, VariantRow,
 };
@@ -17,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::search::engine::{FacetNames, Facets, SUGGESTIONS, SearchRequest, Suggestion, WINDOW};
 use crate::search::{self};
 use crate::state::AppState;
+use crate::webhooks::{self, Event, EventType};
 
 /// A page of the product list, and what it is a page of.
 #[derive(Debug)]
@@ -380,6 +382,7 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         repository::insert_variant(&mut *tx, id, variant).await?;
     }
     let created = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    announce(&mut tx, state, EventType::ProductCreated, &[], &created).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -412,6 +415,7 @@ pub async fn update_product(
     let mut tx = state.db.begin().await?;
     let mut current =
         repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    let before = current.variants.clone();
     if let Some(options) = &changes.options {
         variants::change_options(&mut tx, &current, options).await?;
         current = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
@@ -425,17 +429,25 @@ pub async fn update_product(
     }
     repository::update_product(&mut *tx, &changes.apply(current.row)).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    announce(&mut tx, state, EventType::ProductUpdated, &before, &updated).await?;
     tx.commit().await?;
     Ok(updated)
 }
 
 /// Hides product `id` from shoppers for good; orders keep their copy.
 pub async fn delete_product(state: &AppState, id: Uuid) -> Result<()> {
-    if repository::soft_delete_product(&state.db, id).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("product"))
+    let mut tx = state.db.begin().await?;
+    if !repository::soft_delete_product(&mut *tx, id).await? {
+        return Err(Error::NotFound("product"));
     }
+    let deleted = Event {
+        kind: EventType::ProductDeleted,
+        subject: format!("product:{id}"),
+        data: serde_json::json!({ "product": { "id": id } }),
+    };
+    webhooks::emit(&mut *tx, &[deleted]).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Adjusts the stock of a product's one variant atomically; going below
@@ -451,6 +463,7 @@ pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Re
     let variant = only_variant(&current, field)?;
     move_stock(&mut tx, &variant, change).await?;
     let updated = repository::lock_product(&mut tx, id).await?.ok_or(Error::NotFound("product"))?;
+    announce(&mut tx, state, EventType::ProductUpdated, &current.variants, &updated).await?;
     tx.commit().await?;
     Ok(updated)
 }

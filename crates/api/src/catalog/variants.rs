@@ -11,9 +11,11 @@ use gokart_domain::{ProductOption, Violations};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::events::announce;
 use super::repository::{self, Product, VariantRow};
 use crate::error::{Error, Result};
 use crate::state::AppState;
+use crate::webhooks::EventType;
 
 /// Variant changes from an admin; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -154,7 +156,9 @@ pub async fn create(state: &AppState, id: Uuid, changes: VariantChanges) -> Resu
     }
     let fields = changes.apply(blank_variant(combination.unwrap_or_default()));
     let variant = repository::insert_variant(&mut *tx, id, &fields).await?;
-    let product = locked(&mut tx, id).await?;
+    let after = locked(&mut tx, id).await?;
+    announce(&mut tx, state, EventType::ProductUpdated, &product.variants, &after).await?;
+    let product = after;
     tx.commit().await?;
     Ok(Changed { product, variant })
 }
@@ -174,9 +178,10 @@ pub async fn update(state: &AppState, id: Uuid, changes: VariantChanges) -> Resu
     if let Some(quantity) = changes.stock_quantity {
         repository::set_stock(&mut *tx, id, quantity).await?;
     }
-    let product = locked(&mut tx, product.row.id).await?;
+    let after = locked(&mut tx, product.row.id).await?;
+    announce(&mut tx, state, EventType::ProductUpdated, &product.variants, &after).await?;
     tx.commit().await?;
-    Ok(Changed { product, variant: id })
+    Ok(Changed { product: after, variant: id })
 }
 
 /// Deletes variant `id` for shoppers (orders keep it); a product keeps at
@@ -195,6 +200,8 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<()> {
         ));
     }
     repository::soft_delete_variant(&mut *tx, id).await?;
+    let after = locked(&mut tx, product.row.id).await?;
+    announce(&mut tx, state, EventType::ProductUpdated, &product.variants, &after).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -207,9 +214,10 @@ pub async fn adjust_stock(state: &AppState, id: Uuid, change: StockChange) -> Re
     let product = locked_by_variant(&mut tx, id).await?;
     let current = product.variants.iter().find(|v| v.id == id).ok_or(Error::NotFound("variant"))?;
     move_stock(&mut tx, current, change).await?;
-    let product = locked(&mut tx, product.row.id).await?;
+    let after = locked(&mut tx, product.row.id).await?;
+    announce(&mut tx, state, EventType::ProductUpdated, &product.variants, &after).await?;
     tx.commit().await?;
-    Ok(Changed { product, variant: id })
+    Ok(Changed { product: after, variant: id })
 }
 
 /// Replaces `product`'s options with `options` (its product locked). An

@@ -60,6 +60,40 @@ pub struct ApiConfig {
     /// `WEB_DIR`: the built web app (storefront and admin) to serve at `/`
     /// (default `web/dist`); `off`: serve the API alone.
     pub web_dir: Option<std::path::PathBuf>,
+    /// Outbound webhooks.
+    pub webhooks: WebhookConfig,
+}
+
+/// Outbound webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `WEBHOOK_ALLOWED_HOSTS`: hosts (names or addresses, comma-separated)
+    /// that endpoints may name although they are not public, e.g.
+    /// `localhost,127.0.0.1` in development. Empty by default.
+    pub allowed_hosts: Vec<String>,
+    /// `WEBHOOK_TIMEOUT`: how long an endpoint has to answer (10s).
+    pub timeout: Duration,
+    /// `WEBHOOK_DISABLE_AFTER`: an endpoint whose every delivery has failed
+    /// for this long is disabled (5 days).
+    pub disable_after: Duration,
+}
+
+impl WebhookConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let allowed_hosts = env
+            .string("WEBHOOK_ALLOWED_HOSTS", "")
+            .split(',')
+            .map(|host| host.trim().to_owned())
+            .filter(|host| !host.is_empty())
+            .collect();
+        let timeout = env.duration("WEBHOOK_TIMEOUT", Duration::from_secs(10))?;
+        if timeout.is_zero() || timeout > Duration::from_secs(60) {
+            return Err(ConfigError::new("WEBHOOK_TIMEOUT", "must be from 1ms to 60s"));
+        }
+        let disable_after =
+            env.duration("WEBHOOK_DISABLE_AFTER", Duration::from_secs(5 * 24 * 3600))?;
+        Ok(WebhookConfig { allowed_hosts, timeout, disable_after })
+    }
 }
 
 /// How many requests of each expensive kind one instance serves at once.
@@ -347,6 +381,7 @@ impl ApiConfig {
                 "off" | "none" => None,
                 dir => Some(std::path::PathBuf::from(dir)),
             },
+            webhooks: WebhookConfig::from_env(env)?,
             public_url,
         })
     }

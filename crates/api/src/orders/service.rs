@@ -18,6 +18,7 @@ use crate::orders::workflow::{self, Refund};
 use crate::payments::Provider;
 use crate::pricing::{self, Destination, Quote};
 use crate::state::AppState;
+use crate::webhooks::{self, StockMove};
 
 /// A validated checkout request.
 #[derive(Debug, Clone, Copy)]
@@ -353,14 +354,14 @@ async fn place_order(
         orders::set_guest(&mut *tx, order.id, guest.email.as_str(), &hash_opaque_token(&token))
             .await?;
     }
-    workflow::placed(&mut tx, order.id).await?;
+    workflow::placed(&mut tx, &order).await?;
     if pays_now {
         // The manual provider accepts payment at once, in this same transaction.
         workflow::confirm_payment(&mut tx, &order, "payment accepted").await?;
     }
     carts::clear(&mut *tx, cart).await?;
     let view = answer(&mut tx, order.id, owner, idempotency_key).await?;
-    if !take_stock(&mut tx, &lines).await? {
+    if !take_stock(&mut tx, &lines, state.config.low_stock_threshold).await? {
         return Ok(None);
     }
     // Last, like the stock: a limited discount's row stays locked for the
@@ -585,7 +586,7 @@ async fn answer(
 /// Last in the transaction: locks the variants (in id order), checks them
 /// again and takes the stock; `false` when a price or availability moved
 /// since the lines were read.
-async fn take_stock(tx: &mut PgConnection, lines: &[LineRow]) -> Result<bool> {
+async fn take_stock(tx: &mut PgConnection, lines: &[LineRow], low_stock: i32) -> Result<bool> {
     let ids: Vec<Uuid> = lines.iter().map(|line| line.variant_id).collect();
     let locked = orders::lock_variants(&mut *tx, &ids).await?;
     let unchanged = locked.len() == lines.len()
@@ -602,6 +603,18 @@ async fn take_stock(tx: &mut PgConnection, lines: &[LineRow]) -> Result<bool> {
     check_lines(&now)?;
     let taken: Vec<i32> = lines.iter().map(|line| -line.quantity).collect();
     orders::move_stock(&mut *tx, &ids, &taken).await?;
+    let moves: Vec<StockMove<'_>> = lines
+        .iter()
+        .zip(&locked)
+        .map(|(line, now)| StockMove {
+            variant_id: line.variant_id,
+            product_id: line.product_id,
+            sku: &line.sku,
+            before: now.stock_quantity,
+            after: now.stock_quantity - line.quantity,
+        })
+        .collect();
+    webhooks::emit(&mut *tx, &webhooks::inventory_low(&moves, low_stock)).await?;
     Ok(true)
 }
 

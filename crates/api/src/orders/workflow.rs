@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::repository::{self as orders, OrderRow};
 use crate::error::{Error, Result};
 use crate::outbox::{self, OutboxMessage};
+use crate::webhooks::{self, EventType};
 
 /// One change of an order's status.
 #[derive(Debug, Clone, Copy)]
@@ -27,18 +28,49 @@ struct Transition<'a> {
     note: &'a str,
 }
 
-/// Applies `transition` to the (locked) order `id`, appends it to the
-/// timeline, and queues the next fulfillment step and the customer's
-/// notification.
-async fn advance(tx: &mut PgConnection, id: Uuid, transition: Transition<'_>) -> Result<()> {
+/// Applies `transition` to the (locked) `order`, appends it to the
+/// timeline, and queues the next fulfillment step, the customer's
+/// notification and the webhooks.
+async fn advance(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    transition: Transition<'_>,
+) -> Result<()> {
     let Transition { status, payment, actor, note } = transition;
+    let id = order.id;
     orders::set_status(&mut *tx, id, status, payment).await?;
     orders::add_event(&mut *tx, id, status, actor, Some(note)).await?;
     if let Some(step) = TaskKind::after(status).and_then(|kind| OutboxMessage::step(kind, id)) {
         outbox::enqueue(&mut *tx, &step).await?;
     }
     outbox::enqueue(&mut *tx, &OutboxMessage::notification(id, status)).await?;
-    Ok(())
+    announce(tx, order, status, payment).await
+}
+
+/// Queues the webhooks of `order` becoming `status` with `payment`.
+async fn announce(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    status: OrderStatus,
+    payment: PaymentStatus,
+) -> Result<()> {
+    let event = |kind| webhooks::order_event(kind, order, status, payment);
+    let paid = payment != order.payment_status && payment == PaymentStatus::Paid;
+    let refunded = payment != order.payment_status && payment == PaymentStatus::Refunded;
+    let mut events = Vec::new();
+    if paid {
+        events.push(event(EventType::OrderPaid));
+    }
+    if status != order.status {
+        events.push(event(EventType::OrderStatusChanged));
+        if status == OrderStatus::Cancelled {
+            events.push(event(EventType::OrderCancelled));
+        }
+    }
+    if refunded {
+        events.push(event(EventType::OrderRefunded));
+    }
+    webhooks::emit(&mut *tx, &events).await
 }
 
 /// Changes only the payment status of the (locked) `order`, with a timeline
@@ -50,13 +82,17 @@ async fn set_payment(
     note: &str,
 ) -> Result<()> {
     orders::set_status(&mut *tx, order.id, order.status, payment).await?;
-    orders::add_event(&mut *tx, order.id, order.status, "payment", Some(note)).await
+    orders::add_event(&mut *tx, order.id, order.status, "payment", Some(note)).await?;
+    announce(tx, order, order.status, payment).await
 }
 
-/// The first timeline entry of a new order.
-pub async fn placed(tx: &mut PgConnection, id: Uuid) -> Result<()> {
-    orders::add_event(&mut *tx, id, OrderStatus::PendingPayment, "customer", Some("order placed"))
-        .await
+/// The first timeline entry of a new order, and its webhook.
+pub async fn placed(tx: &mut PgConnection, order: &OrderRow) -> Result<()> {
+    let placed = OrderStatus::PendingPayment;
+    orders::add_event(&mut *tx, order.id, placed, "customer", Some("order placed")).await?;
+    let created =
+        webhooks::order_event(EventType::OrderCreated, order, placed, order.payment_status);
+    webhooks::emit(&mut *tx, &[created]).await
 }
 
 /// Confirms the (locked) `order`, awaiting payment, as paid, and starts
@@ -74,7 +110,7 @@ pub async fn confirm_payment(tx: &mut PgConnection, order: &OrderRow, note: &str
         actor: "payment",
         note,
     };
-    advance(tx, order.id, transition).await
+    advance(tx, order, transition).await
 }
 
 /// Applies a successful payment to the (locked) `order`: an order awaiting
@@ -152,7 +188,7 @@ pub async fn apply_report(
         actor: "fulfillment",
         note: &note,
     };
-    advance(tx, order.id, transition).await?;
+    advance(tx, order, transition).await?;
     Ok(true)
 }
 
@@ -202,7 +238,7 @@ pub async fn cancel(
         (false, _) => (order.payment_status, reason.to_owned()),
     };
     let transition = Transition { status: OrderStatus::Cancelled, payment, actor, note: &note };
-    advance(tx, order.id, transition).await
+    advance(tx, order, transition).await
 }
 
 /// Puts the units of order `id` back into stock, locking the variants in id

@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::metrics::{ApiMetrics, TaskOutcome};
 use crate::orders::repository as orders;
 use crate::orders::workflow;
+use crate::webhooks::sender::Sender;
 
 /// Which due rows a claim takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +36,24 @@ pub enum Which {
     },
 }
 
+/// Where a courier sends each kind of row; a kind without one waits.
+#[derive(Debug, Clone, Default)]
+pub struct Backends {
+    /// Worker tasks.
+    pub tasks: Option<Arc<dyn TaskBackend>>,
+    /// Refunds (the payment provider).
+    pub refunds: Option<Arc<dyn RefundBackend>>,
+    /// Webhook deliveries.
+    pub webhooks: Option<Sender>,
+}
+
 /// Sends outbox rows through their backends and records each outcome.
 #[derive(Debug, Clone)]
 pub struct Courier {
     db: PgPool,
     tasks: Option<Arc<dyn TaskBackend>>,
     refunds: Option<Arc<dyn RefundBackend>>,
+    webhooks: Option<Sender>,
     lease: Duration,
     max_attempts: i32,
     backoff_min: Duration,
@@ -50,21 +63,22 @@ pub struct Courier {
 }
 
 impl Courier {
-    /// A courier over `db` handing worker tasks to `tasks` and refunds to
-    /// `refunds`, account emails with links from `links`; a row whose
-    /// backend is missing is retried later.
+    /// A courier over `db` handing worker tasks to `tasks`, refunds to
+    /// `refunds` and webhooks to `webhooks`, account emails with links
+    /// from `links`; a row whose backend is missing is retried later.
     pub fn new(
         db: PgPool,
-        tasks: Option<Arc<dyn TaskBackend>>,
-        refunds: Option<Arc<dyn RefundBackend>>,
+        backends: Backends,
         config: &FulfillmentConfig,
         metrics: ApiMetrics,
         links: AccountLinks,
     ) -> Self {
+        let Backends { tasks, refunds, webhooks } = backends;
         Courier {
             db,
             tasks,
             refunds,
+            webhooks,
             metrics,
             links,
             // Longer than any send may take, so a live send keeps its row.
@@ -110,6 +124,14 @@ impl Courier {
                             AND available_at <= now()
                             AND (NOT $1 OR kind = $4)
                             AND ($5::text IS NULL OR payload->>'order_id' = $5)
+                            -- A webhook waits for the earlier ones of its queue.
+                            AND NOT (kind = 'webhook' AND EXISTS (
+                                SELECT 1 FROM outbox earlier
+                                WHERE earlier.kind = 'webhook'
+                                  AND earlier.sent_at IS NULL AND earlier.dead_at IS NULL
+                                  AND earlier.payload->>'endpoint_id' = outbox.payload->>'endpoint_id'
+                                  AND earlier.payload->>'subject' = outbox.payload->>'subject'
+                                  AND (earlier.created_at, earlier.id) < (outbox.created_at, outbox.id)))
                           ORDER BY available_at
                           LIMIT $2
                           FOR UPDATE SKIP LOCKED)
@@ -161,6 +183,12 @@ impl Courier {
                 Ok(Prepared::Refund { order, intent }) => match &self.refunds {
                     Some(refunds) => refunds.refund(order, &intent).await.map(|()| None),
                     None => Err("no payment provider to refund through".to_owned()),
+                },
+                Ok(Prepared::Webhook(message)) => match &self.webhooks {
+                    Some(webhooks) => {
+                        webhooks.deliver(row.id, row.attempts, &message).await.map(|s| s.map(Ok))
+                    }
+                    None => Err("webhooks are not delivered here".to_owned()),
                 },
                 Ok(Prepared::Skip(reason)) => Ok(Some(Ok(reason))),
                 Ok(Prepared::Broken(reason)) => Ok(Some(Err(reason))),

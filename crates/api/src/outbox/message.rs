@@ -8,6 +8,8 @@ use gokart_domain::{OrderStatus, StepTask, TaskKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::webhooks::WebhookMessage;
+
 /// One unit of work that must follow a commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload")]
@@ -31,6 +33,9 @@ pub enum OutboxMessage {
     /// when the email is sent, never stored).
     #[serde(rename = "account_email")]
     AccountEmail(AccountLink),
+    /// Tell a webhook endpoint about an event (sent by the relay itself).
+    #[serde(rename = "webhook")]
+    Webhook(WebhookMessage),
 }
 
 /// An emailed account link.
@@ -86,7 +91,8 @@ impl OutboxMessage {
         OutboxMessage::AccountEmail(AccountLink { link_id })
     }
 
-    /// The worker task kind that delivers it; `None` for a refund.
+    /// The worker task kind that delivers it; `None` for a refund or a
+    /// webhook.
     pub fn task_kind(&self) -> Option<TaskKind> {
         match self {
             OutboxMessage::Warehouse(_) => Some(TaskKind::Warehouse),
@@ -94,7 +100,7 @@ impl OutboxMessage {
             OutboxMessage::Delivery(_) => Some(TaskKind::Delivery),
             OutboxMessage::Notification(_) => Some(TaskKind::Notification),
             OutboxMessage::AccountEmail(_) => Some(TaskKind::AccountEmail),
-            OutboxMessage::Refund(_) => None,
+            OutboxMessage::Refund(_) | OutboxMessage::Webhook(_) => None,
         }
     }
 

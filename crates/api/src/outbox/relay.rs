@@ -14,8 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore};
 
-use super::backend::{RefundBackend, TaskBackend};
-use super::courier::{Courier, Which};
+use super::courier::{Backends, Courier, Which};
 use crate::auth::links::AccountLinks;
 use crate::config::FulfillmentConfig;
 use crate::metrics::ApiMetrics;
@@ -29,19 +28,18 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// A relay over `db` that sends worker tasks through `tasks` and
-    /// refunds through `refunds` (none without a payment provider), account
-    /// emails with links from `links`.
+    /// A relay over `db` that sends each kind of row through its backend
+    /// (refunds: none without a payment provider), account emails with
+    /// links from `links`.
     pub fn new(
         db: PgPool,
-        tasks: Arc<dyn TaskBackend>,
-        refunds: Option<Arc<dyn RefundBackend>>,
+        backends: Backends,
         config: &FulfillmentConfig,
         metrics: ApiMetrics,
         links: AccountLinks,
     ) -> Self {
         Relay {
-            courier: Courier::new(db, Some(tasks), refunds, config, metrics, links),
+            courier: Courier::new(db, backends, config, metrics, links),
             concurrency: config.relay_concurrency,
             sweep_interval: config.sweep_interval,
         }

@@ -18,6 +18,7 @@ use crate::auth::links::AccountLinks;
 use crate::auth::repository as auth;
 use crate::error::{Error, Result};
 use crate::orders::repository as orders;
+use crate::webhooks::WebhookMessage;
 
 /// A claimed outbox row.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub(super) enum Prepared {
         /// The provider's reference of its payment.
         intent: String,
     },
+    /// Deliver this event to a webhook endpoint.
+    Webhook(WebhookMessage),
     /// Nothing to send any more (say why in the row).
     Skip(String),
     /// The row can never be sent: a dead letter at once.
@@ -75,6 +78,7 @@ pub(super) async fn prepare(
                 None => Prepared::Broken("a refund of an order with no payment reference".into()),
             });
         }
+        (OutboxMessage::Webhook(message), None) => return Ok(Prepared::Webhook(message.clone())),
         (_, None) => return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind))),
     };
     let body = match &message {
@@ -105,8 +109,8 @@ pub(super) async fn prepare(
             Some(task) => serde_json::to_vec(&task),
             None => return Ok(Prepared::Skip("the link was used or replaced, or expired".into())),
         },
-        OutboxMessage::Refund(_) => {
-            return Ok(Prepared::Broken("a refund is not a worker task".into()));
+        OutboxMessage::Refund(_) | OutboxMessage::Webhook(_) => {
+            return Ok(Prepared::Broken(format!("not a worker task: {}", row.kind)));
         }
     }
     .map_err(|err| Error::Internal(err.into()))?;

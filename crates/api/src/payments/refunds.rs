@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::metrics::ApiMetrics;
-use crate::outbox::courier::{Courier, Which};
+use crate::outbox::courier::{Backends, Courier, Which};
 use crate::state::AppState;
 
 /// Sends the refunds that are due now (only `order`'s when given) through
@@ -21,10 +21,10 @@ pub async fn process_due(state: &AppState, order: Option<Uuid>) -> Result<u64> {
     let Some(stripe) = &state.stripe else {
         return Ok(0);
     };
+    let backends = Backends { refunds: Some(Arc::new(stripe.clone())), ..Backends::default() };
     let courier = Courier::new(
         state.db.clone(),
-        None,
-        Some(Arc::new(stripe.clone())),
+        backends,
         &state.config.fulfillment,
         ApiMetrics::default(),
         state.links.clone(),
