@@ -193,6 +193,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::webhooks::replay))
         .routes(routes!(admin::api_keys::list, admin::api_keys::create))
         .routes(routes!(admin::api_keys::revoke))
+        .routes(routes!(admin::exports::products))
         .routes(routes!(internal::handler::report_status))
         .routes(routes!(internal::handler::run_maintenance))
 }

@@ -25,8 +25,8 @@ pub use money::{Currency, Money, MoneyError};
 pub use orders::{OrderStatus, PaymentStatus};
 pub use paging::PageRequest;
 pub use tasks::{
-    AccountEmailPurpose, AccountEmailTask, NotificationLine, NotificationTask, StatusReport,
-    StepTask, TaskKind,
+    AccountEmailPurpose, AccountEmailTask, AdminNoticeTask, NotificationLine, NotificationTask,
+    StatusReport, StepTask, TaskKind,
 };
 pub use validation::{Invalid, Violations};
 pub use variants::{Options, ProductOption};

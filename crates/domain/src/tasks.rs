@@ -30,16 +30,20 @@ pub enum TaskKind {
     Notification,
     /// Email an account holder a link: a password reset, an address to verify.
     AccountEmail,
+    /// Email an admin about something that needs them (a webhook endpoint
+    /// that was disabled).
+    AdminNotice,
 }
 
 impl TaskKind {
     /// Every kind.
-    pub const ALL: [TaskKind; 5] = [
+    pub const ALL: [TaskKind; 6] = [
         TaskKind::Warehouse,
         TaskKind::Shipping,
         TaskKind::Delivery,
         TaskKind::Notification,
         TaskKind::AccountEmail,
+        TaskKind::AdminNotice,
     ];
 
     /// The stored name, also the last segment of the worker's path.
@@ -50,6 +54,7 @@ impl TaskKind {
             TaskKind::Delivery => "delivery",
             TaskKind::Notification => "notification",
             TaskKind::AccountEmail => "account_email",
+            TaskKind::AdminNotice => "admin_notice",
         }
     }
 
@@ -61,6 +66,7 @@ impl TaskKind {
             TaskKind::Delivery => "/tasks/delivery",
             TaskKind::Notification => "/tasks/notification",
             TaskKind::AccountEmail => "/tasks/account_email",
+            TaskKind::AdminNotice => "/tasks/admin_notice",
         }
     }
 
@@ -83,7 +89,7 @@ impl TaskKind {
             TaskKind::Warehouse => Some(OrderStatus::Processing),
             TaskKind::Shipping => Some(OrderStatus::Shipped),
             TaskKind::Delivery => Some(OrderStatus::Delivered),
-            TaskKind::Notification | TaskKind::AccountEmail => None,
+            TaskKind::Notification | TaskKind::AccountEmail | TaskKind::AdminNotice => None,
         }
     }
 }
@@ -184,6 +190,22 @@ pub struct AccountEmailTask {
     pub link: String,
     /// How long the link works, in minutes.
     pub valid_minutes: u32,
+}
+
+/// The body of an admin notice: whom it goes to and what it says, so the
+/// worker needs no database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminNoticeTask {
+    /// The admin's name.
+    pub recipient_name: String,
+    /// The address the email goes to.
+    pub recipient_email: String,
+    /// The email's subject.
+    pub subject: String,
+    /// Its paragraphs, plain text.
+    pub paragraphs: Vec<String>,
+    /// Where in the admin to act on it.
+    pub link: String,
 }
 
 /// One line of an order, as an email lists it.

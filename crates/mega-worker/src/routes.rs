@@ -32,5 +32,6 @@ pub fn router(state: WorkerState) -> Router {
         .route(TaskKind::Delivery.path(), post(steps::delivery))
         .route(TaskKind::Notification.path(), post(notify::notification))
         .route(TaskKind::AccountEmail.path(), post(notify::account_email))
+        .route(TaskKind::AdminNotice.path(), post(notify::admin_notice))
         .with_state(state)
 }

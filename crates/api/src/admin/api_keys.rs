@@ -18,6 +18,9 @@ use crate::page::Page;
 use crate::schemas;
 use crate::state::AppState;
 
+/// As many scopes as there are.
+const MAX_SCOPES: usize = 5;
+
 /// A key to make.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApiKeyRequest {
@@ -115,8 +118,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
     let mut v = Violations::new();
     let name = v.check("name", required_text(&body.name, 100));
-    if body.scopes.is_empty() {
-        v.add("scopes", "name at least one scope");
+    if body.scopes.is_empty() || body.scopes.len() > MAX_SCOPES {
+        v.add("scopes", format!("name 1 to {MAX_SCOPES} scopes"));
     }
     if body.expires_at.is_some_and(|at| at <= Utc::now()) {
         v.add("expires_at", "must be in the future");

@@ -9,6 +9,7 @@ pub mod catalog_schemas;
 pub mod collections;
 pub mod dead_letters;
 pub mod discounts;
+pub mod exports;
 pub mod inventory;
 pub mod orders;
 pub mod shipping_zones;

@@ -48,8 +48,8 @@ struct Endpoint {
 impl WebhookRequest {
     async fn validate(&self, state: &AppState) -> Result<Endpoint> {
         let mut v = Violations::new();
-        if self.events.is_empty() {
-            v.add("events", "name at least one event type");
+        if self.events.is_empty() || self.events.len() > EventType::ALL.len() {
+            v.add("events", format!("name 1 to {} event types", EventType::ALL.len()));
         }
         let mut events: Vec<String> = Vec::new();
         for event in &self.events {

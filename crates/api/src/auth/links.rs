@@ -64,6 +64,11 @@ impl AccountLinks {
         URL_SAFE_NO_PAD.encode(context.sign().as_ref())
     }
 
+    /// The page of the shop's web app at `path` (the admin's, say).
+    pub fn admin_link(&self, path: &str) -> String {
+        format!("{}{path}", self.storefront)
+    }
+
     /// The storefront page that shows the order `token` opens.
     pub fn order_link(&self, token: &str) -> String {
         format!("{}/orders/lookup?token={token}", self.storefront)

@@ -43,6 +43,26 @@ fn role(raw: &str) -> Role {
     if raw == "admin" { Role::Admin } else { Role::User }
 }
 
+/// The name and address of user `id`, while they are an admin.
+#[derive(Debug, Clone)]
+pub struct AdminContact {
+    /// Their name.
+    pub name: String,
+    /// Their address.
+    pub email: String,
+}
+
+/// How to reach admin `id`; `None` once they are not one.
+pub async fn admin_contact(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AdminContact>> {
+    Ok(sqlx::query_as!(
+        AdminContact,
+        "SELECT name, email FROM users WHERE id = $1 AND role = 'admin'",
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The role of `user` if `session` is theirs and still live.
 #[tracing::instrument(skip_all, fields(session = %session, user = %user))]
 pub async fn live_session_role(

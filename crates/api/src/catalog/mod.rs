@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod events;
+pub mod export;
 pub mod handler;
 pub mod repository;
 pub mod seed;

@@ -33,6 +33,9 @@ pub enum OutboxMessage {
     /// when the email is sent, never stored).
     #[serde(rename = "account_email")]
     AccountEmail(AccountLink),
+    /// Email an admin that a webhook endpoint was disabled.
+    #[serde(rename = "admin_notice")]
+    AdminNotice(AdminNotice),
     /// Tell a webhook endpoint about an event (sent by the relay itself).
     #[serde(rename = "webhook")]
     Webhook(WebhookMessage),
@@ -43,6 +46,15 @@ pub enum OutboxMessage {
 pub struct AccountLink {
     /// The link (`account_tokens.id`).
     pub link_id: Uuid,
+}
+
+/// Something an admin must hear about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminNotice {
+    /// The admin.
+    pub user_id: Uuid,
+    /// What happened: the webhook endpoint that was disabled.
+    pub webhook_disabled: Uuid,
 }
 
 /// An order reached a status.
@@ -72,7 +84,7 @@ impl OutboxMessage {
             TaskKind::Warehouse => Some(OutboxMessage::Warehouse(task)),
             TaskKind::Shipping => Some(OutboxMessage::Shipping(task)),
             TaskKind::Delivery => Some(OutboxMessage::Delivery(task)),
-            TaskKind::Notification | TaskKind::AccountEmail => None,
+            TaskKind::Notification | TaskKind::AccountEmail | TaskKind::AdminNotice => None,
         }
     }
 
@@ -100,6 +112,7 @@ impl OutboxMessage {
             OutboxMessage::Delivery(_) => Some(TaskKind::Delivery),
             OutboxMessage::Notification(_) => Some(TaskKind::Notification),
             OutboxMessage::AccountEmail(_) => Some(TaskKind::AccountEmail),
+            OutboxMessage::AdminNotice(_) => Some(TaskKind::AdminNotice),
             OutboxMessage::Refund(_) | OutboxMessage::Webhook(_) => None,
         }
     }

@@ -3,8 +3,8 @@
 //! worker needs no database.
 
 use gokart_domain::{
-    AccountEmailPurpose, AccountEmailTask, Currency, Money, NotificationLine, NotificationTask,
-    OrderStatus,
+    AccountEmailPurpose, AccountEmailTask, AdminNoticeTask, Currency, Money, NotificationLine,
+    NotificationTask, OrderStatus,
 };
 use gokart_edge::http::TraceId;
 use serde_json::Value;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::OutboxMessage;
 use super::backend::Task;
+use super::message::AdminNotice;
 use crate::auth::links::AccountLinks;
 use crate::auth::repository as auth;
 use crate::error::{Error, Result};
@@ -105,6 +106,10 @@ pub(super) async fn prepare(
                 Some(_) => serde_json::to_vec(step),
             }
         }
+        OutboxMessage::AdminNotice(notice) => match admin_notice(db, links, notice).await? {
+            Some(task) => serde_json::to_vec(&task),
+            None => return Ok(Prepared::Skip("no such admin any more".into())),
+        },
         OutboxMessage::AccountEmail(link) => match account_email(db, links, link.link_id).await? {
             Some(task) => serde_json::to_vec(&task),
             None => return Ok(Prepared::Skip("the link was used or replaced, or expired".into())),
@@ -122,6 +127,33 @@ pub(super) async fn prepare(
         body,
         retries: row.attempts - 1,
         traceparent,
+    }))
+}
+
+/// The email telling an admin that a webhook endpoint was disabled, while
+/// they are an admin.
+async fn admin_notice(
+    db: &PgPool,
+    links: &AccountLinks,
+    notice: &AdminNotice,
+) -> Result<Option<AdminNoticeTask>> {
+    let Some(admin) = auth::admin_contact(db, notice.user_id).await? else { return Ok(None) };
+    let endpoint = notice.webhook_disabled;
+    let url = crate::webhooks::endpoints::find(db, endpoint).await?.map(|found| found.url);
+    let url = url.unwrap_or_else(|| "(since deleted)".to_owned());
+    Ok(Some(AdminNoticeTask {
+        recipient_name: admin.name,
+        recipient_email: admin.email,
+        subject: "A webhook endpoint was disabled".to_owned(),
+        paragraphs: vec![
+            format!(
+                "Every delivery to the webhook endpoint {url} failed for too long, so it was disabled and its waiting events were dropped."
+            ),
+            format!(
+                "Its delivery log (GET /api/v1/admin/webhooks/{endpoint}/deliveries) shows what it answered. Once it works again, enable it, and replay from the log any delivery it missed."
+            ),
+        ],
+        link: links.admin_link("/admin"),
     }))
 }
 

@@ -233,6 +233,20 @@ pub async fn record(
     Ok(disabled.unwrap_or(false))
 }
 
+/// Queues an email to every admin saying endpoint `id` was disabled.
+pub async fn tell_admins_disabled(db: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO outbox (id, kind, payload)
+         SELECT gen_random_uuid(), 'admin_notice',
+                jsonb_build_object('user_id', u.id, 'webhook_disabled', $1::uuid)
+         FROM users u WHERE u.role = 'admin'",
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// One logged attempt.
 #[derive(Debug, Clone)]
 pub struct DeliveryRow {

@@ -92,20 +92,29 @@ impl Sender {
             response_excerpt,
             error: error.clone(),
         };
-        let disable_after = self.disable_after.as_secs_f64();
-        match endpoints::record(&self.db, &logged, disable_after).await {
-            Ok(true) => tracing::warn!(
-                endpoint = %message.endpoint_id,
-                "webhook endpoint disabled: every delivery failed for {:?}",
-                self.disable_after
-            ),
-            Ok(false) => {}
-            Err(err) => tracing::warn!(error = %err, "webhook attempt not logged"),
+        if let Err(err) = self.record(&logged).await {
+            tracing::warn!(error = %err, "webhook attempt not logged");
         }
         match error {
             None => Ok(None),
             Some(error) => Err(error),
         }
+    }
+
+    /// Logs `attempt`; when it disables the endpoint, the admins are told
+    /// in the same transaction.
+    async fn record(&self, attempt: &Attempt<'_>) -> crate::error::Result<()> {
+        let mut tx = self.db.begin().await?;
+        if endpoints::record(&mut *tx, attempt, self.disable_after.as_secs_f64()).await? {
+            tracing::warn!(
+                endpoint = %attempt.endpoint_id,
+                "webhook endpoint disabled: every delivery failed for {:?}",
+                self.disable_after
+            );
+            endpoints::tell_admins_disabled(&mut *tx, attempt.endpoint_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Posts `message` to `url`: the status and the start of the answer.

@@ -16,6 +16,7 @@ mod cloud_tasks;
 mod collections;
 mod commands;
 mod errors;
+mod exports;
 mod faults;
 mod google_auth;
 mod google_standin;

@@ -338,6 +338,7 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_queue_dropped() {
         env.set("WEBHOOK_DISABLE_AFTER", "200ms");
     })
     .await;
+    let _worker = pipeline.start_worker().await;
     let app = &pipeline.api;
     let admin = app.create_admin().await;
     let receiver = Receiver::start().await;
@@ -366,6 +367,19 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_queue_dropped() {
     let (_, disabled) = admin_json(app, &admin, Method::GET, &path).await;
     assert!(disabled["disabled_reason"].as_str().unwrap().contains("failed"));
     assert!(disabled["failing_since"].is_string());
+    // The admins are told, by email.
+    wait_for(Duration::from_secs(10), || async {
+        pipeline.all_emails().iter().any(|(_, text)| text.contains("webhook endpoint was disabled"))
+    })
+    .await;
+    let emails = pipeline.all_emails();
+    let (_, raw) =
+        emails.iter().find(|(_, text)| text.contains("webhook endpoint was disabled")).unwrap();
+    assert!(raw.contains(&format!("<{}>", admin.email)), "{raw}");
+    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    let notice = parsed.body_text(0).unwrap().into_owned();
+    assert!(notice.contains(&receiver.url), "{notice}");
+    assert!(notice.contains(&format!("/api/v1/admin/webhooks/{id}/deliveries")), "{notice}");
     // Nothing more is sent to it, and nothing is queued for it.
     let failed = receiver.state().await["failed"].clone();
     tokio::time::sleep(Duration::from_millis(800)).await;

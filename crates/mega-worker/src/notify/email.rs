@@ -3,7 +3,8 @@
 
 use askama::Template;
 use gokart_domain::{
-    AccountEmailPurpose, AccountEmailTask, NotificationTask, OrderStatus, PaymentStatus,
+    AccountEmailPurpose, AccountEmailTask, AdminNoticeTask, NotificationTask, OrderStatus,
+    PaymentStatus,
 };
 
 /// An email ready to send.
@@ -75,6 +76,31 @@ pub fn render_account(task: &AccountEmailTask, from: &str) -> Result<Email, aska
         html: AccountHtml { t: task, subject }.render()?,
         text: AccountText { t: task }.render()?,
         subject: subject.to_owned(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin_notice.html")]
+struct AdminNoticeHtml<'a> {
+    t: &'a AdminNoticeTask,
+    subject: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "admin_notice.txt")]
+struct AdminNoticeText<'a> {
+    t: &'a AdminNoticeTask,
+}
+
+/// The email telling an admin what needs them, sent from `from`.
+pub fn render_admin_notice(task: &AdminNoticeTask, from: &str) -> Result<Email, askama::Error> {
+    Ok(Email {
+        from: from.to_owned(),
+        to_name: task.recipient_name.clone(),
+        to_email: task.recipient_email.clone(),
+        html: AdminNoticeHtml { t: task, subject: &task.subject }.render()?,
+        text: AdminNoticeText { t: task }.render()?,
+        subject: task.subject.clone(),
     })
 }
 

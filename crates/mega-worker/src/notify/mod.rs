@@ -1,6 +1,7 @@
 //! Customer emails: `POST /tasks/notification` renders the email for what
 //! happened to an order, `POST /tasks/account_email` the one carrying an
-//! account link (password reset, address verification); each is sent keyed
+//! account link (password reset, address verification), `POST
+//! /tasks/admin_notice` one telling an admin what needs them; each is sent keyed
 //! by the task's name, so that a redelivered task never sends twice.
 
 pub mod address;
@@ -8,7 +9,7 @@ pub mod email;
 pub mod mailer;
 
 use axum::extract::State;
-use gokart_domain::{AccountEmailTask, NotificationTask};
+use gokart_domain::{AccountEmailTask, AdminNoticeTask, NotificationTask};
 use gokart_edge::service_auth::ServiceCaller;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +38,18 @@ pub async fn account_email(
     Payload(task): Payload<AccountEmailTask>,
 ) -> Outcome {
     let rendered = email::render_account(&task, &state.config.email.from);
+    send(&state, &meta, rendered, &task).await
+}
+
+/// `POST /tasks/admin_notice`: email an admin what needs them.
+#[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
+pub async fn admin_notice(
+    State(state): State<WorkerState>,
+    _caller: ServiceCaller,
+    meta: TaskMeta,
+    Payload(task): Payload<AdminNoticeTask>,
+) -> Outcome {
+    let rendered = email::render_admin_notice(&task, &state.config.email.from);
     send(&state, &meta, rendered, &task).await
 }
 
