@@ -1,6 +1,6 @@
 //! Housekeeping: expire unpaid orders (restocking them), delete idle guest
-//! carts, and purge ended sessions, old idempotency keys and outbox rows
-//! sent long ago. Each order is
+//! carts, and purge ended sessions, old idempotency keys, outbox rows
+//! sent long ago and old webhook delivery logs. Each order is
 //! handled in its own transaction; the report counts what was done.
 
 use serde::Serialize;
@@ -34,6 +34,8 @@ pub struct MaintenanceReport {
     /// Catalog changes older than an hour, which every search index has
     /// read, deleted.
     pub catalog_changes_purged: u64,
+    /// Webhook delivery attempts logged more than 30 days ago deleted.
+    pub webhook_deliveries_purged: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -77,13 +79,17 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
            old_links AS (
                DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day' RETURNING 1),
            old_changes AS (
-               DELETE FROM catalog_changes WHERE at < now() - interval '1 hour' RETURNING 1)
+               DELETE FROM catalog_changes WHERE at < now() - interval '1 hour' RETURNING 1),
+           old_deliveries AS (
+               DELETE FROM webhook_deliveries WHERE created_at < now() - interval '30 days'
+               RETURNING 1)
            SELECT (SELECT count(*) FROM ended_sessions) AS "sessions!",
                   (SELECT count(*) FROM old_keys) AS "keys!",
                   (SELECT count(*) FROM old_attempts) AS "attempts!",
                   (SELECT count(*) FROM sent) AS "outbox!",
                   (SELECT count(*) FROM old_links) AS "links!",
-                  (SELECT count(*) FROM old_changes) AS "changes!""#,
+                  (SELECT count(*) FROM old_changes) AS "changes!",
+                  (SELECT count(*) FROM old_deliveries) AS "deliveries!""#,
         state.config.auth.limits.failure_window.as_secs_f64()
     )
     .fetch_one(&state.db)
@@ -100,6 +106,7 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         outbox_purged: count(purged.outbox),
         account_links_purged: count(purged.links),
         catalog_changes_purged: count(purged.changes),
+        webhook_deliveries_purged: count(purged.deliveries),
     };
     tracing::info!(?report, "maintenance done");
     Ok(report)

@@ -2206,6 +2206,11 @@ export interface components {
              * @description Ended sessions deleted with their refresh tokens.
              */
             sessions_purged: number;
+            /**
+             * Format: int64
+             * @description Webhook delivery attempts logged more than 30 days ago deleted.
+             */
+            webhook_deliveries_purged: number;
         };
         /** @description Changes to a photo; absent fields stay as they are. */
         MediaRequest: {

@@ -405,3 +405,36 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_queue_dropped() {
         (json!(true), Value::Null)
     );
 }
+
+#[tokio::test]
+async fn maintenance_forgets_delivery_attempts_after_a_month() {
+    let app = TestApp::spawn().await;
+    let endpoint: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO webhook_endpoints (id, url, events, secret)
+         VALUES (gen_random_uuid(), 'https://erp.example.com/hook', '{order.paid}', 'whsec_x')
+         RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    for age in ["31 days", "29 days"] {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, outbox_id, event_id, event_type,
+                                             attempt, latency_ms, created_at)
+             VALUES (gen_random_uuid(), $1, gen_random_uuid(), 'msg_1', 'order.paid', 1, 5,
+                     now() - $2::interval)",
+        )
+        .bind(endpoint)
+        .bind(age)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let report = gokart_api::maintenance::run(&app.state(&[])).await.unwrap();
+    assert_eq!(report.webhook_deliveries_purged, 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the recent attempt stays");
+}
