@@ -122,12 +122,8 @@ async fn relay(state: &AppState, metrics: ApiMetrics) -> anyhow::Result<Relay> {
     let pool = db::relay_pool(&state.config.database, connections + 1)?;
     let refunds = state.stripe.clone().map(|stripe| -> Arc<dyn RefundBackend> { Arc::new(stripe) });
     let hooks = &state.config.webhooks;
-    let webhooks = Sender::new(
-        pool.clone(),
-        Destinations::new(hooks.allowed_hosts.iter().cloned()),
-        hooks.timeout,
-        hooks.disable_after,
-    )?;
+    let webhooks =
+        Sender::new(pool.clone(), Destinations::of(hooks), hooks.timeout, hooks.disable_after)?;
     let backends = Backends { tasks: Some(backend), refunds, webhooks: Some(webhooks) };
     Ok(Relay::new(pool, backends, config, metrics, state.links.clone()))
 }

@@ -61,7 +61,7 @@ impl WebhookRequest {
             v.add("url", format!("must be at most {MAX_URL} characters"));
         }
         v.into_result()?;
-        let destinations = Destinations::new(state.config.webhooks.allowed_hosts.iter().cloned());
+        let destinations = Destinations::of(&state.config.webhooks);
         let url = match destinations.url(&self.url) {
             Ok(url) => url,
             Err(refused) => return Err(refused_url(refused)),

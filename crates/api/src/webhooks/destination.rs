@@ -77,32 +77,21 @@ impl Destinations {
         }
     }
 
-    /// Checks `url` as [`Destinations::url`] does and then what its host
+    /// The destinations `config` allows beyond the public internet.
+    pub fn of(config: &crate::config::WebhookConfig) -> Self {
+        Destinations::new(config.allowed_hosts.iter().cloned())
+    }
+
+    /// Checks what the host of `url` (as [`Destinations::url`] returned it)
     /// resolves to now; a name that does not resolve yet is let through
     /// (delivery checks it again).
     pub async fn check(&self, url: &Url) -> Result<(), Refusal> {
         let host = url.host_str().unwrap_or_default();
-        self.url(url.as_str())?;
         if self.allows(host) || !matches!(url.host(), Some(Host::Domain(_))) {
             return Ok(());
         }
-        let port = url.port_or_known_default().unwrap_or(443);
-        let lookup = tokio::time::timeout(
-            std::time::Duration::from_secs(3),
-            tokio::net::lookup_host((host, port)),
-        );
-        match lookup.await {
-            Ok(Ok(addresses)) => {
-                for address in addresses {
-                    if forbidden(address.ip()) {
-                        let ip = address.ip();
-                        return Err(Refusal::Forbidden(format!(
-                            "{host} resolves to {ip}, which is not a public address"
-                        )));
-                    }
-                }
-                Ok(())
-            }
+        match tokio::time::timeout(std::time::Duration::from_secs(3), lookup(host)).await {
+            Ok(Ok((_, Some(inside)))) => Err(Refusal::Forbidden(not_public(host, inside))),
             _ => Ok(()),
         }
     }
@@ -189,12 +178,23 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The addresses of `host`: all of them public, unless `allowed`.
 async fn resolve_public(host: String, allowed: bool) -> Result<Addrs, BoxError> {
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-    if !allowed && let Some(inside) = addresses.iter().find(|a| forbidden(a.ip())) {
-        let refusal = format!("{host} resolves to {}, which is not a public address", inside.ip());
-        return Err(std::io::Error::other(refusal).into());
+    let (addresses, inside) = lookup(&host).await?;
+    if !allowed && let Some(inside) = inside {
+        return Err(std::io::Error::other(not_public(&host, inside)).into());
     }
     Ok(Box::new(addresses.into_iter()))
+}
+
+/// What `host` resolves to now, and the first of those addresses that is
+/// not public.
+async fn lookup(host: &str) -> std::io::Result<(Vec<SocketAddr>, Option<IpAddr>)> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    let inside = addresses.iter().map(SocketAddr::ip).find(|ip| forbidden(*ip));
+    Ok((addresses, inside))
+}
+
+fn not_public(host: &str, ip: IpAddr) -> String {
+    format!("{host} resolves to {ip}, which is not a public address")
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, error_of};
+use crate::helpers::{TestApp, TestUser, error_of, names_field};
 
 async fn make_key(app: &TestApp, admin: &TestUser, scopes: &[&str]) -> Value {
     let answer = app
@@ -163,8 +163,7 @@ async fn revoked_expired_and_orphaned_keys_stop_at_once() {
             .await
             .unwrap();
         let error = error_of(answer, 422).await;
-        let named = error.fields.as_ref().is_some_and(|f| f.keys().any(|k| k.starts_with(field)));
-        assert!(named, "{body}: {error:?}");
+        assert!(names_field(&error, field), "{body}: {error:?}");
     }
     let count: i64 =
         sqlx::query_scalar("SELECT count(*) FROM api_keys").fetch_one(&app.db).await.unwrap();

@@ -379,6 +379,12 @@ pub async fn error_of(response: Response, status: u16) -> ErrorDetail {
     envelope.error
 }
 
+/// Whether `error` names a field that starts with `field` (`events` also
+/// covers `events[0]`).
+pub fn names_field(error: &ErrorDetail, field: &str) -> bool {
+    error.fields.as_ref().is_some_and(|fields| fields.keys().any(|key| key.starts_with(field)))
+}
+
 fn init_test_logging() {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = gokart_edge::telemetry::init(gokart_edge::telemetry::LogFormat::Pretty, "debug");
