@@ -287,6 +287,45 @@ record "pipeline, paid to delivered" "$r" "$p50" "$p99" "$e" "target 200/s" "200
 api_peak=$(awk -v a="$api_peak" -v b="$(rss_mib "$api_pid" VmHWM)" 'BEGIN { print (a > b ? a : b) }')
 worker_peak=$(rss_mib "$worker_pid" VmHWM)
 
+# Product import: a file of 100,000 rows (25,000 new products in four
+# sizes) uploaded and written, then the same file again, which finds
+# nothing to change. Seconds from upload to done, and the API's memory.
+echo "bench: product import"
+csv=$work/import.csv
+awk 'BEGIN {
+  print "name,description,brand,category,option1_name,option1_value,sku,price,compare_at_price,stock,weight_grams,image_urls"
+  split("S M L XL", sizes, " ")
+  for (p = 0; p < 25000; p++) for (s = 1; s <= 4; s++)
+    printf "Import Tee %d,A soft cotton tee,Benchwear,fitness,Size,%s,IMP-%d-%s,1500,1900,4,200,http://127.0.0.1:18080/media/import-%d.jpg\n", p, sizes[s], p, sizes[s], p
+}' > "$csv"
+json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+token=$(curl -fs -H 'content-type: application/json' \
+  -d '{"email": "admin@example.com", "password": "supersecretpassword"}' \
+  http://127.0.0.1:18080/api/v1/auth/login | json_field access_token)
+import_csv() { # prints the seconds from upload to done, and the report's counts
+  local started=$EPOCHREALTIME id report
+  id=$(curl -fs -H "authorization: Bearer $token" -H 'content-type: text/csv' --data-binary @"$csv" \
+    http://127.0.0.1:18080/api/v1/admin/imports | json_field id)
+  for _ in $(seq 1 3000); do
+    report=$(curl -fs -H "authorization: Bearer $token" "http://127.0.0.1:18080/api/v1/admin/imports/$id")
+    case $report in *'"status":"done"'*|*'"status":"failed"'*) break ;; esac
+    sleep 0.2
+  done
+  echo "$(seconds_since "$started") s ($(echo "$report" | import_summary))"
+}
+import_summary() {
+  python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print("%s: %d products and %d variants created, %d variants changed, %d rows failed" % (
+    r["status"], r["products_created"], r["variants_created"], r["variants_updated"], r["rows_failed"]))'
+}
+import_rss=$(rss_mib "$api_pid" VmRSS)
+import_first=$(import_csv)
+import_again=$(import_csv)
+import_line="Product import of 100,000 rows: $import_first; the same file again: $import_again. API RSS $import_rss MiB before, $(rss_mib "$api_pid" VmRSS) MiB after, peak $(rss_mib "$api_pid" VmHWM) MiB."
+echo "bench: $import_line"
+api_peak=$(awk -v a="$api_peak" -v b="$(rss_mib "$api_pid" VmHWM)" 'BEGIN { print (a > b ? a : b) }')
+
 # A million products (full runs only): the index's build time, memory and
 # search latency at that size.
 million=""
@@ -335,6 +374,7 @@ out="$dir/$stamp-$mode.md"
     "(an API without it idles at $sql_idle MiB)."
   echo "Freshness (commit to response, psql included): a renamed product found by search," \
     "$fresh_search; a stock change on a product page held in the cache, $fresh_stock."
+  echo "$import_line"
   if [ -n "$million" ]; then echo "$million"; fi
   echo "PostgreSQL alone (pgbench, the API's own SQL): a product by id $ceiling_by_id/s, a category page with its count $ceiling_list/s."
   echo "Start-up: $startup"

@@ -1,7 +1,7 @@
 //! Housekeeping: expire unpaid orders (restocking them), delete idle guest
-//! carts, and purge ended sessions, old idempotency keys, outbox rows
-//! sent long ago and old webhook delivery logs. Each order is
-//! handled in its own transaction; the report counts what was done.
+//! carts, and purge ended sessions, old idempotency keys, outbox rows sent
+//! long ago, old webhook delivery logs and old import reports. Each order
+//! is handled in its own transaction; the report counts what was done.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -36,6 +36,9 @@ pub struct MaintenanceReport {
     pub catalog_changes_purged: u64,
     /// Webhook delivery attempts logged more than 30 days ago deleted.
     pub webhook_deliveries_purged: u64,
+    /// Product imports finished more than 30 days ago deleted, with their
+    /// reports.
+    pub imports_purged: u64,
 }
 
 /// Runs maintenance every `interval` for as long as the process lives (the
@@ -82,6 +85,9 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
                DELETE FROM catalog_changes WHERE at < now() - interval '1 hour' RETURNING 1),
            old_deliveries AS (
                DELETE FROM webhook_deliveries WHERE created_at < now() - interval '30 days'
+               RETURNING 1),
+           old_imports AS (
+               DELETE FROM product_imports WHERE finished_at < now() - interval '30 days'
                RETURNING 1)
            SELECT (SELECT count(*) FROM ended_sessions) AS "sessions!",
                   (SELECT count(*) FROM old_keys) AS "keys!",
@@ -89,7 +95,8 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
                   (SELECT count(*) FROM sent) AS "outbox!",
                   (SELECT count(*) FROM old_links) AS "links!",
                   (SELECT count(*) FROM old_changes) AS "changes!",
-                  (SELECT count(*) FROM old_deliveries) AS "deliveries!""#,
+                  (SELECT count(*) FROM old_deliveries) AS "deliveries!",
+                  (SELECT count(*) FROM old_imports) AS "imports!""#,
         state.config.auth.limits.failure_window.as_secs_f64()
     )
     .fetch_one(&state.db)
@@ -107,6 +114,7 @@ pub async fn run(state: &AppState) -> Result<MaintenanceReport> {
         account_links_purged: count(purged.links),
         catalog_changes_purged: count(purged.changes),
         webhook_deliveries_purged: count(purged.deliveries),
+        imports_purged: count(purged.imports),
     };
     tracing::info!(?report, "maintenance done");
     Ok(report)

@@ -43,6 +43,8 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
 pub const MEDIA_UPLOAD_ROUTE: &str = "/api/v1/admin/products/{id}/media";
 /// Room for the form's other fields and part headers around the file.
 pub const MEDIA_FORM_OVERHEAD_BYTES: usize = 64 * 1024;
+/// The product import route, which takes bodies up to `IMPORT_MAX_MB`.
+pub const IMPORT_ROUTE: &str = "/api/v1/admin/imports";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -194,6 +196,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::api_keys::list, admin::api_keys::create))
         .routes(routes!(admin::api_keys::revoke))
         .routes(routes!(admin::exports::products))
+        .routes(routes!(admin::imports::create))
+        .routes(routes!(admin::imports::get))
         .routes(routes!(internal::handler::report_status))
         .routes(routes!(internal::handler::run_maintenance))
 }

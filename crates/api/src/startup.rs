@@ -35,10 +35,14 @@ pub async fn build_with_routes(
     if config.database.migrate_on_start {
         db::migrate(&pool).await?;
     }
-    let server_config = config.server.clone().with_large_body(
-        routes::MEDIA_UPLOAD_ROUTE,
-        config.media.max_bytes + routes::MEDIA_FORM_OVERHEAD_BYTES,
-    );
+    let server_config = config
+        .server
+        .clone()
+        .with_large_body(
+            routes::MEDIA_UPLOAD_ROUTE,
+            config.media.max_bytes + routes::MEDIA_FORM_OVERHEAD_BYTES,
+        )
+        .with_large_body(routes::IMPORT_ROUTE, config.import_max_bytes);
     let cors = routes::cors(&config);
     let state = AppState::new(config, pool)?;
     refuse_demo_admin_password(&state).await?;
@@ -46,6 +50,7 @@ pub async fn build_with_routes(
         cache.spawn(state.search.subscribe());
     }
     state.search.spawn(state.db.clone());
+    crate::catalog::import::spawn(state.clone());
     if let Some(interval) = state.config.maintenance_interval {
         crate::maintenance::spawn_interval(state.clone(), interval);
     }

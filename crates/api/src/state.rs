@@ -53,6 +53,8 @@ pub struct Shared {
     pub search: Arc<crate::search::Search>,
     /// Product JSON served from memory, when configured.
     pub products: Option<Arc<crate::catalog::cache::ProductCache>>,
+    /// The product import runner.
+    pub imports: crate::catalog::import::signal::Imports,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -97,6 +99,7 @@ impl AppState {
             Arc::new(crate::catalog::cache::ProductCache::new(config.product_cache_bytes))
         });
         Ok(AppState(Arc::new(Shared {
+            imports: crate::catalog::import::signal::Imports::default(),
             search,
             products,
             links,

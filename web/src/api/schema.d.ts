@@ -264,6 +264,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import products from CSV: the file is checked row by row and queued,
+         *     then written in the background (see `GET /api/v1/admin/imports/{id}`).
+         *     The columns are the export's, in any order; only `sku` is required. A
+         *     row is one variant, matched by SKU, so importing a file again changes
+         *     nothing; rows without `product_id` are placed by their SKU, else a new
+         *     product is made per name. A column the file leaves out leaves that
+         *     field as it is; an empty name, category, active, price or stock cell
+         *     too, while an empty description, brand, former price, weight or image
+         *     list clears it. A product's own fields come from its first row.
+         *     `image_urls` that are the product's uploaded photos keep them; others
+         *     are linked images, shown while it has no uploaded photos.
+         */
+        post: operations["admin_import_products"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import's progress and its report of skipped rows. */
+        get: operations["admin_get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/inventory/low-stock": {
         parameters: {
             query?: never;
@@ -2112,6 +2158,90 @@ export interface components {
         IdempotencyKey: string;
         /** @description A URL of 1 to 500 printable ASCII characters, not blank */
         ImageUrl: string;
+        /** @description What was wrong with one row; the row was skipped. */
+        ImportError: {
+            /** @description The column, or `row` for the row as a whole. */
+            field: string;
+            /** @description What is wrong. */
+            message: string;
+            /**
+             * Format: int32
+             * @description The record's number in the file, the header being row 1.
+             */
+            row: number;
+        };
+        /**
+         * @description Where an import is.
+         * @enum {string}
+         */
+        ImportStatus: "queued" | "running" | "done" | "failed";
+        /** @description A product CSV file (`multipart/form-data`). */
+        ImportUpload: {
+            /**
+             * Format: binary
+             * @description The CSV file, columns as the export's.
+             */
+            file: string;
+        };
+        /** @description An import and its report. */
+        ImportView: {
+            /**
+             * Format: date-time
+             * @description Uploaded at.
+             */
+            created_at: string;
+            /** @description The skipped rows and why, by row (the first 1000 are kept). */
+            errors: components["schemas"]["ImportError"][];
+            /** @description Why it was given up, when it was. */
+            failure?: string | null;
+            /**
+             * Format: date-time
+             * @description Finished at.
+             */
+            finished_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description Products added.
+             */
+            products_created: number;
+            /**
+             * Format: int32
+             * @description Products changed.
+             */
+            products_updated: number;
+            /**
+             * Format: int32
+             * @description Rows done with: written, unchanged or skipped.
+             */
+            rows_done: number;
+            /**
+             * Format: int32
+             * @description Rows skipped for errors.
+             */
+            rows_failed: number;
+            /**
+             * Format: int32
+             * @description Rows in the file, under its header.
+             */
+            rows_total: number;
+            /** @description Where it is. */
+            status: components["schemas"]["ImportStatus"];
+            /**
+             * Format: int32
+             * @description Variants added.
+             */
+            variants_created: number;
+            /**
+             * Format: int32
+             * @description Variants changed.
+             */
+            variants_updated: number;
+        };
         /**
          * @description What a discount takes off.
          * @enum {string}
@@ -2176,6 +2306,12 @@ export interface components {
              * @description Idempotency keys past their 24 hours deleted.
              */
             idempotency_keys_purged: number;
+            /**
+             * Format: int64
+             * @description Product imports finished more than 30 days ago deleted, with their
+             *     reports.
+             */
+            imports_purged: number;
             /**
              * Format: int64
              * @description Failed-login records past their window deleted.
@@ -5519,6 +5655,175 @@ export interface operations {
             };
             /** @description Not an admin, or a key without catalog:read */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_import_products: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Queued; its progress is at the Location */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description The body is not a readable form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin, or a key without catalog:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file is over `IMPORT_MAX_MB` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file is empty or its header unusable (`file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin, or a key without catalog:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such import */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

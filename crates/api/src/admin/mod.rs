@@ -10,6 +10,7 @@ pub mod collections;
 pub mod dead_letters;
 pub mod discounts;
 pub mod exports;
+pub mod imports;
 pub mod inventory;
 pub mod orders;
 pub mod shipping_zones;

@@ -18,6 +18,17 @@ pub async fn announce(
     before: &[VariantRow],
     product: &Product,
 ) -> Result<()> {
+    let events = product_events(state, kind, before, product)?;
+    webhooks::emit(&mut *tx, &events).await
+}
+
+/// The webhooks [`announce`] queues.
+pub fn product_events(
+    state: &AppState,
+    kind: EventType,
+    before: &[VariantRow],
+    product: &Product,
+) -> Result<Vec<Event>> {
     let moves: Vec<StockMove<'_>> = product
         .variants
         .iter()
@@ -40,5 +51,5 @@ pub async fn announce(
         data: serde_json::json!({ "product": view }),
     }];
     events.extend(webhooks::inventory_low(&moves, state.config.low_stock_threshold));
-    webhooks::emit(&mut *tx, &events).await
+    Ok(events)
 }

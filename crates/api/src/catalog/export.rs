@@ -2,7 +2,8 @@
 //! deleted, read a page of products at a time, so an export of any size
 //! holds one page in memory. The columns are [`HEADER`]; prices are in
 //! minor units, options one name and value pair per column pair, photos
-//! the URLs of their full-size images, space-separated.
+//! the URLs of their full-size images (or, for a product without uploaded
+//! photos, its linked image URLs), space-separated.
 //!
 //! A text cell that a spreadsheet would take for a formula (it starts with
 //! `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a `'`
@@ -72,6 +73,8 @@ pub struct ExportRow {
     pub weight_grams: Option<i32>,
     /// The product's photos.
     pub media: Json<Vec<MediaEntry>>,
+    /// The product's linked image URLs (shown while it has no photos).
+    pub images: Vec<String>,
     /// When the product was added (the page cursor).
     pub created_at: DateTime<Utc>,
 }
@@ -91,7 +94,7 @@ pub async fn page(
                             FROM product_options o WHERE o.product_id = p.id), '{}')
                       AS "option_names!",
                   v.sku, v.option_values, v.price_amount, v.compare_at_amount, v.stock_quantity,
-                  v.weight_grams, p.media AS "media: Json<Vec<MediaEntry>>", p.created_at
+                  v.weight_grams, p.media AS "media: Json<Vec<MediaEntry>>", p.images, p.created_at
            FROM (SELECT * FROM products
                  WHERE deleted_at IS NULL
                    AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2::uuid))
@@ -128,8 +131,11 @@ pub fn write_row(out: &mut Vec<u8>, row: &ExportRow, urls: Urls<'_>) {
             row.option_values.get(i).map(String::as_str).unwrap_or_default(),
         )
     };
-    let images: Vec<String> =
-        row.media.0.iter().map(|entry| urls.view(row.product_id, entry).url).collect();
+    let images: Vec<String> = if row.media.is_empty() {
+        row.images.clone()
+    } else {
+        row.media.0.iter().map(|entry| urls.view(row.product_id, entry).url).collect()
+    };
     let (o1, o2, o3) = (option(0), option(1), option(2));
     let cells: [&str; 18] = [
         &row.product_id.to_string(),

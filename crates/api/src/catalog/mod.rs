@@ -7,6 +7,7 @@ pub mod cache;
 pub mod events;
 pub mod export;
 pub mod handler;
+pub mod import;
 pub mod repository;
 pub mod seed;
 pub mod seed_photos;

@@ -358,23 +358,7 @@ pub async fn create_product(state: &AppState, changes: ProductChanges) -> Result
         v.add(format!("variants[{again}].sku"), format!("repeats variants[{first}]"));
     }
     v.into_result()?;
-    let now = chrono::Utc::now(); // placeholder: the database stamps the row
-    let blank = ProductRow {
-        id: Uuid::now_v7(),
-        category_id: None,
-        name: String::new(),
-        description: String::new(),
-        brand: String::new(),
-        currency: "usd".to_owned(),
-        images: Vec::new(),
-        thumbnail: None,
-        attributes: serde_json::json!({}),
-        warranty: None,
-        is_active: true,
-        created_at: now,
-        updated_at: now,
-        media: sqlx::types::Json(Vec::new()),
-    };
+    let blank = ProductRow::blank(Uuid::now_v7());
     let mut tx = state.db.begin().await?;
     let id = repository::insert_product(&mut *tx, &changes.apply(blank)).await?;
     repository::replace_options(&mut tx, id, &options).await?;

@@ -51,6 +51,9 @@ pub struct ApiConfig {
     /// `LOW_STOCK_THRESHOLD`: a variant with this many units or fewer is low
     /// on stock (the admin's list; default 5).
     pub low_stock_threshold: i32,
+    /// `IMPORT_MAX_MB`: the largest product CSV an admin may upload
+    /// (default 64, about 250,000 rows).
+    pub import_max_bytes: usize,
     /// `SEARCH_ENGINE`: search from the embedded index, built at start-up
     /// and kept current (default `true`); `false`: from PostgreSQL alone.
     pub search_engine: bool,
@@ -355,6 +358,10 @@ impl ApiConfig {
         if product_cache_mb > 1_048_576 {
             return Err(ConfigError::new("PRODUCT_CACHE_MB", "must be from 0 to 1048576"));
         }
+        let import_max_mb: usize = env.parse("IMPORT_MAX_MB", 64)?;
+        if !(1..=4096).contains(&import_max_mb) {
+            return Err(ConfigError::new("IMPORT_MAX_MB", "must be from 1 to 4096"));
+        }
         let payments = PaymentConfig::from_env(env)?;
         let maintenance_interval = match env.string("MAINTENANCE_INTERVAL", "5m").as_str() {
             "off" | "none" => None,
@@ -375,6 +382,7 @@ impl ApiConfig {
             media: MediaConfig::from_env(env, &public_url)?,
             storefront_url: env.url("STOREFRONT_URL", &public_url)?,
             low_stock_threshold,
+            import_max_bytes: import_max_mb << 20,
             search_engine: env.flag("SEARCH_ENGINE", true)?,
             product_cache_bytes: product_cache_mb << 20,
             web_dir: match env.string("WEB_DIR", "web/dist").as_str() {

@@ -123,6 +123,19 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// Whether an enabled endpoint takes any of `kinds` (so that a change of
+/// many products can skip building events no one receives).
+pub async fn wanted(db: impl PgExecutor<'_>, kinds: &[EventType]) -> Result<bool> {
+    let kinds: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled AND events && $1)
+           AS "wanted!""#,
+        &kinds as &[&str]
+    )
+    .fetch_one(db)
+    .await?)
+}
+
 /// Queues `events` for every enabled endpoint that takes them, in the
 /// caller's transaction, with one statement (which inserts nothing when no
 /// endpoint takes them).

@@ -53,18 +53,19 @@ async fn raw_exchange(address: &str, request: &[u8], wait: Duration) -> String {
 #[tokio::test]
 async fn every_route_that_takes_a_body_refuses_an_oversized_one_as_json() {
     // The photo upload takes up to MEDIA_MAX_BYTES plus 64 KiB for the rest
-    // of its form: the body is over that too.
+    // of its form, the product import IMPORT_MAX_MB: the body is over both.
     let app = TestApp::spawn_with(
         |env| {
             env.set("REQUEST_BODY_LIMIT_BYTES", "4096");
             env.set("MEDIA_MAX_BYTES", "1024");
+            env.set("IMPORT_MAX_MB", "1");
         },
         Default::default(),
     )
     .await;
     let operations = operations_with_a_body(&app).await;
     assert!(operations.iter().any(|(_, path)| path == "/api/v1/webhooks/stripe"));
-    let oversized = format!("{{\"padding\": \"{}\"}}", "x".repeat(80_000));
+    let oversized = format!("{{\"padding\": \"{}\"}}", "x".repeat(1_100_000));
 
     for (method, path) in operations {
         let response = app

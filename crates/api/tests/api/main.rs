@@ -24,6 +24,7 @@ mod guests;
 mod hardening;
 mod health;
 mod helpers;
+mod imports;
 mod input_limits;
 mod limits;
 mod media;

@@ -45,8 +45,32 @@ pub struct ProductRow {
     pub media: Json<Vec<MediaEntry>>,
 }
 
+impl ProductRow {
+    /// A new product `id` with nothing filled in yet (its timestamps are
+    /// placeholders: the database stamps the row).
+    pub fn blank(id: Uuid) -> Self {
+        let now = Utc::now();
+        ProductRow {
+            id,
+            category_id: None,
+            name: String::new(),
+            description: String::new(),
+            brand: String::new(),
+            currency: "usd".to_owned(),
+            images: Vec::new(),
+            thumbnail: None,
+            attributes: serde_json::json!({}),
+            warranty: None,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            media: Json(Vec::new()),
+        }
+    }
+}
+
 /// A stored variant: one buyable combination of a product's options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VariantRow {
     /// Id.
     pub id: Uuid,
@@ -159,6 +183,60 @@ pub async fn media_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<MediaEntr
     .fetch_optional(db)
     .await?;
     Ok(media.map(|Json(list)| list).unwrap_or_default())
+}
+
+/// The products `ids` that are not deleted, locked in id order as
+/// [`lock_product`] locks one, with their options and variants (locked
+/// too, in id order as checkout locks them, so that stock read here is
+/// still the stock when the caller writes); and which of `ids` are deleted
+/// products.
+#[tracing::instrument(skip_all)]
+pub async fn lock_products(
+    db: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<(Vec<Product>, Vec<Uuid>)> {
+    let rows = sqlx::query!(
+        r#"SELECT id, category_id, name, description, brand, currency, images, thumbnail,
+                attributes, warranty, is_active, created_at, updated_at,
+                media AS "media: Json<Vec<MediaEntry>>", deleted_at IS NOT NULL AS "deleted!"
+         FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE"#,
+        ids
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let mut deleted = Vec::new();
+    let mut live = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.deleted {
+            deleted.push(row.id);
+            continue;
+        }
+        live.push(ProductRow {
+            id: row.id,
+            category_id: row.category_id,
+            name: row.name,
+            description: row.description,
+            brand: row.brand,
+            currency: row.currency,
+            images: row.images,
+            thumbnail: row.thumbnail,
+            attributes: row.attributes,
+            warranty: row.warranty,
+            is_active: row.is_active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            media: row.media,
+        });
+    }
+    let ids: Vec<Uuid> = live.iter().map(|row| row.id).collect();
+    sqlx::query!(
+        "SELECT 1 AS locked FROM product_variants WHERE product_id = ANY($1) ORDER BY id
+         FOR NO KEY UPDATE",
+        &ids
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    Ok((complete(db, live).await?, deleted))
 }
 
 async fn with_variants(db: &mut PgConnection, row: Option<ProductRow>) -> Result<Option<Product>> {
