@@ -271,8 +271,8 @@ string_schema!(
         string()
             .min_length(Some(1))
             .max_length(Some(500))
-            .pattern(Some(r"^[ -~]*[!-~][ -~]*$"))
-            .description(Some("A URL of 1 to 500 printable ASCII characters, not blank"))
+            .pattern(Some(r"^[!-~]+$"))
+            .description(Some("A URL of 1 to 500 printable ASCII characters, without spaces"))
     }
 );
 

@@ -2156,7 +2156,7 @@ export interface components {
         };
         /** @description 1 to 255 visible ASCII characters */
         IdempotencyKey: string;
-        /** @description A URL of 1 to 500 printable ASCII characters, not blank */
+        /** @description A URL of 1 to 500 printable ASCII characters, without spaces */
         ImageUrl: string;
         /** @description What was wrong with one row; the row was skipped. */
         ImportError: {

@@ -298,10 +298,12 @@ impl ProductRequest {
         if let Some(images) = &self.images
             && (images.len() > 20
                 || images.iter().any(|url| {
-                    url.trim().is_empty() || url.len() > 500 || url.chars().any(char::is_control)
+                    url.is_empty()
+                        || url.len() > 500
+                        || url.chars().any(|c| c.is_control() || c.is_whitespace())
                 }))
         {
-            v.add("images", "at most 20 URLs, each 1 to 500 characters");
+            v.add("images", "at most 20 URLs, each 1 to 500 characters without spaces");
         }
         if self.attributes.as_ref().is_some_and(|value| {
             // PostgreSQL's jsonb cannot hold a NUL character anywhere.

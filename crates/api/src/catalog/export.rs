@@ -7,7 +7,8 @@
 //!
 //! A text cell that a spreadsheet would take for a formula (it starts with
 //! `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a `'`
-//! before it; an import takes that `'` off again.
+//! before it, and so is one that starts with a `'` itself; an import takes
+//! that `'` off again.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -169,7 +170,7 @@ pub fn write_row(out: &mut Vec<u8>, row: &ExportRow, urls: Urls<'_>) {
 /// One cell: quoted when it holds a comma, a quote or a line break (quotes
 /// doubled), and defused when a spreadsheet would run it as a formula.
 fn write_cell(out: &mut Vec<u8>, cell: &str) {
-    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let formula = cell.starts_with(DEFUSED);
     let quoted = formula || cell.contains([',', '"', '\n', '\r']);
     if !quoted {
         out.extend_from_slice(cell.as_bytes());
@@ -188,10 +189,15 @@ fn write_cell(out: &mut Vec<u8>, cell: &str) {
     out.push(b'"');
 }
 
+/// What a cell starts with that export puts a `'` before: what starts a
+/// formula, and the `'` itself (so that a cell that begins with one comes
+/// back whole).
+const DEFUSED: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
 /// A cell as it was before export defused it (see [`write_cell`]).
 pub fn undefused(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if rest.starts_with(DEFUSED) => rest,
         _ => cell,
     }
 }
@@ -224,5 +230,8 @@ mod tests {
             assert_eq!(undefused(&unquoted), formula);
         }
         assert_eq!(undefused("'quoted on purpose"), "'quoted on purpose");
+        let quoted = cell("'-) Smile");
+        assert_eq!(quoted, "\"''-) Smile\"");
+        assert_eq!(undefused(&quoted[1..quoted.len() - 1]), "'-) Smile");
     }
 }

@@ -19,7 +19,8 @@ pub mod plan;
 pub mod signal;
 pub mod store;
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use uuid::Uuid;
@@ -93,28 +94,46 @@ pub async fn upload(state: &AppState, file: &[u8], admin: Uuid) -> Result<Uuid> 
     let (mut rows, mut failed) = (0_i32, 0_i32);
     let mut batch: Vec<ImportRow> = Vec::with_capacity(STAGE_ROWS);
     let mut errors: Vec<RowError> = Vec::new();
+    // Each SKU's first row: a later one is refused.
+    let mut seen: HashMap<String, i32> = HashMap::new();
     loop {
         let record = records.next();
         let end = record.is_none();
         if let Some(record) = record {
             rows += 1;
             let number = rows + 1;
-            let checked = match &record {
-                Ok(record) => match record
+            let cells = match &record {
+                Ok(record) => record
                     .iter()
                     .map(std::str::from_utf8)
                     .collect::<std::result::Result<Vec<_>, _>>()
-                {
-                    Ok(cells) => parse::row(&columns, number, &cells),
-                    Err(_) => Err(vec![RowError::new(number, "row", "is not UTF-8 text")]),
-                },
-                Err(err) => Err(vec![RowError::new(number, "row", format!("is not CSV: {err}"))]),
+                    .map_err(|_| RowError::new(number, "row", "is not UTF-8 text")),
+                Err(err) => Err(RowError::new(number, "row", format!("is not CSV: {err}"))),
+            };
+            let checked = match &cells {
+                Ok(cells) => parse::row(&columns, number, cells).and_then(|row| {
+                    match seen.entry(row.sku.clone()) {
+                        Entry::Occupied(first) => {
+                            let message = format!("repeats row {}", first.get());
+                            Err(vec![RowError::new(number, "sku", message)])
+                        }
+                        Entry::Vacant(entry) => {
+                            entry.insert(number);
+                            Ok(row)
+                        }
+                    }
+                }),
+                Err(error) => Err(vec![error.clone()]),
             };
             match checked {
                 Ok(row) => batch.push(row),
                 Err(bad) => {
                     failed += 1;
                     errors.extend(bad);
+                    // Staged as a mark on its product (see `plan`).
+                    if let Ok(cells) = &cells {
+                        batch.push(ImportRow::refused(&columns, number, cells));
+                    }
                 }
             }
         }
@@ -138,15 +157,17 @@ pub async fn upload(state: &AppState, file: &[u8], admin: Uuid) -> Result<Uuid> 
     Ok(id)
 }
 
-/// Stages good rows with the product each is for; how many could not be
-/// placed (a new product's row without a name), reported in `errors`.
+/// Stages rows with the product each is for; how many good rows could not
+/// be placed (a new product's row without a name), reported in `errors`.
+/// A refused row that names no product is dropped (it was reported).
 async fn stage(
     tx: &mut sqlx::PgConnection,
     id: Uuid,
     rows: Vec<ImportRow>,
     errors: &mut Vec<RowError>,
 ) -> Result<i32> {
-    let skus: Vec<String> = rows.iter().map(|row| row.sku.clone()).collect();
+    let skus: Vec<String> =
+        rows.iter().filter(|row| !row.sku.is_empty()).map(|row| row.sku.clone()).collect();
     let owners = store::sku_owners(&mut *tx, &skus).await?;
     let mut keyed = Vec::with_capacity(rows.len());
     let mut failed = 0;
@@ -154,6 +175,7 @@ async fn stage(
         let owner = owners.get(&row.sku).map(|owner| owner.product_id);
         match plan::group_key(&row, owner) {
             Some(key) => keyed.push((key, row)),
+            None if row.refused => {}
             None => {
                 failed += 1;
                 let message = "is required for a new product (no product has this SKU)";
@@ -185,7 +207,7 @@ pub async fn run_next(state: &AppState) -> Result<bool> {
             Ok(held) => held,
             // Something the checks let through that the database refused:
             // each product on its own, so that only its rows are skipped.
-            Err(Error::Database(sqlx::Error::Database(err))) => {
+            Err(Error::Database(sqlx::Error::Database(err))) if refused(&*err) => {
                 tracing::warn!(error = %err, "import batch refused; writing its products one by one");
                 one_by_one(state, &claimed, &columns, &groups).await?
             }
@@ -203,6 +225,13 @@ pub async fn run_next(state: &AppState) -> Result<bool> {
     Ok(true)
 }
 
+/// Whether the database refused what was written (a constraint), rather
+/// than failed to write it (a timeout, a lost connection): only the first
+/// is the rows' fault; the second stops the job, to be run again.
+fn refused(err: &dyn sqlx::error::DatabaseError) -> bool {
+    err.code().is_some_and(|code| code.starts_with("23"))
+}
+
 /// Writes `groups` one transaction each; a product the database refuses
 /// has each of its rows reported.
 async fn one_by_one(
@@ -214,10 +243,14 @@ async fn one_by_one(
     for group in groups {
         let one = std::slice::from_ref(group);
         let held = match batch(state, claimed, columns, one, &group.key).await {
-            Err(Error::Database(sqlx::Error::Database(err))) => {
+            Err(Error::Database(sqlx::Error::Database(err))) if refused(&*err) => {
                 let message = format!("could not be saved: {}", err.message());
-                let errors: Vec<RowError> =
-                    group.rows.iter().map(|row| RowError::new(row.row, "row", &message)).collect();
+                let errors: Vec<RowError> = group
+                    .rows
+                    .iter()
+                    .filter(|row| !row.refused)
+                    .map(|row| RowError::new(row.row, "row", &message))
+                    .collect();
                 let rows = i32::try_from(errors.len()).unwrap_or(i32::MAX);
                 let mut tx = state.db.begin().await?;
                 store::record_errors(&mut *tx, claimed.id, &errors).await?;
@@ -251,7 +284,8 @@ async fn batch(
     store::apply(&mut tx, &plan).await?;
     announce(&mut tx, state, &plan).await?;
     store::record_errors(&mut *tx, claimed.id, &plan.errors).await?;
-    let rows: usize = groups.iter().map(|group| group.rows.len()).sum();
+    // Refused rows were counted when the file was read.
+    let rows = groups.iter().flat_map(|group| &group.rows).filter(|row| !row.refused).count();
     let rows = i32::try_from(rows).unwrap_or(i32::MAX);
     if !store::advance(&mut *tx, claimed, through, rows, plan.rows_failed, plan.counts).await? {
         return Ok(false);

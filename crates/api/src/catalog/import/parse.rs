@@ -11,8 +11,11 @@ use uuid::Uuid;
 
 use crate::catalog::export::{HEADER, undefused};
 
-/// Most image URLs a product lists.
-pub const MAX_IMAGES: usize = 20;
+/// Most image URLs a cell lists: a product's photos (at most 50) or its
+/// linked images.
+pub const MAX_IMAGES: usize = 50;
+/// Most linked images a product has (as the admin allows).
+pub const MAX_LINKED_IMAGES: usize = 20;
 /// Longest image URL.
 pub const MAX_IMAGE_URL: usize = 500;
 
@@ -47,10 +50,15 @@ pub enum Column {
     Weight,
     /// `image_urls`.
     Images,
+    /// A column without a name (a trailing comma), not read.
+    Unnamed,
 }
 
 impl Column {
     fn named(name: &str) -> Option<Column> {
+        if name.is_empty() {
+            return Some(Column::Unnamed);
+        }
         let position = HEADER.iter().position(|known| known.eq_ignore_ascii_case(name))?;
         Some(Column::ALL[position])
     }
@@ -79,8 +87,10 @@ impl Column {
 
     /// Its name in a file.
     pub fn name(self) -> &'static str {
-        let position = Column::ALL.iter().position(|c| *c == self).unwrap_or_default();
-        HEADER[position]
+        match Column::ALL.iter().position(|c| *c == self) {
+            Some(position) => HEADER[position],
+            None => "",
+        }
     }
 }
 
@@ -100,7 +110,7 @@ impl Columns {
                     HEADER.join(", ")
                 ))
             })?;
-            if columns.contains(&column) {
+            if column != Column::Unnamed && columns.contains(&column) {
                 return Err(Invalid::new(format!("the header names {name:?} twice")));
             }
             columns.push(column);
@@ -128,6 +138,12 @@ impl Columns {
     /// The names, to store with an import.
     pub fn names(&self) -> Vec<String> {
         self.0.iter().map(|c| c.name().to_owned()).collect()
+    }
+
+    /// The file's cell of `column` in `cells`, trimmed.
+    pub fn cell<'a>(&self, cells: &[&'a str], column: Column) -> Option<&'a str> {
+        let at = self.0.iter().position(|c| *c == column)?;
+        Some(cells.get(at)?.trim()).filter(|cell| !cell.is_empty())
     }
 
     /// Whether the file has `column`.
@@ -187,6 +203,24 @@ pub struct ImportRow {
     pub weight_grams: Option<i32>,
     /// Image URLs.
     pub image_urls: Option<Vec<String>>,
+    /// Refused when the file was read (and reported then): kept only to
+    /// mark its product, which is skipped when this is its first row.
+    pub refused: bool,
+}
+
+impl ImportRow {
+    /// A refused row, with what of its cells tells its product.
+    pub fn refused(columns: &Columns, row: i32, cells: &[&str]) -> Self {
+        let cell = |column| columns.cell(cells, column).map(|cell| undefused(cell).to_owned());
+        ImportRow {
+            row,
+            product_id: cell(Column::ProductId).and_then(|id| Uuid::parse_str(&id).ok()),
+            name: cell(Column::Name),
+            sku: cell(Column::Sku).unwrap_or_default(),
+            refused: true,
+            ..ImportRow::default()
+        }
+    }
 }
 
 /// What is wrong with a row.
@@ -289,6 +323,7 @@ pub fn row(columns: &Columns, row: i32, cells: &[&str]) -> Result<ImportRow, Vec
                 check(whole_number(cell, MAX_STOCK, "grams").map(|n| out.weight_grams = Some(n)))
             }
             Column::Images => check(image_urls(cell).map(|urls| out.image_urls = Some(urls))),
+            Column::Unnamed => {}
         }
     }
     for i in 0..MAX_OPTIONS {
@@ -312,18 +347,14 @@ pub fn row(columns: &Columns, row: i32, cells: &[&str]) -> Result<ImportRow, Vec
     Ok(out)
 }
 
-/// Space-separated `http(s)` URLs.
+/// URLs separated by spaces (a URL holds none: a space in one is `%20`).
 fn image_urls(cell: &str) -> Result<Vec<String>, Invalid> {
     let urls: Vec<String> = cell.split_whitespace().map(str::to_owned).collect();
-    let good = |url: &String| {
-        url.len() <= MAX_IMAGE_URL
-            && (url.starts_with("https://") || url.starts_with("http://"))
-            && !url.chars().any(char::is_control)
-    };
+    let good = |url: &String| url.len() <= MAX_IMAGE_URL && !url.chars().any(char::is_control);
     if urls.len() > MAX_IMAGES || !urls.iter().all(good) {
         return Err(Invalid::new(format!(
-            "give at most {MAX_IMAGES} http(s) URLs separated by spaces, each at most \
-             {MAX_IMAGE_URL} characters"
+            "give at most {MAX_IMAGES} URLs separated by spaces, each at most {MAX_IMAGE_URL} \
+             characters"
         )));
     }
     Ok(urls)
@@ -340,6 +371,7 @@ mod tests {
     #[test]
     fn the_header_names_known_columns_once_and_always_sku() {
         assert!(columns("\u{feff}SKU, Price ").has(Column::Price));
+        assert!(columns("sku,price,,").has(Column::Unnamed));
         let refused = |names: &str| Columns::parse(&names.split(',').collect::<Vec<_>>());
         assert!(refused("sku,colour").unwrap_err().0.contains("unknown column \"colour\""));
         assert!(refused("sku,price,Price").unwrap_err().0.contains("twice"));
@@ -377,8 +409,8 @@ mod tests {
     #[test]
     fn bad_cells_are_each_named() {
         let cols = columns("sku,price,stock,option1_name,option1_value,image_urls");
-        let errors =
-            row(&cols, 7, &["bad sku!", "12.50", "-1", "Size", "", "ftp://x"]).unwrap_err();
+        let long = format!("https://x/{}", "a".repeat(500));
+        let errors = row(&cols, 7, &["bad sku!", "12.50", "-1", "Size", "", &long]).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["sku", "price", "stock", "image_urls", "option1_value"]);
         assert!(errors.iter().all(|e| e.row == 7));

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use gokart_domain::variants::{MAX_OPTION_VALUES, MAX_VARIANTS};
 use uuid::Uuid;
 
-use super::parse::{Column, Columns, ImportRow, RowError};
+use super::parse::{Column, Columns, ImportRow, MAX_LINKED_IMAGES, RowError};
 use crate::catalog::repository::{Product, ProductRow, VariantRow};
 
 /// A product's rows: those of one `product_id`, or of one new product's
@@ -98,6 +98,8 @@ pub struct Plan {
     pub new_variants: Vec<VariantRow>,
     /// Variants that change.
     pub changed_variants: Vec<VariantRow>,
+    /// Those of them whose option values change.
+    pub moved: Vec<Uuid>,
     /// The products created.
     pub created: Vec<Uuid>,
     /// The products changed, with their variants before.
@@ -118,6 +120,46 @@ pub fn plan(columns: &Columns, groups: Vec<Group>, world: &World) -> Plan {
         plan.group(columns, group, world, &mut claimed);
     }
     plan
+}
+
+/// A variant as one row leaves it.
+#[derive(Debug)]
+struct Draft {
+    /// The row.
+    row: i32,
+    /// Which of the product's variants it changes; `None` for a new one.
+    current: Option<usize>,
+    /// The variant after the row.
+    variant: VariantRow,
+}
+
+/// A draft that ends with the same option values as another variant: the
+/// later row of the pair (a variant the file does not name keeps its
+/// values), the latest of all such; with the other's SKU.
+fn clash(before: &[VariantRow], drafts: &[Draft]) -> Option<(usize, String)> {
+    let untouched = before.iter().filter(|v| !drafts.iter().any(|d| d.variant.id == v.id));
+    let finals: Vec<(Option<usize>, &VariantRow)> = untouched
+        .map(|v| (None, v))
+        .chain(drafts.iter().enumerate().map(|(i, d)| (Some(i), &d.variant)))
+        .collect();
+    let row = |at: Option<usize>| at.map_or(i32::MIN, |i| drafts[i].row);
+    let mut first_with: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut latest: Option<(usize, String)> = None;
+    for (k, (draft, variant)) in finals.iter().enumerate() {
+        let Some(&j) = first_with.get(&lowered(&variant.option_values)) else {
+            first_with.insert(lowered(&variant.option_values), k);
+            continue;
+        };
+        let (other_draft, other) = finals[j];
+        let (loser, winner) =
+            if row(*draft) >= row(other_draft) { (*draft, other) } else { (other_draft, *variant) };
+        if let Some(loser) = loser
+            && latest.as_ref().is_none_or(|(at, _)| drafts[*at].row < drafts[loser].row)
+        {
+            latest = Some((loser, winner.sku.clone()));
+        }
+    }
+    latest
 }
 
 /// The options as a product will have them: names, and values in order.
@@ -149,20 +191,6 @@ impl Plan {
         }
     }
 
-    /// Whether `first` (a product's first row) was skipped; if so, skips
-    /// `row` with it.
-    fn first_failed(&mut self, first: &ImportRow, row: &ImportRow) -> bool {
-        if !self.errors.iter().rev().any(|e| e.row == first.row) {
-            return false;
-        }
-        self.fail(RowError::new(
-            row.row,
-            "row",
-            format!("skipped with its product: see row {}", first.row),
-        ));
-        true
-    }
-
     #[allow(clippy::too_many_lines, reason = "one product's rows, read in order")]
     fn group(
         &mut self,
@@ -171,7 +199,20 @@ impl Plan {
         world: &World,
         claimed: &mut HashMap<String, i32>,
     ) {
-        let rows = group.rows;
+        // A row refused when the file was read stays as a marker: when it
+        // is the product's first, the product is skipped with all its rows.
+        if let Some(first) = group.rows.first().filter(|row| row.refused) {
+            let (first, others) = (first.row, group.rows.iter().filter(|row| !row.refused));
+            for row in others {
+                self.fail(RowError::new(
+                    row.row,
+                    "row",
+                    format!("skipped with its product: see row {first}"),
+                ));
+            }
+            return;
+        }
+        let rows: Vec<ImportRow> = group.rows.into_iter().filter(|row| !row.refused).collect();
         let Some(first) = rows.first() else { return };
         // A new product's rows go to the product that has one of their
         // SKUs by now (another import made it meanwhile).
@@ -228,14 +269,29 @@ impl Plan {
             fields.is_active = active;
         }
         if columns.has(Column::Images) {
+            // The export lists a product's uploaded photos, else its linked
+            // images: the cell sets what it lists. Beside photos, other URLs
+            // are linked too (the linked images the export did not show stay).
             let listed = first.image_urls.clone().unwrap_or_default();
             let photos = world.photos.get(&id).map(Vec::as_slice).unwrap_or_default();
-            let linked: Vec<String> =
-                listed.iter().filter(|url| !photos.contains(url)).cloned().collect();
-            let just_photos = !photos.is_empty() && listed == photos;
-            if !just_photos && linked != fields.images {
-                fields.thumbnail = linked.first().cloned();
-                fields.images = linked;
+            if photos.is_empty() {
+                if listed != fields.images {
+                    fields.thumbnail = listed.first().cloned();
+                    fields.images = listed;
+                }
+            } else {
+                for url in listed.into_iter().filter(|url| !photos.contains(url)) {
+                    if !fields.images.contains(&url) {
+                        fields.images.push(url);
+                    }
+                }
+            }
+            if fields.images.len() > MAX_LINKED_IMAGES {
+                group_errors.push(RowError::new(
+                    first.row,
+                    "image_urls",
+                    format!("a product links at most {MAX_LINKED_IMAGES} images"),
+                ));
             }
         }
 
@@ -271,7 +327,7 @@ impl Plan {
                 group_errors.push(RowError::new(first.row, "option1_name", message));
             }
             for (i, name) in options.names.iter().enumerate() {
-                if options.names[..i].iter().any(|earlier| earlier.eq_ignore_ascii_case(name)) {
+                if options.names[..i].iter().any(|earlier| same_text(earlier, name)) {
                     group_errors.push(RowError::new(
                         first.row,
                         format!("option{}_name", i + 1),
@@ -284,19 +340,23 @@ impl Plan {
             return self.fail_group(&rows, group_errors);
         }
 
-        // Its variants, row by row.
-        let mut variants: Vec<VariantRow> =
+        // Its variants: each row checked on its own, then the option values
+        // they all end with checked together (variants may trade values).
+        let before_variants: Vec<VariantRow> =
             existing.map(|p| p.variants.clone()).unwrap_or_default();
-        let mut next_position = variants.iter().map(|v| v.position + 1).max().unwrap_or(0);
-        let mut combos: HashMap<Vec<String>, String> =
-            variants.iter().map(|v| (lowered(&v.option_values), v.sku.clone())).collect();
-        let mut new_variants = Vec::new();
-        let mut changed_variants = Vec::new();
-        let mut changes = Counts::default();
+        let mut next_position = before_variants.iter().map(|v| v.position + 1).max().unwrap_or(0);
+        let mut spelled = options.clone();
+        let mut drafts: Vec<Draft> = Vec::new();
         let failed_before = self.rows_failed;
+        let mut first_skipped = false;
         for (i, row) in rows.iter().enumerate() {
             // The first row carries the product: without it, nothing of it.
-            if i > 0 && self.rows_failed > failed_before && self.first_failed(first, row) {
+            if i == 1 {
+                first_skipped = self.rows_failed > failed_before;
+            }
+            if first_skipped {
+                let message = format!("skipped with its product: see row {}", first.row);
+                self.fail(RowError::new(row.row, "row", message));
                 continue;
             }
             if let Some(owner) = world.skus.get(&row.sku) {
@@ -324,7 +384,7 @@ impl Plan {
                 self.fail(RowError::new(row.row, "option1_name", message));
                 continue;
             }
-            let current = variants.iter().position(|v| v.sku == row.sku);
+            let current = before_variants.iter().position(|v| v.sku == row.sku);
             let combination = if columns.has_options() {
                 if row.option_values.len() != options.names.len() {
                     let missing = row.option_values.len().min(options.names.len());
@@ -336,14 +396,11 @@ impl Plan {
                     self.fail(RowError::new(row.row, field, message));
                     continue;
                 }
-                match options.pick(&row.option_values) {
+                match spelled.pick(&row.option_values) {
                     Ok(values) => Some(values),
                     Err((i, message)) => {
-                        self.fail(RowError::new(
-                            row.row,
-                            format!("option{}_value", i + 1),
-                            message,
-                        ));
+                        let field = format!("option{}_value", i + 1);
+                        self.fail(RowError::new(row.row, field, message));
                         continue;
                     }
                 }
@@ -352,21 +409,26 @@ impl Plan {
                     format!("is required: the product has the options {}", quoted(&options.names));
                 self.fail(RowError::new(row.row, "option1_value", message));
                 continue;
+            } else if current.is_none() {
+                // A new variant of a product without options.
+                Some(Vec::new())
             } else {
                 None
             };
             let mut variant = match current {
-                Some(i) => variants[i].clone(),
+                Some(i) => before_variants[i].clone(),
                 None => {
                     let Some(price) = row.price else {
                         self.fail(RowError::new(row.row, "price", "is required for a new variant"));
                         continue;
                     };
-                    if variants.len() >= MAX_VARIANTS {
+                    let new = drafts.iter().filter(|d| d.current.is_none()).count();
+                    if before_variants.len() + new >= MAX_VARIANTS {
                         let message = format!("a product has at most {MAX_VARIANTS} variants");
                         self.fail(RowError::new(row.row, "sku", message));
                         continue;
                     }
+                    next_position += 1;
                     VariantRow {
                         id: Uuid::now_v7(),
                         product_id: id,
@@ -377,26 +439,12 @@ impl Plan {
                         stock_quantity: 0,
                         weight_grams: None,
                         is_active: true,
-                        position: next_position,
+                        position: next_position - 1,
                     }
                 }
             };
             if let Some(values) = combination {
-                let key = lowered(&values);
-                if let Some(other) = combos.get(&key).filter(|other| **other != row.sku) {
-                    let message = if options.names.is_empty() {
-                        format!(
-                            "the product has no options, so one variant ({other}); give it \
-                             options to sell several"
-                        )
-                    } else {
-                        format!("another variant, {other}, has these option values")
-                    };
-                    self.fail(RowError::new(row.row, "option1_value", message));
-                    continue;
-                }
-                combos.remove(&lowered(&variant.option_values));
-                combos.insert(key, row.sku.clone());
+                spelled.keep(&values);
                 variant.option_values = values;
             }
             if let Some(price) = row.price {
@@ -412,29 +460,51 @@ impl Plan {
                 variant.weight_grams = row.weight_grams;
             }
             claimed.insert(row.sku.clone(), row.row);
-            options.keep(&variant.option_values);
-            match current {
+            drafts.push(Draft { row: row.row, current, variant });
+        }
+        // Where two variants would end with the same values, the later row
+        // gives way, until none do.
+        while let Some((at, other)) = clash(&before_variants, &drafts) {
+            let draft = drafts.remove(at);
+            let message = if options.names.is_empty() {
+                format!(
+                    "the product has no options, so one variant ({other}); give it options to \
+                     sell several"
+                )
+            } else {
+                format!("another variant, {other}, has these option values")
+            };
+            self.fail(RowError::new(draft.row, "option1_value", message));
+        }
+        if drafts.first().is_none_or(|draft| draft.row != first.row) {
+            for draft in &drafts {
+                let message = format!("skipped with its product: see row {}", first.row);
+                self.fail(RowError::new(draft.row, "row", message));
+            }
+            return;
+        }
+        let mut new_variants = Vec::new();
+        let mut changed_variants = Vec::new();
+        let mut moved = Vec::new();
+        let mut changes = Counts::default();
+        for draft in drafts {
+            options.keep(&draft.variant.option_values);
+            match draft.current {
+                Some(i) if before_variants[i] == draft.variant => {}
                 Some(i) => {
-                    // A SKU is taken once a batch, so each variant changes once.
-                    if variants[i] != variant {
-                        changes.variants_updated += 1;
-                        changed_variants.push(variant.clone());
+                    changes.variants_updated += 1;
+                    if before_variants[i].option_values != draft.variant.option_values {
+                        moved.push(draft.variant.id);
                     }
-                    variants[i] = variant;
+                    changed_variants.push(draft.variant);
                 }
                 None => {
-                    next_position += 1;
                     changes.variants_created += 1;
-                    new_variants.push(variant.clone());
-                    variants.push(variant);
+                    new_variants.push(draft.variant);
                 }
             }
         }
 
-        if self.errors.iter().rev().any(|e| e.row == first.row) && self.rows_failed > failed_before
-        {
-            return;
-        }
         let options_written: Vec<OptionWrite> = options.writes(id);
         match existing {
             None if new_variants.is_empty() => {}
@@ -461,6 +531,7 @@ impl Plan {
             self.options.extend(options_written);
             self.new_variants.extend(new_variants);
             self.changed_variants.extend(changed_variants);
+            self.moved.extend(moved);
             self.counts.products_created += changes.products_created;
             self.counts.products_updated += changes.products_updated;
             self.counts.variants_created += changes.variants_created;
@@ -475,7 +546,7 @@ impl OptionsDraft {
     fn pick(&self, given: &[String]) -> Result<Vec<String>, (usize, String)> {
         let mut picked = Vec::with_capacity(given.len());
         for (i, value) in given.iter().enumerate() {
-            let known = self.values[i].iter().find(|v| v.eq_ignore_ascii_case(value));
+            let known = self.values[i].iter().find(|v| same_text(v, value));
             match known {
                 Some(known) => picked.push(known.clone()),
                 None if self.values[i].len() >= MAX_OPTION_VALUES => {
@@ -512,7 +583,13 @@ impl OptionsDraft {
 }
 
 fn same_names(given: &[String], names: &[String]) -> bool {
-    given.len() == names.len() && given.iter().zip(names).all(|(a, b)| a.eq_ignore_ascii_case(b))
+    given.len() == names.len() && given.iter().zip(names).all(|(a, b)| same_text(a, b))
+}
+
+/// Whether two names or values are the same in any case (as the database's
+/// `lower()` and the admin's checks compare them).
+fn same_text(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
 }
 
 fn lowered(values: &[String]) -> Vec<String> {

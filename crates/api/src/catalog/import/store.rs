@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::parse::{ImportRow, RowError};
 use super::plan::{Counts, Group, Plan, SkuOwner};
+use crate::catalog::repository;
 use crate::error::Result;
 
 /// The most row errors an import keeps.
@@ -121,6 +122,7 @@ pub async fn stage(db: impl PgExecutor<'_>, id: Uuid, rows: &[(String, ImportRow
     let mut stocks = Vec::with_capacity(rows.len());
     let mut weights = Vec::with_capacity(rows.len());
     let mut images = Vec::with_capacity(rows.len());
+    let mut refused = Vec::with_capacity(rows.len());
     for (key, row) in rows {
         keys.push(key.as_str());
         numbers.push(row.row);
@@ -138,16 +140,17 @@ pub async fn stage(db: impl PgExecutor<'_>, id: Uuid, rows: &[(String, ImportRow
         stocks.push(row.stock);
         weights.push(row.weight_grams);
         images.push(row.image_urls.as_ref().map(Json));
+        refused.push(row.refused);
     }
     sqlx::query!(
         r#"INSERT INTO product_import_rows
                (import_id, group_key, row_no, product_id, name, description, brand, category,
                 active, option_names, option_values, sku, price, compare_at, stock,
-                weight_grams, image_urls)
+                weight_grams, image_urls, refused)
            SELECT $1, * FROM unnest($2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[],
                                     $7::text[], $8::text[], $9::bool[], $10::jsonb[],
                                     $11::jsonb[], $12::text[], $13::int8[], $14::int8[],
-                                    $15::int4[], $16::int4[], $17::jsonb[])"#,
+                                    $15::int4[], $16::int4[], $17::jsonb[], $18::bool[])"#,
         id,
         &keys as &[&str],
         &numbers,
@@ -165,6 +168,7 @@ pub async fn stage(db: impl PgExecutor<'_>, id: Uuid, rows: &[(String, ImportRow
         &stocks as &[Option<i32>],
         &weights as &[Option<i32>],
         &images as &[Option<Json<&Vec<String>>>],
+        &refused,
     )
     .execute(db)
     .await?;
@@ -240,7 +244,7 @@ pub async fn next_groups(
                   option_names AS "option_names: Json<Vec<String>>",
                   option_values AS "option_values: Json<Vec<String>>",
                   sku, price, compare_at, stock, weight_grams,
-                  image_urls AS "image_urls: Json<Vec<String>>"
+                  image_urls AS "image_urls: Json<Vec<String>>", refused
            FROM product_import_rows
            WHERE import_id = $1 AND group_key IN (
                SELECT DISTINCT group_key FROM product_import_rows
@@ -270,6 +274,7 @@ pub async fn next_groups(
             stock: r.stock,
             weight_grams: r.weight_grams,
             image_urls: r.image_urls.map(|urls| urls.0),
+            refused: r.refused,
         };
         match groups.last_mut() {
             Some(group) if group.key == r.group_key => group.rows.push(row),
@@ -291,6 +296,7 @@ pub async fn categories(
 }
 
 /// Writes `plan`: a statement for each kind of write that it has.
+#[allow(clippy::too_many_lines, reason = "one statement per kind of write, in order")]
 pub async fn apply(db: &mut PgConnection, plan: &Plan) -> Result<()> {
     if !plan.new_products.is_empty() {
         let p = &plan.new_products;
@@ -357,6 +363,35 @@ pub async fn apply(db: &mut PgConnection, plan: &Plan) -> Result<()> {
         .execute(&mut *db)
         .await?;
     }
+    // Variants that take each other's option values first give theirs up,
+    // so that no step holds two alike (the combination index is unique),
+    // and new variants go in once the old have moved.
+    if !plan.moved.is_empty() {
+        repository::park_option_values(&mut *db, &plan.moved).await?;
+    }
+    if !plan.changed_variants.is_empty() {
+        let v = &plan.changed_variants;
+        // Locked since they were read (see `repository::lock_products`).
+        let ids: Vec<Uuid> = v.iter().map(|r| r.id).collect();
+        sqlx::query!(
+            "UPDATE product_variants p
+             SET option_values = ARRAY(SELECT jsonb_array_elements_text(x.vals)),
+                 price_amount = x.price, compare_at_amount = x.compare_at,
+                 stock_quantity = x.stock, weight_grams = x.weight
+             FROM unnest($1::uuid[], $2::jsonb[], $3::int8[], $4::int8[], $5::int4[],
+                         $6::int4[]) AS x (id, vals, price, compare_at, stock, weight)
+             WHERE p.id = x.id",
+            &ids,
+            &v.iter().map(|r| Json(&r.option_values)).collect::<Vec<_>>()
+                as &[Json<&Vec<String>>],
+            &v.iter().map(|r| r.price_amount).collect::<Vec<_>>(),
+            &v.iter().map(|r| r.compare_at_amount).collect::<Vec<_>>() as &[Option<i64>],
+            &v.iter().map(|r| r.stock_quantity).collect::<Vec<_>>(),
+            &v.iter().map(|r| r.weight_grams).collect::<Vec<_>>() as &[Option<i32>],
+        )
+        .execute(&mut *db)
+        .await?;
+    }
     if !plan.new_variants.is_empty() {
         let v = &plan.new_variants;
         sqlx::query!(
@@ -378,29 +413,6 @@ pub async fn apply(db: &mut PgConnection, plan: &Plan) -> Result<()> {
             &v.iter().map(|r| r.stock_quantity).collect::<Vec<_>>(),
             &v.iter().map(|r| r.weight_grams).collect::<Vec<_>>() as &[Option<i32>],
             &v.iter().map(|r| r.position).collect::<Vec<_>>(),
-        )
-        .execute(&mut *db)
-        .await?;
-    }
-    if !plan.changed_variants.is_empty() {
-        let v = &plan.changed_variants;
-        // Locked since they were read (see `repository::lock_products`).
-        let ids: Vec<Uuid> = v.iter().map(|r| r.id).collect();
-        sqlx::query!(
-            "UPDATE product_variants p
-             SET option_values = ARRAY(SELECT jsonb_array_elements_text(x.vals)),
-                 price_amount = x.price, compare_at_amount = x.compare_at,
-                 stock_quantity = x.stock, weight_grams = x.weight
-             FROM unnest($1::uuid[], $2::jsonb[], $3::int8[], $4::int8[], $5::int4[],
-                         $6::int4[]) AS x (id, vals, price, compare_at, stock, weight)
-             WHERE p.id = x.id",
-            &ids,
-            &v.iter().map(|r| Json(&r.option_values)).collect::<Vec<_>>()
-                as &[Json<&Vec<String>>],
-            &v.iter().map(|r| r.price_amount).collect::<Vec<_>>(),
-            &v.iter().map(|r| r.compare_at_amount).collect::<Vec<_>>() as &[Option<i64>],
-            &v.iter().map(|r| r.stock_quantity).collect::<Vec<_>>(),
-            &v.iter().map(|r| r.weight_grams).collect::<Vec<_>>() as &[Option<i32>],
         )
         .execute(&mut *db)
         .await?;
