@@ -78,6 +78,13 @@ impl OrderStatus {
         self.can_transition_to(OrderStatus::Cancelled)
     }
 
+    /// Whether the order is paid for and not yet shipped: an admin may
+    /// then ship it by hand (skipping the warehouse step, whose later
+    /// report is a repeat) or change where it goes.
+    pub fn awaits_shipping(self) -> bool {
+        matches!(self, OrderStatus::Confirmed | OrderStatus::Processing)
+    }
+
     /// Whether an order now in this status has already been through
     /// `earlier` on its way here (or is in it): a report of `earlier` is then
     /// a repeat, not news. A cancelled order has passed nothing but itself.

@@ -1,20 +1,24 @@
 //! HTTP for `/api/v1/admin/orders*`.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use gokart_domain::catalog::required_text;
 use gokart_domain::{OrderStatus, PageRequest, PaymentStatus, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::addresses::handler::AddressFields;
 use crate::auth::AdminUser;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::extract::{Json, Path, Query};
 use crate::orders::repository::OrderFilter;
-use crate::orders::service::{self, Actor};
+use crate::orders::service::{self, Actor, AdminAction};
 use crate::orders::view::{OrderSummary, OrderView};
 use crate::page::Page;
+use crate::schemas;
 use crate::state::AppState;
 
 /// Filters and paging for all orders.
@@ -130,7 +134,7 @@ pub async fn get(
     _admin: AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>> {
-    Ok(Json(service::find(&state, id, None).await?))
+    Ok(Json(service::find_for_staff(&state, id).await?))
 }
 
 /// Cancel any order before it ships (same rules as for customers).
@@ -149,5 +153,146 @@ pub async fn cancel(
     _admin: AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>> {
-    Ok(Json(service::cancel(&state, id, Actor::Admin, "cancelled by the shop").await?))
+    service::cancel(&state, id, Actor::Admin, "cancelled by the shop").await?;
+    Ok(Json(service::find_for_staff(&state, id).await?))
+}
+
+/// A note for staff.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoteRequest {
+    /// The note, 1 to 2000 characters.
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<2000>, required = true)]
+    pub note: String,
+}
+
+/// Add a note to an order's timeline that only staff see.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/notes", tag = "admin",
+    operation_id = "admin_add_order_note", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = NoteRequest,
+    responses(
+        (status = 201, description = "The order with the note", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such order", body = ErrorEnvelope),
+        (status = 422, description = "The note is empty or too long", body = ErrorEnvelope),
+    ))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NoteRequest>,
+) -> Result<(StatusCode, Json<OrderView>)> {
+    let note =
+        required_text(&body.note, 2000).map_err(|invalid| Error::invalid("note", &invalid.0))?;
+    let order = service::admin_action(&state, id, admin.id, AdminAction::Note(note)).await?;
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// Send an order that has not shipped to another address, in the country
+/// and region it was priced for (its tax and shipping).
+#[utoipa::path(put, path = "/api/v1/admin/orders/{id}/shipping-address", tag = "admin",
+    operation_id = "admin_change_order_address", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = AddressFields,
+    responses(
+        (status = 200, description = "The order, going to the new address", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such order", body = ErrorEnvelope),
+        (status = 409, description = "Shipped or cancelled already (`order_shipped`)", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid, or the country or region differs", body = ErrorEnvelope),
+    ))]
+pub async fn change_shipping_address(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AddressFields>,
+) -> Result<Json<OrderView>> {
+    let address = body.validate()?;
+    let action = AdminAction::ShippingAddress(address);
+    Ok(Json(service::admin_action(&state, id, admin.id, action).await?))
+}
+
+/// How an order shipped by hand travels.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ShipRequest {
+    /// The carrier, 1 to 100 characters.
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<100>, required = true)]
+    pub carrier: String,
+    /// Its tracking number, 1 to 100 characters.
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<100>, required = true)]
+    pub tracking_number: String,
+}
+
+/// Mark a paid order shipped by hand (for a shop without the warehouse
+/// step): the customer gets the shipping email, and the pipeline goes on
+/// from there.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/ship", tag = "admin",
+    operation_id = "admin_ship_order", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ShipRequest,
+    responses(
+        (status = 200, description = "The shipped order", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such order", body = ErrorEnvelope),
+        (status = 409, description = "Not paid, or shipped already (`order_not_shippable`)", body = ErrorEnvelope),
+        (status = 422, description = "A field is missing or too long", body = ErrorEnvelope),
+    ))]
+pub async fn ship(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ShipRequest>,
+) -> Result<Json<OrderView>> {
+    let mut v = Violations::new();
+    let carrier = v.check("carrier", required_text(&body.carrier, 100));
+    let tracking = v.check("tracking_number", required_text(&body.tracking_number, 100));
+    v.into_result()?;
+    let action = AdminAction::Ship {
+        carrier: carrier.unwrap_or_default(),
+        tracking_number: tracking.unwrap_or_default(),
+    };
+    Ok(Json(service::admin_action(&state, id, admin.id, action).await?))
+}
+
+/// Which email to send again.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResendRequest {
+    /// The status whose email it is; one the order has reached.
+    #[serde(default)]
+    #[schema(value_type = OrderStatus, required = true)]
+    pub status: String,
+}
+
+/// Send the customer's email for a status the order reached again.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/resend-email", tag = "admin",
+    operation_id = "admin_resend_order_email", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ResendRequest,
+    responses(
+        (status = 200, description = "The email is queued; the order", body = OrderView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such order", body = ErrorEnvelope),
+        (status = 409, description = "The order never reached that status (`status_not_reached`)", body = ErrorEnvelope),
+        (status = 422, description = "`status` is not an order status", body = ErrorEnvelope),
+    ))]
+pub async fn resend_email(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ResendRequest>,
+) -> Result<Json<OrderView>> {
+    let status = body
+        .status
+        .trim()
+        .parse::<OrderStatus>()
+        .map_err(|_| Error::invalid("status", "is not an order status"))?;
+    let action = AdminAction::ResendEmail(status);
+    Ok(Json(service::admin_action(&state, id, admin.id, action).await?))
 }

@@ -52,6 +52,8 @@ pub struct OrderRow {
     pub adjustments: serde_json::Value,
     /// Whether the prices included the tax.
     pub prices_include_tax: bool,
+    /// The carrier of an order shipped by hand.
+    pub carrier: Option<String>,
     /// Placed at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -98,6 +100,9 @@ pub struct EventRow {
     pub actor: String,
     /// Why.
     pub note: Option<String>,
+    /// Seen by staff only (an admin's note).
+    #[serde(default)]
+    pub internal: bool,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -252,6 +257,48 @@ pub(super) async fn add_event(
     Ok(())
 }
 
+/// Adds a timeline entry only staff see, under the order's `status`.
+#[tracing::instrument(skip_all, fields(order = %order))]
+pub(super) async fn add_note(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    status: OrderStatus,
+    actor: &str,
+    note: &str,
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO order_events (order_id, status, actor, note, internal)
+         VALUES ($1, $2, $3, $4, true)",
+        order,
+        status as OrderStatus,
+        actor,
+        note
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces an order's shipping address (only the workflow does).
+pub(super) async fn set_shipping_address(
+    db: impl PgExecutor<'_>,
+    order: Uuid,
+    address: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query!("UPDATE orders SET shipping_address = $2 WHERE id = $1", order, address)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the carrier of an order shipped by hand.
+pub(super) async fn set_carrier(db: impl PgExecutor<'_>, order: Uuid, carrier: &str) -> Result<()> {
+    sqlx::query!("UPDATE orders SET carrier = $2 WHERE id = $1", order, carrier)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Sets an order's status and payment status (only the workflow does).
 #[tracing::instrument(skip_all, fields(order = %order))]
 pub(super) async fn set_status(
@@ -293,7 +340,7 @@ pub async fn set_shipment(
 const ORDER_COLUMNS: &str = "id, order_number, user_id, status, payment_status, payment_method, \
     shipping_address, billing_address, currency, subtotal_amount, tax_amount, shipping_amount, \
     discount_amount, total_amount, tracking_number, estimated_delivery_date, shipping_method_id, \
-    shipping_method_name, adjustments, prices_include_tax, created_at, updated_at";
+    shipping_method_name, adjustments, prices_include_tax, carrier, created_at, updated_at";
 
 /// An order, if it exists and (when `owner` is given) is theirs; locked
 /// with `lock`.
@@ -360,7 +407,7 @@ pub async fn find_whole(
                      FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
            COALESCE((SELECT json_agg(json_build_object(
                        'status', e.status, 'actor', e.actor, 'note', e.note,
-                       'created_at', e.created_at) ORDER BY e.id)
+                       'internal', e.internal, 'created_at', e.created_at) ORDER BY e.id)
                      FROM order_events e WHERE e.order_id = o.id), '[]') AS events
          FROM orders o WHERE o.id = "
     ));

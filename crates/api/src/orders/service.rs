@@ -513,6 +513,7 @@ fn new_order(
         adjustments: serde_json::to_value(&quote.adjustments)
             .map_err(|err| Error::Internal(err.into()))?,
         prices_include_tax: quote.prices_include_tax,
+        carrier: None,
         // Placeholders: the database stamps the stored row.
         created_at: now,
         updated_at: now,
@@ -755,6 +756,67 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
         tracing::warn!(error = %err, "refund not sent yet");
     }
     find(state, id, actor.owner()).await
+}
+
+/// An order as staff see it: with who did what, and their notes.
+pub async fn find_for_staff(state: &AppState, id: Uuid) -> Result<OrderView> {
+    let (order, items, events) =
+        orders::find_whole(&state.db, id, None).await?.ok_or(Error::NotFound("order"))?;
+    OrderView::for_staff(order, items, events)
+}
+
+/// What an admin does to an order after it is placed.
+#[derive(Debug, Clone)]
+pub enum AdminAction {
+    /// A note on the timeline for staff.
+    Note(String),
+    /// Send it elsewhere, before it ships.
+    ShippingAddress(Address),
+    /// Mark it shipped, by hand.
+    Ship {
+        /// Who carries it.
+        carrier: String,
+        /// Their tracking number.
+        tracking_number: String,
+    },
+    /// The customer's email for a status it reached, again.
+    ResendEmail(OrderStatus),
+}
+
+/// Applies `action` by `admin` to order `id`, on its timeline with the
+/// admin's email; the order as staff see it.
+#[tracing::instrument(skip_all, fields(order = %id))]
+pub async fn admin_action(
+    state: &AppState,
+    id: Uuid,
+    admin: Uuid,
+    action: AdminAction,
+) -> Result<OrderView> {
+    let email = crate::users::repository::find(&state.db, admin)
+        .await?
+        .map_or_else(|| admin.to_string(), |user| user.email);
+    let actor = format!("admin {email}");
+    let mut tx = state.db.begin().await?;
+    let order = orders::find(&mut *tx, id, None, true).await?.ok_or(Error::NotFound("order"))?;
+    match &action {
+        AdminAction::Note(note) => workflow::note(&mut tx, &order, &actor, note).await?,
+        AdminAction::ShippingAddress(address) => {
+            let address = address_snapshot(address)?;
+            workflow::change_shipping_address(&mut tx, &order, &address, &actor).await?;
+        }
+        AdminAction::Ship { carrier, tracking_number } => {
+            workflow::ship_by_hand(&mut tx, &order, &actor, carrier, tracking_number).await?;
+        }
+        AdminAction::ResendEmail(status) => {
+            let (_, _, events) =
+                orders::find_whole(&mut *tx, id, None).await?.ok_or(Error::NotFound("order"))?;
+            let reached: Vec<OrderStatus> =
+                events.iter().filter(|e| !e.internal).map(|e| e.status).collect();
+            workflow::resend_email(&mut tx, &order, &reached, *status, &actor).await?;
+        }
+    }
+    tx.commit().await?;
+    find_for_staff(state, id).await
 }
 
 /// Asks Stripe about unpaid Stripe orders and applies any payment whose

@@ -72,6 +72,13 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     /// Why, when there is more to say.
     pub note: Option<String>,
+    /// Who: `customer`, `guest`, `payment`, `fulfillment`, `system`, or
+    /// `admin` and the admin's email (shown to staff only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// An admin's note, seen by staff only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// An order with its items and timeline.
@@ -118,8 +125,12 @@ pub struct OrderView {
     /// Expected delivery: from the shipping method's estimate at checkout,
     /// then the carrier's once shipped.
     pub estimated_delivery_date: Option<NaiveDate>,
-    /// Every status it reached, oldest first.
+    /// Every status it reached, oldest first (for staff, with who did it
+    /// and their notes).
     pub timeline: Vec<TimelineEntry>,
+    /// The carrier of an order shipped by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
     /// Placed at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -170,8 +181,23 @@ impl OrderSummary {
 }
 
 impl OrderView {
-    /// The full view of an order.
+    /// The full view of an order, as its customer sees it.
     pub fn new(row: OrderRow, items: Vec<ItemRow>, events: Vec<EventRow>) -> Result<Self> {
+        Self::seen_by(row, items, events, false)
+    }
+
+    /// The full view of an order, as staff see it: with who did what, and
+    /// their notes.
+    pub fn for_staff(row: OrderRow, items: Vec<ItemRow>, events: Vec<EventRow>) -> Result<Self> {
+        Self::seen_by(row, items, events, true)
+    }
+
+    fn seen_by(
+        row: OrderRow,
+        items: Vec<ItemRow>,
+        events: Vec<EventRow>,
+        staff: bool,
+    ) -> Result<Self> {
         let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
         let money = |amount| Money::new(amount, currency);
         Ok(OrderView {
@@ -216,12 +242,16 @@ impl OrderView {
             estimated_delivery_date: row.estimated_delivery_date,
             timeline: events
                 .into_iter()
+                .filter(|event| staff || !event.internal)
                 .map(|event| TimelineEntry {
                     status: event.status,
                     at: event.created_at,
                     note: event.note,
+                    actor: staff.then_some(event.actor),
+                    internal: event.internal,
                 })
                 .collect(),
+            carrier: row.carrier,
             created_at: row.created_at,
             updated_at: row.updated_at,
             client_secret: None,

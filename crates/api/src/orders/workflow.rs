@@ -192,6 +192,87 @@ pub async fn apply_report(
     Ok(true)
 }
 
+/// Ships the (locked) `order` by hand with `carrier` and `tracking`, for a
+/// shop without the warehouse step: the pipeline goes on from `shipped`
+/// (a warehouse report that comes later is a repeat, and changes nothing).
+pub async fn ship_by_hand(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    actor: &str,
+    carrier: &str,
+    tracking: &str,
+) -> Result<()> {
+    if !order.status.awaits_shipping() {
+        return Err(Error::conflict(
+            "order_not_shippable",
+            format!("an order that is {} cannot be shipped", order.status),
+        ));
+    }
+    orders::set_shipment(&mut *tx, order.id, Some(tracking), None).await?;
+    orders::set_carrier(&mut *tx, order.id, carrier).await?;
+    let note = format!("shipped by hand with {carrier}, tracking number {tracking}");
+    let transition = Transition {
+        status: OrderStatus::Shipped,
+        payment: order.payment_status,
+        actor,
+        note: &note,
+    };
+    advance(tx, order, transition).await
+}
+
+/// Adds `note` to the (locked) `order`'s timeline, for staff only.
+pub async fn note(tx: &mut PgConnection, order: &OrderRow, actor: &str, note: &str) -> Result<()> {
+    orders::add_note(&mut *tx, order.id, order.status, actor, note).await
+}
+
+/// Sends the customer's email for `status` of the (locked) `order` again,
+/// which it must have reached; the timeline notes it for staff.
+pub async fn resend_email(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    reached: &[OrderStatus],
+    status: OrderStatus,
+    actor: &str,
+) -> Result<()> {
+    if !reached.contains(&status) {
+        return Err(Error::conflict(
+            "status_not_reached",
+            format!("the order has not been {status}, so there is no such email to send"),
+        ));
+    }
+    outbox::enqueue(&mut *tx, &OutboxMessage::notification(order.id, status)).await?;
+    let note = format!("the {status} email sent again");
+    orders::add_note(&mut *tx, order.id, order.status, actor, &note).await
+}
+
+/// Sends the (locked) `order`, not yet shipped, to `address` instead, in
+/// the same country and region it was priced for (its tax and shipping).
+pub async fn change_shipping_address(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    address: &serde_json::Value,
+    actor: &str,
+) -> Result<()> {
+    if !(order.status == OrderStatus::PendingPayment || order.status.awaits_shipping()) {
+        return Err(Error::conflict(
+            "order_shipped",
+            format!("an order that is {} goes where it went", order.status),
+        ));
+    }
+    for field in ["country", "state"] {
+        let was = order.shipping_address.get(field).filter(|value| !value.is_null());
+        if was != address.get(field).filter(|value| !value.is_null()) {
+            return Err(Error::invalid(
+                field,
+                "must stay as the order was priced for (its tax and shipping); cancel it and \
+                 order again to send it elsewhere",
+            ));
+        }
+    }
+    orders::set_shipping_address(&mut *tx, order.id, address).await?;
+    orders::add_note(&mut *tx, order.id, order.status, actor, "shipping address changed").await
+}
+
 /// How a cancelled order's payment is given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refund {

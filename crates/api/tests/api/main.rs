@@ -31,6 +31,7 @@ mod media;
 mod media_gcs;
 mod observability;
 mod openapi;
+mod order_actions;
 mod orders;
 mod parsers;
 mod pipeline;
