@@ -152,6 +152,21 @@ impl<const MAX: usize> ToSchema for OptionalText<MAX> {
 }
 
 string_schema!(
+    /// A carrier or tracking number of an order shipped by hand.
+    ShipmentText,
+    || {
+        string()
+            .min_length(Some(1))
+            .max_length(Some(100))
+            .pattern(Some(visible_text_pattern(CONTROLS)))
+            .description(Some(
+                "1 to 100 characters on one line, not blank, without control characters or \
+                 invisible formatting characters",
+            ))
+    }
+);
+
+string_schema!(
     /// A person's display name ([`gokart_domain::PersonName`]).
     PersonName,
     || {

@@ -140,6 +140,9 @@ pub struct NotificationTask {
     pub total: Money,
     /// The carrier's tracking number, once shipped.
     pub tracking_number: Option<String>,
+    /// The carrier, for an order the shop shipped by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
     /// When the carrier expects to deliver, once shipped.
     pub estimated_delivery_date: Option<NaiveDate>,
     /// For a guest's order, the link that shows it (it carries the order's

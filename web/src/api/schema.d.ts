@@ -3352,11 +3352,13 @@ export interface components {
         };
         /** @description How an order shipped by hand travels. */
         ShipRequest: {
-            /** @description The carrier, 1 to 100 characters. */
-            carrier: components["schemas"]["RequiredText100"];
-            /** @description Its tracking number, 1 to 100 characters. */
-            tracking_number: components["schemas"]["RequiredText100"];
+            /** @description The carrier, 1 to 100 characters on one line. */
+            carrier: components["schemas"]["ShipmentText"];
+            /** @description Its tracking number, 1 to 100 characters on one line. */
+            tracking_number: components["schemas"]["ShipmentText"];
         };
+        /** @description 1 to 100 characters on one line, not blank, without control characters or invisible formatting characters */
+        ShipmentText: string;
         /** @description A shipping method of a zone. */
         ShippingMethodRequest: {
             /**

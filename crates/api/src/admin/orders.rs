@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use gokart_domain::catalog::required_text;
+use gokart_domain::validation::visible_text;
 use gokart_domain::{OrderStatus, PageRequest, PaymentStatus, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
@@ -218,13 +219,13 @@ pub async fn change_shipping_address(
 /// How an order shipped by hand travels.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ShipRequest {
-    /// The carrier, 1 to 100 characters.
+    /// The carrier, 1 to 100 characters on one line.
     #[serde(default)]
-    #[schema(value_type = schemas::RequiredText<100>, required = true)]
+    #[schema(value_type = schemas::ShipmentText, required = true)]
     pub carrier: String,
-    /// Its tracking number, 1 to 100 characters.
+    /// Its tracking number, 1 to 100 characters on one line.
     #[serde(default)]
-    #[schema(value_type = schemas::RequiredText<100>, required = true)]
+    #[schema(value_type = schemas::ShipmentText, required = true)]
     pub tracking_number: String,
 }
 
@@ -249,9 +250,13 @@ pub async fn ship(
     Path(id): Path<Uuid>,
     Json(body): Json<ShipRequest>,
 ) -> Result<Json<OrderView>> {
+    // One line each: they go into the customer's email and timeline.
+    let one_line = |raw: &str| {
+        required_text(raw, 100).and_then(|text| visible_text(&text, &[]).map(|()| text))
+    };
     let mut v = Violations::new();
-    let carrier = v.check("carrier", required_text(&body.carrier, 100));
-    let tracking = v.check("tracking_number", required_text(&body.tracking_number, 100));
+    let carrier = v.check("carrier", one_line(&body.carrier));
+    let tracking = v.check("tracking_number", one_line(&body.tracking_number));
     v.into_result()?;
     let action = AdminAction::Ship {
         carrier: carrier.unwrap_or_default(),

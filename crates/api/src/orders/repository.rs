@@ -593,6 +593,8 @@ pub struct NotificationFacts {
     pub total_amount: i64,
     /// Carrier tracking number.
     pub tracking_number: Option<String>,
+    /// The carrier of an order shipped by hand.
+    pub carrier: Option<String>,
     /// Expected delivery.
     pub estimated_delivery_date: Option<NaiveDate>,
     /// The customer's name; `None` once the account is deleted.
@@ -654,7 +656,7 @@ pub async fn notification_facts(
     Ok(sqlx::query_as!(
         NotificationFacts,
         r#"SELECT o.order_number, o.payment_status AS "payment_status: PaymentStatus", o.currency,
-                  o.total_amount, o.tracking_number, o.estimated_delivery_date,
+                  o.total_amount, o.tracking_number, o.carrier, o.estimated_delivery_date,
                   coalesce(u.name, CASE WHEN o.guest_email IS NOT NULL
                                         THEN o.shipping_address->>'name' END) AS "name?",
                   coalesce(u.email, o.guest_email) AS "email?",

@@ -808,11 +808,7 @@ pub async fn admin_action(
             workflow::ship_by_hand(&mut tx, &order, &actor, carrier, tracking_number).await?;
         }
         AdminAction::ResendEmail(status) => {
-            let (_, _, events) =
-                orders::find_whole(&mut *tx, id, None).await?.ok_or(Error::NotFound("order"))?;
-            let reached: Vec<OrderStatus> =
-                events.iter().filter(|e| !e.internal).map(|e| e.status).collect();
-            workflow::resend_email(&mut tx, &order, &reached, *status, &actor).await?;
+            workflow::resend_email(&mut tx, &order, *status, &actor).await?;
         }
     }
     tx.commit().await?;

@@ -208,7 +208,8 @@ pub async fn ship_by_hand(
             format!("an order that is {} cannot be shipped", order.status),
         ));
     }
-    orders::set_shipment(&mut *tx, order.id, Some(tracking), None).await?;
+    // The delivery estimate made at checkout stands.
+    orders::set_shipment(&mut *tx, order.id, Some(tracking), order.estimated_delivery_date).await?;
     orders::set_carrier(&mut *tx, order.id, carrier).await?;
     let note = format!("shipped by hand with {carrier}, tracking number {tracking}");
     let transition = Transition {
@@ -225,16 +226,17 @@ pub async fn note(tx: &mut PgConnection, order: &OrderRow, actor: &str, note: &s
     orders::add_note(&mut *tx, order.id, order.status, actor, note).await
 }
 
-/// Sends the customer's email for `status` of the (locked) `order` again,
-/// which it must have reached; the timeline notes it for staff.
+/// Sends the customer's email for `status` of the (locked) `order` again:
+/// one it was sent, so a status on the order's way to where it is now (a
+/// cancelled order's only email is its cancellation; an order awaiting
+/// payment has had none); the timeline notes it for staff.
 pub async fn resend_email(
     tx: &mut PgConnection,
     order: &OrderRow,
-    reached: &[OrderStatus],
     status: OrderStatus,
     actor: &str,
 ) -> Result<()> {
-    if !reached.contains(&status) {
+    if status == OrderStatus::PendingPayment || !order.status.has_passed(status) {
         return Err(Error::conflict(
             "status_not_reached",
             format!("the order has not been {status}, so there is no such email to send"),
@@ -259,9 +261,14 @@ pub async fn change_shipping_address(
             format!("an order that is {} goes where it went", order.status),
         ));
     }
+    // As pricing matches them: the country as parsed (upper case), the
+    // region in any case.
+    let region = |address: &serde_json::Value, field: &str| {
+        let text = address.get(field).and_then(serde_json::Value::as_str).unwrap_or_default();
+        text.trim().to_lowercase()
+    };
     for field in ["country", "state"] {
-        let was = order.shipping_address.get(field).filter(|value| !value.is_null());
-        if was != address.get(field).filter(|value| !value.is_null()) {
+        if region(&order.shipping_address, field) != region(address, field) {
             return Err(Error::invalid(
                 field,
                 "must stay as the order was priced for (its tax and shipping); cancel it and \

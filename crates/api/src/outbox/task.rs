@@ -209,6 +209,7 @@ async fn notification(
         items,
         total: Money::new(facts.total_amount, currency),
         tracking_number: facts.tracking_number,
+        carrier: facts.carrier,
         estimated_delivery_date: facts.estimated_delivery_date,
         order_link: facts.guest.then(|| links.order_link(&links.order_token(id))),
     }))

@@ -51,6 +51,13 @@ async fn emails_for(app: &TestApp, id: &str, event: &str) -> i64 {
 #[tokio::test]
 async fn notes_shipping_and_resent_emails_are_on_the_timeline_and_notes_stay_with_staff() {
     let (app, admin, user, id) = paid_order().await;
+    let placed: Value = act(&app, &admin, &id, "notes", json!({"note": "Placed by phone"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let estimate = placed["estimated_delivery_date"].clone();
+    assert!(estimate.is_string(), "{placed}");
     let email = sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE role = 'admin'")
         .fetch_one(&app.db)
         .await
@@ -87,6 +94,7 @@ async fn notes_shipping_and_resent_emails_are_on_the_timeline_and_notes_stay_wit
         (Some("shipped"), Some(format!("admin {email}").as_str()))
     );
     assert_eq!(emails_for(&app, &id, "shipped").await, 1);
+    assert_eq!(shipped["estimated_delivery_date"], estimate, "the estimate stands");
     let again = act(
         &app,
         &admin,
@@ -96,15 +104,18 @@ async fn notes_shipping_and_resent_emails_are_on_the_timeline_and_notes_stay_wit
     )
     .await;
     assert_eq!(error_of(again, 409).await.code, "order_not_shippable");
-    let blank = act(&app, &admin, &id, "ship", json!({"carrier": "", "tracking_number": ""})).await;
+    let blank =
+        act(&app, &admin, &id, "ship", json!({"carrier": "", "tracking_number": "PL\n9"})).await;
     let blank = error_of(blank, 422).await;
     assert!(names_field(&blank, "carrier") && names_field(&blank, "tracking_number"));
 
     let resent = act(&app, &admin, &id, "resend-email", json!({"status": "confirmed"})).await;
     assert_eq!(resent.status(), 200);
     assert_eq!(emails_for(&app, &id, "confirmed").await, 2);
-    let never = act(&app, &admin, &id, "resend-email", json!({"status": "delivered"})).await;
-    assert_eq!(error_of(never, 409).await.code, "status_not_reached");
+    for never in ["delivered", "pending_payment", "cancelled"] {
+        let refused = act(&app, &admin, &id, "resend-email", json!({"status": never})).await;
+        assert_eq!(error_of(refused, 409).await.code, "status_not_reached", "{never}");
+    }
     let bogus = act(&app, &admin, &id, "resend-email", json!({"status": "teleported"})).await;
     assert!(names_field(&error_of(bogus, 422).await, "status"));
 
@@ -154,6 +165,9 @@ async fn the_address_changes_until_the_order_ships_and_only_within_its_region() 
         "shipping address changed"
     );
 
+    // The region as pricing matched it: in any case.
+    let same = act(&app, &admin, &id, "shipping-address", address("9 Elm St", "il")).await;
+    assert_eq!(same.status(), 200);
     let elsewhere = act(&app, &admin, &id, "shipping-address", address("1 Bay St", "CA")).await;
     assert!(names_field(&error_of(elsewhere, 422).await, "state"));
     let incomplete = act(&app, &admin, &id, "shipping-address", json!({"country": "US"})).await;
@@ -171,4 +185,25 @@ async fn the_address_changes_until_the_order_ships_and_only_within_its_region() 
     assert_eq!(shipped.status(), 200);
     let late = act(&app, &admin, &id, "shipping-address", address("5 Oak St", "IL")).await;
     assert_eq!(error_of(late, 409).await.code, "order_shipped");
+}
+
+/// A cancelled order's only email to send again is its cancellation.
+#[tokio::test]
+async fn a_cancelled_order_resends_only_its_cancellation() {
+    let (app, admin, _, id) = paid_order().await;
+    let cancelled = app
+        .authed(Method::POST, &format!("/api/v1/admin/orders/{id}/cancel"), &admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let confirmed = act(&app, &admin, &id, "resend-email", json!({"status": "confirmed"})).await;
+    assert_eq!(error_of(confirmed, 409).await.code, "status_not_reached");
+    let resent = act(&app, &admin, &id, "resend-email", json!({"status": "cancelled"})).await;
+    assert_eq!(resent.status(), 200);
+    assert_eq!(emails_for(&app, &id, "cancelled").await, 2);
+    let ship =
+        act(&app, &admin, &id, "ship", json!({"carrier": "Parcelline", "tracking_number": "PL-1"}))
+            .await;
+    assert_eq!(error_of(ship, 409).await.code, "order_not_shippable");
 }

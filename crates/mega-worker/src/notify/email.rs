@@ -143,6 +143,7 @@ mod tests {
             }],
             total: Money::new(4397, Currency::USD),
             tracking_number: Some("TRK-1".into()),
+            carrier: None,
             estimated_delivery_date: NaiveDate::from_ymd_opt(2026, 12, 3),
             order_link: None,
         }
@@ -156,6 +157,17 @@ mod tests {
             assert!(body.contains("TRK-1"), "{body}");
             assert!(body.contains("2026-12-03"), "{body}");
             assert!(body.contains("43.97 USD"), "{body}");
+            assert!(!body.contains("()"), "{body}");
+        }
+        // Shipped by hand: with its carrier.
+        let by_hand =
+            NotificationTask { carrier: Some("Parcelline".into()), ..task(OrderStatus::Shipped) };
+        let email = render(&by_hand, "GoKart <o@x.test>").unwrap();
+        for body in [&email.html, &email.text] {
+            assert!(
+                body.contains("TRK-1</strong> (Parcelline)") || body.contains("TRK-1 (Parcelline)"),
+                "{body}"
+            );
         }
     }
 
