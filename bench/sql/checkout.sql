@@ -89,14 +89,17 @@ INSERT INTO order_items (order_id, product_id, variant_id, options, name, sku, i
                                ARRAY[:price::int8], ARRAY[1]::int4[], ARRAY[:price::int8],
                                ARRAY[NULL]::uuid[], ARRAY[0]::int8[], ARRAY[0]::int8[], ARRAY[0]::int4[]);
 INSERT INTO order_events (order_id, status, actor, note) VALUES (:oid, 'pending_payment', 'customer', 'order placed');
+-- The webhook queued (webhooks::emit). pgbench reads `:name` as a variable
+-- even inside a literal, so the timestamp's colons are chr(58) here.
 INSERT INTO outbox (id, kind, payload, trace_id, created_at)
   SELECT gen_random_uuid(), 'webhook',
          jsonb_build_object('endpoint_id', e.id, 'event_id', x.event_id, 'type', x.type,
                             'subject', x.subject, 'data', x.data,
-                            'timestamp', to_char(statement_timestamp() AT TIME ZONE 'UTC',
-                                                 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+                            'timestamp', to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')
+                                         || chr(58) || to_char(statement_timestamp() AT TIME ZONE 'UTC', 'MI')
+                                         || chr(58) || to_char(statement_timestamp() AT TIME ZONE 'UTC', 'SS.US"Z"')),
          md5(random()::text), statement_timestamp() + x.n * interval '1 microsecond'
-  FROM unnest(ARRAY[md5(random()::text)]::text[], ARRAY['order.created']::text[], ARRAY['order:' || :oid]::text[], ARRAY[jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8))]::jsonb[])
+  FROM unnest(ARRAY[md5(random()::text)]::text[], ARRAY['order.created']::text[], ARRAY['order:' || :oid::text]::text[], ARRAY[jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8))]::jsonb[])
            WITH ORDINALITY AS x (event_id, type, subject, data, n)
   JOIN webhook_endpoints e ON e.enabled AND x.type = ANY (e.events);
 UPDATE orders SET status = 'confirmed', payment_status = 'paid' WHERE id = :oid;
@@ -105,14 +108,17 @@ INSERT INTO outbox (id, kind, payload, trace_id)
   VALUES (gen_random_uuid(), 'warehouse', jsonb_build_object('order_id', :oid::text), md5(random()::text));
 INSERT INTO outbox (id, kind, payload, trace_id)
   VALUES (gen_random_uuid(), 'notification', jsonb_build_object('event', 'confirmed', 'order_id', :oid::text), md5(random()::text));
+-- The webhook queued (webhooks::emit). pgbench reads `:name` as a variable
+-- even inside a literal, so the timestamp's colons are chr(58) here.
 INSERT INTO outbox (id, kind, payload, trace_id, created_at)
   SELECT gen_random_uuid(), 'webhook',
          jsonb_build_object('endpoint_id', e.id, 'event_id', x.event_id, 'type', x.type,
                             'subject', x.subject, 'data', x.data,
-                            'timestamp', to_char(statement_timestamp() AT TIME ZONE 'UTC',
-                                                 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+                            'timestamp', to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')
+                                         || chr(58) || to_char(statement_timestamp() AT TIME ZONE 'UTC', 'MI')
+                                         || chr(58) || to_char(statement_timestamp() AT TIME ZONE 'UTC', 'SS.US"Z"')),
          md5(random()::text), statement_timestamp() + x.n * interval '1 microsecond'
-  FROM unnest(ARRAY[md5(random()::text), md5(random()::text)]::text[], ARRAY['order.paid', 'order.status_changed']::text[], ARRAY['order:' || :oid, 'order:' || :oid]::text[], ARRAY[jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8)), jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8))]::jsonb[])
+  FROM unnest(ARRAY[md5(random()::text), md5(random()::text)]::text[], ARRAY['order.paid', 'order.status_changed']::text[], ARRAY['order:' || :oid::text, 'order:' || :oid::text]::text[], ARRAY[jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8)), jsonb_build_object('order', jsonb_build_object('id', :oid::text, 'total', :price::int8))]::jsonb[])
            WITH ORDINALITY AS x (event_id, type, subject, data, n)
   JOIN webhook_endpoints e ON e.enabled AND x.type = ANY (e.events);
 WITH codes AS (DELETE FROM cart_discount_codes WHERE cart_id = :cid) DELETE FROM cart_items WHERE cart_id = :cid;
