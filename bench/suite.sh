@@ -95,10 +95,18 @@ record() {
 pgbench_tps() {
   local script=$1 clients=${2:-$concurrency}
   shift; shift || true
-  pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+  local tps
+  tps=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" \
     -D "products=$(wc -l < "$work/ids.txt")" -D "categories=$categories" "$@" \
-    -f "bench/sql/$script.sql" "$db" 2>/dev/null |
-    awk '/^tps = / { printf "%.1f", $3 }'
+    -f "bench/sql/$script.sql" "$db" 2>"$work/pgbench.err" |
+    awk '/^tps = / { printf "%.1f", $3 }')
+  # A script that fails reports no rate: say why rather than print a blank.
+  if [ -z "$tps" ]; then
+    echo "bench: pgbench $script failed:" >&2
+    tail -n 20 "$work/pgbench.err" >&2
+    return 1
+  fi
+  printf '%s' "$tps"
 }
 
 # wrk against a path (or the catalog script): "rate p50 p99 errors".
@@ -341,7 +349,7 @@ if [ "$mode" = full ]; then
   sleep 1
   rss=$(rss_mib "$api_pid" VmRSS)
   read -r r p50 p99 e <<< "$(wrk_run http://127.0.0.1:18080 search)"
-  read -r sr sp50 sp99 se <<< "$(wrk_run http://127.0.0.1:18080 suggest)"
+  read -r sr _ sp99 se <<< "$(wrk_run http://127.0.0.1:18080 suggest)"
   million="At 1,000,000 products: index ready $build s after start-up, API RSS $rss MiB; search $r/s, p50 $p50 ms, p99 $p99 ms ($e errors); suggestions $sr/s, p99 $sp99 ms ($se errors)."
   echo "bench: $million"
 fi
