@@ -184,6 +184,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::orders::change_shipping_address))
         .routes(routes!(admin::orders::ship))
         .routes(routes!(admin::orders::resend_email))
+        .routes(routes!(admin::orders::refund))
         .routes(routes!(admin::shipping_zones::list, admin::shipping_zones::create))
         .routes(routes!(admin::shipping_zones::update, admin::shipping_zones::delete))
         .routes(routes!(admin::discounts::list, admin::discounts::create))

@@ -11,6 +11,7 @@ pub mod money;
 pub mod orders;
 pub mod paging;
 pub mod pricing;
+pub mod refunds;
 pub mod tasks;
 pub mod validation;
 pub mod variants;

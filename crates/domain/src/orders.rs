@@ -137,7 +137,9 @@ pub enum PaymentStatus {
     Paid,
     /// The payment failed.
     Failed,
-    /// Paid, then given back.
+    /// Paid, and part of it given back.
+    PartiallyRefunded,
+    /// Paid, then given back in full.
     Refunded,
 }
 
@@ -148,7 +150,25 @@ impl PaymentStatus {
             PaymentStatus::Pending => "pending",
             PaymentStatus::Paid => "paid",
             PaymentStatus::Failed => "failed",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
             PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    /// Whether money was taken and some of it is still held, so it can be
+    /// given back.
+    pub fn is_refundable(self) -> bool {
+        matches!(self, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded)
+    }
+
+    /// The status of a payment of `paid` of which `refunded` was given back.
+    pub fn after_refunds(paid: i64, refunded: i64) -> PaymentStatus {
+        if refunded <= 0 {
+            PaymentStatus::Paid
+        } else if refunded >= paid {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
         }
     }
 }
@@ -161,6 +181,7 @@ impl FromStr for PaymentStatus {
             PaymentStatus::Pending,
             PaymentStatus::Paid,
             PaymentStatus::Failed,
+            PaymentStatus::PartiallyRefunded,
             PaymentStatus::Refunded,
         ]
         .into_iter()
@@ -215,5 +236,20 @@ mod tests {
         }
         assert!("lost".parse::<OrderStatus>().is_err());
         assert_eq!("refunded".parse::<PaymentStatus>().unwrap(), PaymentStatus::Refunded);
+        assert_eq!(
+            "partially_refunded".parse::<PaymentStatus>().unwrap(),
+            PaymentStatus::PartiallyRefunded
+        );
+    }
+
+    #[test]
+    fn a_payment_is_partially_refunded_until_all_of_it_went_back() {
+        assert_eq!(PaymentStatus::after_refunds(1000, 0), PaymentStatus::Paid);
+        assert_eq!(PaymentStatus::after_refunds(1000, 1), PaymentStatus::PartiallyRefunded);
+        assert_eq!(PaymentStatus::after_refunds(1000, 999), PaymentStatus::PartiallyRefunded);
+        assert_eq!(PaymentStatus::after_refunds(1000, 1000), PaymentStatus::Refunded);
+        assert!(PaymentStatus::PartiallyRefunded.is_refundable());
+        assert!(!PaymentStatus::Refunded.is_refundable());
+        assert!(!PaymentStatus::Pending.is_refundable());
     }
 }

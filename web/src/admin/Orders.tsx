@@ -11,7 +11,7 @@ type Status = Schemas["OrderStatus"];
 const STATUSES = Object.keys(STATUS_NAMES) as Status[];
 
 type PaymentStatus = Schemas["PaymentStatus"];
-const PAYMENTS: PaymentStatus[] = ["pending", "paid", "failed", "refunded"];
+const PAYMENTS: PaymentStatus[] = ["pending", "paid", "failed", "partially_refunded", "refunded"];
 
 /** Midnight at the start of `day` (YYYY-MM-DD, the admin's time zone), or a day later. */
 function startOf(day: string, plusDays = 0): string | undefined {

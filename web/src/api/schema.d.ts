@@ -416,6 +416,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/orders/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give back part or all of an order's payment: an amount, or units of
+         *     lines with their share of tax and discount, and the shipping. By hand
+         *     (the manual provider) it is given back at once; through Stripe it is
+         *     `pending` until Stripe accepts it. Refunds never add up to more than
+         *     was paid.
+         */
+        post: operations["admin_refund_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders/{id}/resend-email": {
         parameters: {
             query?: never;
@@ -2580,6 +2603,11 @@ export interface components {
         OrderItemView: {
             /** @description Its share of the discounts. */
             discount: components["schemas"]["Money"];
+            /**
+             * Format: uuid
+             * @description The line's id, which refunds and returns name (`order_item_id`).
+             */
+            id: string;
             /** @description Image when bought. */
             image?: string | null;
             /** @description Price × units. */
@@ -2704,6 +2732,10 @@ export interface components {
              *     that is tax, not added on top).
              */
             prices_include_tax: boolean;
+            /** @description Given back so far (refunds the payment provider has accepted). */
+            refunded: components["schemas"]["Money"];
+            /** @description Every refund, oldest first (for staff, with why and who). */
+            refunds?: components["schemas"]["RefundView"][];
             /** @description Shipping. */
             shipping: components["schemas"]["Money"];
             /** @description Where it goes. */
@@ -3068,7 +3100,7 @@ export interface components {
          * @description Where the money is.
          * @enum {string}
          */
-        PaymentStatus: "pending" | "paid" | "failed" | "refunded";
+        PaymentStatus: "pending" | "paid" | "failed" | "partially_refunded" | "refunded";
         /** @description A display name: 1 to 100 characters, not blank, without control characters or invisible formatting characters */
         PersonName: string;
         /** @description 6 to 15 digits with spaces, '-', '(', ')' or '.' between them and an optional leading '+', at most 25 characters, like +1 555 010 0199 */
@@ -3275,6 +3307,103 @@ export interface components {
             /** @description Always true once the event is accepted. */
             received: boolean;
         };
+        /** @description Units of one line to refund. */
+        RefundItemRequest: {
+            /**
+             * Format: uuid
+             * @description The line (`items[].id` of the order).
+             */
+            order_item_id: string;
+            /**
+             * Format: int64
+             * @description Units, at least 1 and no more than are left to refund.
+             */
+            quantity: number;
+        };
+        /** @description Some units of a line, as a refund gave them back. */
+        RefundItemView: {
+            /** @description Given back for them, tax included. */
+            amount: components["schemas"]["Money"];
+            /** @description The discount the units had (not given back: it was never paid). */
+            discount: components["schemas"]["Money"];
+            /**
+             * Format: uuid
+             * @description The line (`items[].id` of the order).
+             */
+            order_item_id: string;
+            /**
+             * Format: int32
+             * @description Units.
+             */
+            quantity: number;
+            /** @description The tax in `amount`. */
+            tax: components["schemas"]["Money"];
+        };
+        /**
+         * @description What to give back: an `amount`, or `items` (each with its share of tax
+         *     and discount) and/or the shipping not yet refunded.
+         */
+        RefundRequest: {
+            /**
+             * Format: int64
+             * @description A sum in minor units, not tied to lines; not with `items` or
+             *     `include_shipping`.
+             */
+            amount?: number | null;
+            /** @description With the shipping charge (what of it is not refunded yet). */
+            include_shipping?: boolean;
+            /** @description Units of lines, each line named once. */
+            items?: components["schemas"]["RefundItemRequest"][] | null;
+            /**
+             * @description Why, 1 to 500 characters (staff see it; the customer sees the
+             *     amount).
+             */
+            reason: components["schemas"]["RequiredText500"];
+        };
+        /**
+         * @description Where a refund is.
+         * @enum {string}
+         */
+        RefundStatus: "pending" | "succeeded";
+        /** @description A refund, as clients see it. */
+        RefundView: {
+            /** @description Who asked for it (staff only). */
+            actor?: string | null;
+            /** @description Given back, in all. */
+            amount: components["schemas"]["Money"];
+            /**
+             * Format: date-time
+             * @description Asked for at.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /** @description The units it gives back; empty for a refund of an amount. */
+            items: components["schemas"]["RefundItemView"][];
+            /** @description `manual` (given back by hand) or `stripe`. */
+            method: string;
+            /**
+             * Format: uuid
+             * @description The order.
+             */
+            order_id: string;
+            /** @description The payment provider's id for it (staff only). */
+            provider_reference?: string | null;
+            /** @description Why (staff only). */
+            reason?: string | null;
+            /**
+             * Format: date-time
+             * @description Given back at.
+             */
+            settled_at?: string | null;
+            /** @description The shipping in `amount`. */
+            shipping: components["schemas"]["Money"];
+            /** @description `pending` until the payment provider accepts it, then `succeeded`. */
+            status: components["schemas"]["RefundStatus"];
+        };
         /** @description Sign-up details. */
         RegisterRequest: {
             /** @description Email address. */
@@ -3292,6 +3421,8 @@ export interface components {
         RequiredText2000: string;
         /** @description 1 to 50 characters, not blank; tabs and line breaks allowed, other control characters and invisible formatting characters not */
         RequiredText50: string;
+        /** @description 1 to 500 characters, not blank; tabs and line breaks allowed, other control characters and invisible formatting characters not */
+        RequiredText500: string;
         /** @description Which email to send again. */
         ResendRequest: {
             /** @description The status whose email it is; one the order has reached. */
@@ -6554,6 +6685,116 @@ export interface operations {
                 };
             };
             /** @description The note is empty or too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_refund_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Order id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundRequest"];
+            };
+        };
+        responses: {
+            /** @description The refund */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description More than is left to refund (`refund_exceeds_paid`), or nothing paid yet (`order_not_paid`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is invalid, or a line is not the order's */
             422: {
                 headers: {
                     [name: string]: unknown;

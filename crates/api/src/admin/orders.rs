@@ -15,6 +15,7 @@ use crate::addresses::handler::AddressFields;
 use crate::auth::AdminUser;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path, Query};
+use crate::orders::refunds::{RefundAsk, RefundView, UnitsAsked};
 use crate::orders::repository::OrderFilter;
 use crate::orders::service::{self, Actor, AdminAction};
 use crate::orders::view::{OrderSummary, OrderView};
@@ -65,7 +66,10 @@ impl AdminOrderQuery {
             present(&self.payment_status).and_then(|s| match s.parse::<PaymentStatus>() {
                 Ok(status) => Some(status),
                 Err(_) => {
-                    v.add("payment_status", "must be pending, paid, failed or refunded");
+                    v.add(
+                        "payment_status",
+                        "must be pending, paid, failed, partially_refunded or refunded",
+                    );
                     None
                 }
             });
@@ -300,4 +304,107 @@ pub async fn resend_email(
         .map_err(|_| Error::invalid("status", "is not an order status"))?;
     let action = AdminAction::ResendEmail(status);
     Ok(Json(service::admin_action(&state, id, admin.id, action).await?))
+}
+
+/// Units of one line to refund.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefundItemRequest {
+    /// The line (`items[].id` of the order).
+    pub order_item_id: Uuid,
+    /// Units, at least 1 and no more than are left to refund.
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub quantity: i64,
+}
+
+/// What to give back: an `amount`, or `items` (each with its share of tax
+/// and discount) and/or the shipping not yet refunded.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefundRequest {
+    /// A sum in minor units, not tied to lines; not with `items` or
+    /// `include_shipping`.
+    #[schema(minimum = 1, maximum = 100_000_000_000_i64)]
+    pub amount: Option<i64>,
+    /// Units of lines, each line named once.
+    #[schema(max_items = 1000)]
+    pub items: Option<Vec<RefundItemRequest>>,
+    /// With the shipping charge (what of it is not refunded yet).
+    #[serde(default)]
+    pub include_shipping: bool,
+    /// Why, 1 to 500 characters (staff see it; the customer sees the
+    /// amount).
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<500>, required = true)]
+    pub reason: String,
+}
+
+impl RefundRequest {
+    fn validate(&self) -> Result<(RefundAsk, String), Violations> {
+        let mut v = Violations::new();
+        let reason = v.check("reason", required_text(&self.reason, 500));
+        let lines = self.items.as_deref().unwrap_or_default();
+        let by_lines = !lines.is_empty() || self.include_shipping;
+        let ask = match self.amount {
+            Some(_) if by_lines => {
+                v.add("amount", "give an amount, or items and the shipping, not both");
+                None
+            }
+            Some(amount) if !(1..=100_000_000_000).contains(&amount) => {
+                v.add("amount", "must be an amount above 0 in minor units");
+                None
+            }
+            Some(amount) => Some(RefundAsk::Amount(amount)),
+            None if !by_lines => {
+                v.add("items", "give the items to refund, the shipping, or an amount");
+                None
+            }
+            None => {
+                if lines.len() > 1000 {
+                    v.add("items", "must be at most 1000 lines");
+                }
+                for (index, line) in lines.iter().enumerate() {
+                    if !(1..=1_000_000).contains(&line.quantity) {
+                        v.add(format!("items[{index}].quantity"), "must be 1 to 1000000");
+                    }
+                }
+                let items = lines
+                    .iter()
+                    .map(|line| UnitsAsked {
+                        order_item_id: line.order_item_id,
+                        quantity: line.quantity,
+                    })
+                    .collect();
+                Some(RefundAsk::Items { items, shipping: self.include_shipping })
+            }
+        };
+        v.into_result()?;
+        Ok((ask.unwrap_or(RefundAsk::Amount(0)), reason.unwrap_or_default()))
+    }
+}
+
+/// Give back part or all of an order's payment: an amount, or units of
+/// lines with their share of tax and discount, and the shipping. By hand
+/// (the manual provider) it is given back at once; through Stripe it is
+/// `pending` until Stripe accepts it. Refunds never add up to more than
+/// was paid.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/refunds", tag = "admin",
+    operation_id = "admin_refund_order", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = RefundRequest,
+    responses(
+        (status = 201, description = "The refund", body = RefundView),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin", body = ErrorEnvelope),
+        (status = 404, description = "No such order", body = ErrorEnvelope),
+        (status = 409, description = "More than is left to refund (`refund_exceeds_paid`), or nothing paid yet (`order_not_paid`)", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid, or a line is not the order's", body = ErrorEnvelope),
+    ))]
+pub async fn refund(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RefundRequest>,
+) -> Result<(StatusCode, Json<RefundView>)> {
+    let (ask, reason) = body.validate()?;
+    let refund = service::refund(&state, id, admin.id, &ask, &reason).await?;
+    Ok((StatusCode::CREATED, Json(refund)))
 }

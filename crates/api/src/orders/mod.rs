@@ -5,6 +5,7 @@
 
 pub mod handler;
 pub mod idempotency;
+pub mod refunds;
 pub mod repository;
 pub mod service;
 pub mod view;

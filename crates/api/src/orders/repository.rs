@@ -63,6 +63,8 @@ pub struct OrderRow {
 /// A bought line, as it was when bought.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ItemRow {
+    /// Id of the line.
+    pub id: Uuid,
     /// Product.
     pub product_id: Uuid,
     /// Variant.
@@ -196,6 +198,7 @@ pub async fn insert_order(
 /// Stores an order's items.
 #[tracing::instrument(skip_all, fields(order = %order))]
 pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow]) -> Result<()> {
+    let lines: Vec<Uuid> = items.iter().map(|i| i.id).collect();
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
     let variants: Vec<Uuid> = items.iter().map(|i| i.variant_id).collect();
     let options: Vec<serde_json::Value> = items.iter().map(|i| i.options.clone()).collect();
@@ -212,10 +215,10 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
     sqlx::query!(
         "INSERT INTO order_items (order_id, product_id, variant_id, options, name, sku, image,
                                   unit_price_amount, quantity, line_total_amount, media_id,
-                                  discount_amount, tax_amount, tax_rate_bps)
+                                  discount_amount, tax_amount, tax_rate_bps, id)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[],
                                   $7::text[], $8::int8[], $9::int4[], $10::int8[], $11::uuid[],
-                                  $12::int8[], $13::int8[], $14::int4[])",
+                                  $12::int8[], $13::int8[], $14::int4[], $15::uuid[])",
         order,
         &ids,
         &variants,
@@ -229,7 +232,8 @@ pub async fn insert_items(db: impl PgExecutor<'_>, order: Uuid, items: &[ItemRow
         &media as &[Option<Uuid>],
         &discounts,
         &taxes,
-        &rates
+        &rates,
+        &lines
     )
     .execute(db)
     .await?;
@@ -368,7 +372,7 @@ pub async fn find(
 pub async fn items(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ItemRow>> {
     Ok(sqlx::query_as!(
         ItemRow,
-        "SELECT product_id, variant_id, name, sku, options, image, media_id, unit_price_amount,
+        "SELECT id, product_id, variant_id, name, sku, options, image, media_id, unit_price_amount,
                 quantity, line_total_amount, discount_amount, tax_amount, tax_rate_bps
          FROM order_items WHERE order_id = $1 ORDER BY name, variant_id",
         order
@@ -398,7 +402,7 @@ pub async fn find_whole(
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {ORDER_COLUMNS},
            COALESCE((SELECT json_agg(json_build_object(
-                       'product_id', i.product_id, 'variant_id', i.variant_id, 'name', i.name,
+                       'id', i.id, 'product_id', i.product_id, 'variant_id', i.variant_id, 'name', i.name,
                        'sku', i.sku, 'options', i.options, 'image', i.image,
                        'media_id', i.media_id, 'unit_price_amount', i.unit_price_amount,
                        'quantity', i.quantity, 'line_total_amount', i.line_total_amount,

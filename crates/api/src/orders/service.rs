@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim, IdempotencyKey};
+use super::refunds::{self, RefundAsk, RefundView};
 use super::repository::{self as orders, ItemRow, OrderFilter, OrderRow};
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository as addresses;
@@ -547,6 +548,7 @@ async fn write_order(
         .enumerate()
         .map(|(index, line)| (line, quote.line(index)))
         .map(|(line, priced)| ItemRow {
+            id: Uuid::now_v7(),
             product_id: line.product_id,
             variant_id: line.variant_id,
             name: line.name.clone(),
@@ -574,9 +576,9 @@ async fn answer(
     owner: Uuid,
     idempotency_key: Option<&str>,
 ) -> Result<OrderView> {
-    let (stored, items, events) =
-        orders::find_whole(&mut *tx, id, None).await?.ok_or(Error::NotFound("order"))?;
-    let view = OrderView::new(stored, items, events)?;
+    let whole = orders::find_whole(&mut *tx, id, None).await?.ok_or(Error::NotFound("order"))?;
+    // A new order has no refunds.
+    let view = OrderView::new(whole, Vec::new())?;
     if let Some(key) = idempotency_key {
         let body = serde_json::to_value(&view).map_err(|err| Error::Internal(err.into()))?;
         idempotency::complete(&mut *tx, owner, key, 201, &body).await?;
@@ -690,9 +692,8 @@ fn check_lines(lines: &[(&LineRow, i32, bool)]) -> Result<()> {
 
 /// An order with its items and timeline; `owner` limits it to theirs.
 pub async fn find(state: &AppState, id: Uuid, owner: Option<Uuid>) -> Result<OrderView> {
-    let (order, items, events) =
-        orders::find_whole(&state.db, id, owner).await?.ok_or(Error::NotFound("order"))?;
-    OrderView::new(order, items, events)
+    let whole = orders::find_whole(&state.db, id, owner).await?.ok_or(Error::NotFound("order"))?;
+    OrderView::new(whole, refunds::for_order(&state.db, id).await?)
 }
 
 /// The order that `token` (a guest's order token) opens.
@@ -742,14 +743,7 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
             "the order is no longer awaiting payment",
         ));
     }
-    // The manual provider holds no money elsewhere: its refund is
-    // immediate. A Stripe refund goes through the outbox.
-    let refund = if order.payment_method == Provider::Stripe.method() {
-        Refund::ByProvider
-    } else {
-        Refund::Immediate
-    };
-    workflow::cancel(&mut tx, &order, actor.name(), reason, refund).await?;
+    workflow::cancel(&mut tx, &order, actor.name(), reason, Refund::of(&order)).await?;
     tx.commit().await?;
     // Try the refund now; if Stripe is down, maintenance retries it.
     if let Err(err) = crate::payments::refunds::process_due(state, Some(id)).await {
@@ -760,9 +754,8 @@ pub async fn cancel(state: &AppState, id: Uuid, actor: Actor, reason: &str) -> R
 
 /// An order as staff see it: with who did what, and their notes.
 pub async fn find_for_staff(state: &AppState, id: Uuid) -> Result<OrderView> {
-    let (order, items, events) =
-        orders::find_whole(&state.db, id, None).await?.ok_or(Error::NotFound("order"))?;
-    OrderView::for_staff(order, items, events)
+    let whole = orders::find_whole(&state.db, id, None).await?.ok_or(Error::NotFound("order"))?;
+    OrderView::for_staff(whole, refunds::for_order(&state.db, id).await?)
 }
 
 /// What an admin does to an order after it is placed.
@@ -792,10 +785,7 @@ pub async fn admin_action(
     admin: Uuid,
     action: AdminAction,
 ) -> Result<OrderView> {
-    let email = crate::users::repository::find(&state.db, admin)
-        .await?
-        .map_or_else(|| admin.to_string(), |user| user.email);
-    let actor = format!("admin {email}");
+    let actor = admin_actor(state, admin).await?;
     let mut tx = state.db.begin().await?;
     let order = orders::find(&mut *tx, id, None, true).await?.ok_or(Error::NotFound("order"))?;
     match &action {
@@ -813,6 +803,49 @@ pub async fn admin_action(
     }
     tx.commit().await?;
     find_for_staff(state, id).await
+}
+
+/// How the timeline names `admin`: `admin <email>`.
+async fn admin_actor(state: &AppState, admin: Uuid) -> Result<String> {
+    let email = crate::users::repository::find(&state.db, admin)
+        .await?
+        .map_or_else(|| admin.to_string(), |user| user.email);
+    Ok(format!("admin {email}"))
+}
+
+/// Gives back what `ask` says of order `id`'s payment, as `admin` asked for
+/// `reason`: worked out and written under the order's lock, so refunds
+/// never give back more than was paid; through Stripe it is sent at once
+/// (or by the relay, if Stripe is down). The refund, as staff see it.
+#[tracing::instrument(skip_all, fields(order = %id))]
+pub async fn refund(
+    state: &AppState,
+    id: Uuid,
+    admin: Uuid,
+    ask: &RefundAsk,
+    reason: &str,
+) -> Result<RefundView> {
+    let actor = admin_actor(state, admin).await?;
+    let mut tx = state.db.begin().await?;
+    let order = orders::find(&mut *tx, id, None, true).await?.ok_or(Error::NotFound("order"))?;
+    if matches!(order.payment_status, PaymentStatus::Pending | PaymentStatus::Failed) {
+        return Err(Error::conflict("order_not_paid", "nothing was paid for this order yet"));
+    }
+    let items = orders::items(&mut *tx, id).await?;
+    let refunded = refunds::refunded(&mut *tx, id).await?;
+    let planned = refunds::plan(&order, &items, &refunded, ask)?;
+    workflow::refund(&mut tx, &order, &planned, workflow::Asked { actor: &actor, reason }).await?;
+    tx.commit().await?;
+    if Refund::of(&order) == Refund::ByProvider
+        && let Err(err) = crate::payments::refunds::process_due(state, Some(id)).await
+    {
+        tracing::warn!(error = %err, "refund not sent yet");
+    }
+    let stored =
+        refunds::find(&state.db, id, planned.id).await?.ok_or(Error::NotFound("refund"))?;
+    let currency =
+        gokart_domain::Currency::parse(&order.currency).unwrap_or(gokart_domain::Currency::USD);
+    Ok(RefundView::new(stored, currency, true))
 }
 
 /// Asks Stripe about unpaid Stripe orders and applies any payment whose

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::repository::{EventRow, ItemRow, OrderRow};
+use super::refunds::{RefundRow, RefundStatus, RefundView};
+use super::repository::{OrderRow, WholeOrder};
 use crate::error::Result;
 use crate::pricing::AdjustmentView;
 
@@ -28,6 +29,8 @@ pub enum PaymentMethod {
 /// A bought line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderItemView {
+    /// The line's id, which refunds and returns name (`order_item_id`).
+    pub id: Uuid,
     /// Product.
     pub product_id: Uuid,
     /// Variant.
@@ -131,6 +134,11 @@ pub struct OrderView {
     /// The carrier of an order shipped by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
+    /// Given back so far (refunds the payment provider has accepted).
+    pub refunded: Money,
+    /// Every refund, oldest first (for staff, with why and who).
+    #[serde(default)]
+    pub refunds: Vec<RefundView>,
     /// Placed at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -181,25 +189,30 @@ impl OrderSummary {
 }
 
 impl OrderView {
-    /// The full view of an order, as its customer sees it.
-    pub fn new(row: OrderRow, items: Vec<ItemRow>, events: Vec<EventRow>) -> Result<Self> {
-        Self::seen_by(row, items, events, false)
+    /// The full view of an order with its `refunds`, as its customer sees
+    /// it.
+    pub fn new(whole: WholeOrder, refunds: Vec<RefundRow>) -> Result<Self> {
+        Self::seen_by(whole, refunds, false)
     }
 
-    /// The full view of an order, as staff see it: with who did what, and
-    /// their notes.
-    pub fn for_staff(row: OrderRow, items: Vec<ItemRow>, events: Vec<EventRow>) -> Result<Self> {
-        Self::seen_by(row, items, events, true)
+    /// The full view of an order with its `refunds`, as staff see it: with
+    /// who did what, and their notes.
+    pub fn for_staff(whole: WholeOrder, refunds: Vec<RefundRow>) -> Result<Self> {
+        Self::seen_by(whole, refunds, true)
     }
 
     fn seen_by(
-        row: OrderRow,
-        items: Vec<ItemRow>,
-        events: Vec<EventRow>,
+        (row, items, events): WholeOrder,
+        refunds: Vec<RefundRow>,
         staff: bool,
     ) -> Result<Self> {
         let currency = Currency::parse(&row.currency).unwrap_or(Currency::USD);
         let money = |amount| Money::new(amount, currency);
+        let refunded = refunds
+            .iter()
+            .filter(|refund| refund.status == RefundStatus::Succeeded)
+            .map(|refund| refund.amount)
+            .sum();
         Ok(OrderView {
             id: row.id,
             order_number: row.order_number,
@@ -209,6 +222,7 @@ impl OrderView {
             items: items
                 .into_iter()
                 .map(|item| OrderItemView {
+                    id: item.id,
                     product_id: item.product_id,
                     variant_id: item.variant_id,
                     name: item.name,
@@ -252,6 +266,11 @@ impl OrderView {
                 })
                 .collect(),
             carrier: row.carrier,
+            refunded: money(refunded),
+            refunds: refunds
+                .into_iter()
+                .map(|refund| RefundView::new(refund, currency, staff))
+                .collect(),
             created_at: row.created_at,
             updated_at: row.updated_at,
             client_secret: None,

@@ -6,10 +6,11 @@
 //! others. Payments, the worker's reports and maintenance call these; none
 //! of them writes a status itself (a test keeps it so).
 
-use gokart_domain::{OrderStatus, PaymentStatus, StatusReport, TaskKind};
+use gokart_domain::{Currency, Money, OrderStatus, PaymentStatus, StatusReport, TaskKind};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::refunds::{self, NewRefund, RefundStatus, Refunded};
 use super::repository::{self as orders, OrderRow};
 use crate::error::{Error, Result};
 use crate::outbox::{self, OutboxMessage};
@@ -56,7 +57,8 @@ async fn announce(
 ) -> Result<()> {
     let event = |kind| webhooks::order_event(kind, order, status, payment);
     let paid = payment != order.payment_status && payment == PaymentStatus::Paid;
-    let refunded = payment != order.payment_status && payment == PaymentStatus::Refunded;
+    let refunded = payment != order.payment_status
+        && matches!(payment, PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded);
     let mut events = Vec::new();
     if paid {
         events.push(event(EventType::OrderPaid));
@@ -123,7 +125,11 @@ pub async fn payment_succeeded(tx: &mut PgConnection, order: &OrderRow) -> Resul
         (OrderStatus::Cancelled, PaymentStatus::Pending | PaymentStatus::Failed) => {
             let note = "payment arrived after cancellation; refunding it";
             set_payment(tx, order, PaymentStatus::Paid, note).await?;
-            outbox::enqueue(&mut *tx, &OutboxMessage::refund(order.id)).await?;
+            let refunded = refunds::refunded(&mut *tx, order.id).await?;
+            if let Some(rest) = refunds::rest(order, &refunded) {
+                let by = Asked { actor: "payment", reason: "paid after cancellation" };
+                request(tx, order, &rest, by, Refund::ByProvider).await?;
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -140,13 +146,140 @@ pub async fn payment_failed(tx: &mut PgConnection, order: &OrderRow) -> Result<(
     Ok(())
 }
 
-/// Records that the payment of the (locked) `order` was given back; a
-/// payment already refunded stays as it is. The order's status is kept.
-pub async fn record_refund(tx: &mut PgConnection, order: &OrderRow, note: &str) -> Result<()> {
-    if order.payment_status != PaymentStatus::Refunded {
-        set_payment(tx, order, PaymentStatus::Refunded, note).await?;
+/// Who asked for a refund, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// As the timeline names them.
+    pub actor: &'a str,
+    /// Why, 1 to 500 characters.
+    pub reason: &'a str,
+}
+
+/// Gives back `refund` of the (locked) `order`, worked out by
+/// `refunds::plan` under its lock: by hand at once, or through the payment
+/// provider (queued, given back once the provider accepts).
+pub async fn refund(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    refund: &NewRefund,
+    asked: Asked<'_>,
+) -> Result<()> {
+    request(tx, order, refund, asked, Refund::of(order)).await
+}
+
+async fn request(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    refund: &NewRefund,
+    asked: Asked<'_>,
+    via: Refund,
+) -> Result<()> {
+    store(tx, order, refund, asked, via).await?;
+    let Asked { actor, reason } = asked;
+    let amount = money(order, refund.amount);
+    match via {
+        Refund::Immediate => settle_payment(tx, order, actor, &format!("{amount} refunded")).await,
+        Refund::ByProvider => {
+            let note = format!("refund of {amount} requested ({reason})");
+            orders::add_note(&mut *tx, order.id, order.status, actor, &note).await
+        }
+    }
+}
+
+/// Stores `refund` of `order`: given back already when `via` is
+/// immediate; otherwise pending, and queued for the payment provider.
+async fn store(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    refund: &NewRefund,
+    asked: Asked<'_>,
+    via: Refund,
+) -> Result<()> {
+    let status = match via {
+        Refund::Immediate => RefundStatus::Succeeded,
+        Refund::ByProvider => RefundStatus::Pending,
+    };
+    let meta = refunds::Meta {
+        reason: asked.reason,
+        method: &order.payment_method,
+        actor: asked.actor,
+        status,
+        reference: None,
+    };
+    refunds::insert(&mut *tx, order.id, refund, meta).await?;
+    if via == Refund::ByProvider {
+        outbox::enqueue(&mut *tx, &OutboxMessage::refund(order.id, refund.id)).await?;
     }
     Ok(())
+}
+
+/// Records that the payment provider accepted refund `id` (its id for it
+/// is `reference`); a refund recorded already stays as it is.
+pub async fn refund_settled(
+    tx: &mut PgConnection,
+    id: Uuid,
+    reference: Option<&str>,
+) -> Result<()> {
+    let Some((order, amount)) = refunds::settle(&mut *tx, id, reference).await? else {
+        return Ok(());
+    };
+    let Some(order) = orders::find(&mut *tx, order, None, true).await? else { return Ok(()) };
+    let note = format!("{} refunded", money(&order, amount));
+    settle_payment(tx, &order, "payment", &note).await
+}
+
+/// Applies the payment provider's word that `amount_refunded` of the
+/// (locked) `order`'s payment has been given back in all: what is more than
+/// the refunds GoKart knows of was refunded elsewhere (the provider's
+/// dashboard) and is recorded as a refund of its own. Counting the refunds
+/// still pending as given back means a late or repeated report never
+/// records one twice.
+pub async fn provider_refunded(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    amount_refunded: i64,
+) -> Result<()> {
+    if !(order.payment_status.is_refundable() || order.payment_status == PaymentStatus::Refunded) {
+        return Ok(());
+    }
+    let Refunded { asked, .. } = refunds::refunded(&mut *tx, order.id).await?;
+    let extra = amount_refunded.min(order.total_amount) - asked;
+    if extra <= 0 {
+        return Ok(());
+    }
+    let refund =
+        NewRefund { id: Uuid::now_v7(), amount: extra, shipping_amount: 0, items: Vec::new() };
+    let meta = refunds::Meta {
+        reason: "refunded in the payment provider's dashboard",
+        method: &order.payment_method,
+        actor: "payment",
+        status: RefundStatus::Succeeded,
+        reference: None,
+    };
+    refunds::insert(&mut *tx, order.id, &refund, meta).await?;
+    let note = format!("{} refunded in the payment provider's dashboard", money(order, extra));
+    settle_payment(tx, order, "payment", &note).await
+}
+
+/// After a refund of the (locked) `order` was given back: its payment
+/// status follows what its refunds gave back, and the timeline says so.
+async fn settle_payment(
+    tx: &mut PgConnection,
+    order: &OrderRow,
+    actor: &str,
+    note: &str,
+) -> Result<()> {
+    let Refunded { settled, .. } = refunds::refunded(&mut *tx, order.id).await?;
+    let payment = PaymentStatus::after_refunds(order.total_amount, settled);
+    if payment != order.payment_status {
+        orders::set_status(&mut *tx, order.id, order.status, payment).await?;
+    }
+    orders::add_event(&mut *tx, order.id, order.status, actor, Some(note)).await?;
+    announce(tx, order, order.status, payment).await
+}
+
+fn money(order: &OrderRow, amount: i64) -> Money {
+    Money::new(amount, Currency::parse(&order.currency).unwrap_or(Currency::USD))
 }
 
 /// Applies what the worker reports about the (locked) `order`: a repeat of a
@@ -280,14 +413,26 @@ pub async fn change_shipping_address(
     orders::add_note(&mut *tx, order.id, order.status, actor, "shipping address changed").await
 }
 
-/// How a cancelled order's payment is given back.
+/// How a payment is given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refund {
     /// Nothing was taken elsewhere (the manual provider): refunded at once.
     Immediate,
-    /// Through the payment provider: queued, and the payment reads
-    /// `refunded` once the provider confirms.
+    /// Through the payment provider: queued, and given back once the
+    /// provider confirms.
     ByProvider,
+}
+
+impl Refund {
+    /// How `order`'s payment is given back: the manual provider holds no
+    /// money elsewhere; Stripe's refunds go through the outbox.
+    pub fn of(order: &OrderRow) -> Refund {
+        if order.payment_method == crate::payments::Provider::Stripe.method() {
+            Refund::ByProvider
+        } else {
+            Refund::Immediate
+        }
+    }
 }
 
 /// Cancels the (locked) `order`: its stock goes back on the shelf, a taken
@@ -314,16 +459,25 @@ pub async fn cancel(
     // After the variants, as checkout locks them: the order's discount uses
     // go back.
     crate::discounts::release(tx, order.id).await?;
-    let paid = order.payment_status == PaymentStatus::Paid;
-    let (payment, note) = match (paid, refund) {
-        (true, Refund::Immediate) => {
-            (PaymentStatus::Refunded, format!("{reason}; payment refunded"))
+    let rest = if order.payment_status.is_refundable() {
+        refunds::rest(order, &refunds::refunded(&mut *tx, order.id).await?)
+    } else {
+        None
+    };
+    let payment = match &rest {
+        Some(rest) => {
+            store(tx, order, rest, Asked { actor, reason }, refund).await?;
+            match refund {
+                Refund::Immediate => PaymentStatus::Refunded,
+                Refund::ByProvider => order.payment_status,
+            }
         }
-        (true, Refund::ByProvider) => {
-            outbox::enqueue(&mut *tx, &OutboxMessage::refund(order.id)).await?;
-            (order.payment_status, format!("{reason}; refund requested"))
-        }
-        (false, _) => (order.payment_status, reason.to_owned()),
+        None => order.payment_status,
+    };
+    let note = match (rest.is_some(), refund) {
+        (false, _) => reason.to_owned(),
+        (true, Refund::Immediate) => format!("{reason}; payment refunded"),
+        (true, Refund::ByProvider) => format!("{reason}; refund requested"),
     };
     let transition = Transition { status: OrderStatus::Cancelled, payment, actor, note: &note };
     advance(tx, order, transition).await

@@ -38,15 +38,27 @@ pub trait TaskBackend: Debug + Send + Sync {
     fn send<'a>(&'a self, task: &'a Task) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
 }
 
+/// A refund to send to the payment provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRefund {
+    /// The refund (`refunds.id`): its idempotency key is made of it.
+    pub id: uuid::Uuid,
+    /// The order.
+    pub order: uuid::Uuid,
+    /// The provider's reference of the order's payment.
+    pub intent: String,
+    /// What to give back, in minor units.
+    pub amount: i64,
+}
+
 /// Gives payments back through the payment provider.
 pub trait RefundBackend: Debug + Send + Sync {
-    /// Refunds the payment `intent` of `order` in full; the same order is
-    /// never refunded twice, however often this is called.
+    /// Sends `refund`; the provider's id for it once accepted. The same
+    /// refund is never given back twice, however often this is called.
     fn refund<'a>(
         &'a self,
-        order: uuid::Uuid,
-        intent: &'a str,
-    ) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
+        refund: &'a ProviderRefund,
+    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + 'a>>;
 }
 
 /// The `local` backend: delivers each task to the worker over HTTP with the

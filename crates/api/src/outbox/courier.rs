@@ -9,20 +9,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gokart_domain::PaymentStatus;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::REFUND_KIND;
 use super::backend::{RefundBackend, TaskBackend};
 use super::task::{self, OutboxRow, Prepared};
-use super::{OutboxMessage, REFUND_KIND};
 use crate::auth::links::AccountLinks;
 use crate::config::FulfillmentConfig;
 use crate::error::Result;
 use crate::metrics::{ApiMetrics, TaskOutcome};
-use crate::orders::repository as orders;
 use crate::orders::workflow;
 use crate::webhooks::sender::Sender;
+
+/// What came of sending a row.
+#[derive(Debug)]
+enum Attempt {
+    /// Taken; for a refund, its id and the provider's id for it.
+    Sent(Option<(Uuid, String)>),
+    /// Nothing to send any more, and why.
+    Skipped(String),
+    /// Never sendable: a dead letter at once.
+    Broken(String),
+}
 
 /// Which due rows a claim takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,21 +186,25 @@ impl Courier {
         let attempt = async {
             match task::prepare(&self.db, &self.links, &row).await {
                 Ok(Prepared::Send(task)) => match &self.tasks {
-                    Some(tasks) => tasks.send(&task).await.map(|()| None),
+                    Some(tasks) => tasks.send(&task).await.map(|()| Attempt::Sent(None)),
                     None => Err("no task backend here".to_owned()),
                 },
-                Ok(Prepared::Refund { order, intent }) => match &self.refunds {
-                    Some(refunds) => refunds.refund(order, &intent).await.map(|()| None),
+                Ok(Prepared::Refund(refund)) => match &self.refunds {
+                    Some(refunds) => refunds
+                        .refund(&refund)
+                        .await
+                        .map(|reference| Attempt::Sent(Some((refund.id, reference)))),
                     None => Err("no payment provider to refund through".to_owned()),
                 },
                 Ok(Prepared::Webhook(message)) => match &self.webhooks {
-                    Some(webhooks) => {
-                        webhooks.deliver(row.id, row.attempts, &message).await.map(|s| s.map(Ok))
-                    }
+                    Some(webhooks) => webhooks
+                        .deliver(row.id, row.attempts, &message)
+                        .await
+                        .map(|skipped| skipped.map_or(Attempt::Sent(None), Attempt::Skipped)),
                     None => Err("webhooks are not delivered here".to_owned()),
                 },
-                Ok(Prepared::Skip(reason)) => Ok(Some(Ok(reason))),
-                Ok(Prepared::Broken(reason)) => Ok(Some(Err(reason))),
+                Ok(Prepared::Skip(reason)) => Ok(Attempt::Skipped(reason)),
+                Ok(Prepared::Broken(reason)) => Ok(Attempt::Broken(reason)),
                 Err(err) => Err(err.to_string()),
             }
         };
@@ -199,17 +212,17 @@ impl Courier {
         let result = tokio::time::timeout(limit, attempt)
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")));
-        let sent = matches!(result, Ok(None));
+        let sent = matches!(result, Ok(Attempt::Sent(_)));
         let outcome = match result {
-            Ok(None) => {
+            Ok(Attempt::Sent(refund)) => {
                 self.metrics.task_sent(&row.kind, TaskOutcome::Sent);
-                self.sent(&row).await
+                self.sent(&row, refund).await
             }
-            Ok(Some(Ok(skipped))) => {
+            Ok(Attempt::Skipped(skipped)) => {
                 self.metrics.task_sent(&row.kind, TaskOutcome::Skipped);
                 self.mark_sent(&row, Some(&skipped)).await
             }
-            Ok(Some(Err(broken))) => self.bury(&row, &broken).await,
+            Ok(Attempt::Broken(broken)) => self.bury(&row, &broken).await,
             Err(reason) => self.retry_later(&row, &reason).await,
         };
         if let Err(err) = outcome {
@@ -218,24 +231,16 @@ impl Courier {
         sent
     }
 
-    /// Records that `row` was sent; for a refund, the provider took it, so
-    /// the order's payment reads `refunded` in the same transaction.
-    async fn sent(&self, row: &OutboxRow) -> Result<()> {
-        if row.kind != REFUND_KIND {
+    /// Records that `row` was sent; for a refund (its id and the provider's
+    /// id for it), the provider took it, so the refund is given back in the
+    /// same transaction.
+    async fn sent(&self, row: &OutboxRow, refund: Option<(Uuid, String)>) -> Result<()> {
+        let Some((refund, reference)) = refund else {
             return self.mark_sent(row, None).await;
-        }
+        };
         let mut tx = self.db.begin().await?;
         mark_sent_in(&mut *tx, row, None).await?;
-        let order = match OutboxMessage::from_columns(&row.kind, &row.payload) {
-            Ok(OutboxMessage::Refund(refund)) => Some(refund.order_id),
-            _ => None,
-        };
-        if let Some(order) = order
-            && let Some(found) = orders::find(&mut *tx, order, None, true).await?
-            && found.payment_status == PaymentStatus::Paid
-        {
-            workflow::record_refund(&mut tx, &found, "refund accepted by Stripe").await?;
-        }
+        workflow::refund_settled(&mut tx, refund, Some(&reference)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -69,8 +69,11 @@ pub struct OrderEvent {
 /// A refund to send for an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
-    /// The order whose payment goes back.
+    /// The order whose payment goes back, in part or in whole.
     pub order_id: Uuid,
+    /// The refund (`refunds.id`): what to give back, and the provider's
+    /// idempotency key.
+    pub refund_id: Uuid,
 }
 
 /// The stored kind of [`OutboxMessage::Refund`].
@@ -93,9 +96,9 @@ impl OutboxMessage {
         OutboxMessage::Notification(OrderEvent { order_id, event })
     }
 
-    /// A refund of `order_id`'s payment.
-    pub fn refund(order_id: Uuid) -> Self {
-        OutboxMessage::Refund(RefundRequest { order_id })
+    /// Refund `refund_id` of `order_id`'s payment.
+    pub fn refund(order_id: Uuid, refund_id: Uuid) -> Self {
+        OutboxMessage::Refund(RefundRequest { order_id, refund_id })
     }
 
     /// The email carrying account link `link_id`.
@@ -137,17 +140,17 @@ mod tests {
 
     #[test]
     fn messages_are_stored_as_their_kind_and_payload_and_read_back() {
-        let order = Uuid::now_v7();
+        let (order, refund) = (Uuid::now_v7(), Uuid::now_v7());
         let messages = [
             OutboxMessage::Warehouse(StepTask { order_id: order }),
             OutboxMessage::notification(order, OrderStatus::Shipped),
-            OutboxMessage::refund(order),
+            OutboxMessage::refund(order, refund),
             OutboxMessage::account_email(order),
         ];
         let expected = [
             ("warehouse", serde_json::json!({"order_id": order})),
             ("notification", serde_json::json!({"order_id": order, "event": "shipped"})),
-            ("payment.refund", serde_json::json!({"order_id": order})),
+            ("payment.refund", serde_json::json!({"order_id": order, "refund_id": refund})),
             ("account_email", serde_json::json!({"link_id": order})),
         ];
         for (message, (kind, payload)) in messages.iter().zip(expected) {
@@ -165,7 +168,10 @@ mod tests {
                 assert_eq!(message.to_columns().unwrap().0, kind.as_str());
             }
         }
-        assert_eq!(OutboxMessage::refund(Uuid::nil()).to_columns().unwrap().0, REFUND_KIND);
+        assert_eq!(
+            OutboxMessage::refund(Uuid::nil(), Uuid::nil()).to_columns().unwrap().0,
+            REFUND_KIND
+        );
     }
 
     #[test]

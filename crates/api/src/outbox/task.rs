@@ -13,11 +13,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::OutboxMessage;
-use super::backend::Task;
+use super::backend::{ProviderRefund, Task};
 use super::message::AdminNotice;
 use crate::auth::links::AccountLinks;
 use crate::auth::repository as auth;
 use crate::error::{Error, Result};
+use crate::orders::refunds;
 use crate::orders::repository as orders;
 use crate::webhooks::WebhookMessage;
 
@@ -38,13 +39,8 @@ pub(super) struct OutboxRow {
 pub(super) enum Prepared {
     /// Send this task.
     Send(Task),
-    /// Refund this order's payment through the payment provider.
-    Refund {
-        /// The order.
-        order: Uuid,
-        /// The provider's reference of its payment.
-        intent: String,
-    },
+    /// Give this back through the payment provider.
+    Refund(ProviderRefund),
     /// Deliver this event to a webhook endpoint.
     Webhook(WebhookMessage),
     /// Nothing to send any more (say why in the row).
@@ -74,8 +70,13 @@ pub(super) async fn prepare(
     let kind = match (&message, message.task_kind()) {
         (_, Some(kind)) => kind,
         (OutboxMessage::Refund(refund), None) => {
-            return Ok(match orders::payment_reference(db, refund.order_id).await? {
-                Some(intent) => Prepared::Refund { order: refund.order_id, intent },
+            let Some((order, amount)) = refunds::amount_of(db, refund.refund_id).await? else {
+                return Ok(Prepared::Broken("the refund does not exist".into()));
+            };
+            return Ok(match orders::payment_reference(db, order).await? {
+                Some(intent) => {
+                    Prepared::Refund(ProviderRefund { id: refund.refund_id, order, intent, amount })
+                }
                 None => Prepared::Broken("a refund of an order with no payment reference".into()),
             });
         }

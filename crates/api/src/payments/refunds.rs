@@ -1,9 +1,11 @@
 //! Refunds through Stripe. A refund is an outbox message like any other:
 //! the relay sends it, with the same lease, backoff, dead letters and admin
-//! retry as a worker task, and Stripe's idempotency key, one per order,
-//! makes a re-send after an unclear failure safe. When Stripe accepts, the
-//! order's payment reads `refunded`. A cancellation does not wait for the
-//! relay: it drains its own refund at once, and maintenance drains the rest.
+//! retry as a worker task, and Stripe's idempotency key, one per refund
+//! (`refund-<refund id>`), makes a re-send after an unclear failure safe.
+//! When Stripe accepts, the refund has succeeded and the order's payment
+//! reads `partially_refunded` or `refunded`. A cancellation or an admin's
+//! refund does not wait for the relay: it drains its order's refunds at
+//! once, and maintenance drains the rest.
 
 use std::sync::Arc;
 

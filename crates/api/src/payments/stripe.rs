@@ -1,6 +1,6 @@
 //! The Stripe API, through `async-stripe`: PaymentIntents and refunds, each
-//! sent with an idempotency key derived from the order, so a retry after a
-//! crash or a timeout never charges or refunds twice.
+//! sent with an idempotency key derived from the order or the refund, so a
+//! retry after a crash or a timeout never charges or refunds twice.
 
 use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use secrecy::{ExposeSecret, SecretString};
@@ -8,6 +8,8 @@ use stripe_core::PaymentIntent;
 use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
 use uuid::Uuid;
+
+use crate::outbox::backend::{ProviderRefund, RefundBackend};
 
 /// A PaymentIntent as GoKart needs it.
 #[derive(Debug, Clone)]
@@ -90,29 +92,31 @@ impl Stripe {
         Ok(intent.into())
     }
 
-    /// Refunds a PaymentIntent in full, once per order whatever the retries.
-    pub async fn refund(&self, order: Uuid, intent: &str) -> anyhow::Result<()> {
-        CreateRefund::new()
-            .payment_intent(intent)
+    /// Gives `refund.amount` of a PaymentIntent back, once per refund
+    /// whatever the retries; Stripe's id for the refund.
+    pub async fn refund(&self, refund: &ProviderRefund) -> anyhow::Result<String> {
+        let created = CreateRefund::new()
+            .payment_intent(refund.intent.as_str())
+            .amount(refund.amount)
+            .metadata([
+                ("order_id".to_owned(), refund.order.to_string()),
+                ("refund_id".to_owned(), refund.id.to_string()),
+            ])
             .customize()
-            .request_strategy(key(&format!("refund-{order}"))?)
+            .request_strategy(key(&format!("refund-{}", refund.id))?)
             .send(&self.client)
             .await
             .map_err(|err| anyhow::anyhow!("Stripe refused the refund: {err}"))?;
-        Ok(())
+        Ok(created.id.to_string())
     }
 }
 
-impl crate::outbox::backend::RefundBackend for Stripe {
+impl RefundBackend for Stripe {
     fn refund<'a>(
         &'a self,
-        order: Uuid,
-        intent: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = crate::outbox::backend::SendResult> + Send + 'a>,
-    > {
-        Box::pin(
-            async move { Stripe::refund(self, order, intent).await.map_err(|err| err.to_string()) },
-        )
+        refund: &'a ProviderRefund,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + 'a>>
+    {
+        Box::pin(async move { Stripe::refund(self, refund).await.map_err(|err| err.to_string()) })
     }
 }

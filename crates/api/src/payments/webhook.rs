@@ -4,7 +4,9 @@
 //! the same transaction as its effect, so a redelivery is a no-op; and a
 //! late or out-of-order event never moves an order backwards. A payment
 //! that succeeds for an order already cancelled never revives it: the
-//! money is refunded through the outbox and the timeline says why.
+//! money is refunded through the outbox and the timeline says why. A
+//! charge's refunds are reconciled by amount: what Stripe has given back
+//! beyond the refunds GoKart asked for was refunded in its dashboard.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -166,10 +168,7 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
     let field = |name: &str| object.get(name).and_then(|value| value.as_str());
     let intent = match event.kind.as_str() {
         "payment_intent.succeeded" | "payment_intent.payment_failed" => field("id"),
-        // Only a full refund makes the payment refunded.
-        "charge.refunded" if object.get("refunded").and_then(|v| v.as_bool()) == Some(true) => {
-            field("payment_intent")
-        }
+        "charge.refunded" => field("payment_intent"),
         _ => None,
     };
     let order = match intent {
@@ -181,7 +180,13 @@ async fn apply(state: &AppState, event: &Event) -> Result<Json<Received>> {
             "payment_intent.succeeded" => workflow::payment_succeeded(&mut tx, &order).await?,
             "payment_intent.payment_failed" => workflow::payment_failed(&mut tx, &order).await?,
             "charge.refunded" => {
-                workflow::record_refund(&mut tx, &order, "refund confirmed").await?
+                // What the charge has given back in all (older events may
+                // say only that it was refunded in full).
+                let whole = (object.get("refunded").and_then(|v| v.as_bool()) == Some(true))
+                    .then_some(order.total_amount);
+                let refunded =
+                    object.get("amount_refunded").and_then(|v| v.as_i64()).or(whole).unwrap_or(0);
+                workflow::provider_refunded(&mut tx, &order, refunded).await?
             }
             // Late, repeated in effect, or out of order: nothing moves backwards.
             _ => {}

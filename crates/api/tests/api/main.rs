@@ -39,6 +39,7 @@ mod plans;
 mod pricing;
 mod product_cache;
 mod recovery;
+mod refunds;
 mod relevance;
 mod request_ids;
 mod search;

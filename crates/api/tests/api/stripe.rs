@@ -250,7 +250,14 @@ async fn a_payment_after_cancellation_is_refunded_never_revived() {
     assert_eq!(report.refunds_sent, 1);
     let refund = stripe.requests().into_iter().find(|r| r.path == "POST /v1/refunds").unwrap();
     assert_eq!(refund.form["payment_intent"], intent);
-    assert_eq!(refund.idempotency_key.as_deref(), Some(format!("refund-{id}").as_str()));
+    let refund_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM refunds WHERE order_id = $1::uuid")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(refund.idempotency_key, Some(format!("refund-{refund_id}")), "one key per refund");
+    assert_eq!(refund.form["amount"], order["total"]["amount"].to_string(), "the whole payment");
     assert_eq!(order_state(&app, &order).await, ("cancelled".into(), "refunded".into()));
     let stock: i32 =
         sqlx::query_scalar("SELECT stock_quantity FROM product_variants WHERE sku = 'K-001'")
@@ -492,4 +499,133 @@ async fn a_guest_pays_by_card_and_the_webhook_confirms_their_order() {
         (shown["status"].as_str(), shown["payment_status"].as_str()),
         (Some("confirmed"), Some("paid"))
     );
+}
+
+/// A Stripe order whose payment Stripe confirmed; the admin, the order and
+/// its PaymentIntent.
+async fn paid_stripe_order(app: &TestApp) -> (TestUser, Value, String) {
+    let admin = app.create_admin().await;
+    let (_, order) = stripe_order(app).await;
+    let intent = intent_of(app, &order).await;
+    let paid =
+        event(&format!("evt_paid_{intent}"), "payment_intent.succeeded", json!({"id": intent}));
+    assert_eq!(deliver(app, &paid, now()).await.status(), 200);
+    assert_eq!(order_state(app, &order).await, ("confirmed".into(), "paid".into()));
+    (admin, order, intent)
+}
+
+async fn refund_by(app: &TestApp, admin: &TestUser, order: &Value, body: Value) -> Value {
+    let path = format!("/api/v1/admin/orders/{}/refunds", order["id"].as_str().unwrap());
+    let response =
+        app.authed(Method::POST, &path, &admin.access_token).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn staff_view(app: &TestApp, admin: &TestUser, order: &Value) -> Value {
+    let path = format!("/api/v1/admin/orders/{}", order["id"].as_str().unwrap());
+    app.authed(Method::GET, &path, &admin.access_token).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_partial_refund_goes_to_stripe_with_its_own_amount_and_key_and_waits_out_an_outage() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (admin, order, intent) = paid_stripe_order(&app).await;
+    let line = order["items"][0]["id"].clone();
+
+    let first = refund_by(
+        &app,
+        &admin,
+        &order,
+        json!({"items": [{"order_item_id": line, "quantity": 1}], "reason": "one arrived broken"}),
+    )
+    .await;
+    // Sent at once: Stripe took it before the answer.
+    assert_eq!(first["status"], "succeeded", "{first}");
+    let sent = stripe.refunds();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["amount"], first["amount"]["amount"]);
+    assert_eq!(sent[0]["payment_intent"], intent);
+    assert_eq!(sent[0]["metadata"]["refund_id"], first["id"]);
+    assert_eq!(first["provider_reference"], sent[0]["id"]);
+    let request = stripe.requests().into_iter().find(|r| r.path == "POST /v1/refunds").unwrap();
+    assert_eq!(request.idempotency_key, Some(format!("refund-{}", first["id"].as_str().unwrap())));
+    // One kettle of two: half the line.
+    let line_charged = order["items"][0]["line_total"]["amount"].as_i64().unwrap()
+        + order["items"][0]["tax"]["amount"].as_i64().unwrap();
+    assert_eq!(first["amount"]["amount"].as_i64().unwrap(), line_charged / 2);
+    assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "partially_refunded".into()));
+
+    // Stripe is down: the refund waits, pending, and nothing reads as given back.
+    stripe.fail_refunds(1);
+    let second =
+        refund_by(&app, &admin, &order, json!({"amount": 500, "reason": "goodwill"})).await;
+    assert_eq!(second["status"], "pending");
+    let seen = staff_view(&app, &admin, &order).await;
+    assert_eq!(seen["refunded"], first["amount"]);
+    sqlx::query(
+        "UPDATE outbox SET available_at = now() WHERE kind = 'payment.refund' AND sent_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(run_maintenance(&app, &stripe).await.refunds_sent, 1);
+    let seen = staff_view(&app, &admin, &order).await;
+    assert_eq!(seen["refunds"][1]["status"], "succeeded");
+    assert_eq!(
+        seen["refunded"]["amount"].as_i64().unwrap(),
+        first["amount"]["amount"].as_i64().unwrap() + 500
+    );
+    assert_eq!(stripe.refunds_created(), 2, "the retry reused its key: one refund each");
+    let keys: Vec<_> = stripe
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "POST /v1/refunds")
+        .filter_map(|r| r.idempotency_key)
+        .collect();
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys[1], keys[2], "{keys:?}");
+    assert_ne!(keys[0], keys[1], "{keys:?}");
+}
+
+#[tokio::test]
+async fn refunds_made_in_the_stripe_dashboard_are_recorded_once_each() {
+    let stripe = StripeStandIn::start().await;
+    let app = shop(&stripe).await;
+    let (admin, order, intent) = paid_stripe_order(&app).await;
+    let total = order["total"]["amount"].as_i64().unwrap();
+    refund_by(&app, &admin, &order, json!({"amount": 1000, "reason": "price match"})).await;
+    let charge = |evt: &str, refunded: i64| {
+        event(
+            evt,
+            "charge.refunded",
+            json!({"id": "ch_1", "object": "charge", "payment_intent": intent, "amount": total,
+                   "amount_refunded": refunded, "refunded": refunded == total}),
+        )
+    };
+
+    // Stripe has given back 17.00: 10.00 of it is ours, 7.00 was done in its dashboard.
+    assert_eq!(deliver(&app, &charge("evt_r1", 1700), now()).await.status(), 200);
+    let seen = staff_view(&app, &admin, &order).await;
+    let refunds = seen["refunds"].as_array().unwrap().clone();
+    assert_eq!(refunds.len(), 2, "{seen}");
+    assert_eq!(refunds[1]["amount"]["amount"], 700);
+    assert_eq!(refunds[1]["actor"], "payment");
+    assert_eq!(refunds[1]["status"], "succeeded");
+    assert_eq!(seen["refunded"]["amount"], 1700);
+    assert_eq!(seen["payment_status"], "partially_refunded");
+
+    // A repeat of the same total, or an older, smaller one: nothing new.
+    deliver(&app, &charge("evt_r2", 1700), now()).await;
+    deliver(&app, &charge("evt_r0", 1000), now()).await;
+    assert_eq!(staff_view(&app, &admin, &order).await["refunds"].as_array().unwrap().len(), 2);
+
+    // The rest, in the dashboard too: refunded in full.
+    deliver(&app, &charge("evt_r3", total), now()).await;
+    let seen = staff_view(&app, &admin, &order).await;
+    assert_eq!(seen["refunds"].as_array().unwrap().len(), 3);
+    assert_eq!(seen["refunded"]["amount"].as_i64().unwrap(), total);
+    assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "refunded".into()));
+    assert_eq!(stripe.refunds_created(), 1, "only the shop's own refund went to Stripe");
 }

@@ -67,6 +67,14 @@ impl StripeStandIn {
         self.inner.lock().unwrap().refunds_by_key.len()
     }
 
+    /// The refunds created, in order: each as Stripe answered it.
+    pub fn refunds(&self) -> Vec<Value> {
+        let state = self.inner.lock().unwrap();
+        let mut refunds: Vec<Value> = state.refunds_by_key.values().cloned().collect();
+        refunds.sort_by_key(|refund| refund["seq"].as_u64());
+        refunds
+    }
+
     /// Makes the next `n` refunds fail with a Stripe 500.
     pub fn fail_refunds(&self, n: u32) {
         self.inner.lock().unwrap().refund_failures = n;
@@ -162,12 +170,20 @@ async fn create_refund(
     if let Some(existing) = state.refunds_by_key.get(&key) {
         return axum::Json(existing.clone()).into_response();
     }
+    let amount = fields.get("amount").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
+    let metadata: serde_json::Map<String, Value> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((name.to_owned(), json!(v)))
+        })
+        .collect();
     let refund = json!({
-        "id": format!("re_{}", uuid::Uuid::new_v4().simple()), "object": "refund", "amount": 100,
-        "created": 1_700_000_000, "currency": "usd", "metadata": {}, "status": "succeeded",
+        "id": format!("re_{}", uuid::Uuid::new_v4().simple()), "object": "refund", "amount": amount,
+        "created": 1_700_000_000, "currency": "usd", "metadata": metadata, "status": "succeeded",
         "payment_intent": fields.get("payment_intent").cloned(), "balance_transaction": null,
         "charge": null, "reason": null, "receipt_number": null, "source_transfer_reversal": null,
-        "transfer_reversal": null,
+        "transfer_reversal": null, "seq": state.refunds_by_key.len(),
     });
     state.refunds_by_key.insert(key, refund.clone());
     axum::Json(refund).into_response()
