@@ -158,14 +158,14 @@ run() {
   # product-level SKU, price or stock, whether an uploaded file's bytes are
   # an image or a CSV file with a header of known columns, a live token from a reset or verification email, a discount
   # code the shop has, products and categories a discount's scope names,
-  # the order's own lines a refund names, and a refund's choice of an
-  # amount or lines),
+  # the order's own lines a refund or a return names, and a refund's choice
+  # of an amount or lines),
   # since its coverage phase does not use the test data above.
   local mismatched
   mismatched=$(awk '/^Schema validation mismatch:/ {list = 1; next}
     list && /^  - / {print substr($0, 5); next}
     list && /^[^ ]/ && !/^$/ {list = 0}' "$work/output-$2" |
-    grep -vxE 'POST /api/v1/orders|PUT /api/v1/users/password|POST /api/v1/admin/products|POST /api/v1/admin/products/\{id\}/variants|PUT /api/v1/admin/variants/\{id\}|PUT /api/v1/admin/products/\{id\}|PATCH /api/v1/admin/products/\{id\}/stock|POST /api/v1/admin/products/\{id\}/media|POST /api/v1/admin/imports|POST /api/v1/auth/password-reset/confirm|POST /api/v1/auth/verify-email|POST /api/v1/cart/discount-codes|POST /api/v1/admin/discounts|PUT /api/v1/admin/discounts/\{id\}|POST /api/v1/admin/orders/\{id\}/refunds' || true)
+    grep -vxE 'POST /api/v1/orders|PUT /api/v1/users/password|POST /api/v1/admin/products|POST /api/v1/admin/products/\{id\}/variants|PUT /api/v1/admin/variants/\{id\}|PUT /api/v1/admin/products/\{id\}|PATCH /api/v1/admin/products/\{id\}/stock|POST /api/v1/admin/products/\{id\}/media|POST /api/v1/admin/imports|POST /api/v1/auth/password-reset/confirm|POST /api/v1/auth/verify-email|POST /api/v1/cart/discount-codes|POST /api/v1/admin/discounts|PUT /api/v1/admin/discounts/\{id\}|POST /api/v1/admin/orders/\{id\}/refunds|POST /api/v1/orders/\{id\}/returns' || true)
   if [ -n "$mismatched" ]; then
     echo "fuzz-api: schema-valid requests refused as invalid, the document is looser than the API:" >&2
     echo "$mismatched" >&2

@@ -12,6 +12,7 @@ pub mod orders;
 pub mod paging;
 pub mod pricing;
 pub mod refunds;
+pub mod returns;
 pub mod tasks;
 pub mod validation;
 pub mod variants;

@@ -33,17 +33,21 @@ pub enum TaskKind {
     /// Email an admin about something that needs them (a webhook endpoint
     /// that was disabled).
     AdminNotice,
+    /// Email a customer a notice about their order (where a return is),
+    /// in the same shape as an admin's.
+    CustomerNotice,
 }
 
 impl TaskKind {
     /// Every kind.
-    pub const ALL: [TaskKind; 6] = [
+    pub const ALL: [TaskKind; 7] = [
         TaskKind::Warehouse,
         TaskKind::Shipping,
         TaskKind::Delivery,
         TaskKind::Notification,
         TaskKind::AccountEmail,
         TaskKind::AdminNotice,
+        TaskKind::CustomerNotice,
     ];
 
     /// The stored name, also the last segment of the worker's path.
@@ -55,6 +59,7 @@ impl TaskKind {
             TaskKind::Notification => "notification",
             TaskKind::AccountEmail => "account_email",
             TaskKind::AdminNotice => "admin_notice",
+            TaskKind::CustomerNotice => "customer_notice",
         }
     }
 
@@ -67,6 +72,7 @@ impl TaskKind {
             TaskKind::Notification => "/tasks/notification",
             TaskKind::AccountEmail => "/tasks/account_email",
             TaskKind::AdminNotice => "/tasks/admin_notice",
+            TaskKind::CustomerNotice => "/tasks/customer_notice",
         }
     }
 
@@ -89,7 +95,10 @@ impl TaskKind {
             TaskKind::Warehouse => Some(OrderStatus::Processing),
             TaskKind::Shipping => Some(OrderStatus::Shipped),
             TaskKind::Delivery => Some(OrderStatus::Delivered),
-            TaskKind::Notification | TaskKind::AccountEmail | TaskKind::AdminNotice => None,
+            TaskKind::Notification
+            | TaskKind::AccountEmail
+            | TaskKind::AdminNotice
+            | TaskKind::CustomerNotice => None,
         }
     }
 }

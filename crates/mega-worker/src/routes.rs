@@ -33,5 +33,6 @@ pub fn router(state: WorkerState) -> Router {
         .route(TaskKind::Notification.path(), post(notify::notification))
         .route(TaskKind::AccountEmail.path(), post(notify::account_email))
         .route(TaskKind::AdminNotice.path(), post(notify::admin_notice))
+        .route(TaskKind::CustomerNotice.path(), post(notify::admin_notice))
         .with_state(state)
 }

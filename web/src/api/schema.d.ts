@@ -586,6 +586,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every return, newest first; `requested` ones wait for an answer. */
+        get: operations["admin_list_returns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/returns/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a requested return, saying whether the shop pays the return
+         *     shipping; the customer is emailed.
+         */
+        post: operations["admin_approve_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/returns/{id}/receive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an approved return's units received; each line goes back into
+         *     stock unless listed with `restock: false`.
+         */
+        post: operations["admin_receive_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/returns/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a received return's units (with their share of tax and
+         *     discount, and the shipping when asked) through the order's payment.
+         */
+        post: operations["admin_refund_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/returns/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a requested return with a note for the customer, who is
+         *     emailed; its units can be asked for again.
+         */
+        post: operations["admin_reject_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/shipping-zones": {
         parameters: {
             query?: never;
@@ -1332,6 +1429,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{id}/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The returns of an order, oldest first. Its owner signs in; a guest
+         *     gives the order's token.
+         */
+        get: operations["list_order_returns"];
+        put?: never;
+        /**
+         * Ask to return units of a delivered order, within the shop's return
+         *     window (`RETURN_WINDOW`, 30 days by default); the shop answers by email.
+         *     Its owner signs in; a guest gives the order's token.
+         */
+        post: operations["request_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products": {
         parameters: {
             query?: never;
@@ -1720,6 +1842,13 @@ export interface components {
             collection_ids?: string[];
             /** @description These products. */
             product_ids?: string[];
+        };
+        /** @description Taking a return. */
+        ApproveRequest: {
+            /** @description A word to the customer, up to 2000 characters. */
+            note?: string | null;
+            /** @description The shop pays for sending the units back (default false). */
+            return_shipping?: boolean;
         };
         /**
          * @description A started session: the access token and who it is for. The refresh
@@ -2943,6 +3072,26 @@ export interface components {
             total: number;
         };
         /** @description One page of a list */
+        Page_ReturnView: {
+            /** @description The items on this page */
+            items: components["schemas"]["ReturnView"][];
+            /**
+             * Format: int32
+             * @description 1-based page number
+             */
+            page: number;
+            /**
+             * Format: int32
+             * @description Items per page requested
+             */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Items across all pages
+             */
+            total: number;
+        };
+        /** @description One page of a list */
         Page_SessionView: {
             /** @description The items on this page */
             items: components["schemas"]["SessionView"][];
@@ -3300,12 +3449,30 @@ export interface components {
          * @enum {string}
          */
         Reason: "unknown" | "expired" | "not_started" | "exhausted" | "minimum_not_met" | "not_applicable" | "not_combinable";
+        /** @description The units of a return arrived. */
+        ReceiveRequest: {
+            /**
+             * @description Lines whose units do not simply go back into stock; every line not
+             *     listed is restocked.
+             */
+            items?: components["schemas"]["ReceivedLine"][];
+        };
         /** @description The acknowledgement Stripe gets. */
         Received: {
             /** @description The event was seen before and changed nothing this time. */
             duplicate: boolean;
             /** @description Always true once the event is accepted. */
             received: boolean;
+        };
+        /** @description Whether one line's units go back into stock. */
+        ReceivedLine: {
+            /**
+             * Format: uuid
+             * @description A line of the return.
+             */
+            order_item_id: string;
+            /** @description Back into stock (false: damaged, or kept aside). */
+            restock: boolean;
         };
         /** @description Units of one line to refund. */
         RefundItemRequest: {
@@ -3413,6 +3580,11 @@ export interface components {
             /** @description 8 to 128 characters, not a common password. */
             password: components["schemas"]["NewPassword"];
         };
+        /** @description Refusing a return. */
+        RejectRequest: {
+            /** @description Why, for the customer: 1 to 2000 characters. */
+            note: components["schemas"]["RequiredText2000"];
+        };
         /** @description 1 to 100 characters, not blank; tabs and line breaks allowed, other control characters and invisible formatting characters not */
         RequiredText100: string;
         /** @description 1 to 200 characters, not blank; tabs and line breaks allowed, other control characters and invisible formatting characters not */
@@ -3435,6 +3607,92 @@ export interface components {
              * @description The row, now due again.
              */
             id: string;
+        };
+        /** @description Some units of a line, in a return. */
+        ReturnItem: {
+            /**
+             * Format: uuid
+             * @description The line (`items[].id` of the order).
+             */
+            order_item_id: string;
+            /**
+             * Format: int32
+             * @description Units.
+             */
+            quantity: number;
+            /** @description Why the customer sends them back. */
+            reason: string;
+            /** @description Once received: whether they went back into stock. */
+            restocked?: boolean | null;
+        };
+        /** @description Units of one line to send back. */
+        ReturnLineRequest: {
+            /**
+             * Format: uuid
+             * @description The line (`items[].id` of the order).
+             */
+            order_item_id: string;
+            /**
+             * Format: int64
+             * @description Units, at least 1 and no more than were delivered and not yet
+             *     returned.
+             */
+            quantity: number;
+            /** @description Why, 1 to 500 characters. */
+            reason: components["schemas"]["RequiredText500"];
+        };
+        /** @description Refunding a return's units. */
+        ReturnRefundRequest: {
+            /** @description With the shipping charge not yet refunded (default false). */
+            include_shipping?: boolean;
+            /** @description Why, up to 500 characters (default "returned"). */
+            reason?: string | null;
+        };
+        /** @description A return: units of some lines of a delivered order. */
+        ReturnRequest: {
+            /** @description The lines, each named once. */
+            items?: components["schemas"]["ReturnLineRequest"][];
+        };
+        /**
+         * @description Where a return is.
+         * @enum {string}
+         */
+        ReturnStatus: "requested" | "approved" | "rejected" | "received" | "refunded";
+        /** @description A return, as clients see it. */
+        ReturnView: {
+            /**
+             * Format: date-time
+             * @description Asked for at.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /** @description The units. */
+            items: components["schemas"]["ReturnItem"][];
+            /** @description The shop's word to the customer (why a return was rejected). */
+            note?: string | null;
+            /**
+             * Format: uuid
+             * @description The order.
+             */
+            order_id: string;
+            /**
+             * Format: uuid
+             * @description The refund that gave the units' money back.
+             */
+            refund_id?: string | null;
+            /** @description The shop pays for sending the units back. */
+            return_shipping: boolean;
+            /** @description `requested`, `approved`, `rejected`, `received` or `refunded`. */
+            status: components["schemas"]["ReturnStatus"];
+            /**
+             * Format: date-time
+             * @description Last changed at.
+             */
+            updated_at: string;
         };
         /**
          * @description What a user may do.
@@ -7770,6 +8028,529 @@ export interface operations {
             };
         };
     };
+    admin_list_returns: {
+        parameters: {
+            query?: {
+                /** @description Only returns in this status. */
+                status?: components["schemas"]["ReturnStatus"];
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of returns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_approve_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Return id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveRequest"];
+            };
+        };
+        responses: {
+            /** @description The approved return */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such return */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Answered already (`illegal_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The note is too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_receive_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Return id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceiveRequest"];
+            };
+        };
+        responses: {
+            /** @description The received return */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such return */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not approved, or received already (`illegal_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A line is not the return's */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_refund_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Return id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnRefundRequest"];
+            };
+        };
+        responses: {
+            /** @description The refunded return, with its `refund_id` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such return */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not received yet (`illegal_transition`), or its units were refunded already (`refund_exceeds_paid`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The reason is too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_reject_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Return id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            /** @description The rejected return */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such return */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Answered already (`illegal_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The note is missing or too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     admin_list_shipping_zones: {
         parameters: {
             query?: never;
@@ -12034,6 +12815,189 @@ export interface operations {
                 };
             };
             /** @description Stripe is unreachable; try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_order_returns: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A guest's `order_token` (the signed-in owner sends a bearer token
+                 *     instead).
+                 */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Order id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The returns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Neither signed in nor a token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such order of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    request_return: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A guest's `order_token` (the signed-in owner sends a bearer token
+                 *     instead).
+                 */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Order id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnRequest"];
+            };
+        };
+        responses: {
+            /** @description The return, `requested` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Neither signed in nor a token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such order of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not delivered, past the window, or more units than can be returned (`not_returnable`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is invalid, or a line is not the order's */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */

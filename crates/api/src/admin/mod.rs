@@ -13,6 +13,7 @@ pub mod exports;
 pub mod imports;
 pub mod inventory;
 pub mod orders;
+pub mod returns;
 pub mod shipping_zones;
 pub mod tax_rates;
 pub mod users;

@@ -187,6 +187,9 @@ pub struct OrderConfig {
     /// `PENDING_ORDER_CLEANUP_THRESHOLD`: unpaid orders older than this are
     /// cancelled and restocked by maintenance.
     pub pending_order_expiry: Duration,
+    /// `RETURN_WINDOW`: how long after delivery a customer may ask to
+    /// return units (default 30d; 0: the shop takes no returns).
+    pub return_window: Duration,
 }
 
 /// Settings that pricing rules stored in the shop replaced; a deployment
@@ -207,9 +210,14 @@ impl OrderConfig {
         if let Some((name, instead)) = RETIRED.iter().find(|(name, _)| env.get(name).is_some()) {
             return Err(ConfigError::new(*name, format!("is retired; {instead}")));
         }
+        let return_window = env.duration("RETURN_WINDOW", Duration::from_secs(30 * 86_400))?;
+        if return_window > Duration::from_secs(3650 * 86_400) {
+            return Err(ConfigError::new("RETURN_WINDOW", "must be at most 3650d"));
+        }
         Ok(OrderConfig {
             pending_order_expiry: env
                 .duration("PENDING_ORDER_CLEANUP_THRESHOLD", Duration::from_secs(30 * 60))?,
+            return_window,
         })
     }
 }

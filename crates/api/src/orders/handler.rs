@@ -1,8 +1,10 @@
 //! HTTP for `/api/v1/orders*`.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use gokart_domain::catalog::required_text;
 use gokart_domain::{Email, PageRequest, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::{Deserialize, Serialize};
@@ -11,12 +13,13 @@ use uuid::Uuid;
 
 use super::idempotency::IdempotencyKey;
 use super::repository::OrderFilter;
-use super::service::{self, Actor, Buyer, Checkout, CheckoutAnswer, Choices, Guest};
+use super::returns::{ReturnView, UnitsReturned};
+use super::service::{self, Actor, Buyer, Checkout, CheckoutAnswer, Choices, Guest, OrderAccess};
 use super::view::{OrderSummary, OrderView, PaymentMethod};
 use crate::addresses::handler::AddressFields;
 use crate::auth::AuthUser;
 use crate::cart::owner::CartOwner;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::extract::{Json, Path, Query};
 use crate::page::Page;
 use crate::payments::Provider;
@@ -328,4 +331,131 @@ pub async fn payment_by_token(
 ) -> Result<Json<PaymentSecret>> {
     let client_secret = service::payment_secret_by_token(&state, query.token.trim()).await?;
     Ok(Json(PaymentSecret { client_secret }))
+}
+
+/// A guest's order token, for the routes an order's owner or its guest
+/// may call.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GuestTokenQuery {
+    /// A guest's `order_token` (the signed-in owner sends a bearer token
+    /// instead).
+    #[param(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for OrderAccess {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        // A request that sends a bearer token means its owner: a bad one is
+        // a 401, never a fall back to the token in the query.
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let user = AuthUser::from_request_parts(parts, state).await?;
+            return Ok(OrderAccess::Owner(user.id));
+        }
+        let query = axum::extract::Query::<GuestTokenQuery>::try_from_uri(&parts.uri)
+            .map_err(|_| Error::invalid("token", "must be the order's token"))?;
+        match query.0.token.as_deref().map(str::trim).filter(|token| !token.is_empty()) {
+            Some(token) => Ok(OrderAccess::Guest(token.to_owned())),
+            None => Err(Error::Unauthorized("sign in, or give the order's token (`?token=`)")),
+        }
+    }
+}
+
+/// Units of one line to send back.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReturnLineRequest {
+    /// The line (`items[].id` of the order).
+    pub order_item_id: Uuid,
+    /// Units, at least 1 and no more than were delivered and not yet
+    /// returned.
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub quantity: i64,
+    /// Why, 1 to 500 characters.
+    #[serde(default)]
+    #[schema(value_type = schemas::RequiredText<500>, required = true)]
+    pub reason: String,
+}
+
+/// A return: units of some lines of a delivered order.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReturnRequest {
+    /// The lines, each named once.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000)]
+    pub items: Vec<ReturnLineRequest>,
+}
+
+impl ReturnRequest {
+    fn validate(&self) -> std::result::Result<Vec<UnitsReturned>, Violations> {
+        let mut v = Violations::new();
+        if self.items.is_empty() {
+            v.add("items", "name at least one line to return");
+        }
+        if self.items.len() > 1000 {
+            v.add("items", "must be at most 1000 lines");
+        }
+        let mut asked = Vec::with_capacity(self.items.len());
+        for (index, line) in self.items.iter().enumerate() {
+            if !(1..=1_000_000).contains(&line.quantity) {
+                v.add(format!("items[{index}].quantity"), "must be 1 to 1000000");
+            }
+            let field = format!("items[{index}].reason");
+            let reason = v.check(&field, required_text(&line.reason, 500));
+            asked.push(UnitsReturned {
+                order_item_id: line.order_item_id,
+                quantity: line.quantity,
+                reason: reason.unwrap_or_default(),
+            });
+        }
+        v.into_result()?;
+        Ok(asked)
+    }
+}
+
+/// Ask to return units of a delivered order, within the shop's return
+/// window (`RETURN_WINDOW`, 30 days by default); the shop answers by email.
+/// Its owner signs in; a guest gives the order's token.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders",
+    operation_id = "request_return", security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id"), GuestTokenQuery),
+    request_body = ReturnRequest,
+    responses(
+        (status = 201, description = "The return, `requested`", body = ReturnView),
+        (status = 401, description = "Neither signed in nor a token", body = ErrorEnvelope),
+        (status = 404, description = "No such order of yours", body = ErrorEnvelope),
+        (status = 409, description = "Not delivered, past the window, or more units than can be returned (`not_returnable`)", body = ErrorEnvelope),
+        (status = 422, description = "A field is invalid, or a line is not the order's", body = ErrorEnvelope),
+    ))]
+pub async fn request_return(
+    State(state): State<AppState>,
+    access: OrderAccess,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ReturnRequest>,
+) -> Result<(StatusCode, Json<ReturnView>)> {
+    let asked = body.validate()?;
+    let made = service::request_return(&state, id, &access, &asked).await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// The returns of an order, oldest first. Its owner signs in; a guest
+/// gives the order's token.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/returns", tag = "orders",
+    operation_id = "list_order_returns", security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id"), GuestTokenQuery),
+    responses(
+        (status = 200, description = "The returns", body = Page<ReturnView>),
+        (status = 401, description = "Neither signed in nor a token", body = ErrorEnvelope),
+        (status = 404, description = "No such order of yours", body = ErrorEnvelope),
+    ))]
+pub async fn list_returns(
+    State(state): State<AppState>,
+    access: OrderAccess,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Page<ReturnView>>> {
+    Ok(Json(Page::whole(service::returns_of(&state, id, &access).await?)))
 }

@@ -7,6 +7,7 @@ pub mod handler;
 pub mod idempotency;
 pub mod refunds;
 pub mod repository;
+pub mod returns;
 pub mod service;
 pub mod view;
 pub mod workflow;

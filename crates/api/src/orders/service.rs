@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::idempotency::{self, Claim, IdempotencyKey};
 use super::refunds::{self, RefundAsk, RefundView};
 use super::repository::{self as orders, ItemRow, OrderFilter, OrderRow};
+use super::returns;
 use super::view::{OrderSummary, OrderView};
 use crate::addresses::repository as addresses;
 use crate::auth::tokens::hash_opaque_token;
@@ -846,6 +847,94 @@ pub async fn refund(
     let currency =
         gokart_domain::Currency::parse(&order.currency).unwrap_or(gokart_domain::Currency::USD);
     Ok(RefundView::new(stored, currency, true))
+}
+
+/// Who opens an order: its owner (signed in), or the guest holding its
+/// token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderAccess {
+    /// The signed-in customer.
+    Owner(Uuid),
+    /// The token of a guest's order.
+    Guest(String),
+}
+
+impl OrderAccess {
+    /// Order `id` if `self` opens it: its owner to limit a lookup to, and
+    /// how the timeline names the caller. Any other order is a 404.
+    async fn opens(&self, state: &AppState, id: Uuid) -> Result<(Option<Uuid>, &'static str)> {
+        match self {
+            OrderAccess::Owner(user) => Ok((Some(*user), Actor::Customer(*user).name())),
+            OrderAccess::Guest(token) => {
+                let opened = orders::find_by_access(&state.db, &hash_opaque_token(token)).await?;
+                if opened != Some(id) {
+                    return Err(Error::NotFound("order"));
+                }
+                Ok((None, Actor::Guest.name()))
+            }
+        }
+    }
+}
+
+/// Asks to return `asked` of order `id`, which `access` opens: within the
+/// return window after delivery, and never more units than were delivered
+/// less those in other returns (checked under the order's lock). The new
+/// return.
+#[tracing::instrument(skip_all, fields(order = %id))]
+pub async fn request_return(
+    state: &AppState,
+    id: Uuid,
+    access: &OrderAccess,
+    asked: &[returns::UnitsReturned],
+) -> Result<returns::ReturnView> {
+    let (owner, actor) = access.opens(state, id).await?;
+    let mut tx = state.db.begin().await?;
+    let order = orders::find(&mut *tx, id, owner, true).await?.ok_or(Error::NotFound("order"))?;
+    let items = orders::items(&mut *tx, id).await?;
+    let window = state.config.orders.return_window;
+    let made = returns::request(&mut tx, &order, &items, asked, actor, window).await?;
+    tx.commit().await?;
+    returns::find(&state.db, made).await?.ok_or(Error::NotFound("return"))
+}
+
+/// The returns of order `id`, which `access` opens, oldest first.
+pub async fn returns_of(
+    state: &AppState,
+    id: Uuid,
+    access: &OrderAccess,
+) -> Result<Vec<returns::ReturnView>> {
+    let (owner, _) = access.opens(state, id).await?;
+    orders::find(&state.db, id, owner, false).await?.ok_or(Error::NotFound("order"))?;
+    returns::for_order(&state.db, id).await
+}
+
+/// Applies `action` by `admin` to return `id`, under its order's lock; a
+/// refund through Stripe is sent at once (or by the relay, if Stripe is
+/// down). The return as it is now.
+#[tracing::instrument(skip_all, fields(return_id = %id))]
+pub async fn act_on_return(
+    state: &AppState,
+    id: Uuid,
+    admin: Uuid,
+    action: &returns::ReturnAction,
+) -> Result<returns::ReturnView> {
+    let actor = admin_actor(state, admin).await?;
+    let found = returns::find(&state.db, id).await?.ok_or(Error::NotFound("return"))?;
+    let mut tx = state.db.begin().await?;
+    let order = orders::find(&mut *tx, found.order_id, None, true)
+        .await?
+        .ok_or(Error::NotFound("order"))?;
+    // Read again under the order's lock, which every change to it takes.
+    let current = returns::find(&mut *tx, id).await?.ok_or(Error::NotFound("return"))?;
+    returns::act(&mut tx, &order, &current, action, &actor).await?;
+    tx.commit().await?;
+    if matches!(action, returns::ReturnAction::Refund { .. })
+        && Refund::of(&order) == Refund::ByProvider
+        && let Err(err) = crate::payments::refunds::process_due(state, Some(order.id)).await
+    {
+        tracing::warn!(error = %err, "refund not sent yet");
+    }
+    returns::find(&state.db, id).await?.ok_or(Error::NotFound("return"))
 }
 
 /// Asks Stripe about unpaid Stripe orders and applies any payment whose

@@ -4,6 +4,7 @@
 //! rows read the same as before the type existed and the worker's task
 //! kinds keep their names.
 
+use gokart_domain::returns::ReturnStatus;
 use gokart_domain::{OrderStatus, StepTask, TaskKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,6 +37,9 @@ pub enum OutboxMessage {
     /// Email an admin that a webhook endpoint was disabled.
     #[serde(rename = "admin_notice")]
     AdminNotice(AdminNotice),
+    /// Email a customer where their return is.
+    #[serde(rename = "return_notice")]
+    ReturnNotice(ReturnNotice),
     /// Tell a webhook endpoint about an event (sent by the relay itself).
     #[serde(rename = "webhook")]
     Webhook(WebhookMessage),
@@ -55,6 +59,15 @@ pub struct AdminNotice {
     pub user_id: Uuid,
     /// What happened: the webhook endpoint that was disabled.
     pub webhook_disabled: Uuid,
+}
+
+/// A return reached a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnNotice {
+    /// The return.
+    pub return_id: Uuid,
+    /// The status it reached.
+    pub status: ReturnStatus,
 }
 
 /// An order reached a status.
@@ -87,7 +100,10 @@ impl OutboxMessage {
             TaskKind::Warehouse => Some(OutboxMessage::Warehouse(task)),
             TaskKind::Shipping => Some(OutboxMessage::Shipping(task)),
             TaskKind::Delivery => Some(OutboxMessage::Delivery(task)),
-            TaskKind::Notification | TaskKind::AccountEmail | TaskKind::AdminNotice => None,
+            TaskKind::Notification
+            | TaskKind::AccountEmail
+            | TaskKind::AdminNotice
+            | TaskKind::CustomerNotice => None,
         }
     }
 
@@ -99,6 +115,11 @@ impl OutboxMessage {
     /// Refund `refund_id` of `order_id`'s payment.
     pub fn refund(order_id: Uuid, refund_id: Uuid) -> Self {
         OutboxMessage::Refund(RefundRequest { order_id, refund_id })
+    }
+
+    /// The customer's email about return `return_id` reaching `status`.
+    pub fn return_notice(return_id: Uuid, status: ReturnStatus) -> Self {
+        OutboxMessage::ReturnNotice(ReturnNotice { return_id, status })
     }
 
     /// The email carrying account link `link_id`.
@@ -116,6 +137,7 @@ impl OutboxMessage {
             OutboxMessage::Notification(_) => Some(TaskKind::Notification),
             OutboxMessage::AccountEmail(_) => Some(TaskKind::AccountEmail),
             OutboxMessage::AdminNotice(_) => Some(TaskKind::AdminNotice),
+            OutboxMessage::ReturnNotice(_) => Some(TaskKind::CustomerNotice),
             OutboxMessage::Refund(_) | OutboxMessage::Webhook(_) => None,
         }
     }

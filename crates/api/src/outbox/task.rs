@@ -2,6 +2,7 @@
 //! bodies are filled in here, from the order as it is when sent, so the
 //! worker needs no database.
 
+use gokart_domain::returns::ReturnStatus;
 use gokart_domain::{
     AccountEmailPurpose, AccountEmailTask, AdminNoticeTask, Currency, Money, NotificationLine,
     NotificationTask, OrderStatus,
@@ -14,12 +15,12 @@ use uuid::Uuid;
 
 use super::OutboxMessage;
 use super::backend::{ProviderRefund, Task};
-use super::message::AdminNotice;
+use super::message::{AdminNotice, ReturnNotice};
 use crate::auth::links::AccountLinks;
 use crate::auth::repository as auth;
 use crate::error::{Error, Result};
-use crate::orders::refunds;
 use crate::orders::repository as orders;
+use crate::orders::{refunds, returns};
 use crate::webhooks::WebhookMessage;
 
 /// A claimed outbox row.
@@ -111,6 +112,10 @@ pub(super) async fn prepare(
             Some(task) => serde_json::to_vec(&task),
             None => return Ok(Prepared::Skip("no such admin any more".into())),
         },
+        OutboxMessage::ReturnNotice(notice) => match return_notice(db, links, notice).await? {
+            Some(task) => serde_json::to_vec(&task),
+            None => return Ok(Prepared::Skip("the order has no customer to tell".into())),
+        },
         OutboxMessage::AccountEmail(link) => match account_email(db, links, link.link_id).await? {
             Some(task) => serde_json::to_vec(&task),
             None => return Ok(Prepared::Skip("the link was used or replaced, or expired".into())),
@@ -155,6 +160,91 @@ async fn admin_notice(
             ),
         ],
         link: links.admin_link("/admin"),
+    }))
+}
+
+/// The customer's email about where their return is; `None` when the
+/// order has no customer any more (the account was deleted).
+async fn return_notice(
+    db: &PgPool,
+    links: &AccountLinks,
+    notice: &ReturnNotice,
+) -> Result<Option<AdminNoticeTask>> {
+    let Some(found) = returns::find(db, notice.return_id).await? else { return Ok(None) };
+    let order = found.order_id;
+    let Some(facts) = orders::notification_facts(db, order).await? else { return Ok(None) };
+    let (Some(name), Some(email)) = (facts.name, facts.email) else { return Ok(None) };
+    let items = orders::items(db, order).await?;
+    let lines: Vec<String> = found
+        .items
+        .iter()
+        .map(|line| {
+            let what = items
+                .iter()
+                .find(|item| item.id == line.order_item_id)
+                .map_or("an item", |item| item.name.as_str());
+            format!("{} × {what}", line.quantity)
+        })
+        .collect();
+    let lines = lines.join(", ");
+    let number = &facts.order_number;
+    let (subject, mut paragraphs) = match notice.status {
+        ReturnStatus::Requested => (
+            format!("We have your return request for order {number}"),
+            vec![
+                format!("You asked to return {lines}."),
+                "The shop will look at it and tell you what happens next.".to_owned(),
+            ],
+        ),
+        ReturnStatus::Approved => (
+            format!("Your return for order {number} is approved"),
+            vec![
+                format!("Please send back {lines}."),
+                if found.return_shipping {
+                    "The shop pays for sending them back.".to_owned()
+                } else {
+                    "Sending them back is at your cost.".to_owned()
+                },
+            ],
+        ),
+        ReturnStatus::Rejected => (
+            format!("Your return for order {number} was not accepted"),
+            vec![format!("The shop did not accept the return of {lines}.")],
+        ),
+        ReturnStatus::Received => (
+            format!("Your returned items from order {number} arrived"),
+            vec![format!("The shop received {lines}. Your refund follows.")],
+        ),
+        ReturnStatus::Refunded => {
+            let refund = match found.refund_id {
+                Some(id) => refunds::find(db, order, id).await?,
+                None => None,
+            };
+            let currency =
+                Currency::parse(&facts.currency).map_err(|err| Error::Internal(err.into()))?;
+            let amount = refund.map_or_else(String::new, |refund| {
+                format!("{} ", Money::new(refund.amount, currency))
+            });
+            (
+                format!("Your return for order {number} is refunded"),
+                vec![format!("{amount}for {lines} is on its way back to you.")],
+            )
+        }
+    };
+    if let Some(note) = &found.note {
+        paragraphs.push(format!("From the shop: {note}"));
+    }
+    let link = if facts.guest {
+        links.order_link(&links.order_token(order))
+    } else {
+        links.admin_link(&format!("/orders/{order}"))
+    };
+    Ok(Some(AdminNoticeTask {
+        recipient_name: name,
+        recipient_email: email,
+        subject,
+        paragraphs,
+        link,
     }))
 }
 

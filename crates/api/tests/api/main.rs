@@ -42,6 +42,7 @@ mod recovery;
 mod refunds;
 mod relevance;
 mod request_ids;
+mod returns;
 mod search;
 mod secrets;
 mod service_tokens;

@@ -41,7 +41,9 @@ pub async fn account_email(
     send(&state, &meta, rendered, &task).await
 }
 
-/// `POST /tasks/admin_notice`: email an admin what needs them.
+/// `POST /tasks/admin_notice` and `/tasks/customer_notice`: email an admin
+/// what needs them, or a customer where their return is (the same notice:
+/// a subject, paragraphs and a link).
 #[tracing::instrument(skip_all, fields(task = meta.name, retries = meta.retries))]
 pub async fn admin_notice(
     State(state): State<WorkerState>,
