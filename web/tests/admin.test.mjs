@@ -206,6 +206,7 @@ test("an admin opens shipping to a new country with its tax, and a shopper there
   await page.getByText("Canada Post: $9.99, free from $100.00 · 4–8 days").waitFor();
 
   await page.getByRole("link", { name: "Tax" }).click();
+  await page.getByRole("heading", { name: "Tax rates" }).waitFor();
   await page.getByLabel("Country").selectOption("CA");
   await page.getByLabel("Rate in percent").fill("5");
   await accessible(page, "tax rates");
