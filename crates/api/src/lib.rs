@@ -15,6 +15,7 @@
 
 pub mod addresses;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;

@@ -30,8 +30,8 @@ use crate::config::{ApiConfig, MediaStorage};
 use crate::media::store::LocalStore;
 use crate::state::AppState;
 use crate::{
-    addresses, admin, auth, cart, catalog, collections, health, internal, media, orders, payments,
-    search, shedding, shipping, shop, users, web,
+    addresses, admin, audit, auth, cart, catalog, collections, health, internal, media, orders,
+    payments, search, shedding, shipping, shop, users, web,
 };
 use web::WebApp;
 
@@ -209,6 +209,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::exports::products))
         .routes(routes!(admin::imports::create))
         .routes(routes!(admin::imports::get))
+        .routes(routes!(admin::audit::list))
         .routes(routes!(internal::handler::report_status))
         .routes(routes!(internal::handler::run_maintenance))
 }
@@ -222,6 +223,7 @@ pub fn router(state: AppState, extra: Router<AppState>, app: Option<WebApp>) -> 
     let guards = RouteGuards {
         limits: shedding::RouteLimits::new(&state.config),
         products: state.products.clone(),
+        db: state.db.clone(),
     };
     // The docs page is HTML: its own scripts, styles and images may load.
     let docs = SwaggerUi::new(DOCS_PATH).external_url_unchecked(OPENAPI_PATH, document);
@@ -257,14 +259,17 @@ const CATALOG_WRITES: [&str; 5] = [
 ];
 
 /// What the API adds around each of its routes: the expensive routes'
-/// bounds on requests in progress (see [`shedding`]), and, after an
-/// admin's successful catalog write through this instance, clearing the
-/// instance's product cache at once (the feed tells the other instances
-/// within moments), so that an admin's next read shows the change.
+/// bounds on requests in progress (see [`shedding`]); every admin write's
+/// entry in the audit log (see [`audit`]); and, after an admin's successful
+/// catalog write through this instance, clearing the instance's product
+/// cache at once (the feed tells the other instances within moments), so
+/// that an admin's next read shows the change.
 #[derive(Debug, Clone)]
 struct RouteGuards {
     limits: Arc<shedding::RouteLimits>,
     products: Option<Arc<ProductCache>>,
+    /// Where admin writes are recorded (the audit log).
+    db: sqlx::PgPool,
 }
 
 impl<S> tower::Layer<S> for RouteGuards {
@@ -298,19 +303,25 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let bounded = self.guards.limits.of(&request).is_some();
-        let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-            && CATALOG_WRITES.iter().any(|prefix| request.uri().path().starts_with(prefix));
-        if !bounded && !writes {
+        let audited = audit::audited(request.method(), request.uri().path());
+        let writes =
+            audited && CATALOG_WRITES.iter().any(|prefix| request.uri().path().starts_with(prefix));
+        if !bounded && !audited {
             return Either::Left(self.inner.call(request));
         }
         let mut inner = take_ready(&mut self.inner);
         let guards = self.guards.clone();
         Either::Right(Box::pin(async move {
+            let mut request = request;
             let limit = guards.limits.of(&request);
             let slot = limit.map(InFlightLimit::admit);
             if let (Some(limit), Some(None)) = (limit, &slot) {
                 return Ok(limit.refusal());
             }
+            let audit = audited.then(|| {
+                let slot = audit::begin(&mut request);
+                (slot, request.method().clone(), request.uri().path().to_owned())
+            });
             let response = inner.call(request).await?;
             if writes
                 && response.status().is_success()
@@ -318,7 +329,12 @@ where
             {
                 cache.clear();
             }
-            Ok(response)
+            Ok(match audit {
+                Some((slot, method, path)) => {
+                    audit::finish(&guards.db, slot, &method, &path, response).await
+                }
+                None => response,
+            })
         }))
     }
 }

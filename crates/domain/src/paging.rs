@@ -46,6 +46,22 @@ impl PageRequest {
         Ok(PageRequest { page, page_size })
     }
 
+    /// Like [`PageRequest::from_query`], for a query with other fields to
+    /// check: what is wrong is added to `violations`, and the default page
+    /// stands in for a wrong one.
+    pub fn from_query_into(
+        page: Option<&str>,
+        page_size: Option<&str>,
+        violations: &mut Violations,
+    ) -> Self {
+        PageRequest::from_query(page, page_size).unwrap_or_else(|wrong| {
+            for (field, message) in wrong.fields() {
+                violations.add(field.clone(), message.clone());
+            }
+            PageRequest::default()
+        })
+    }
+
     /// Validates raw query-string values (`?page=2&page_size=50`); a value
     /// that is not a whole number is named like an out-of-range one.
     pub fn from_query(page: Option<&str>, page_size: Option<&str>) -> Result<Self, Violations> {

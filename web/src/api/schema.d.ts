@@ -96,6 +96,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin writes that succeeded, newest first: who (and with which API
+         *     key), when, the request id, and the subject before and after.
+         */
+        get: operations["admin_list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/categories": {
         parameters: {
             query?: never;
@@ -1850,6 +1870,55 @@ export interface components {
             /** @description The shop pays for sending the units back (default false). */
             return_shipping?: boolean;
         };
+        /** @description One admin write, as the log shows it. */
+        AuditEntry: {
+            /** @description Their email then. */
+            actor: string;
+            /**
+             * Format: uuid
+             * @description The admin (for an API key, the admin it acts for).
+             */
+            actor_id: string;
+            /** @description The subject just after (absent once deleted). */
+            after?: Record<string, never> | null;
+            /**
+             * Format: uuid
+             * @description The API key used, if one was.
+             */
+            api_key_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The subject just before (absent for a create). */
+            before?: Record<string, never> | null;
+            /** @description The top-level fields whose values differ between `before` and `after`. */
+            changed: string[];
+            /**
+             * Format: int64
+             * @description Id, in the order written.
+             */
+            id: number;
+            /** @description `POST`, `PUT`, `PATCH` or `DELETE`. */
+            method: string;
+            /** @description The route's path. */
+            path: string;
+            /** @description The request's `x-request-id`, to find it in the logs. */
+            request_id?: string | null;
+            /**
+             * Format: int32
+             * @description The answer's status.
+             */
+            status: number;
+            /**
+             * Format: uuid
+             * @description Which one.
+             */
+            subject_id?: string | null;
+            /** @description What it wrote: `product`, `order`, `user`, … (see the filter). */
+            subject_type?: string | null;
+        };
         /**
          * @description A started session: the access token and who it is for. The refresh
          *     token is set as the `refresh_token` cookie, never in the body.
@@ -2915,6 +2984,26 @@ export interface components {
         Page_ApiKeyView: {
             /** @description The items on this page */
             items: components["schemas"]["ApiKeyView"][];
+            /**
+             * Format: int32
+             * @description 1-based page number
+             */
+            page: number;
+            /**
+             * Format: int32
+             * @description Items per page requested
+             */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Items across all pages
+             */
+            total: number;
+        };
+        /** @description One page of a list */
+        Page_AuditEntry: {
+            /** @description The items on this page */
+            items: components["schemas"]["AuditEntry"][];
             /**
              * Format: int32
              * @description 1-based page number
@@ -4910,6 +4999,95 @@ export interface operations {
             };
             /** @description No such key */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request headers are over the size limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too busy (see Retry-After) or a dependency is down */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_list_audit: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `product`, `variant`, `category`, `collection`, `media`, `order`,
+                 *     `return`, `user`, `discount`, `shipping_zone`, `tax_rate`,
+                 *     `webhook`, `webhook_delivery`, `api_key`, `dead_letter` or `import`.
+                 */
+                subject_type?: string;
+                /** @description One subject's id (with `subject_type`). */
+                subject_id?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntry"];
+                };
+            };
+            /** @description Malformed JSON or query, or a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is invalid */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -47,14 +47,10 @@ impl LowStockQuery {
                 }
             },
         };
-        let page = PageRequest::from_query(self.page.as_deref(), self.page_size.as_deref());
-        if let Err(paging) = &page {
-            for (field, message) in paging.fields() {
-                v.add(field.clone(), message.clone());
-            }
-        }
+        let page =
+            PageRequest::from_query_into(self.page.as_deref(), self.page_size.as_deref(), &mut v);
         v.into_result()?;
-        Ok((threshold, page.unwrap_or_default()))
+        Ok((threshold, page))
     }
 }
 

@@ -3,6 +3,7 @@
 //! anonymous callers 401.
 
 pub mod api_keys;
+pub mod audit;
 pub mod catalog;
 pub mod catalog_requests;
 pub mod catalog_schemas;

@@ -93,14 +93,10 @@ impl AdminOrderQuery {
         };
         let from = time("from", present(&self.from));
         let to = time("to", present(&self.to));
-        let page = PageRequest::from_query(self.page.as_deref(), self.page_size.as_deref());
-        if let Err(paging) = &page {
-            for (field, message) in paging.fields() {
-                v.add(field.clone(), message.clone());
-            }
-        }
+        let page =
+            PageRequest::from_query_into(self.page.as_deref(), self.page_size.as_deref(), &mut v);
         v.into_result()?;
-        Ok((OrderFilter { user_id, status, payment_status, from, to }, page.unwrap_or_default()))
+        Ok((OrderFilter { user_id, status, payment_status, from, to }, page))
     }
 }
 

@@ -61,14 +61,9 @@ pub async fn list(
             }
         },
     };
-    let page = PageRequest::from_query(query.page.as_deref(), query.page_size.as_deref());
-    if let Err(paging) = &page {
-        for (field, message) in paging.fields() {
-            v.add(field.clone(), message.clone());
-        }
-    }
+    let page =
+        PageRequest::from_query_into(query.page.as_deref(), query.page_size.as_deref(), &mut v);
     v.into_result()?;
-    let page = page.unwrap_or_default();
     let (items, total) = returns::list(&state.db, status, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }

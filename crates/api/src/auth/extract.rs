@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::api_keys::{self, Scope};
 use super::guard::ClientAddress;
 use super::repository;
+use crate::audit::{AuditActor, AuditSlot};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -99,15 +100,21 @@ impl FromRequestParts<AppState> for AdminUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        if token.starts_with(api_keys::PREFIX) {
+        let (user, api_key) = if token.starts_with(api_keys::PREFIX) {
             let key = token.to_owned();
-            return Ok(AdminUser(key_holder(parts, state, &key).await?));
-        }
-        let user = AuthUser::from_request_parts(parts, state).await?;
-        if user.role == Role::Admin {
-            Ok(AdminUser(user))
+            let holder = key_holder(parts, state, &key).await?;
+            (holder, Some(holder.session_id))
         } else {
-            Err(Error::Forbidden("this needs an admin account"))
+            let user = AuthUser::from_request_parts(parts, state).await?;
+            if user.role != Role::Admin {
+                return Err(Error::Forbidden("this needs an admin account"));
+            }
+            (user, None)
+        };
+        // An admin write's audit entry names who made it.
+        if let Some(slot) = parts.extensions.get::<AuditSlot>() {
+            slot.admit(&state.db, AuditActor { user: user.id, api_key }).await;
         }
+        Ok(AdminUser(user))
     }
 }

@@ -9,6 +9,7 @@ mod addresses;
 mod admin_catalog;
 mod admin_users;
 mod api_keys;
+mod audit;
 mod bodies;
 mod cart;
 mod catalog;
