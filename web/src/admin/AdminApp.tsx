@@ -7,11 +7,13 @@ import { DeadLetters } from "./DeadLetters";
 import { Discounts } from "./Discounts";
 import { OrderDetail, Orders } from "./Orders";
 import { ProductEditor, Products } from "./Products";
+import { Returns } from "./Returns";
 import { Categories, ShippingZones, TaxRates, Users } from "./Settings";
 
 const SECTIONS: [string, string][] = [
   ["", "Dashboard"],
   ["orders", "Orders"],
+  ["returns", "Returns"],
   ["products", "Products"],
   ["discounts", "Discounts"],
   ["categories", "Categories"],
@@ -66,6 +68,7 @@ export function AdminApp() {
           <Route index element={<Dashboard />} />
           <Route path="orders" element={<Orders />} />
           <Route path="orders/:id" element={<OrderDetail />} />
+          <Route path="returns" element={<Returns />} />
           <Route path="products" element={<Products />} />
           <Route path="products/new" element={<ProductEditor />} />
           <Route path="products/:id" element={<ProductEditor />} />

@@ -6,6 +6,7 @@ import { formatMoney } from "../lib/money";
 import { STATUS_NAMES, Timeline } from "../shop/OrderPage";
 import { Totals } from "../shop/Totals";
 import { Alert, Loading } from "../ui/Layout";
+import { NoteForm, Refunds, ResendEmail, ShipForm } from "./OrderActions";
 
 type Status = Schemas["OrderStatus"];
 const STATUSES = Object.keys(STATUS_NAMES) as Status[];
@@ -156,6 +157,12 @@ export function OrderDetail() {
   if (order.error) return <Alert>{humanError(order.error)}</Alert>;
   const o = order.data;
   const cancellable = ["pending_payment", "confirmed", "processing"].includes(o.status);
+  // Paid for and not yet shipped.
+  const shippable = o.status === "confirmed" || o.status === "processing";
+  const refundedUnits = new Map<string, number>();
+  for (const line of (o.refunds ?? []).flatMap((r) => r.items)) {
+    refundedUnits.set(line.order_item_id, (refundedUnits.get(line.order_item_id) ?? 0) + line.quantity);
+  }
   return (
     <div className="page">
       <p>
@@ -165,6 +172,12 @@ export function OrderDetail() {
       <p>
         Status: <strong data-testid="admin-order-status">{STATUS_NAMES[o.status]}</strong> · Payment:{" "}
         <strong data-testid="admin-payment-status">{o.payment_status.replace(/_/g, " ")}</strong>
+        {o.tracking_number && (
+          <>
+            {" "}
+            · Tracking: <span data-testid="admin-tracking">{[o.carrier, o.tracking_number].filter(Boolean).join(" ")}</span>
+          </>
+        )}
       </p>
       <div className="two-columns">
         <section aria-labelledby="items">
@@ -175,12 +188,13 @@ export function OrderDetail() {
                 <th scope="col">Item</th>
                 <th scope="col">SKU</th>
                 <th scope="col">Quantity</th>
+                <th scope="col">Units refunded</th>
                 <th scope="col">Total</th>
               </tr>
             </thead>
             <tbody>
               {o.items.map((item) => (
-                <tr key={item.variant_id}>
+                <tr key={item.id}>
                   <td>
                     {item.name}{" "}
                     <span className="muted small">
@@ -191,12 +205,15 @@ export function OrderDetail() {
                   </td>
                   <td>{item.sku}</td>
                   <td>{item.quantity}</td>
+                  <td>{refundedUnits.get(item.id) ?? 0}</td>
                   <td>{formatMoney(item.line_total)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          <Refunds order={o} />
           <Timeline order={o} />
+          <NoteForm order={o} />
         </section>
         <aside className="summary" aria-label="Order summary">
           <Totals of={o} />
@@ -209,6 +226,7 @@ export function OrderDetail() {
             <br />
             {o.shipping_address.phone}
           </address>
+          {shippable && <ShipForm order={o} />}
           {cancellable && (
             <button
               type="button"
@@ -223,6 +241,7 @@ export function OrderDetail() {
             </button>
           )}
           {cancel.error ? <Alert>{humanError(cancel.error)}</Alert> : null}
+          <ResendEmail order={o} />
         </aside>
       </div>
     </div>

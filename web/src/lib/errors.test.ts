@@ -16,6 +16,21 @@ describe("humanError", () => {
     }
   });
 
+  it("says why a refund or a return is refused, in the shop's words", () => {
+    const tooMuch = new ApiError(409, {
+      code: "refund_exceeds_paid",
+      message: "the refund of 50.00 USD is more than the 30.00 USD of the payment not yet refunded",
+    });
+    expect(humanError(tooMuch)).toBe("The refund of 50.00 USD is more than the 30.00 USD of the payment not yet refunded.");
+    const late = new ApiError(409, { code: "not_returnable", message: "the return window closed on 2026-01-31" });
+    expect(humanError(late)).toBe("The return window closed on 2026-01-31.");
+    const shipped = new ApiError(409, {
+      code: "order_not_shippable",
+      message: "an order that is out_for_delivery cannot be shipped",
+    });
+    expect(humanError(shipped)).not.toContain("_");
+  });
+
   it("explains a refused code by its reason", () => {
     const refused = new ApiError(422, {
       code: "discount_code_rejected",

@@ -14,6 +14,8 @@ const sentences: Record<string, string> = {
   rate_limited: "Too many attempts. Please wait a minute and try again.",
   invalid_token: "This link has expired or was already used. Ask for a new one.",
   illegal_transition: "This order can no longer be changed that way.",
+  order_not_shippable: "This order cannot be marked shipped: it is not paid yet, or it has shipped already.",
+  status_not_reached: "The order has not reached that status, so there is no such email to send.",
   variant_required: "Choose an option before adding this to your cart.",
   variant_exists: "A variant with those options already exists.",
   not_found: "We could not find that.",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, parseAmount } from "./money";
+import { formatMoney, fractionDigits, parseAmount } from "./money";
 
 describe("formatMoney", () => {
   it("shows minor units as the currency's major unit", () => {
@@ -10,6 +10,8 @@ describe("formatMoney", () => {
 
   it("knows currencies without minor units", () => {
     expect(formatMoney({ amount: 500, currency: "jpy" }, "en-US")).toBe("¥500");
+    expect(fractionDigits("jpy")).toBe(0);
+    expect(fractionDigits("usd")).toBe(2);
   });
 });
 
@@ -19,6 +21,7 @@ describe("parseAmount", () => {
     expect(parseAmount("$20")).toBe(2000);
     expect(parseAmount("19,5")).toBe(1950);
     expect(parseAmount("0.01")).toBe(1);
+    expect(parseAmount("500", fractionDigits("jpy"))).toBe(500);
   });
 
   it("refuses what is not an amount", () => {

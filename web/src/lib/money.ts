@@ -2,17 +2,25 @@ import type { Money } from "../api/client";
 
 const formats = new Map<string, Intl.NumberFormat>();
 
-/** `{amount: 1999, currency: "usd"}` as a shopper reads it: `$19.99`. */
-export function formatMoney(money: Money, locale?: string): string {
-  const currency = money.currency.toUpperCase();
-  const key = `${locale ?? ""}/${currency}`;
+function formatFor(currency: string, locale?: string): Intl.NumberFormat {
+  const key = `${locale ?? ""}/${currency.toUpperCase()}`;
   let format = formats.get(key);
   if (!format) {
-    format = new Intl.NumberFormat(locale, { style: "currency", currency });
+    format = new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
     formats.set(key, format);
   }
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(money.amount / 10 ** digits);
+  return format;
+}
+
+/** `{amount: 1999, currency: "usd"}` as a shopper reads it: `$19.99`. */
+export function formatMoney(money: Money, locale?: string): string {
+  const format = formatFor(money.currency, locale);
+  return format.format(money.amount / 10 ** fractionDigits(money.currency));
+}
+
+/** How many digits of `currency` are minor units: 2 for `usd`, 0 for `jpy`. */
+export function fractionDigits(currency: string): number {
+  return formatFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
 }
 
 /** A price typed by a person (`19.99`, `19,99`, `$20`) in minor units, or null. */

@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router";
 import { api, ok, type Order, type Schemas } from "../api/client";
 import { humanError } from "../lib/errors";
 import { formatMoney } from "../lib/money";
 import { Alert, Loading } from "../ui/Layout";
 import { CardPayment } from "./CardPayment";
+import { OrderReturns } from "./OrderReturns";
 import { Totals } from "./Totals";
 
 type Status = Schemas["OrderStatus"];
@@ -40,7 +42,11 @@ export function OrderPage() {
   });
   if (order.isPending) return <Loading what="Loading your order" />;
   if (order.error) return <Alert>{humanError(order.error)}</Alert>;
-  return <OrderDetail order={order.data} cancel={cancel} />;
+  return (
+    <OrderDetail order={order.data} cancel={cancel}>
+      <OrderReturns order={order.data} />
+    </OrderDetail>
+  );
 }
 
 /** The order a guest's emailed link (or the confirmation page) opens. */
@@ -61,10 +67,14 @@ export function GuestOrderPage() {
   if (!token) return <Alert>This link is incomplete. Open the link from your order email again.</Alert>;
   if (order.isPending) return <Loading what="Loading your order" />;
   if (order.error) return <Alert>{humanError(order.error)}</Alert>;
-  return <OrderDetail order={order.data} cancel={cancel} />;
+  return (
+    <OrderDetail order={order.data} cancel={cancel}>
+      <OrderReturns order={order.data} token={token} />
+    </OrderDetail>
+  );
 }
 
-/** An order's timeline, oldest first, announced as it grows. */
+/** An order's timeline, oldest first, announced as it grows; staff also see who did what, and their notes. */
 export function Timeline({ order }: { order: Order }) {
   return (
     <>
@@ -72,9 +82,10 @@ export function Timeline({ order }: { order: Order }) {
       <ol className="timeline" aria-labelledby="timeline" aria-live="polite">
         {order.timeline.map((entry, i) => (
           <li key={`${entry.status}-${i}`}>
-            <strong>{STATUS_NAMES[entry.status]}</strong>{" "}
+            <strong>{entry.internal ? "Staff note" : STATUS_NAMES[entry.status]}</strong>{" "}
             <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time>
             {entry.note && <span className="muted"> — {entry.note}</span>}
+            {entry.actor && <span className="muted small"> · {entry.actor}</span>}
           </li>
         ))}
       </ol>
@@ -84,7 +95,9 @@ export function Timeline({ order }: { order: Order }) {
 
 type Cancel = { mutate(): void; isPending: boolean; error: unknown };
 
-function OrderDetail({ order, cancel, token }: { order: Order; cancel: Cancel; token?: string }) {
+/** An order as its customer sees it; `children` (its returns) follow the timeline. */
+function OrderDetail(props: { order: Order; cancel: Cancel; token?: string; children?: ReactNode }) {
+  const { order, cancel, token, children } = props;
   const location = useLocation();
   const placed = (location.state as { placed?: boolean } | null)?.placed;
   const reached = new Set(order.timeline.map((t) => t.status));
@@ -140,6 +153,7 @@ function OrderDetail({ order, cancel, token }: { order: Order; cancel: Cancel; t
             ))}
           </ul>
           <Timeline order={order} />
+          {children}
         </section>
         <aside className="summary" aria-label="Order summary">
           <h2>Summary</h2>
@@ -157,6 +171,7 @@ function OrderDetail({ order, cancel, token }: { order: Order; cancel: Cancel; t
           </address>
           {order.shipping_method && <p>Method: {order.shipping_method.name}</p>}
           <p>Payment: {order.payment_status.replace(/_/g, " ")}</p>
+          {order.refunded.amount > 0 && <p>Refunded: {formatMoney(order.refunded)}</p>}
           {CANCELLABLE.includes(order.status) && (
             <button type="button" onClick={confirm} disabled={cancel.isPending}>
               {cancel.isPending ? "Cancelling…" : "Cancel order"}
