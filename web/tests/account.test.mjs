@@ -1,9 +1,18 @@
 // A shopper's account: the guest cart follows them into a new account, they
-// check out from their address book, and a forgotten password is reset
-// from the emailed link.
+// check out from their address book, a forgotten password is reset from
+// the emailed link, and part of a delivered order goes back.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BASE_URL, accessible, linkIn, newPage, uniqueEmail, useChromium, waitForEmail } from "./harness.mjs";
+import {
+  BASE_URL,
+  accessible,
+  linkIn,
+  newPage,
+  signInAsAdmin,
+  uniqueEmail,
+  useChromium,
+  waitForEmail,
+} from "./harness.mjs";
 
 const chromium = useChromium();
 
@@ -200,6 +209,102 @@ test("a new account's email address is verified from the emailed link", async ()
   await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
   await page.getByRole("heading", { name: "Profile" }).waitFor();
   assert.equal(await page.getByText("Your email address is not verified yet.").count(), 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a customer returns part of a delivered order, and the shop approves, receives and refunds it", async () => {
+  // A customer's paid order of two headlamps, placed through the API.
+  const email = uniqueEmail("returner");
+  const password = "returner password 1";
+  const setup = await chromium.current.browser.newContext();
+  const api = setup.request;
+  const registered = await api.post(`${BASE_URL}/api/v1/users`, { data: { name: "Rory Returner", email, password } });
+  assert.equal(registered.status(), 201, await registered.text());
+  const headers = { Authorization: `Bearer ${(await registered.json()).access_token}` };
+  const products = await (await api.get(`${BASE_URL}/api/v1/products?q=headlamp`)).json();
+  const variant = products.items[0].variants[0].id;
+  const added = await api.post(`${BASE_URL}/api/v1/cart/items`, { headers, data: { variant_id: variant, quantity: 2 } });
+  assert.equal(added.status(), 200, await added.text());
+  const saved = await api.post(`${BASE_URL}/api/v1/addresses`, {
+    headers,
+    data: {
+      name: "Rory Returner",
+      phone: "+1 303 555 0123",
+      street1: "7 Birch Street",
+      city: "Denver",
+      state: "CO",
+      postal_code: "80202",
+      country: "US",
+    },
+  });
+  assert.equal(saved.status(), 201, await saved.text());
+  const address = (await saved.json()).id;
+  const placed = await api.post(`${BASE_URL}/api/v1/orders`, {
+    headers,
+    data: { shipping_address_id: address, billing_address_id: address, payment_method: "manual" },
+  });
+  assert.equal(placed.status(), 201, await placed.text());
+  const order = await placed.json();
+  await setup.close();
+
+  // Delivered by the worker, the customer asks to return one of the two.
+  const page = await newPage(chromium.current.browser);
+  await page.goto(`${BASE_URL}/account/sign-in`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
+  await page.getByRole("link", { name: order.order_number }).click();
+  await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="order-status"]')?.textContent === "Delivered",
+    null,
+    { timeout: 60_000, polling: 250 },
+  );
+  const returns = page.getByRole("region", { name: "Returns" });
+  const line = returns.getByRole("group", { name: /Headlamp/ });
+  await line.getByLabel("Quantity to return").selectOption("1");
+  await line.getByLabel("Reason").fill("The strap is too short");
+  await accessible(page, "a delivered order's return form");
+  await returns.getByRole("button", { name: "Request return" }).click();
+  await returns.getByText("Requested", { exact: true }).waitFor();
+  await returns.getByText("The strap is too short").waitFor();
+
+  // The shop approves it, paying the way back, then takes the unit in
+  // aside (not back into stock) and refunds it.
+  const admin = await newPage(chromium.current.browser);
+  await signInAsAdmin(admin);
+  await admin.getByRole("link", { name: "Returns", exact: true }).click();
+  await admin.getByRole("heading", { name: "Returns", level: 1 }).waitFor();
+  await admin.getByLabel("Status", { exact: true }).selectOption("requested");
+  const row = admin.getByRole("row", { name: new RegExp(order.order_number) });
+  await row.getByText("The strap is too short").waitFor();
+  await row.getByRole("checkbox", { name: /Shop pays return shipping/ }).check();
+  await accessible(admin, "the returns waiting for an answer");
+  await row.getByRole("button", { name: `Approve the return of order ${order.order_number}` }).click();
+  // Answered, so no longer among those waiting.
+  await row.waitFor({ state: "detached" });
+  await admin.getByLabel("Status", { exact: true }).selectOption({ label: "Any" });
+  await row.getByRole("cell", { name: "Approved", exact: true }).waitFor();
+  await row.getByText("The shop pays the return shipping.").waitFor();
+  await row.getByRole("checkbox", { name: /Back into stock: Headlamp/ }).uncheck();
+  await row.getByRole("button", { name: `Receive the return of order ${order.order_number}` }).click();
+  await row.getByRole("cell", { name: "Received", exact: true }).waitFor();
+  await row.getByText("kept aside").waitFor();
+  admin.once("dialog", (dialog) => dialog.accept());
+  await row.getByRole("button", { name: `Refund the return of order ${order.order_number}` }).click();
+  await row.getByRole("cell", { name: "Refunded", exact: true }).waitFor();
+  await accessible(admin, "the returns");
+  assert.deepEqual(admin.problems, []);
+  await admin.context().close();
+
+  // The customer sees the return refunded, and one headlamp's worth given back.
+  await page.reload();
+  await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();
+  await returns.getByText("Refunded", { exact: true }).waitFor();
+  await page.getByText("Payment: partially refunded").waitFor();
+  await accessible(page, "a delivered order with a refunded return");
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -1,19 +1,35 @@
 // An admin creates a product with two options, four variants and a photo,
-// sees it in the shop, sells out one variant, and cancels an order.
+// sees it in the shop, sells out one variant, cancels an order, notes and
+// refunds one, and ships one by hand.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BASE_URL, accessible, newPage, uniqueEmail, useChromium } from "./harness.mjs";
-
-const ADMIN = { email: "admin@example.com", password: "supersecretpassword" };
+import { ADMIN, BASE_URL, accessible, newPage, signInAsAdmin, uniqueEmail, useChromium } from "./harness.mjs";
 
 const chromium = useChromium();
 
-async function signInAsAdmin(page) {
-  await page.goto(`${BASE_URL}/account/sign-in?next=/admin`);
-  await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+/** A guest's order of `quantity` of the first product `search` finds, placed (and paid) through the API. */
+async function guestOrder(search, quantity = 1) {
+  const context = await chromium.current.browser.newContext();
+  const api = context.request;
+  const products = await (await api.get(`${BASE_URL}/api/v1/products?q=${encodeURIComponent(search)}`)).json();
+  const variant = products.items[0].variants[0].id;
+  assert.equal((await api.post(`${BASE_URL}/api/v1/cart/items`, { data: { variant_id: variant, quantity } })).status(), 200);
+  const address = {
+    name: "Olive Order",
+    phone: "+1 555 0100",
+    street1: "5 Oak Lane",
+    city: "Boston",
+    state: "MA",
+    postal_code: "02108",
+    country: "US",
+  };
+  const placed = await api.post(`${BASE_URL}/api/v1/orders`, {
+    data: { email: uniqueEmail("olive"), shipping_address: address, billing_address: address, payment_method: "manual" },
+  });
+  assert.equal(placed.status(), 201, await placed.text());
+  const order = await placed.json();
+  await context.close();
+  return order;
 }
 
 /** A PNG photo drawn by the browser itself. */
@@ -139,28 +155,7 @@ test("an admin creates a product with variants and a photo, and sells one varian
 });
 
 test("an admin cancels an order and sees it refunded", async () => {
-  // A guest's order, placed through the API.
-  const guest = await newPage(chromium.current.browser);
-  const api = guest.context().request;
-  const products = await (await api.get(`${BASE_URL}/api/v1/products?q=headlamp`)).json();
-  const variant = products.items[0].variants[0].id;
-  assert.equal((await api.post(`${BASE_URL}/api/v1/cart/items`, { data: { variant_id: variant, quantity: 1 } })).status(), 200);
-  const address = {
-    name: "Olive Order",
-    phone: "+1 555 0100",
-    street1: "5 Oak Lane",
-    city: "Boston",
-    state: "MA",
-    postal_code: "02108",
-    country: "US",
-  };
-  const placed = await api.post(`${BASE_URL}/api/v1/orders`, {
-    data: { email: uniqueEmail("olive"), shipping_address: address, billing_address: address, payment_method: "manual" },
-  });
-  assert.equal(placed.status(), 201, await placed.text());
-  const order = await placed.json();
-  await guest.context().close();
-
+  const order = await guestOrder("headlamp");
   const page = await newPage(chromium.current.browser);
   await signInAsAdmin(page);
   await page.getByRole("link", { name: "Orders" }).click();
@@ -190,6 +185,67 @@ test("an admin cancels an order and sees it refunded", async () => {
   await page.context().close();
 });
 
+test("an admin notes an order and refunds part of it, and sees it partially refunded", async () => {
+  // Two headlamps: 69.98, shipped free, with 8% tax.
+  const order = await guestOrder("headlamp", 2);
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  await page.goto(`${BASE_URL}/admin/orders/${order.id}`);
+  await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();
+
+  const note = "Called the customer: leave the parcel with a neighbour.";
+  await page.getByLabel("Note", { exact: true }).fill(note);
+  await page.getByRole("button", { name: "Add note" }).click();
+  const entry = page.getByRole("list", { name: "Timeline" }).getByRole("listitem").filter({ hasText: note });
+  await entry.getByText("Staff note", { exact: true }).waitFor();
+  await entry.getByText(ADMIN.email).waitFor();
+
+  const refunds = page.getByRole("region", { name: "Refunds" });
+  assert.equal(await page.getByTestId("admin-refunded").textContent(), "$0.00");
+  await refunds.getByLabel("Amount to refund").fill("10");
+  await refunds.getByLabel("Reason for the refund").fill("Arrived a week late");
+  await accessible(page, "an order's refund form in the admin");
+  await refunds.getByRole("button", { name: "Refund", exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="admin-payment-status"]')?.textContent === "partially refunded",
+  );
+  assert.equal(await page.getByTestId("admin-refunded").textContent(), "$10.00");
+  await refunds.getByRole("row", { name: /Arrived a week late/ }).getByText("given back").waitFor();
+
+  // More than is left is refused, in words.
+  await refunds.getByLabel("Amount to refund").fill("500");
+  await refunds.getByLabel("Reason for the refund").fill("Goodwill");
+  await refunds.getByRole("button", { name: "Refund", exact: true }).click();
+  const refused = /^The refund of 500\.00 USD is more than the .* of the payment not yet refunded\.$/;
+  await refunds.getByRole("alert").filter({ hasText: refused }).waitFor();
+  assert.equal(await page.getByTestId("admin-refunded").textContent(), "$10.00");
+  await accessible(page, "a partially refunded order in the admin");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("an admin marks an order shipped by hand with its carrier and tracking number", async () => {
+  const page = await newPage(chromium.current.browser);
+  await signInAsAdmin(page);
+  // Placed only now: in the journeys the worker ships an order some 6 s
+  // after it is placed (WAREHOUSE_PROCESSING_TIME=5s, then the carrier).
+  const order = await guestOrder("hammock");
+  await page.goto(`${BASE_URL}/admin/orders/${order.id}`);
+  await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();
+  await page.getByLabel("Carrier").fill("Parcelway");
+  await page.getByLabel("Tracking number").fill("PW-2044-7781");
+  await page.getByRole("button", { name: "Mark shipped" }).click();
+  await page.getByTestId("admin-tracking").filter({ hasText: "Parcelway PW-2044-7781" }).waitFor();
+  await page
+    .getByRole("list", { name: "Timeline" })
+    .getByText("shipped by hand with Parcelway, tracking number PW-2044-7781")
+    .waitFor();
+  await page.getByRole("button", { name: "Mark shipped" }).waitFor({ state: "detached" });
+  await accessible(page, "an order shipped by hand in the admin");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test("an admin opens shipping to a new country with its tax, and a shopper there is charged both", async () => {
   const page = await newPage(chromium.current.browser);
   await signInAsAdmin(page);
@@ -212,7 +268,7 @@ test("an admin opens shipping to a new country with its tax, and a shopper there
   await accessible(page, "tax rates");
   await page.getByRole("button", { name: "Create rate" }).click();
   await page.getByRole("cell", { name: "5%" }).waitFor();
-  for (const section of ["Categories", "Users", "Discounts", "Dead letters"]) {
+  for (const section of ["Categories", "Users", "Discounts", "Returns", "Dead letters"]) {
     await page.getByRole("link", { name: section, exact: true }).click();
     await page.getByRole("heading", { name: section, level: 1 }).waitFor();
     await accessible(page, `the admin's ${section.toLowerCase()}`);

@@ -138,6 +138,18 @@ function escape(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** The demo admin that `api seed` creates. */
+export const ADMIN = { email: "admin@example.com", password: "supersecretpassword" };
+
+/** Signs `page` in as the demo admin, on the admin's dashboard. */
+export async function signInAsAdmin(page) {
+  await page.goto(`${BASE_URL}/account/sign-in?next=/admin`);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+}
+
 let counter = 0;
 /** An email address no other test uses. */
 export function uniqueEmail(who) {
