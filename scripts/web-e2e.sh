@@ -56,7 +56,7 @@ worker_url=http://127.0.0.1:$worker_port
 # The order page is seen to move through the steps; the warehouse takes
 # long enough for the admin journey to cancel an order before it ships.
 PORT=$worker_port PUBLIC_URL=$worker_url ECOMMERCE_API_URL=$api_url \
-  MAIL_DIR=$work/mail WAREHOUSE_PROCESSING_TIME=5s SHIPPING_PROCESSING_TIME=1s \
+  MAIL_DIR=$work/mail WAREHOUSE_PROCESSING_TIME=10s SHIPPING_PROCESSING_TIME=1s \
   DELIVERY_PROCESSING_TIME=1s RUST_LOG=warn \
   "$bin/mega-worker" serve > "$work/worker.log" 2>&1 & pids+=($!)
 DATABASE_URL=$url PORT=$api_port PUBLIC_URL=$api_url MEGA_WORKER_URL=$worker_url \

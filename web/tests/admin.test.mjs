@@ -227,8 +227,8 @@ test("an admin notes an order and refunds part of it, and sees it partially refu
 test("an admin marks an order shipped by hand with its carrier and tracking number", async () => {
   const page = await newPage(chromium.current.browser);
   await signInAsAdmin(page);
-  // Placed only now: in the journeys the worker ships an order some 6 s
-  // after it is placed (WAREHOUSE_PROCESSING_TIME=5s, then the carrier).
+  // Placed only now: in the journeys the worker ships an order some 11 s
+  // after it is placed (WAREHOUSE_PROCESSING_TIME=10s, then the carrier).
   const order = await guestOrder("hammock");
   await page.goto(`${BASE_URL}/admin/orders/${order.id}`);
   await page.getByRole("heading", { name: `Order ${order.order_number}` }).waitFor();

@@ -95,12 +95,6 @@ export function Returns() {
 /** One return, with what the shop may do next. */
 function ReturnRow({ ret }: { ret: ReturnView }) {
   const queries = useQueryClient();
-  // For its number and the lines' names.
-  const order = useQuery({
-    queryKey: ["admin", "order", ret.order_id],
-    queryFn: () => ok(api.GET("/api/v1/admin/orders/{id}", { params: { path: { id: ret.order_id } } })),
-    staleTime: 60_000,
-  });
   const [returnShipping, setReturnShipping] = useState(false);
   const [note, setNote] = useState("");
   const [restock, setRestock] = useState<Record<string, boolean>>({});
@@ -111,10 +105,9 @@ function ReturnRow({ ret }: { ret: ReturnView }) {
       void queries.invalidateQueries({ queryKey: ["admin", "order", ret.order_id] });
     },
   });
-  const number = order.data?.order_number ?? ret.order_id.slice(0, 8);
+  const number = ret.order_number;
   // Which return a control acts on, for screen readers.
   const which = `the return of order ${number}`;
-  const name = (itemId: string) => order.data?.items.find((item) => item.id === itemId)?.name ?? "an item";
   return (
     <tr>
       <th scope="row">
@@ -124,7 +117,7 @@ function ReturnRow({ ret }: { ret: ReturnView }) {
         <ul className="plain">
           {ret.items.map((line) => (
             <li key={line.order_item_id}>
-              {line.quantity} × {name(line.order_item_id)} <span className="muted small">— {line.reason}</span>
+              {line.quantity} × {line.name} <span className="muted small">— {line.reason}</span>
               {line.restocked === true && <span className="small"> · back in stock</span>}
               {line.restocked === false && <span className="small"> · kept aside</span>}
             </li>
@@ -194,7 +187,7 @@ function ReturnRow({ ret }: { ret: ReturnView }) {
                   onChange={(e) => setRestock((now) => ({ ...now, [line.order_item_id]: e.target.checked }))}
                 />
                 <span>
-                  Back into stock: {name(line.order_item_id)}
+                  Back into stock: {line.name}
                   <span className="visually-hidden"> ({which})</span>
                 </span>
               </label>

@@ -3699,6 +3699,8 @@ export interface components {
         };
         /** @description Some units of a line, in a return. */
         ReturnItem: {
+            /** @description The line's name, as it was bought. */
+            name: string;
             /**
              * Format: uuid
              * @description The line (`items[].id` of the order).
@@ -3768,6 +3770,8 @@ export interface components {
              * @description The order.
              */
             order_id: string;
+            /** @description The order's number, as its customer knows it. */
+            order_number: string;
             /**
              * Format: uuid
              * @description The refund that gave the units' money back.

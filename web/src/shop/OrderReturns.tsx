@@ -28,7 +28,6 @@ export function OrderReturns({ order, token }: { order: Order; token?: string })
     queryFn: () => ok(api.GET("/api/v1/orders/{id}/returns", { params: { path: { id: order.id }, query: { token } } })),
   });
   if (!delivered) return null;
-  const name = (itemId: string) => order.items.find((item) => item.id === itemId)?.name ?? "An item";
   return (
     <section aria-labelledby="returns">
       <h2 id="returns">Returns</h2>
@@ -43,7 +42,7 @@ export function OrderReturns({ order, token }: { order: Order; token?: string })
               <ul>
                 {r.items.map((line) => (
                   <li key={line.order_item_id}>
-                    {line.quantity} × {name(line.order_item_id)} <span className="muted small">— {line.reason}</span>
+                    {line.quantity} × {line.name} <span className="muted small">— {line.reason}</span>
                   </li>
                 ))}
               </ul>

@@ -8,9 +8,10 @@ function asked(status: Schemas["ReturnStatus"], lines: [string, number][]): Sche
   return {
     id: `r-${status}`,
     order_id: "o",
+    order_number: "GK-1",
     status,
     return_shipping: false,
-    items: lines.map(([order_item_id, quantity]) => ({ order_item_id, quantity, reason: "too small" })),
+    items: lines.map(([order_item_id, quantity]) => ({ order_item_id, name: order_item_id, quantity, reason: "too small" })),
     created_at: "2026-01-01T00:00:00Z",
     updated_at: "2026-01-01T00:00:00Z",
   };

@@ -29,6 +29,8 @@ use crate::outbox::{self, OutboxMessage};
 pub struct ReturnItem {
     /// The line (`items[].id` of the order).
     pub order_item_id: Uuid,
+    /// The line's name, as it was bought.
+    pub name: String,
     /// Units.
     pub quantity: i32,
     /// Why the customer sends them back.
@@ -44,6 +46,8 @@ pub struct ReturnView {
     pub id: Uuid,
     /// The order.
     pub order_id: Uuid,
+    /// The order's number, as its customer knows it.
+    pub order_number: String,
     /// `requested`, `approved`, `rejected`, `received` or `refunded`.
     #[schema(value_type = ReturnStatus)]
     pub status: ReturnStatus,
@@ -63,13 +67,16 @@ pub struct ReturnView {
 
 /// A return `t` as the JSON of a [`ReturnView`].
 const RETURN_JSON: &str = "json_build_object(
-    'id', t.id, 'order_id', t.order_id, 'status', t.status,
+    'id', t.id, 'order_id', t.order_id,
+    'order_number', (SELECT o.order_number FROM orders o WHERE o.id = t.order_id),
+    'status', t.status,
     'return_shipping', t.return_shipping, 'note', t.note, 'refund_id', t.refund_id,
     'created_at', t.created_at, 'updated_at', t.updated_at,
     'items', COALESCE((SELECT json_agg(json_build_object(
-                'order_item_id', i.order_item_id, 'quantity', i.quantity, 'reason', i.reason,
-                'restocked', i.restocked) ORDER BY i.order_item_id)
-              FROM return_items i WHERE i.return_id = t.id), '[]'))";
+                'order_item_id', i.order_item_id, 'name', l.name, 'quantity', i.quantity,
+                'reason', i.reason, 'restocked', i.restocked) ORDER BY i.order_item_id)
+              FROM return_items i JOIN order_items l ON l.id = i.order_item_id
+              WHERE i.return_id = t.id), '[]'))";
 
 /// The returns of `order`, oldest first.
 pub async fn for_order(db: impl PgExecutor<'_>, order: Uuid) -> Result<Vec<ReturnView>> {

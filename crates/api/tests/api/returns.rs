@@ -104,7 +104,23 @@ async fn a_return_goes_from_request_to_refund_restocking_what_can_be_sold_again(
         .await
         .unwrap();
     assert_eq!(listed["total"], 1);
-    assert_eq!(listed["items"][0]["id"], id);
+    let listed = &listed["items"][0];
+    assert_eq!(listed["id"], id);
+    // The shop sees which order and which lines without asking again.
+    assert_eq!(listed["order_number"], order["order_number"]);
+    let names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().filter_map(|i| i["name"].as_str()).collect();
+    let bought = |sku: &str| {
+        order["items"].as_array().unwrap().iter().find(|i| i["sku"] == sku).unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut expected = vec![bought("K-001"), bought("K-002")];
+    let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+    expected.sort();
+    names.sort();
+    assert_eq!(names, expected);
 
     // Received before it was approved: no.
     let early = admin(&shop, &id, "receive", json!({})).await;
