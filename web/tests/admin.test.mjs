@@ -220,6 +220,16 @@ test("an admin notes an order and refunds part of it, and sees it partially refu
   await refunds.getByRole("alert").filter({ hasText: refused }).waitFor();
   assert.equal(await page.getByTestId("admin-refunded").textContent(), "$10.00");
   await accessible(page, "a partially refunded order in the admin");
+
+  // The order's history: the note and the refund, who made them and what
+  // changed; the refused refund left nothing.
+  await page.getByRole("link", { name: "History of changes" }).click();
+  await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+  await page.getByRole("status").filter({ hasText: "2 changes, newest first" }).waitFor();
+  const refunded = page.getByRole("row", { name: /POST \/api\/v1\/admin\/orders\/.*\/refunds/ });
+  await refunded.getByText("payment_status: paid → partially_refunded").waitFor();
+  await refunded.getByRole("cell", { name: ADMIN.email, exact: true }).waitFor();
+  await accessible(page, "an order's history in the admin");
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -268,7 +278,7 @@ test("an admin opens shipping to a new country with its tax, and a shopper there
   await accessible(page, "tax rates");
   await page.getByRole("button", { name: "Create rate" }).click();
   await page.getByRole("cell", { name: "5%" }).waitFor();
-  for (const section of ["Categories", "Users", "Discounts", "Returns", "Dead letters"]) {
+  for (const section of ["Categories", "Users", "Discounts", "Returns", "Dead letters", "Audit log"]) {
     await page.getByRole("link", { name: section, exact: true }).click();
     await page.getByRole("heading", { name: section, level: 1 }).waitFor();
     await accessible(page, `the admin's ${section.toLowerCase()}`);

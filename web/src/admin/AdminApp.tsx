@@ -1,6 +1,7 @@
 import { Link, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../session";
 import { Loading, NotFound } from "../ui/Layout";
+import { Audit } from "./Audit";
 import { Collections } from "./Collections";
 import { Dashboard } from "./Dashboard";
 import { DeadLetters } from "./DeadLetters";
@@ -22,6 +23,7 @@ const SECTIONS: [string, string][] = [
   ["tax", "Tax"],
   ["users", "Users"],
   ["dead-letters", "Dead letters"],
+  ["audit", "Audit log"],
 ];
 
 /** The admin: refused by the API to anyone but admins, and hidden from them here. */
@@ -79,6 +81,7 @@ export function AdminApp() {
           <Route path="tax" element={<TaxRates />} />
           <Route path="users" element={<Users />} />
           <Route path="dead-letters" element={<DeadLetters />} />
+          <Route path="audit" element={<Audit />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

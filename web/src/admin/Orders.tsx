@@ -5,7 +5,8 @@ import { humanError } from "../lib/errors";
 import { formatMoney } from "../lib/money";
 import { STATUS_NAMES, Timeline } from "../shop/OrderPage";
 import { Totals } from "../shop/Totals";
-import { Alert, Loading } from "../ui/Layout";
+import { Alert, Loading, Pager } from "../ui/Layout";
+import { HistoryLink } from "./Audit";
 import { NoteForm, Refunds, ResendEmail, ShipForm } from "./OrderActions";
 
 type Status = Schemas["OrderStatus"];
@@ -121,19 +122,7 @@ export function Orders() {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
-        <nav aria-label="Pages" className="pager">
-          <button type="button" disabled={page <= 1} onClick={() => set({ page: String(page - 1) })}>
-            Previous
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button type="button" disabled={page >= pages} onClick={() => set({ page: String(page + 1) })}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={(next) => set({ page: String(next) })} />
     </div>
   );
 }
@@ -166,7 +155,7 @@ export function OrderDetail() {
   return (
     <div className="page">
       <p>
-        <Link to="/admin/orders">All orders</Link>
+        <Link to="/admin/orders">All orders</Link> · <HistoryLink type="order" id={o.id} />
       </p>
       <h1>Order {o.order_number}</h1>
       <p>

@@ -4,7 +4,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { api, ok, type Schemas } from "../api/client";
 import { humanError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
-import { Alert, Loading, useCategories } from "../ui/Layout";
+import { Alert, Loading, Pager, useCategories } from "../ui/Layout";
 import { ProductGrid } from "./ProductCard";
 
 type Sort = Schemas["ProductSort"];
@@ -132,23 +132,7 @@ export function Catalog() {
             <p>No products match. Try fewer filters or another word.</p>
           )}
           {products.data && <ProductGrid products={products.data.items} label={title} />}
-          {pages > 1 && (
-            <nav aria-label="Pages" className="pager">
-              <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
-                Previous
-              </button>
-              <span>
-                Page {page} of {pages}
-              </span>
-              <button
-                type="button"
-                disabled={page >= pages}
-                onClick={() => update({ page: String(page + 1) })}
-              >
-                Next
-              </button>
-            </nav>
-          )}
+          <Pager page={page} pages={pages} onPage={(next) => update({ page: String(next) })} />
         </section>
       </div>
     </div>
