@@ -13,7 +13,7 @@ const sentences: Record<string, string> = {
   email_taken: "An account with that email already exists. Try signing in instead.",
   rate_limited: "Too many attempts. Please wait a minute and try again.",
   invalid_token: "This link has expired or was already used. Ask for a new one.",
-  illegal_transition: "This order can no longer be changed that way.",
+  illegal_transition: "This can no longer be changed that way; it may have just changed. Reload to see where it stands.",
   order_not_shippable: "This order cannot be marked shipped: it is not paid yet, or it has shipped already.",
   status_not_reached: "The order has not reached that status, so there is no such email to send.",
   variant_required: "Choose an option before adding this to your cart.",

@@ -68,7 +68,7 @@ export function GuestOrderPage() {
   if (order.isPending) return <Loading what="Loading your order" />;
   if (order.error) return <Alert>{humanError(order.error)}</Alert>;
   return (
-    <OrderDetail order={order.data} cancel={cancel}>
+    <OrderDetail order={order.data} cancel={cancel} token={token}>
       <OrderReturns order={order.data} token={token} />
     </OrderDetail>
   );
