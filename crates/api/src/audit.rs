@@ -131,7 +131,7 @@ pub fn audited(method: &Method, path: &str) -> bool {
 }
 
 /// `subject` as stored now, without its secrets; for a product, with its
-/// options and variants; for an order, its timeline and refunds; for a
+/// options, variants and photos; for an order, its timeline and refunds; for a
 /// return or a shipping zone, its lines or methods.
 async fn snapshot(db: &PgPool, kind: &str, table: &str, id: Uuid) -> Result<Option<Value>> {
     let extra = match kind {
@@ -140,7 +140,9 @@ async fn snapshot(db: &PgPool, kind: &str, table: &str, id: Uuid) -> Result<Opti
                'options', COALESCE((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.position)
                                     FROM product_options o WHERE o.product_id = t.id), '[]'),
                'variants', COALESCE((SELECT jsonb_agg(to_jsonb(v) ORDER BY v.position, v.id)
-                                     FROM product_variants v WHERE v.product_id = t.id), '[]'))"
+                                     FROM product_variants v WHERE v.product_id = t.id), '[]'),
+               'media', COALESCE((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.position, m.id)
+                                  FROM product_media m WHERE m.product_id = t.id), '[]'))"
         }
         "order" => {
             "jsonb_build_object(
@@ -202,29 +204,39 @@ pub async fn finish(
         // A create: its answer names what it made.
         None => created_id(response).await,
     };
-    let after = match (slot.subject, id) {
-        (Some(subject), Some(id)) => {
-            snapshot(db, subject.kind, subject.table, id).await.unwrap_or_else(|err| {
-                tracing::warn!(error = %err, "audit: the subject could not be read after");
-                None
-            })
-        }
-        _ => None,
-    };
     let request_id = gokart_edge::http::current_request_id();
-    let entry = Entry {
-        actor,
-        request_id: request_id.as_deref(),
-        method: method.as_str(),
-        path,
-        subject_type: slot.subject.map(|subject| subject.kind),
-        subject_id: id,
-        status,
-        before: before.as_ref(),
-        after: after.as_ref(),
-    };
-    if let Err(err) = record(db, &entry).await {
-        tracing::error!(error = %err, path, "audit entry not recorded");
+    let (db, method, path) = (db.clone(), method.to_string(), path.to_owned());
+    // Its own task, so that the entry is written once the write was made
+    // even if the request is dropped meanwhile (the client went away, the
+    // request's deadline passed); awaited, so that an admin's next read
+    // finds it.
+    let written = tokio::spawn(async move {
+        let after = match (slot.subject, id) {
+            (Some(subject), Some(id)) => {
+                snapshot(&db, subject.kind, subject.table, id).await.unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "audit: the subject could not be read after");
+                    None
+                })
+            }
+            _ => None,
+        };
+        let entry = Entry {
+            actor,
+            request_id: request_id.as_deref(),
+            method: &method,
+            path: &path,
+            subject_type: slot.subject.map(|subject| subject.kind),
+            subject_id: id,
+            status,
+            before: before.as_ref(),
+            after: after.as_ref(),
+        };
+        if let Err(err) = record(&db, &entry).await {
+            tracing::error!(error = %err, path, "audit entry not recorded");
+        }
+    });
+    if let Err(err) = written.await {
+        tracing::error!(error = %err, "audit entry task failed");
     }
     response
 }
@@ -338,7 +350,8 @@ pub fn changed(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
 }
 
 /// A page of entries, newest first, about `subject_type` (and
-/// `subject_id`) when given; and how many there are.
+/// `subject_id`) when given, an order's with its returns'; and how many
+/// there are.
 pub async fn list(
     db: &PgPool,
     subject_type: Option<&str>,
@@ -351,6 +364,8 @@ pub async fn list(
                   subject_id, status, before, after
            FROM audit_log
            WHERE ($1::text IS NULL OR subject_type = $1) AND ($2::uuid IS NULL OR subject_id = $2)
+              OR ($1 = 'order' AND subject_type = 'return'
+                  AND subject_id IN (SELECT r.id FROM returns r WHERE r.order_id = $2))
            ORDER BY id DESC LIMIT $3 OFFSET $4"#,
         subject_type,
         subject_id,
@@ -361,7 +376,9 @@ pub async fn list(
     .await?;
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM audit_log
-           WHERE ($1::text IS NULL OR subject_type = $1) AND ($2::uuid IS NULL OR subject_id = $2)"#,
+           WHERE ($1::text IS NULL OR subject_type = $1) AND ($2::uuid IS NULL OR subject_id = $2)
+              OR ($1 = 'order' AND subject_type = 'return'
+                  AND subject_id IN (SELECT r.id FROM returns r WHERE r.order_id = $2))"#,
         subject_type,
         subject_id
     )

@@ -3774,7 +3774,8 @@ export interface components {
             order_number: string;
             /**
              * Format: uuid
-             * @description The refund that gave the units' money back.
+             * @description The refund that gave the units' money back; none on a refunded
+             *     return when that money had been given back before it.
              */
             refund_id?: string | null;
             /** @description The shop pays for sending the units back. */

@@ -55,7 +55,8 @@ pub struct ReturnView {
     pub return_shipping: bool,
     /// The shop's word to the customer (why a return was rejected).
     pub note: Option<String>,
-    /// The refund that gave the units' money back.
+    /// The refund that gave the units' money back; none on a refunded
+    /// return when that money had been given back before it.
     pub refund_id: Option<Uuid>,
     /// The units.
     pub items: Vec<ReturnItem>,
@@ -231,10 +232,11 @@ pub async fn request(
     Ok(id)
 }
 
-/// When `order` was delivered.
+/// When `order` was delivered: its first entry as delivered (notes,
+/// refunds and returns later add entries under the status it is in).
 async fn delivered_at(db: impl PgExecutor<'_>, order: Uuid) -> Result<Option<DateTime<Utc>>> {
     Ok(sqlx::query_scalar!(
-        "SELECT max(created_at) FROM order_events WHERE order_id = $1 AND status = 'delivered'",
+        "SELECT min(created_at) FROM order_events WHERE order_id = $1 AND status = 'delivered'",
         order
     )
     .fetch_one(db)
@@ -355,20 +357,16 @@ pub async fn act(
         }
         ReturnAction::Refund { include_shipping, reason } => {
             let refunded = refunds::refunded(&mut *tx, order.id).await?;
-            let ask = RefundAsk::Items {
-                items: ret
-                    .items
-                    .iter()
-                    .map(|line| UnitsAsked {
-                        order_item_id: line.order_item_id,
-                        quantity: i64::from(line.quantity),
-                    })
-                    .collect(),
-                shipping: *include_shipping,
+            let (note, refund) = match refund_of(order, &items, &refunded, ret, *include_shipping)?
+            {
+                Some(planned) => {
+                    workflow::refund(tx, order, &planned, workflow::Asked { actor, reason })
+                        .await?;
+                    ("return refunded".to_owned(), Some(planned.id))
+                }
+                None => ("return closed: its units were already refunded".to_owned(), None),
             };
-            let planned = refunds::plan(order, &items, &refunded, &ask)?;
-            workflow::refund(tx, order, &planned, workflow::Asked { actor, reason }).await?;
-            ("return refunded".to_owned(), Some(planned.id), ret.return_shipping, ret.note.clone())
+            (note, refund, ret.return_shipping, ret.note.clone())
         }
     };
     sqlx::query!(
@@ -384,6 +382,44 @@ pub async fn act(
     .execute(&mut *tx)
     .await?;
     announce(tx, order, ret.id, next, actor, &note).await
+}
+
+/// The refund received return `ret` makes: its units not refunded before
+/// (and the rest of the shipping when asked), and never more than is left
+/// of the payment; none when nothing of it is left to give back (an admin
+/// refunded its units, or the whole payment, already; or they cost
+/// nothing), and the return closes without one.
+fn refund_of(
+    order: &OrderRow,
+    items: &[ItemRow],
+    refunded: &refunds::Refunded,
+    ret: &ReturnView,
+    include_shipping: bool,
+) -> Result<Option<refunds::NewRefund>> {
+    let units: Vec<UnitsAsked> = ret
+        .items
+        .iter()
+        .filter_map(|line| {
+            let bought = items.iter().find(|item| item.id == line.order_item_id)?;
+            let before = refunded.units.get(&bought.id).copied().unwrap_or(0);
+            let quantity = i64::from(line.quantity).min(i64::from(bought.quantity) - before);
+            (quantity > 0).then_some(UnitsAsked { order_item_id: bought.id, quantity })
+        })
+        .collect();
+    let shipping = include_shipping && order.shipping_amount > refunded.shipping;
+    if order.total_amount <= refunded.asked || (units.is_empty() && !shipping) {
+        return Ok(None);
+    }
+    match refunds::plan(order, items, refunded, &RefundAsk::Items { items: units, shipping }) {
+        Ok(planned) => Ok(Some(planned)),
+        // Refunds of amounts left less than the units' share: the rest.
+        Err(Error::Conflict { code: "refund_exceeds_paid", .. }) => {
+            Ok(refunds::rest(order, refunded))
+        }
+        // The units cost nothing.
+        Err(Error::Validation(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// Puts units of variants back into stock, locking them in id order as

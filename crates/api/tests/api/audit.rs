@@ -191,4 +191,41 @@ async fn order_actions_and_refunds_are_recorded_against_the_order() {
     assert_eq!(refund["after"]["payment_status"], "partially_refunded");
     assert_eq!(refund["after"]["refunds"][0]["amount"], 500);
     assert!(refund["changed"].as_array().unwrap().contains(&json!("payment_status")), "{refund}");
+
+    // A return's steps are the return's entries, and in the order's history.
+    sqlx::query(
+        "WITH moved AS (UPDATE orders SET status = 'delivered' WHERE id = $1::uuid RETURNING id)
+         INSERT INTO order_events (order_id, status, actor) SELECT id, 'delivered', 'fulfillment'
+         FROM moved",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let line = order["items"][0]["id"].clone();
+    let asked: Value = app
+        .authed(Method::POST, &format!("/api/v1/orders/{id}/returns"), &user.access_token)
+        .json(&json!({"items": [{"order_item_id": line, "quantity": 1, "reason": "too big"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ret = asked["id"].as_str().unwrap();
+    let approve = format!("/api/v1/admin/returns/{ret}/approve");
+    assert_eq!(shop.send(Method::POST, &approve, Some(json!({}))).await.status(), 200);
+    let about = entries(&shop, &format!("?subject_type=order&subject_id={id}")).await;
+    assert_eq!(about["total"], 3, "{about}");
+    let step = &about["items"][0];
+    assert_eq!(
+        (step["subject_type"].as_str(), step["subject_id"].as_str()),
+        (Some("return"), Some(ret))
+    );
+    assert_eq!(
+        (step["before"]["status"].as_str(), step["after"]["status"].as_str()),
+        (Some("requested"), Some("approved"))
+    );
+    let returns = entries(&shop, &format!("?subject_type=return&subject_id={ret}")).await;
+    assert_eq!(returns["total"], 1);
 }

@@ -205,6 +205,18 @@ async fn a_return_needs_the_order_delivered_within_the_window_and_asked_well() {
     let late = error_of(ask(&shop, &user, &order, one.clone()).await, 409).await;
     assert_eq!(late.code, "not_returnable");
     assert!(late.message.contains("window closed on"), "{}", late.message);
+    // A staff note today adds to the timeline of the delivered order; the
+    // window still runs from the delivery.
+    let noted = shop
+        .send(
+            Method::POST,
+            &format!("/api/v1/admin/orders/{}/notes", order["id"].as_str().unwrap()),
+            Some(json!({"note": "customer called"})),
+        )
+        .await;
+    assert_eq!(noted.status(), 201);
+    let still = error_of(ask(&shop, &user, &order, one.clone()).await, 409).await;
+    assert_eq!(still.code, "not_returnable", "{}", still.message);
 
     // Not delivered yet: no return.
     let (other, fresh) = {
@@ -231,7 +243,15 @@ async fn a_return_needs_the_order_delivered_within_the_window_and_asked_well() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
-    deliver(&shop, &order, 1).await;
+    // The carrier's report was wrong: it was delivered yesterday.
+    sqlx::query(
+        "UPDATE order_events SET created_at = now() - interval '1 day'
+         WHERE order_id = $1::uuid AND status = 'delivered'",
+    )
+    .bind(order["id"].as_str().unwrap())
+    .execute(&shop.app.db)
+    .await
+    .unwrap();
     let cases = [
         (json!([]), "items"),
         (
@@ -368,4 +388,83 @@ async fn returns_racing_for_the_last_unit_of_a_line_take_it_once() {
         .await
         .unwrap();
     assert_eq!(units, 1);
+}
+
+/// Takes return `id` through approval and receipt (restocking) to its
+/// refund step; that step's answer.
+async fn approve_receive_refund(shop: &AdminShop, id: &Value) -> Value {
+    assert_eq!(admin(shop, id, "approve", json!({})).await.status(), 200);
+    assert_eq!(admin(shop, id, "receive", json!({})).await.status(), 200);
+    let refunded = admin(shop, id, "refund", json!({})).await;
+    assert_eq!(refunded.status(), 200);
+    refunded.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_return_of_units_refunded_before_gives_back_only_the_rest_and_still_closes() {
+    let shop = AdminShop::spawn().await;
+    let (user, order) = delivered_order(&shop, &[("K-001", 3), ("K-002", 1)], 2).await;
+    let id = order["id"].as_str().unwrap();
+    let kettle = line(&order, "K-001");
+    let refunds_path = format!("/api/v1/admin/orders/{id}/refunds");
+    let units = |quantity: i64| json!({"items": [{"order_item_id": kettle, "quantity": quantity}], "reason": "dented"});
+    let first = shop.send(Method::POST, &refunds_path, Some(units(2))).await;
+    assert_eq!(first.status(), 201);
+    let two_units = first.json::<Value>().await.unwrap()["amount"]["amount"].as_i64().unwrap();
+
+    // Two units come back, and two of the three were refunded already: the
+    // return gives back one unit's share only.
+    let asked = ask(
+        &shop,
+        &user,
+        &order,
+        json!([{"order_item_id": kettle, "quantity": 2, "reason": "dented too"}]),
+    )
+    .await;
+    assert_eq!(asked.status(), 201);
+    let asked: Value = asked.json().await.unwrap();
+    let closed = approve_receive_refund(&shop, &asked["id"]).await;
+    assert_eq!(closed["status"], "refunded");
+    let refund = closed["refund_id"].as_str().expect("a refund for the unit not refunded before");
+    let seen: Value = shop
+        .send(Method::GET, &format!("/api/v1/admin/orders/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let made = seen["refunds"].as_array().unwrap().iter().find(|r| r["id"] == refund).unwrap();
+    assert_eq!(made["items"][0]["quantity"], 1);
+    // A unit's share, to the cent (cumulative rounding may move one cent).
+    let third_unit = made["amount"]["amount"].as_i64().unwrap();
+    assert!((2 * third_unit - two_units).abs() <= 2, "{made}");
+
+    // The admin gives back the rest of the payment (the cup, the shipping),
+    // then the cup and the last kettle come back: nothing is left to give
+    // back for either, and the return still closes, without a refund.
+    let rest = order["total"]["amount"].as_i64().unwrap() - two_units - third_unit;
+    let all = shop
+        .send(Method::POST, &refunds_path, Some(json!({"amount": rest, "reason": "goodwill"})))
+        .await;
+    assert_eq!(all.status(), 201);
+    let asked: Value = ask(
+        &shop,
+        &user,
+        &order,
+        json!([{"order_item_id": kettle, "quantity": 1, "reason": "dented as well"},
+               {"order_item_id": line(&order, "K-002"), "quantity": 1, "reason": "unwanted"}]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let closed = approve_receive_refund(&shop, &asked["id"]).await;
+    assert_eq!((closed["status"].as_str(), &closed["refund_id"]), (Some("refunded"), &Value::Null));
+    let seen: Value = shop
+        .send(Method::GET, &format!("/api/v1/admin/orders/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["refunded"]["amount"], order["total"]["amount"], "never past what was paid");
+    assert_eq!(seen["payment_status"], "refunded");
 }
