@@ -6,7 +6,7 @@ use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeReq
 use secrecy::{ExposeSecret, SecretString};
 use stripe_core::PaymentIntent;
 use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund};
 use uuid::Uuid;
 
 use crate::outbox::backend::{ProviderRefund, RefundBackend};
@@ -93,8 +93,14 @@ impl Stripe {
     }
 
     /// Gives `refund.amount` of a PaymentIntent back, once per refund
-    /// whatever the retries; Stripe's id for the refund.
+    /// whatever the retries; Stripe's id for the refund. Stripe forgets an
+    /// idempotency key after a day, so a refund sent again later (a dead
+    /// letter retried) is first looked for among the PaymentIntent's
+    /// refunds by its `refund_id`, and only made when it is not there.
     pub async fn refund(&self, refund: &ProviderRefund) -> anyhow::Result<String> {
+        if let Some(made) = self.refund_made(refund).await? {
+            return Ok(made);
+        }
         let created = CreateRefund::new()
             .payment_intent(refund.intent.as_str())
             .amount(refund.amount)
@@ -108,6 +114,24 @@ impl Stripe {
             .await
             .map_err(|err| anyhow::anyhow!("Stripe refused the refund: {err}"))?;
         Ok(created.id.to_string())
+    }
+
+    /// Stripe's id for `refund`, when the PaymentIntent already has it.
+    async fn refund_made(&self, refund: &ProviderRefund) -> anyhow::Result<Option<String>> {
+        let ours = refund.id.to_string();
+        let listed = ListRefund::new()
+            .payment_intent(refund.intent.as_str())
+            .limit(100)
+            .send(&self.client)
+            .await
+            .map_err(|err| anyhow::anyhow!("Stripe could not list the refunds: {err}"))?;
+        Ok(listed
+            .data
+            .into_iter()
+            .find(|made| {
+                made.metadata.as_ref().and_then(|metadata| metadata.get("refund_id")) == Some(&ours)
+            })
+            .map(|made| made.id.to_string()))
     }
 }
 

@@ -629,3 +629,29 @@ async fn refunds_made_in_the_stripe_dashboard_are_recorded_once_each() {
     assert_eq!(order_state(&app, &order).await, ("confirmed".into(), "refunded".into()));
     assert_eq!(stripe.refunds_created(), 1, "only the shop's own refund went to Stripe");
 }
+
+#[tokio::test]
+async fn a_refund_sent_again_after_stripe_forgot_its_key_is_found_not_made_twice() {
+    use gokart_api::outbox::backend::ProviderRefund;
+    use gokart_api::payments::stripe::Stripe;
+
+    let stripe = StripeStandIn::start().await;
+    let secret = secrecy::SecretString::from("sk_test_standin");
+    let client = Stripe::new(&secret, Some(&stripe.url)).unwrap();
+    let refund = ProviderRefund {
+        id: uuid::Uuid::now_v7(),
+        order: uuid::Uuid::now_v7(),
+        intent: "pi_standin".to_owned(),
+        amount: 500,
+    };
+    let first = client.refund(&refund).await.unwrap();
+    // A day on, Stripe no longer knows the idempotency key; a dead letter
+    // of the refund is retried.
+    stripe.forget_keys();
+    assert_eq!(client.refund(&refund).await.unwrap(), first);
+    assert_eq!(stripe.refunds_created(), 1, "the money went back once");
+    // Another refund of the same payment is made as usual.
+    let other = ProviderRefund { id: uuid::Uuid::now_v7(), ..refund.clone() };
+    assert_ne!(client.refund(&other).await.unwrap(), first);
+    assert_eq!(stripe.refunds_created(), 2);
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,7 +48,7 @@ impl StripeStandIn {
         let app = Router::new()
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
-            .route("/v1/refunds", post(create_refund))
+            .route("/v1/refunds", post(create_refund).get(list_refunds))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -73,6 +73,17 @@ impl StripeStandIn {
         let mut refunds: Vec<Value> = state.refunds_by_key.values().cloned().collect();
         refunds.sort_by_key(|refund| refund["seq"].as_u64());
         refunds
+    }
+
+    /// Forgets the refunds' idempotency keys, as Stripe does after a day:
+    /// a request repeating one makes a new refund.
+    pub fn forget_keys(&self) {
+        let mut state = self.inner.lock().unwrap();
+        let refunds: Vec<Value> = state.refunds_by_key.drain().map(|(_, refund)| refund).collect();
+        for refund in refunds {
+            let forgotten = format!("forgotten-{}", refund["id"].as_str().unwrap());
+            state.refunds_by_key.insert(forgotten, refund);
+        }
     }
 
     /// Makes the next `n` refunds fail with a Stripe 500.
@@ -187,6 +198,27 @@ async fn create_refund(
     });
     state.refunds_by_key.insert(key, refund.clone());
     axum::Json(refund).into_response()
+}
+
+/// `GET /v1/refunds?payment_intent=`: its refunds, newest first.
+async fn list_refunds(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    record(&inner, "GET /v1/refunds", &headers, "");
+    let state = inner.lock().unwrap();
+    let mut data: Vec<Value> = state
+        .refunds_by_key
+        .values()
+        .filter(|refund| {
+            refund["payment_intent"].as_str() == query.get("payment_intent").map(String::as_str)
+        })
+        .cloned()
+        .collect();
+    data.sort_by_key(|refund| std::cmp::Reverse(refund["seq"].as_u64()));
+    axum::Json(json!({"object": "list", "data": data, "has_more": false, "url": "/v1/refunds"}))
+        .into_response()
 }
 
 fn stripe_error(status: StatusCode, kind: &str) -> Response {
