@@ -57,3 +57,14 @@ where
             })
     }
 }
+
+/// A query value with something in it, trimmed; `None` when it is absent
+/// or blank.
+pub fn filled(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|text| !text.is_empty())
+}
+
+/// An id written the one way ids are shown: hyphenated.
+pub fn hyphenated_id(raw: &str) -> Option<uuid::Uuid> {
+    (raw.len() == 36).then(|| uuid::Uuid::parse_str(raw).ok()).flatten()
+}

@@ -5,12 +5,11 @@ use gokart_domain::{PageRequest, Violations};
 use gokart_edge::http::ErrorEnvelope;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::AdminUser;
 use crate::error::Result;
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, filled, hyphenated_id};
 use crate::page::Page;
 use crate::state::AppState;
 
@@ -50,22 +49,17 @@ pub async fn list(
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>> {
     let mut v = Violations::new();
-    let present = |raw: &Option<String>| {
-        raw.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(str::to_owned)
-    };
-    let kind = present(&query.subject_type);
-    if let Some(kind) = &kind
+    let kind = filled(&query.subject_type);
+    if let Some(kind) = kind
         && !audit::subject_types().any(|known| known == kind)
     {
         v.add("subject_type", "is not a subject the audit log records");
     }
-    let id = present(&query.subject_id).and_then(|raw| {
-        match (raw.len() == 36).then(|| Uuid::parse_str(&raw).ok()).flatten() {
-            Some(id) => Some(id),
-            None => {
-                v.add("subject_id", "must be an id");
-                None
-            }
+    let id = filled(&query.subject_id).and_then(|raw| match hyphenated_id(raw) {
+        Some(id) => Some(id),
+        None => {
+            v.add("subject_id", "must be an id");
+            None
         }
     });
     if id.is_some() && kind.is_none() {
@@ -74,7 +68,6 @@ pub async fn list(
     let page =
         PageRequest::from_query_into(query.page.as_deref(), query.page_size.as_deref(), &mut v);
     v.into_result()?;
-    let (items, total) =
-        audit::list(&state.db, kind.as_deref(), id, page.limit(), page.offset()).await?;
+    let (items, total) = audit::list(&state.db, kind, id, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::AdminUser;
 use crate::catalog::repository::products::{self, LowStockRow};
 use crate::error::Result;
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, filled};
 use crate::page::Page;
 use crate::state::AppState;
 
@@ -37,7 +37,7 @@ pub struct LowStockQuery {
 impl LowStockQuery {
     fn validate(&self, default: i32) -> std::result::Result<(i32, PageRequest), Violations> {
         let mut v = Violations::new();
-        let threshold = match self.threshold.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let threshold = match filled(&self.threshold) {
             None => default,
             Some(raw) => match raw.parse::<i32>() {
                 Ok(n) if (0..=MAX_THRESHOLD).contains(&n) => n,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::addresses::handler::AddressFields;
 use crate::auth::AdminUser;
 use crate::error::{Error, Result};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path, Query, filled, hyphenated_id};
 use crate::orders::refunds::{RefundAsk, RefundView, UnitsAsked};
 use crate::orders::repository::OrderFilter;
 use crate::orders::service::{self, Actor, AdminAction};
@@ -52,10 +52,7 @@ pub struct AdminOrderQuery {
 impl AdminOrderQuery {
     fn validate(&self) -> Result<(OrderFilter, PageRequest), Violations> {
         let mut v = Violations::new();
-        let present = |value: &Option<String>| {
-            value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-        };
-        let status = present(&self.status).and_then(|s| match s.parse::<OrderStatus>() {
+        let status = filled(&self.status).and_then(|s| match s.parse::<OrderStatus>() {
             Ok(status) => Some(status),
             Err(_) => {
                 v.add("status", "is not an order status");
@@ -63,7 +60,7 @@ impl AdminOrderQuery {
             }
         });
         let payment_status =
-            present(&self.payment_status).and_then(|s| match s.parse::<PaymentStatus>() {
+            filled(&self.payment_status).and_then(|s| match s.parse::<PaymentStatus>() {
                 Ok(status) => Some(status),
                 Err(_) => {
                     v.add(
@@ -73,17 +70,15 @@ impl AdminOrderQuery {
                     None
                 }
             });
-        // Only the hyphenated form, the one ids are shown in.
-        let hyphenated = |raw: &str| (raw.len() == 36).then(|| Uuid::parse_str(raw).ok()).flatten();
-        let user_id = present(&self.user_id).and_then(|raw| match hyphenated(&raw) {
+        let user_id = filled(&self.user_id).and_then(|raw| match hyphenated_id(raw) {
             Some(id) => Some(id),
             None => {
                 v.add("user_id", "must be a user id");
                 None
             }
         });
-        let mut time = |field: &str, raw: Option<String>| {
-            raw.and_then(|text| match DateTime::parse_from_rfc3339(&text) {
+        let mut time = |field: &str, raw: Option<&str>| {
+            raw.and_then(|text| match DateTime::parse_from_rfc3339(text) {
                 Ok(at) => Some(at.with_timezone(&Utc)),
                 Err(_) => {
                     v.add(field, "must be an RFC 3339 time like 2026-01-31T00:00:00Z");
@@ -91,8 +86,8 @@ impl AdminOrderQuery {
                 }
             })
         };
-        let from = time("from", present(&self.from));
-        let to = time("to", present(&self.to));
+        let from = time("from", filled(&self.from));
+        let to = time("to", filled(&self.to));
         let page =
             PageRequest::from_query_into(self.page.as_deref(), self.page_size.as_deref(), &mut v);
         v.into_result()?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::AdminUser;
 use crate::error::{Error, Result};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path, Query, filled};
 use crate::orders::returns::{self, ReturnAction, ReturnView};
 use crate::orders::service;
 use crate::page::Page;
@@ -51,7 +51,7 @@ pub async fn list(
     Query(query): Query<ReturnQuery>,
 ) -> Result<Json<Page<ReturnView>>> {
     let mut v = Violations::new();
-    let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match filled(&query.status) {
         None => None,
         Some(raw) => match raw.parse::<ReturnStatus>() {
             Ok(status) => Some(status),
